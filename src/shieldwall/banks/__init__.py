@@ -1,0 +1,1 @@
+"""Banks: named sets of entries (signals + provenance + state) with per-bank match policy."""

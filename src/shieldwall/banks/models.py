@@ -1,0 +1,168 @@
+"""Bank and entry dataclasses and enums. No I/O here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.signals.models import ORIGINAL, Signal
+
+MAX_PDQ_THRESHOLD: Final = 63
+DEFAULT_PDQ_THRESHOLD: Final = 31
+_BANK_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+MAX_TEXT: Final = 2000
+
+
+class MatchAction(StrEnum):
+    """What a match against a bank asks for."""
+
+    BLOCK = "block"
+    REVIEW = "review"
+    ALLOW = "allow"
+
+
+class EntryState(StrEnum):
+    """Life cycle of an entry; only active entries in enabled banks match."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    WITHDRAWN = "withdrawn"
+
+
+class EntrySource(StrEnum):
+    """Where an entry came from."""
+
+    MANUAL = "manual"
+    CASE = "case"
+    EXCHANGE = "exchange"
+
+
+def validate_bank_name(name: str) -> str:
+    """Bank names: 1-64 of lowercase letters, digits, '-' and '_'."""
+    if not isinstance(name, str) or not _BANK_NAME.match(name):
+        raise InvalidInputError(
+            f"invalid bank name {name!r}: use 1-64 lowercase letters, digits, '-' or '_'"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class BankPolicy:
+    """Per-bank matching policy."""
+
+    pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
+    action: MatchAction = MatchAction.BLOCK
+    allow_list_banks: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pdq_threshold, int) or not (
+            0 <= self.pdq_threshold <= MAX_PDQ_THRESHOLD
+        ):
+            raise InvalidInputError(
+                f"pdq threshold must be 0-{MAX_PDQ_THRESHOLD}, got {self.pdq_threshold!r}"
+            )
+        object.__setattr__(self, "action", MatchAction(self.action))
+        for name in self.allow_list_banks:
+            validate_bank_name(name)
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A named set of entries."""
+
+    id: int
+    name: str
+    enabled: bool
+    policy: BankPolicy
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an entry came from and who vouched for it."""
+
+    source: EntrySource = EntrySource.MANUAL
+    submitted_by: str = ""
+    case_id: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", EntrySource(self.source))
+        for label in ("submitted_by", "case_id", "note"):
+            value = getattr(self, label)
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                raise InvalidInputError(f"{label} must be text of at most {MAX_TEXT} characters")
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to add: its signals and provenance."""
+
+    signals: tuple[Signal, ...]
+    provenance: Provenance = field(default_factory=Provenance)
+
+    def __post_init__(self) -> None:
+        if not self.signals:
+            raise InvalidInputError("an entry needs at least one signal")
+        seen = {(s.type, s.variant) for s in self.signals}
+        if len(seen) != len(self.signals):
+            raise InvalidInputError("an entry holds each (signal type, variant) at most once")
+
+    @property
+    def dedupe_key(self) -> str:
+        """Identity within a bank: the SHA-256 of the content if known, else the first signal.
+
+        Adding the same content or hash to a bank twice returns the existing entry, which
+        also makes interrupted imports safe to re-run.
+        """
+        originals = [s for s in self.signals if s.variant == ORIGINAL] or list(self.signals)
+        for signal in originals:
+            if signal.type == "sha256":
+                return f"sha256:{signal.value}"
+        first = originals[0]
+        return f"{first.type}:{first.value}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored entry."""
+
+    id: int
+    bank: str
+    signals: tuple[Signal, ...]
+    provenance: Provenance
+    state: EntryState
+    created_at: datetime
+    updated_at: datetime
+
+    def signal(self, type_name: str, variant: str = ORIGINAL) -> Signal | None:
+        """This entry's signal of a type and variant, if it has one."""
+        for signal in self.signals:
+            if signal.type == type_name and signal.variant == variant:
+                return signal
+        return None
+
+
+@dataclass(frozen=True)
+class AddedEntry:
+    """Result of adding one entry: its id and whether it was new or already in the bank."""
+
+    entry_id: int
+    created: bool
+    state: EntryState
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One matchable signal, as the matcher loads it from storage."""
+
+    entry_id: int
+    bank_id: int
+    signal_type: str
+    value: str
+    variant: str

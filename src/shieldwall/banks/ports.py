@@ -1,0 +1,80 @@
+"""What the bank service needs from storage. Adapters: memory, SQLAlchemy (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from shieldwall.banks.models import (
+    AddedEntry,
+    Bank,
+    BankPolicy,
+    Entry,
+    EntryState,
+    IndexRow,
+    NewEntry,
+)
+
+
+class BankRepository(Protocol):
+    """Persistent banks and entries. Every method is atomic; errors are ShieldwallErrors."""
+
+    def create_bank(self, name: str, policy: BankPolicy) -> Bank:
+        """Create a bank; ConflictError if the name is taken."""
+        ...
+
+    def get_bank(self, name: str) -> Bank:
+        """The bank called `name`; NotFoundError if none."""
+        ...
+
+    def list_banks(self) -> list[Bank]:
+        """All banks, by name."""
+        ...
+
+    def rename_bank(self, name: str, new_name: str) -> Bank:
+        """Rename a bank (allow-lists that name it follow); ConflictError if taken."""
+        ...
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        """Enable or disable a bank; disabled banks never match."""
+        ...
+
+    def set_policy(self, name: str, policy: BankPolicy) -> Bank:
+        """Replace a bank's policy; allow-list banks must exist."""
+        ...
+
+    def delete_bank(self, name: str) -> None:
+        """Delete a bank and its entries."""
+        ...
+
+    def add_entries(self, bank: str, entries: Sequence[NewEntry]) -> list[AddedEntry]:
+        """Add entries in one transaction: all of them or none are visible.
+
+        An entry whose dedupe key is already in the bank is not added again: its existing id
+        is returned with created=False (so an interrupted import can be re-run).
+        """
+        ...
+
+    def get_entry(self, entry_id: int) -> Entry:
+        """One entry with its signals; NotFoundError if none."""
+        ...
+
+    def set_entry_state(self, entry_id: int, state: EntryState) -> Entry:
+        """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
+        ...
+
+    def list_entries(
+        self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
+    ) -> list[Entry]:
+        """Entries of a bank with id > after_id, in id order (cursor pagination)."""
+        ...
+
+    def count_entries(self, bank: str) -> dict[EntryState, int]:
+        """How many entries a bank holds, per state."""
+        ...
+
+    def iter_index_rows(self, bank_ids: Sequence[int], batch_size: int = 50_000) -> Iterator[
+        list[IndexRow]
+    ]:
+        """Matchable signals (active entries) of the given banks, in batches."""
+        ...

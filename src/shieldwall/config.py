@@ -1,0 +1,105 @@
+"""Typed settings: defaults < shieldwall.toml < SHIELDWALL_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from shieldwall.errors import InvalidInputError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Limits applied before and while decoding content."""
+
+    max_bytes: int = 50 * MIB
+    max_pixels: int = 100_000_000
+    # PDQ only looks at a 64x64 luminance view; decoding big JPEGs at a reduced DCT scale
+    # down to this short side keeps the hash within a few bits of the full-size one.
+    min_short_side: int = 512
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Shieldwall can be configured with."""
+
+    home: Path = Path("var")
+    database_url: str = ""
+    media: MediaLimits = field(default_factory=MediaLimits)
+    default_pdq_threshold: int = 31
+    jobs: int = 1
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'shieldwall.db').resolve()}"
+
+
+_INT_MEDIA_KEYS = {f.name for f in fields(MediaLimits)}
+_ENV_KEYS = {"home", "database_url", "default_pdq_threshold", "jobs", *_INT_MEDIA_KEYS}
+
+
+def _coerce_int(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
+    if number <= 0:
+        raise InvalidInputError(f"setting {name} must be positive, got {number}")
+    return number
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
+    media = settings.media
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.lower()
+        if name == "home":
+            changes["home"] = Path(str(value))
+        elif name == "database_url":
+            changes["database_url"] = str(value)
+        elif name in {"default_pdq_threshold", "jobs"}:
+            changes[name] = _coerce_int(name, value)
+        elif name in _INT_MEDIA_KEYS:
+            media = replace(media, **{name: _coerce_int(name, value)})
+        elif name == "media" and isinstance(value, Mapping):
+            nested = _apply(replace(settings, media=media), value, origin)
+            media = nested.media
+        else:
+            raise InvalidInputError(f"unknown setting {key!r} in {origin}")
+    return replace(settings, media=media, **changes)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from defaults, then the TOML file, then SHIELDWALL_* variables, then flags."""
+    env = os.environ if environ is None else environ
+    settings = Settings(home=Path(env.get("SHIELDWALL_HOME", "var")))
+    path = config_file or Path(env.get("SHIELDWALL_CONFIG", "shieldwall.toml"))
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f"cannot read {path}: {exc}") from exc
+        settings = _apply(settings, data.get("shieldwall", data), str(path))
+    # Only the variables that name a setting: others (SHIELDWALL_CONFIG, test helpers) are ignored.
+    from_env = {
+        key.removeprefix("SHIELDWALL_"): value
+        for key, value in env.items()
+        if key.startswith("SHIELDWALL_") and key.removeprefix("SHIELDWALL_").lower() in _ENV_KEYS
+    }
+    settings = _apply(settings, from_env, "the environment")
+    if overrides:
+        settings = _apply(settings, {k: v for k, v in overrides.items() if v is not None}, "flags")
+    return settings

@@ -1,0 +1,1 @@
+"""Media: safe decoding of content into pixels, with size and pixel limits."""
