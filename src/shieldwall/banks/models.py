@@ -105,8 +105,12 @@ class NewEntry:
 
     signals: tuple[Signal, ...]
     provenance: Provenance = field(default_factory=Provenance)
+    # Imports of native files may carry disabled or withdrawn entries (tombstones); they are
+    # stored in that state from the start, never briefly active.
+    state: EntryState = EntryState.ACTIVE
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "state", EntryState(self.state))
         if not self.signals:
             raise InvalidInputError("an entry needs at least one signal")
         seen = {(s.type, s.variant) for s in self.signals}

@@ -1,0 +1,235 @@
+"""Bank use cases: banks, entries, bulk import and streaming export."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from shieldwall.banks.formats import (
+    BankFileFormat,
+    ImportProblem,
+    ImportRecord,
+    parse_bank_file,
+    write_bank_file,
+)
+from shieldwall.banks.models import (
+    AddedEntry,
+    Bank,
+    BankPolicy,
+    Entry,
+    EntryState,
+    MatchAction,
+    NewEntry,
+    Provenance,
+    validate_bank_name,
+)
+from shieldwall.banks.ports import BankRepository
+from shieldwall.errors import InvalidInputError
+
+IMPORT_BATCH = 5000
+EXPORT_PAGE = 1000
+
+
+class EntryListener(Protocol):
+    """Told about entry changes so in-process indexes follow at once (BankMatcher)."""
+
+    def apply_added(self, entry: Entry) -> None:
+        """An entry became matchable."""
+        ...
+
+    def apply_removed(self, entry: Entry) -> None:
+        """An entry stopped being matchable."""
+        ...
+
+
+@dataclass
+class ImportSummary:
+    """What a bulk import did."""
+
+    added: int = 0
+    existing: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        """Data lines seen (added, already present, or refused)."""
+        return self.added + self.existing + len(self.problems)
+
+
+class BankService:
+    """Creates and changes banks and entries; the single way callers write to banks."""
+
+    def __init__(
+        self, repository: BankRepository, listeners: Sequence[EntryListener] = ()
+    ) -> None:
+        self.repository = repository
+        self._listeners = list(listeners)
+
+    def subscribe(self, listener: EntryListener) -> None:
+        """Tell this listener about every later entry change made through this service."""
+        self._listeners.append(listener)
+
+    # Banks ------------------------------------------------------------------------------
+
+    def create_bank(
+        self,
+        name: str,
+        pdq_threshold: int | None = None,
+        action: MatchAction | str = MatchAction.BLOCK,
+        allow_list_banks: Sequence[str] = (),
+    ) -> Bank:
+        """Create a bank with its policy."""
+        validate_bank_name(name)
+        policy = BankPolicy(
+            pdq_threshold=BankPolicy().pdq_threshold if pdq_threshold is None else pdq_threshold,
+            action=MatchAction(action),
+            allow_list_banks=tuple(allow_list_banks),
+        )
+        if policy.allow_list_banks:
+            bank = self.repository.create_bank(name, BankPolicy(policy.pdq_threshold,
+                                                                policy.action))
+            return self.repository.set_policy(bank.name, policy)
+        return self.repository.create_bank(name, policy)
+
+    def update_policy(
+        self,
+        name: str,
+        pdq_threshold: int | None = None,
+        action: MatchAction | str | None = None,
+        allow_list_banks: Sequence[str] | None = None,
+    ) -> Bank:
+        """Change the given parts of a bank's policy, keeping the rest."""
+        current = self.repository.get_bank(name).policy
+        policy = BankPolicy(
+            pdq_threshold=current.pdq_threshold if pdq_threshold is None else pdq_threshold,
+            action=current.action if action is None else MatchAction(action),
+            allow_list_banks=(
+                current.allow_list_banks if allow_list_banks is None else tuple(allow_list_banks)
+            ),
+        )
+        return self.repository.set_policy(name, policy)
+
+    def list_banks(self) -> list[Bank]:
+        """Every bank, by name."""
+        return self.repository.list_banks()
+
+    def rename_bank(self, name: str, new_name: str) -> Bank:
+        """Rename a bank."""
+        return self.repository.rename_bank(name, validate_bank_name(new_name))
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        """Enable or disable a bank."""
+        return self.repository.set_bank_enabled(name, enabled)
+
+    def delete_bank(self, name: str) -> None:
+        """Delete a bank and all its entries."""
+        self.repository.delete_bank(name)
+
+    # Entries ----------------------------------------------------------------------------
+
+    def add_entries(self, bank: str, entries: Sequence[NewEntry]) -> list[AddedEntry]:
+        """Add entries in one transaction; existing ones (same content or hash) are reused."""
+        added = self.repository.add_entries(bank, entries)
+        if self._listeners:
+            for result in added:
+                if result.created and result.state is EntryState.ACTIVE:
+                    self._notify_added(self.repository.get_entry(result.entry_id))
+        return added
+
+    def set_entry_state(self, entry_id: int, state: EntryState | str) -> Entry:
+        """Activate, disable or withdraw (final: kept as a tombstone) an entry."""
+        entry = self.repository.set_entry_state(entry_id, EntryState(state))
+        if entry.state is EntryState.ACTIVE:
+            self._notify_added(entry)
+        else:
+            for listener in self._listeners:
+                listener.apply_removed(entry)
+        return entry
+
+    def get_entry(self, entry_id: int) -> Entry:
+        """One entry."""
+        return self.repository.get_entry(entry_id)
+
+    def iter_entries(
+        self, bank: str, states: Iterable[EntryState] | None = None, page: int = EXPORT_PAGE
+    ) -> Iterator[Entry]:
+        """Every entry of a bank in id order, fetched a page at a time."""
+        wanted = None if states is None else set(states)
+        after = 0
+        while True:
+            entries = self.repository.list_entries(bank, after_id=after, limit=page)
+            if not entries:
+                return
+            for entry in entries:
+                if wanted is None or entry.state in wanted:
+                    yield entry
+            after = entries[-1].id
+
+    def _notify_added(self, entry: Entry) -> None:
+        for listener in self._listeners:
+            listener.apply_added(entry)
+
+    # Import and export ------------------------------------------------------------------
+
+    def import_lines(
+        self,
+        bank: str,
+        lines: Iterable[str],
+        fmt: BankFileFormat,
+        provenance: Provenance,
+        batch_size: int = IMPORT_BATCH,
+        on_batch: Callable[[ImportSummary], None] | None = None,
+    ) -> ImportSummary:
+        """Import a bank file, one transaction per batch: a crash loses at most the batch in
+        flight, never half an entry, and re-running the import skips what is already in."""
+        if batch_size < 1:
+            raise InvalidInputError("batch size must be positive")
+        self.repository.get_bank(bank)
+        summary = ImportSummary()
+        batch: list[NewEntry] = []
+        for item in parse_bank_file(lines, fmt, provenance):
+            if isinstance(item, ImportProblem):
+                summary.problems.append(item)
+                continue
+            batch.append(_entry_of(item))
+            if len(batch) >= batch_size:
+                self._import_batch(bank, batch, summary, on_batch)
+                batch = []
+        if batch:
+            self._import_batch(bank, batch, summary, on_batch)
+        return summary
+
+    def _import_batch(
+        self,
+        bank: str,
+        batch: list[NewEntry],
+        summary: ImportSummary,
+        on_batch: Callable[[ImportSummary], None] | None,
+    ) -> None:
+        for result in self.add_entries(bank, batch):
+            if result.created:
+                summary.added += 1
+            else:
+                summary.existing += 1
+        if on_batch is not None:
+            on_batch(summary)
+
+    def export(
+        self, bank: str, fmt: BankFileFormat, out: TextIO, include_inactive: bool = False
+    ) -> int:
+        """Stream a bank's entries to `out`; returns how many were written.
+
+        Hash files and CSV carry active entries only; JSON lines carry every entry when
+        `include_inactive` is set, so tombstones travel with the export.
+        """
+        self.repository.get_bank(bank)
+        states = None if include_inactive else [EntryState.ACTIVE]
+        return write_bank_file(self.iter_entries(bank, states), fmt, out)
+
+
+def _entry_of(record: ImportRecord) -> NewEntry:
+    if record.entry.state is record.state:
+        return record.entry
+    return dataclasses.replace(record.entry, state=record.state)

@@ -1,0 +1,192 @@
+"""Matching content and signals against the active entries of a set of banks.
+
+Indexes are rebuilt from the database when a matcher starts, not persisted: the database
+is the bank of record, a rebuild of 1M hashes takes seconds (bench/index.py), and a
+snapshot file would be one more thing that can drift from the database. After the start,
+changes arrive incrementally through `apply_added` and `apply_removed`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldwall.banks.models import Bank, Entry, EntryState, IndexRow, MatchAction
+from shieldwall.banks.ports import BankRepository
+from shieldwall.errors import InvalidInputError
+from shieldwall.matching.models import Match, sort_matches, variant_label
+from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array
+from shieldwall.signals.models import ORIGINAL, Signal
+
+
+class _VariantNames:
+    """Stored variant names <-> the uint8 labels the PDQ index keeps per row."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = [ORIGINAL]
+        self._codes: dict[str, int] = {ORIGINAL: 0}
+
+    def code(self, name: str) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            if len(self._names) >= 256:
+                raise InvalidInputError("at most 256 distinct stored variant names")
+            found = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return found
+
+    def name(self, code: int) -> str:
+        return self._names[code]
+
+
+@dataclass
+class _BankIndex:
+    """One bank's indexes: PDQ within the bank's threshold, exact digests."""
+
+    bank: Bank
+    pdq: PdqIndex = field(default_factory=PdqIndex)
+    exact: dict[tuple[str, str], list[tuple[int, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+class BankMatcher:
+    """In-memory indexes over the active entries of some banks (plus their allow-lists)."""
+
+    def __init__(self, banks: Sequence[Bank]) -> None:
+        self._banks = {bank.name: _BankIndex(bank) for bank in banks if bank.enabled}
+        self._by_id = {index.bank.id: index for index in self._banks.values()}
+        self._variants = _VariantNames()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, repository: BankRepository, names: Sequence[str] = ()) -> BankMatcher:
+        """Build indexes for the named banks (all banks if none) and the banks they allow-list."""
+        every = {bank.name: bank for bank in repository.list_banks()}
+        wanted = list(names) if names else list(every)
+        for name in wanted:
+            if name not in every:
+                repository.get_bank(name)  # raises NotFoundError with the usual message
+        chosen = {name: every[name] for name in wanted}
+        for bank in list(chosen.values()):
+            for allowed in bank.policy.allow_list_banks:
+                chosen.setdefault(allowed, every[allowed])
+        matcher = cls(list(chosen.values()))
+        bank_ids = [index.bank.id for index in matcher._banks.values()]
+        if bank_ids:
+            for batch in repository.iter_index_rows(bank_ids):
+                matcher._add_rows(batch)
+        return matcher
+
+    @property
+    def banks(self) -> list[Bank]:
+        """The enabled banks this matcher searches."""
+        return [index.bank for index in self._banks.values()]
+
+    def size(self) -> dict[str, int]:
+        """Live PDQ hashes per bank."""
+        return {name: len(index.pdq) for name, index in self._banks.items()}
+
+    def _add_rows(self, rows: Iterable[IndexRow]) -> None:
+        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(
+            lambda: ([], [], [])
+        )
+        with self._lock:
+            for row in rows:
+                index = self._by_id.get(row.bank_id)
+                if index is None:
+                    continue
+                if row.signal_type == "pdq":
+                    values, keys, labels = pdq[row.bank_id]
+                    values.append(row.value)
+                    keys.append(row.entry_id)
+                    labels.append(self._variants.code(row.variant))
+                else:
+                    index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
+            for bank_id, (values, keys, labels) in pdq.items():
+                self._by_id[bank_id].pdq.add(
+                    hex_to_hash_array(values),
+                    np.array(keys, dtype=np.int64),
+                    np.array(labels, dtype=np.uint8),
+                )
+
+    def apply_added(self, entry: Entry) -> None:
+        """Make an active entry matchable at once (no-op for other states or banks)."""
+        index = self._banks.get(entry.bank)
+        if index is None or entry.state is not EntryState.ACTIVE:
+            return
+        rows = [
+            IndexRow(entry.id, index.bank.id, s.type, s.value, s.variant) for s in entry.signals
+        ]
+        self._add_rows(rows)
+
+    def apply_removed(self, entry: Entry) -> None:
+        """Stop matching an entry at once (it was disabled, withdrawn or deleted)."""
+        index = self._banks.get(entry.bank)
+        if index is None:
+            return
+        with self._lock:
+            index.pdq.remove([entry.id])
+            for signal in entry.signals:
+                holders = index.exact.get((signal.type, signal.value))
+                if holders:
+                    holders[:] = [h for h in holders if h[0] != entry.id]
+
+    def match_signals(
+        self, signals: Sequence[Signal], max_threshold: int | None = None
+    ) -> list[Match]:
+        """Matches for a content's signals (the 8 PDQ dihedral variants may be among them).
+
+        Each bank's own threshold applies; `max_threshold` may only tighten it. One match is
+        kept per (bank, entry, signal type): the nearest, preferring the untransformed query.
+        """
+        best: dict[tuple[str, int, str], Match] = {}
+        for index in self._banks.values():
+            threshold = index.bank.policy.pdq_threshold
+            if max_threshold is not None:
+                threshold = min(threshold, max_threshold)
+            for signal in signals:
+                for match in self._search(index, signal, threshold):
+                    key = (match.bank, match.entry_id, match.signal_type)
+                    held = best.get(key)
+                    if held is None or _better(match, held):
+                        best[key] = match
+        return sort_matches(self._apply_allow_lists(list(best.values())))
+
+    def _search(self, index: _BankIndex, signal: Signal, threshold: int) -> list[Match]:
+        bank = index.bank
+        if signal.type == "pdq":
+            return [
+                Match(bank.name, hit.key, "pdq", hit.distance,
+                      variant_label(signal.variant, self._variants.name(hit.label)),
+                      bank.policy.action)
+                for hit in index.pdq.search(bytes.fromhex(signal.value), threshold)
+            ]
+        return [
+            Match(bank.name, entry_id, signal.type, 0, variant_label(signal.variant, stored),
+                  bank.policy.action)
+            for entry_id, stored in index.exact.get((signal.type, signal.value), ())
+        ]
+
+    def _apply_allow_lists(self, matches: list[Match]) -> list[Match]:
+        """Drop matches from banks whose allow-list banks also matched (benign collisions)."""
+        matched_banks = {m.bank for m in matches}
+        suppressed = {
+            name
+            for name, index in self._banks.items()
+            if matched_banks.intersection(index.bank.policy.allow_list_banks)
+        }
+        return [m for m in matches if m.bank not in suppressed]
+
+
+def _better(candidate: Match, held: Match) -> bool:
+    if candidate.distance != held.distance:
+        return candidate.distance < held.distance
+    return candidate.variant == ORIGINAL and held.variant != ORIGINAL
+
+
+__all__ = ["BankMatcher", "Match", "MatchAction"]

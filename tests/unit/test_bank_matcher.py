@@ -1,0 +1,172 @@
+"""BankMatcher and BankService over the in-memory repository: policy, variants, freshness."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from shieldwall.banks.memory import InMemoryBankRepository
+from shieldwall.banks.models import EntryState, MatchAction, NewEntry, Provenance
+from shieldwall.banks.service import BankService
+from shieldwall.errors import ConflictError, NotFoundError
+from shieldwall.matching.models import verdict_of
+from shieldwall.matching.service import BankMatcher
+from shieldwall.signals.models import Signal
+
+
+def random_pdq(rng: random.Random) -> str:
+    return f"{rng.getrandbits(256):064x}"
+
+
+def flip(hex_value: str, bits: int, rng: random.Random) -> str:
+    value = int(hex_value, 16)
+    for bit in rng.sample(range(256), bits):
+        value ^= 1 << bit
+    return f"{value:064x}"
+
+
+def pdq_entry(value: str, variant: str = "original") -> NewEntry:
+    return NewEntry((Signal.of("pdq", value, variant, 90),), Provenance(note="test"))
+
+
+@pytest.fixture
+def service() -> BankService:
+    return BankService(InMemoryBankRepository())
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(7)
+
+
+def test_match_within_bank_threshold_only(service: BankService, rng: random.Random) -> None:
+    service.create_bank("tight", pdq_threshold=10)
+    service.create_bank("loose", pdq_threshold=40)
+    stored = random_pdq(rng)
+    [tight] = service.add_entries("tight", [pdq_entry(stored)])
+    [loose] = service.add_entries("loose", [pdq_entry(stored)])
+    matcher = BankMatcher.load(service.repository)
+    query = Signal.of("pdq", flip(stored, 20, rng))
+    matches = matcher.match_signals([query])
+    assert [(m.bank, m.entry_id, m.distance) for m in matches] == [("loose", loose.entry_id, 20)]
+    assert tight.entry_id != loose.entry_id
+    assert matcher.match_signals([query], max_threshold=15) == []
+
+
+def test_per_request_threshold_only_tightens(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank", pdq_threshold=10)
+    stored = random_pdq(rng)
+    service.add_entries("bank", [pdq_entry(stored)])
+    matcher = BankMatcher.load(service.repository)
+    assert matcher.match_signals([Signal.of("pdq", flip(stored, 20, rng))], 63) == []
+
+
+def test_exact_digest_match(service: BankService) -> None:
+    service.create_bank("bank", action=MatchAction.REVIEW)
+    md5 = "0" * 31 + "1"
+    [added] = service.add_entries("bank", [NewEntry((Signal.of("md5", md5),))])
+    matcher = BankMatcher.load(service.repository)
+    matches = matcher.match_signals([Signal.of("md5", md5.upper())])
+    assert [(m.entry_id, m.signal_type, m.distance) for m in matches] == [
+        (added.entry_id, "md5", 0)
+    ]
+    assert verdict_of(matches) is MatchAction.REVIEW
+    assert matcher.match_signals([Signal.of("md5", "f" * 32)]) == []
+
+
+def test_variant_reported_and_nearest_kept(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank")
+    stored = random_pdq(rng)
+    [added] = service.add_entries("bank", [pdq_entry(stored)])
+    matcher = BankMatcher.load(service.repository)
+    signals = [
+        Signal.of("pdq", random_pdq(rng), "original"),
+        Signal.of("pdq", flip(stored, 3, rng), "mirror"),
+        Signal.of("pdq", flip(stored, 9, rng), "rotate90"),
+    ]
+    [match] = matcher.match_signals(signals)
+    assert (match.entry_id, match.variant, match.distance) == (added.entry_id, "mirror", 3)
+
+
+def test_stored_variant_named_in_match(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank")
+    stored = random_pdq(rng)
+    entry = NewEntry(
+        (Signal.of("pdq", random_pdq(rng)), Signal.of("pdq", stored, "crop_center_80"))
+    )
+    service.add_entries("bank", [entry])
+    matcher = BankMatcher.load(service.repository)
+    [match] = matcher.match_signals([Signal.of("pdq", stored)])
+    assert match.variant == "crop_center_80"
+    [both] = matcher.match_signals([Signal.of("pdq", stored, "mirror")])
+    assert both.variant == "mirror/crop_center_80"
+
+
+def test_changes_visible_to_next_query(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank")
+    first = random_pdq(rng)
+    service.add_entries("bank", [pdq_entry(first)])
+    matcher = BankMatcher.load(service.repository)
+    service.subscribe(matcher)
+    second = random_pdq(rng)
+    [added] = service.add_entries("bank", [pdq_entry(second)])
+    query = [Signal.of("pdq", second)]
+    assert [m.entry_id for m in matcher.match_signals(query)] == [added.entry_id]
+    service.set_entry_state(added.entry_id, EntryState.DISABLED)
+    assert matcher.match_signals(query) == []
+    service.set_entry_state(added.entry_id, EntryState.ACTIVE)
+    assert [m.entry_id for m in matcher.match_signals(query)] == [added.entry_id]
+    service.set_entry_state(added.entry_id, EntryState.WITHDRAWN)
+    assert matcher.match_signals(query) == []
+    with pytest.raises(ConflictError):
+        service.set_entry_state(added.entry_id, EntryState.ACTIVE)
+    assert service.get_entry(added.entry_id).state is EntryState.WITHDRAWN
+
+
+def test_allow_list_suppresses_other_banks(service: BankService, rng: random.Random) -> None:
+    benign = random_pdq(rng)
+    service.create_bank("benign", action=MatchAction.ALLOW)
+    service.add_entries("benign", [pdq_entry(benign)])
+    service.create_bank("abuse", allow_list_banks=["benign"])
+    service.add_entries("abuse", [pdq_entry(flip(benign, 4, rng))])
+    other = random_pdq(rng)
+    service.add_entries("abuse", [pdq_entry(other)])
+    matcher = BankMatcher.load(service.repository, ["abuse"])  # loads its allow-list too
+    collided = matcher.match_signals([Signal.of("pdq", benign)])
+    assert {m.bank for m in collided} == {"benign"}
+    assert verdict_of(collided) is MatchAction.ALLOW
+    blocked = matcher.match_signals([Signal.of("pdq", other)])
+    assert {m.bank for m in blocked} == {"abuse"}
+    assert verdict_of(blocked) is MatchAction.BLOCK
+
+
+def test_disabled_bank_never_matches(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank")
+    stored = random_pdq(rng)
+    service.add_entries("bank", [pdq_entry(stored)])
+    service.set_bank_enabled("bank", False)
+    matcher = BankMatcher.load(service.repository)
+    assert matcher.match_signals([Signal.of("pdq", stored)]) == []
+
+
+def test_unknown_bank_is_an_error(service: BankService) -> None:
+    with pytest.raises(NotFoundError):
+        BankMatcher.load(service.repository, ["missing"])
+
+
+def test_verdict_order_block_before_review(service: BankService, rng: random.Random) -> None:
+    stored = random_pdq(rng)
+    service.create_bank("review", action=MatchAction.REVIEW)
+    service.create_bank("block", action=MatchAction.BLOCK)
+    service.add_entries("review", [pdq_entry(stored)])
+    service.add_entries("block", [pdq_entry(flip(stored, 5, rng))])
+    matches = BankMatcher.load(service.repository).match_signals([Signal.of("pdq", stored)])
+    assert [m.bank for m in matches] == ["block", "review"]
+    assert verdict_of(matches) is MatchAction.BLOCK
+
+
+def test_update_policy_keeps_unchanged_parts(service: BankService) -> None:
+    service.create_bank("bank", pdq_threshold=20, action=MatchAction.REVIEW)
+    changed = service.update_policy("bank", pdq_threshold=12)
+    assert (changed.policy.pdq_threshold, changed.policy.action) == (12, MatchAction.REVIEW)
