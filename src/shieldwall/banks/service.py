@@ -61,9 +61,7 @@ class ImportSummary:
 class BankService:
     """Creates and changes banks and entries; the single way callers write to banks."""
 
-    def __init__(
-        self, repository: BankRepository, listeners: Sequence[EntryListener] = ()
-    ) -> None:
+    def __init__(self, repository: BankRepository, listeners: Sequence[EntryListener] = ()) -> None:
         self.repository = repository
         self._listeners = list(listeners)
 
@@ -88,8 +86,9 @@ class BankService:
             allow_list_banks=tuple(allow_list_banks),
         )
         if policy.allow_list_banks:
-            bank = self.repository.create_bank(name, BankPolicy(policy.pdq_threshold,
-                                                                policy.action))
+            bank = self.repository.create_bank(
+                name, BankPolicy(policy.pdq_threshold, policy.action)
+            )
             return self.repository.set_policy(bank.name, policy)
         return self.repository.create_bank(name, policy)
 

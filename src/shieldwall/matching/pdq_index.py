@@ -106,9 +106,9 @@ class _Segment:
         for part, (start, width) in enumerate(self.layout):
             values = _part_values(words, start, width)
             order = np.argsort(values, kind="stable").astype("<u4")
-            rows[part * n * 3 : (part + 1) * n * 3] = order.view(np.uint8).reshape(n, 4)[
-                :, :3
-            ].ravel()
+            rows[part * n * 3 : (part + 1) * n * 3] = (
+                order.view(np.uint8).reshape(n, 4)[:, :3].ravel()
+            )
             counts = np.bincount(values, minlength=1 << width)
             dirs[dir_at] = 0
             np.cumsum(counts, out=dirs[dir_at + 1 : dir_at + dir_sizes[part]])
@@ -171,7 +171,7 @@ class _Buffer:
 def _check_rows(hashes: U8, keys: I64, labels: U8 | None) -> tuple[U8, I64, U8]:
     hashes = np.asarray(hashes, dtype=np.uint8)
     keys = np.asarray(keys, dtype=np.int64)
-    if hashes.ndim != 2 or hashes.shape[1] != HASH_BYTES or len(hashes) != len(keys):
+    if hashes.ndim != 2 or hashes.shape[1] != HASH_BYTES or keys.shape != (len(hashes),):
         raise InvalidInputError("hashes must be an (n, 32) uint8 array with one key per hash")
     labels_array = (
         np.zeros(len(keys), dtype=np.uint8) if labels is None else np.asarray(labels, np.uint8)
@@ -185,13 +185,23 @@ class PdqIndex:
     """Exact PDQ search within a threshold (<= 63) with incremental add and remove."""
 
     def __init__(self) -> None:
-        self._segments: list[_Segment] = []
-        self._buffer = _Buffer()
+        # Searches take no lock: they read this pair once, and changes replace it whole, so
+        # a search never sees a frozen buffer's rows twice or not at all.
+        self._view: tuple[_Buffer, list[_Segment]] = (_Buffer(), [])
         self._lock = threading.Lock()
+
+    @property
+    def _buffer(self) -> _Buffer:
+        return self._view[0]
+
+    @property
+    def _segments(self) -> list[_Segment]:
+        return self._view[1]
 
     def __len__(self) -> int:
         """Number of live (matchable) hashes."""
-        parts = [self._buffer.alive[: self._buffer.count], *(s.alive for s in self._segments)]
+        buffer, segments = self._view
+        parts = [buffer.alive[: buffer.count], *(s.alive for s in segments)]
         return int(sum(int(np.count_nonzero(a)) for a in parts))
 
     def add(self, hashes: U8, keys: I64, labels: U8 | None = None) -> None:
@@ -203,8 +213,14 @@ class PdqIndex:
                 room = BUFFER_ROWS - self._buffer.count
                 if self._buffer.count == 0 and len(keys) - start >= BUFFER_ROWS:
                     end = min(len(keys), start + MAX_SEGMENT_ROWS)
-                    self._push_segment(_Segment(hashes[start:end], keys[start:end],
-                                                label_array[start:end]))
+                    # copies: the segment must not share memory the caller may reuse
+                    self._push_segment(
+                        _Segment(
+                            hashes[start:end].copy(),
+                            keys[start:end].copy(),
+                            label_array[start:end].copy(),
+                        )
+                    )
                     start = end
                     continue
                 end = min(len(keys), start + room)
@@ -221,9 +237,10 @@ class PdqIndex:
         removed = 0
         with self._lock:
             buffer = self._buffer
-            tables = [(buffer.keys[: buffer.count], buffer.alive), *(
-                (s.keys, s.alive) for s in self._segments
-            )]
+            tables = [
+                (buffer.keys[: buffer.count], buffer.alive),
+                *((s.keys, s.alive) for s in self._segments),
+            ]
             for table_keys, alive in tables:
                 hit = np.isin(table_keys, wanted) if len(wanted) > 1 else table_keys == wanted[0]
                 rows = np.flatnonzero(hit & (alive[: len(table_keys)] == 1))
@@ -233,15 +250,15 @@ class PdqIndex:
 
     def search(self, query: bytes, threshold: int) -> list[PdqHit]:
         """Every live hash within `threshold` bits of the 32-byte query, nearest first."""
-        if len(query) != HASH_BYTES:
+        if not isinstance(query, bytes | bytearray) or len(query) != HASH_BYTES:
             raise InvalidInputError("a PDQ query is 32 bytes")
-        if not 0 <= threshold <= MAX_THRESHOLD:
+        if not isinstance(threshold, int | np.integer) or not 0 <= threshold <= MAX_THRESHOLD:
             raise InvalidInputError(f"threshold must be 0-{MAX_THRESHOLD}, got {threshold}")
         hits: list[PdqHit] = []
-        buffer = self._buffer
+        buffer, segments = self._view
         for row, distance in buffer.search(query, threshold):
             hits.append(PdqHit(int(buffer.keys[row]), int(buffer.labels[row]), distance))
-        for segment in self._segments:  # the list is replaced, never changed in place
+        for segment in segments:
             for row, distance in segment.search(query, threshold):
                 hits.append(PdqHit(int(segment.keys[row]), int(segment.labels[row]), distance))
         hits.sort(key=lambda hit: (hit.distance, hit.key, hit.label))
@@ -249,29 +266,36 @@ class PdqIndex:
 
     def memory_bytes(self) -> int:
         """Bytes held by the index's arrays."""
-        buffer = self._buffer
+        buffer, segments = self._view
         own = buffer.hashes.nbytes + buffer.keys.nbytes + buffer.labels.nbytes
-        return own + buffer.alive.nbytes + sum(s.memory_bytes() for s in self._segments)
+        return own + buffer.alive.nbytes + sum(s.memory_bytes() for s in segments)
 
     def segment_sizes(self) -> list[int]:
         """Rows per segment, oldest first (for metrics and tests)."""
         return [len(s) for s in self._segments]
 
     def _freeze_buffer(self) -> None:
-        buffer = self._buffer
+        buffer, segments = self._view
         live = buffer.alive[: buffer.count] == 1
-        self._buffer = _Buffer()
         if np.any(live):
-            self._push_segment(
-                _Segment(buffer.hashes[: buffer.count][live], buffer.keys[: buffer.count][live],
-                         buffer.labels[: buffer.count][live])
+            segments = self._with_segment(
+                _Segment(
+                    buffer.hashes[: buffer.count][live],
+                    buffer.keys[: buffer.count][live],
+                    buffer.labels[: buffer.count][live],
+                )
             )
+        self._view = (_Buffer(), segments)  # the rows move from buffer to segment at once
 
     def _push_segment(self, segment: _Segment) -> None:
+        self._view = (self._buffer, self._with_segment(segment))
+
+    def _with_segment(self, segment: _Segment) -> list[_Segment]:
+        """A new segment list: the current one plus `segment`, merged as the policy says."""
         segments = [*self._segments, segment]
         while len(segments) >= 2 and self._should_merge(segments[-2], segments[-1]):
             segments[-2:] = [_merge(segments[-2], segments[-1])]
-        self._segments = segments
+        return segments
 
     @staticmethod
     def _should_merge(older: _Segment, newer: _Segment) -> bool:

@@ -92,9 +92,7 @@ class BankMatcher:
         return {name: len(index.pdq) for name, index in self._banks.items()}
 
     def _add_rows(self, rows: Iterable[IndexRow]) -> None:
-        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(
-            lambda: ([], [], [])
-        )
+        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
         with self._lock:
             for row in rows:
                 index = self._by_id.get(row.bank_id)
@@ -161,14 +159,25 @@ class BankMatcher:
         bank = index.bank
         if signal.type == "pdq":
             return [
-                Match(bank.name, hit.key, "pdq", hit.distance,
-                      variant_label(signal.variant, self._variants.name(hit.label)),
-                      bank.policy.action)
+                Match(
+                    bank.name,
+                    hit.key,
+                    "pdq",
+                    hit.distance,
+                    variant_label(signal.variant, self._variants.name(hit.label)),
+                    bank.policy.action,
+                )
                 for hit in index.pdq.search(bytes.fromhex(signal.value), threshold)
             ]
         return [
-            Match(bank.name, entry_id, signal.type, 0, variant_label(signal.variant, stored),
-                  bank.policy.action)
+            Match(
+                bank.name,
+                entry_id,
+                signal.type,
+                0,
+                variant_label(signal.variant, stored),
+                bank.policy.action,
+            )
             for entry_id, stored in index.exact.get((signal.type, signal.value), ())
         ]
 

@@ -11,8 +11,10 @@ from shieldwall.errors import InvalidSignalError
 ORIGINAL: Final = "original"
 """Variant name of a signal computed from the content as it is."""
 
-# PDQ's dihedral hashes, in the order pdqhash.compute_dihedral returns them. The names say
-# which transform of the image each hash belongs to.
+# PDQ's dihedral hashes. The names say which transform of the image each hash belongs to:
+# rotate90 turns it 90 degrees counter-clockwise (np.rot90, Image.Transpose.ROTATE_90),
+# mirror is left-right, flip is top-bottom. pdqhash.compute_dihedral returns flip before
+# mirror; signals.pdq_pixels puts its hashes in this order.
 DIHEDRAL_VARIANTS: Final = (
     ORIGINAL,
     "rotate90",

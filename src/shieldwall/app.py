@@ -1,0 +1,44 @@
+"""The one composition root: settings -> storage -> services, for the CLI, web and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from shieldwall.banks.service import BankService
+from shieldwall.config import Settings
+from shieldwall.matching.service import BankMatcher
+from shieldwall.storage.engine import create_database_engine
+from shieldwall.storage.migrate import upgrade_database
+from shieldwall.storage.repositories import SqlBankRepository
+
+
+@dataclass
+class Services:
+    """Everything a front end needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    repository: SqlBankRepository
+    banks: BankService
+
+    def matcher(self, bank_names: list[str] | None = None) -> BankMatcher:
+        """A matcher over the named banks (all if none), kept current by this process's writes."""
+        matcher = BankMatcher.load(self.repository, bank_names or [])
+        self.banks.subscribe(matcher)
+        return matcher
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
+    """Open the database (bringing an embedded SQLite one to the current schema) and wire up."""
+    url = settings.effective_database_url
+    if migrate_sqlite and url.startswith("sqlite"):
+        upgrade_database(url)
+    engine = create_database_engine(url)
+    repository = SqlBankRepository(engine)
+    return Services(settings, engine, repository, BankService(repository))

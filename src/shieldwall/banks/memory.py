@@ -1,0 +1,247 @@
+"""In-memory BankRepository: the SQL adapter's semantics without a database (for tests)."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from shieldwall.banks.models import (
+    AddedEntry,
+    Bank,
+    BankPolicy,
+    Entry,
+    EntryState,
+    IndexRow,
+    NewEntry,
+    validate_bank_name,
+)
+from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _entry_state(value: EntryState | str) -> EntryState:
+    try:
+        return EntryState(value)
+    except ValueError:
+        known = ", ".join(state.value for state in EntryState)
+        raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
+
+
+@dataclass
+class _BankRecord:
+    id: int
+    name: str
+    enabled: bool
+    policy: BankPolicy
+    allow_ids: set[int]
+    created_at: datetime
+    updated_at: datetime
+    entry_ids: list[int] = field(default_factory=list)  # ascending: ids only ever grow
+    keys: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _EntryRecord:
+    entry: Entry
+    bank_id: int
+
+
+class InMemoryBankRepository:
+    """BankRepository held in dictionaries; thread-safe, ids never reused."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._banks: dict[int, _BankRecord] = {}
+        self._entries: dict[int, _EntryRecord] = {}
+        self._bank_ids = itertools.count(1)
+        self._entry_ids = itertools.count(1)
+
+    # Banks
+
+    def _find(self, name: str) -> _BankRecord | None:
+        return next((bank for bank in self._banks.values() if bank.name == name), None)
+
+    def _record(self, name: str) -> _BankRecord:
+        bank = self._find(name)
+        if bank is None:
+            raise NotFoundError(f"no bank called {name!r}")
+        return bank
+
+    def _bank(self, record: _BankRecord) -> Bank:
+        allow = tuple(sorted(self._banks[other].name for other in record.allow_ids))
+        policy = replace(record.policy, allow_list_banks=allow)
+        return Bank(
+            record.id, record.name, record.enabled, policy, record.created_at, record.updated_at
+        )
+
+    def _allow_ids(self, name: str, policy: BankPolicy) -> set[int]:
+        if name in policy.allow_list_banks:
+            raise InvalidInputError(f"bank {name!r} cannot allow-list itself")
+        return {self._record(other).id for other in policy.allow_list_banks}
+
+    def create_bank(self, name: str, policy: BankPolicy) -> Bank:
+        """Create a bank; ConflictError if the name is taken."""
+        validate_bank_name(name)
+        with self._lock:
+            if self._find(name) is not None:
+                raise ConflictError(f"bank {name!r} already exists")
+            allow_ids = self._allow_ids(name, policy)
+            now = self._clock()
+            record = _BankRecord(next(self._bank_ids), name, True, policy, allow_ids, now, now)
+            self._banks[record.id] = record
+            return self._bank(record)
+
+    def get_bank(self, name: str) -> Bank:
+        """The bank called `name`; NotFoundError if none."""
+        with self._lock:
+            return self._bank(self._record(name))
+
+    def list_banks(self) -> list[Bank]:
+        """All banks, by name."""
+        with self._lock:
+            return [self._bank(b) for b in sorted(self._banks.values(), key=lambda b: b.name)]
+
+    def rename_bank(self, name: str, new_name: str) -> Bank:
+        """Rename a bank (allow-lists that name it follow); ConflictError if taken."""
+        validate_bank_name(new_name)
+        with self._lock:
+            record = self._record(name)
+            if new_name != name:
+                if self._find(new_name) is not None:
+                    raise ConflictError(f"bank {new_name!r} already exists")
+                record.name = new_name
+                record.updated_at = self._clock()
+                for entry_id in record.entry_ids:
+                    stored = self._entries[entry_id]
+                    stored.entry = replace(stored.entry, bank=new_name)
+            return self._bank(record)
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        """Enable or disable a bank; disabled banks never match."""
+        with self._lock:
+            record = self._record(name)
+            record.enabled = bool(enabled)
+            record.updated_at = self._clock()
+            return self._bank(record)
+
+    def set_policy(self, name: str, policy: BankPolicy) -> Bank:
+        """Replace a bank's policy; allow-list banks must exist and differ from this one."""
+        with self._lock:
+            record = self._record(name)
+            record.allow_ids = self._allow_ids(name, policy)
+            record.policy = policy
+            record.updated_at = self._clock()
+            return self._bank(record)
+
+    def delete_bank(self, name: str) -> None:
+        """Delete a bank and its entries (and its place in other banks' allow-lists)."""
+        with self._lock:
+            record = self._record(name)
+            for entry_id in record.entry_ids:
+                del self._entries[entry_id]
+            del self._banks[record.id]
+            for other in self._banks.values():
+                other.allow_ids.discard(record.id)
+
+    # Entries
+
+    def add_entries(self, bank: str, entries: Sequence[NewEntry]) -> list[AddedEntry]:
+        """Add entries at once, each in its own state; a known dedupe key returns its entry."""
+        keys = [entry.dedupe_key for entry in entries]
+        with self._lock:
+            record = self._record(bank)
+            now = self._clock()
+            added: list[AddedEntry] = []
+            for key, new in zip(keys, entries, strict=True):
+                known = record.keys.get(key)
+                if known is not None:
+                    added.append(AddedEntry(known, False, self._entries[known].entry.state))
+                    continue
+                entry = Entry(
+                    id=next(self._entry_ids),
+                    bank=record.name,
+                    signals=tuple(new.signals),
+                    provenance=new.provenance,
+                    state=new.state,
+                    created_at=now,
+                    updated_at=now,
+                )
+                self._entries[entry.id] = _EntryRecord(entry, record.id)
+                record.entry_ids.append(entry.id)
+                record.keys[key] = entry.id
+                added.append(AddedEntry(entry.id, True, entry.state))
+            return added
+
+    def _entry(self, entry_id: int) -> _EntryRecord:
+        stored = self._entries.get(entry_id)
+        if stored is None:
+            raise NotFoundError(f"no entry {entry_id}")
+        return stored
+
+    def get_entry(self, entry_id: int) -> Entry:
+        """One entry with its signals; NotFoundError if none."""
+        with self._lock:
+            return self._entry(entry_id).entry
+
+    def set_entry_state(self, entry_id: int, state: EntryState) -> Entry:
+        """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
+        state = _entry_state(state)
+        with self._lock:
+            stored = self._entry(entry_id)
+            current = stored.entry.state
+            if current == EntryState.WITHDRAWN and state != EntryState.WITHDRAWN:
+                raise ConflictError(f"entry {entry_id} is withdrawn; withdrawal is final")
+            if current != state:
+                stored.entry = replace(stored.entry, state=state, updated_at=self._clock())
+            return stored.entry
+
+    def list_entries(
+        self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
+    ) -> list[Entry]:
+        """Entries of a bank with id > after_id, in id order (cursor pagination)."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        wanted = None if state is None else _entry_state(state)
+        with self._lock:
+            ids = self._record(bank).entry_ids
+            found: list[Entry] = []
+            for entry_id in itertools.islice(ids, bisect.bisect_right(ids, after_id), None):
+                entry = self._entries[entry_id].entry
+                if wanted is None or entry.state == wanted:
+                    found.append(entry)
+                    if len(found) == limit:
+                        break
+            return found
+
+    def count_entries(self, bank: str) -> dict[EntryState, int]:
+        """How many entries a bank holds, per state (every state listed, zeros included)."""
+        with self._lock:
+            counts = dict.fromkeys(EntryState, 0)
+            for entry_id in self._record(bank).entry_ids:
+                counts[self._entries[entry_id].entry.state] += 1
+            return counts
+
+    def iter_index_rows(
+        self, bank_ids: Sequence[int], batch_size: int = 50_000
+    ) -> Iterator[list[IndexRow]]:
+        """Matchable signals (active entries) of the given banks, in batches, by entry id."""
+        if batch_size < 1:
+            raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
+        with self._lock:  # a snapshot, as the SQL adapter reads one
+            wanted = {int(bank_id) for bank_id in bank_ids}
+            rows = [
+                IndexRow(entry_id, stored.bank_id, signal.type, signal.value, signal.variant)
+                for entry_id, stored in sorted(self._entries.items())
+                if stored.bank_id in wanted and stored.entry.state == EntryState.ACTIVE
+                for signal in stored.entry.signals
+            ]
+        for start in range(0, len(rows), batch_size):
+            yield rows[start : start + batch_size]

@@ -1,0 +1,65 @@
+"""`shieldwall match PATH... [--bank NAME]...`: which bank entries do these images match?"""
+
+from __future__ import annotations
+
+import click
+
+from shieldwall.cli.context import CliContext, pass_context
+from shieldwall.cli.files import hash_files, walk_paths
+from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
+from shieldwall.cli.output import Output
+from shieldwall.matching.models import verdict_of
+
+
+@click.command("match")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--bank",
+    "banks",
+    multiple=True,
+    metavar="NAME",
+    help="Match against this bank (repeatable; default: every enabled bank).",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 63),
+    default=None,
+    help="Tighten every bank's PDQ threshold to at most this many bits.",
+)
+@json_option
+@jobs_option
+@pass_context
+def match_command(
+    context: CliContext,
+    paths: tuple[str, ...],
+    banks: tuple[str, ...],
+    threshold: int | None,
+    as_json: bool,
+    jobs: int | None,
+) -> int:
+    """Match images against banks; mirrored and rotated copies are found too."""
+    out = Output(as_json)
+    matcher = context.services.matcher(list(banks))
+    files = list(walk_paths(paths))
+    rows: list[tuple[str, ...]] = []
+    for hashed in hash_files(files, context.settings.media, resolve_jobs(jobs), dihedral=True):
+        if hashed.signals is None:
+            out.problem(hashed.path, hashed.error or "unreadable")
+            continue
+        signals = [*hashed.signals.pdq_variants, hashed.signals.md5, hashed.signals.sha256]
+        matches = matcher.match_signals(signals, threshold)
+        verdict = verdict_of(matches)
+        out.record(
+            {
+                "path": hashed.path,
+                "verdict": verdict.value,
+                "matches": [m.as_json() for m in matches],
+            }
+        )
+        shown = "; ".join(
+            f"{m.bank}#{m.entry_id} {m.signal_type} d={m.distance} {m.variant}" for m in matches[:3]
+        )
+        more = f" (+{len(matches) - 3} more)" if len(matches) > 3 else ""
+        rows.append((hashed.path, verdict.value if matches else "no match", shown + more))
+    out.table(["path", "verdict", "matches"], rows)
+    return finish(out.problems)

@@ -1,0 +1,278 @@
+"""SQL adapter of BankRepository: SQLite and PostgreSQL through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from shieldwall.banks.models import (
+    AddedEntry,
+    Bank,
+    BankPolicy,
+    Entry,
+    EntryState,
+    IndexRow,
+    NewEntry,
+    validate_bank_name,
+)
+from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from shieldwall.storage import bank_rows as rows
+from shieldwall.storage.bulk import find_existing, insert_new_entries
+from shieldwall.storage.engine import for_writing
+from shieldwall.storage.migrate import ensure_schema
+from shieldwall.storage.tables import MAX_ID, BankRow, EntryRow, EntrySignalRow
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reason(exc: DBAPIError) -> str:
+    # Only the first line: PostgreSQL's DETAIL line would repeat key values (hashes).
+    text = str(exc.orig) if exc.orig is not None else type(exc).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _check_entry_id(entry_id: int) -> None:
+    # Out-of-range ids would overflow the drivers' integer conversion; none can exist.
+    if not 0 < entry_id <= MAX_ID:
+        raise NotFoundError(f"no entry {entry_id}")
+
+
+def _entry_state(value: EntryState | str) -> EntryState:
+    try:
+        return EntryState(value)
+    except ValueError:
+        known = ", ".join(state.value for state in EntryState)
+        raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConflictError(f"conflicts with stored data: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        raise StorageError(f"database error: {_reason(exc)}") from exc
+
+
+class SqlBankRepository:
+    """BankRepository on SQLite or PostgreSQL; every method runs in one transaction."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+        ensure_schema(engine)
+        self._engine = engine
+        self._writer = for_writing(engine)
+        self._clock = clock
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _storage_errors(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with _storage_errors(), self._writer.begin() as connection:
+            yield connection
+
+    # Banks
+
+    def create_bank(self, name: str, policy: BankPolicy) -> Bank:
+        """Create a bank; ConflictError if the name is taken."""
+        validate_bank_name(name)
+        with self._write() as connection:
+            if rows.find_bank_id(connection, name) is not None:
+                raise ConflictError(f"bank {name!r} already exists")
+            allow_ids = self._allow_list_ids(connection, name, policy)
+            now = self._clock()
+            try:
+                bank_id = connection.execute(
+                    insert(BankRow)
+                    .values(name=name, enabled=True, created_at=now, updated_at=now)
+                    .values(rows.policy_values(policy))
+                    .returning(BankRow.id)
+                ).scalar_one()
+            except IntegrityError:  # created by another process since the check above
+                raise ConflictError(f"bank {name!r} already exists") from None
+            rows.replace_allow_list(connection, bank_id, allow_ids)
+            return rows.load_bank(connection, bank_id)
+
+    def get_bank(self, name: str) -> Bank:
+        """The bank called `name`; NotFoundError if none."""
+        with self._read() as connection:
+            return rows.load_bank(connection, rows.bank_id(connection, name))
+
+    def list_banks(self) -> list[Bank]:
+        """All banks, by name."""
+        with self._read() as connection:
+            return rows.load_banks(connection)
+
+    def rename_bank(self, name: str, new_name: str) -> Bank:
+        """Rename a bank (allow-lists that name it follow); ConflictError if taken."""
+        validate_bank_name(new_name)
+        with self._write() as connection:
+            bank_id = rows.bank_id(connection, name)
+            if new_name != name:
+                if rows.find_bank_id(connection, new_name) is not None:
+                    raise ConflictError(f"bank {new_name!r} already exists")
+                try:
+                    self._update_bank(connection, bank_id, name=new_name)
+                except IntegrityError:
+                    raise ConflictError(f"bank {new_name!r} already exists") from None
+            return rows.load_bank(connection, bank_id)
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        """Enable or disable a bank; disabled banks never match."""
+        with self._write() as connection:
+            bank_id = rows.bank_id(connection, name)
+            self._update_bank(connection, bank_id, enabled=bool(enabled))
+            return rows.load_bank(connection, bank_id)
+
+    def set_policy(self, name: str, policy: BankPolicy) -> Bank:
+        """Replace a bank's policy; allow-list banks must exist and differ from this one."""
+        with self._write() as connection:
+            bank_id = rows.bank_id(connection, name)
+            allow_ids = self._allow_list_ids(connection, name, policy)
+            self._update_bank(connection, bank_id, **rows.policy_values(policy))
+            rows.replace_allow_list(connection, bank_id, allow_ids)
+            return rows.load_bank(connection, bank_id)
+
+    def delete_bank(self, name: str) -> None:
+        """Delete a bank and its entries (and its place in other banks' allow-lists)."""
+        with self._write() as connection:
+            bank_id = rows.bank_id(connection, name)
+            connection.execute(delete(BankRow).where(BankRow.id == bank_id))
+
+    def _update_bank(self, connection: Connection, bank_id: int, **values: object) -> None:
+        connection.execute(
+            update(BankRow).where(BankRow.id == bank_id).values(updated_at=self._clock(), **values)
+        )
+
+    @staticmethod
+    def _allow_list_ids(connection: Connection, name: str, policy: BankPolicy) -> set[int]:
+        if name in policy.allow_list_banks:
+            raise InvalidInputError(f"bank {name!r} cannot allow-list itself")
+        return {rows.bank_id(connection, other) for other in policy.allow_list_banks}
+
+    # Entries
+
+    def add_entries(self, bank: str, entries: Sequence[NewEntry]) -> list[AddedEntry]:
+        """Add entries in one transaction, each in its own state; a known key returns its entry."""
+        keys = [entry.dedupe_key for entry in entries]
+        with self._write() as connection:
+            bank_id = rows.bank_id(connection, bank)
+            existing = find_existing(connection, bank_id, set(keys))
+            first_index: dict[str, int] = {}
+            for index, key in enumerate(keys):
+                if key not in existing and key not in first_index:
+                    first_index[key] = index
+            new_entries = [(key, entries[index]) for key, index in first_index.items()]
+            new_ids = insert_new_entries(connection, bank_id, new_entries, self._clock())
+            raced = [key for key, _ in new_entries if key not in new_ids]
+            if raced:  # added by a concurrent import since the lookup (PostgreSQL only)
+                existing.update(find_existing(connection, bank_id, raced))
+                if any(key not in existing for key in raced):
+                    raise ConflictError("the bank changed during the import; retry it")
+        added: list[AddedEntry] = []
+        for index, key in enumerate(keys):
+            if key in existing:
+                entry_id, state = existing[key]
+                added.append(AddedEntry(entry_id, False, state))
+            else:
+                first = first_index[key]
+                added.append(AddedEntry(new_ids[key], first == index, entries[first].state))
+        return added
+
+    def get_entry(self, entry_id: int) -> Entry:
+        """One entry with its signals; NotFoundError if none."""
+        _check_entry_id(entry_id)
+        with self._read() as connection:
+            return rows.load_entry(connection, entry_id)
+
+    def set_entry_state(self, entry_id: int, state: EntryState) -> Entry:
+        """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
+        _check_entry_id(entry_id)
+        state = _entry_state(state)
+        with self._write() as connection:
+            current = connection.execute(
+                select(EntryRow.state).where(EntryRow.id == entry_id).with_for_update()
+            ).scalar_one_or_none()
+            if current is None:
+                raise NotFoundError(f"no entry {entry_id}")
+            if current == EntryState.WITHDRAWN and state != EntryState.WITHDRAWN:
+                raise ConflictError(f"entry {entry_id} is withdrawn; withdrawal is final")
+            if current != state:
+                connection.execute(
+                    update(EntryRow)
+                    .where(EntryRow.id == entry_id)
+                    .values(state=state.value, updated_at=self._clock())
+                )
+            return rows.load_entry(connection, entry_id)
+
+    def list_entries(
+        self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
+    ) -> list[Entry]:
+        """Entries of a bank with id > after_id, in id order (cursor pagination)."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        with self._read() as connection:
+            bank_id = rows.bank_id(connection, bank)
+            query = (
+                rows.entry_query()
+                .where(EntryRow.bank_id == bank_id, EntryRow.id > min(after_id, MAX_ID))
+                .order_by(EntryRow.id)
+                .limit(limit)
+            )
+            if state is not None:
+                query = query.where(EntryRow.state == _entry_state(state).value)
+            return rows.load_entries(connection, query)
+
+    def count_entries(self, bank: str) -> dict[EntryState, int]:
+        """How many entries a bank holds, per state (every state listed, zeros included)."""
+        with self._read() as connection:
+            bank_id = rows.bank_id(connection, bank)
+            counts = dict.fromkeys(EntryState, 0)
+            result = connection.execute(
+                select(EntryRow.state, func.count())
+                .where(EntryRow.bank_id == bank_id)
+                .group_by(EntryRow.state)
+            )
+            for state, count in result:
+                counts[EntryState(state)] = count
+            return counts
+
+    def iter_index_rows(
+        self, bank_ids: Sequence[int], batch_size: int = 50_000
+    ) -> Iterator[list[IndexRow]]:
+        """Matchable signals (active entries) of the given banks, in batches, by entry id.
+
+        Rows are streamed (server-side cursor on PostgreSQL) from one consistent snapshot;
+        the connection is held until the iterator is exhausted or closed.
+        """
+        if batch_size < 1:
+            raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
+        wanted = sorted({int(bank_id) for bank_id in bank_ids if 0 < bank_id <= MAX_ID})
+        if not wanted:
+            return
+        query = (
+            select(
+                EntrySignalRow.entry_id,
+                EntryRow.bank_id,
+                EntrySignalRow.signal_type,
+                EntrySignalRow.value,
+                EntrySignalRow.variant,
+            )
+            .join(EntryRow, EntryRow.id == EntrySignalRow.entry_id)
+            .where(EntryRow.bank_id.in_(wanted), EntryRow.state == EntryState.ACTIVE.value)
+            .order_by(EntryRow.id, EntrySignalRow.id)
+        )
+        with self._read() as connection:
+            result = connection.execution_options(yield_per=batch_size).execute(query)
+            for partition in result.partitions():
+                yield [IndexRow(*row) for row in partition]

@@ -1,0 +1,137 @@
+"""SQLAlchemy tables of banks, allow-lists, entries and their signals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID_TYPE: Final = BigInteger().with_variant(Integer(), "sqlite")
+"""bigint on PostgreSQL; INTEGER on SQLite so the key is the rowid and autoincrements."""
+
+MAX_ID: Final = 2**63 - 1
+"""Largest id either backend stores (signed 64-bit)."""
+
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return aware UTC datetimes."""
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of Shieldwall's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class BankRow(Base):
+    """A bank and its policy (allow-lists live in `bank_allow_lists`)."""
+
+    __tablename__ = "banks"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    pdq_threshold: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BankAllowListRow(Base):
+    """Bank `bank_id` ignores matches that also match bank `allow_bank_id`."""
+
+    __tablename__ = "bank_allow_lists"
+
+    bank_id: Mapped[int] = mapped_column(
+        ID_TYPE, ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True
+    )
+    allow_bank_id: Mapped[int] = mapped_column(
+        ID_TYPE, ForeignKey("banks.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class EntryRow(Base):
+    """An entry: provenance and state; its signals live in `entry_signals`."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "dedupe_key"),
+        Index("ix_entries_bank_id_id", "bank_id", "id"),
+        Index("ix_entries_bank_id_state", "bank_id", "state"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    bank_id: Mapped[int] = mapped_column(ID_TYPE, ForeignKey("banks.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    submitted_by: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EntrySignalRow(Base):
+    """One signal of an entry; `value` is lowercase hex."""
+
+    __tablename__ = "entry_signals"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "signal_type", "variant"),
+        Index("ix_entry_signals_signal_type_value", "signal_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ID_TYPE, ForeignKey("entries.id", ondelete="CASCADE"))
+    signal_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    variant: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int | None] = mapped_column(SmallInteger)

@@ -1,0 +1,193 @@
+"""The command-line contract of DESIGN.md, run as a real process on a SQLite database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageOps
+
+from tests.support.images import scene, write_scenes
+
+
+class Cli:
+    """Runs `python -m shieldwall` with its own data directory and database."""
+
+    def __init__(self, home: Path) -> None:
+        self.env = {
+            **os.environ,
+            "SHIELDWALL_HOME": str(home),
+            "SHIELDWALL_DATABASE_URL": f"sqlite:///{home / 'cli.db'}",
+        }
+
+    def run(
+        self, *args: str, ok: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "shieldwall", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            input=stdin,
+        )
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def json(self, *args: str, ok: bool = True) -> list[dict[str, Any]]:
+        proc = self.run(*args, "--json", ok=ok)
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "home")
+
+
+def test_hash_prints_contract_signals(cli: Cli, tmp_path: Path) -> None:
+    [path] = write_scenes(tmp_path / "img", [1])
+    [record] = cli.json("hash", str(path))
+    data = path.read_bytes()
+    signals = record["signals"]
+    assert record["path"] == str(path)
+    assert signals["md5"] == hashlib.md5(data).hexdigest()
+    assert signals["sha256"] == hashlib.sha256(data).hexdigest()
+    assert len(signals["pdq"]) == 64
+    assert int(signals["pdq"], 16) >= 0
+    assert 50 <= signals["pdq_quality"] <= 100
+    assert signals["pdq_low_quality"] is False
+
+
+def test_bad_files_get_error_lines_and_the_rest_is_processed(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    write_scenes(folder / "nested", [1, 2])
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "notes.txt").write_text("hello")
+    proc = cli.run("hash", str(folder), str(tmp_path / "missing.png"), "--json", ok=False)
+    assert proc.returncode == 1
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    errors = {Path(r["path"]).name for r in records if "error" in r}
+    hashed = {Path(r["path"]).name for r in records if "signals" in r}
+    assert errors == {"broken.jpg", "notes.txt", "missing.png"}
+    assert hashed == {"scene-001.jpg", "scene-002.jpg"}
+    assert len(proc.stderr.strip().splitlines()) == 3
+
+
+def test_bank_add_and_match_edited_copies(cli: Cli, tmp_path: Path) -> None:
+    originals = write_scenes(tmp_path / "bank", range(6))
+    cli.run("bank", "create", "known")
+    added = cli.json("bank", "add", "known", str(tmp_path / "bank"), "--jobs", "2")
+    entry_of = {Path(r["path"]).name: r["entry_id"] for r in added}
+    assert len(set(entry_of.values())) == 6
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    source = Image.open(originals[3])
+    ImageOps.mirror(source).save(queries / "mirror.jpg", quality=85)
+    source.rotate(90, expand=True).save(queries / "rot.jpg", quality=85)
+    source.resize((240, 160)).save(queries / "small.png")
+    scene(99).save(queries / "unrelated.jpg", quality=90)
+    results = {Path(r["path"]).name: r for r in cli.json("match", str(queries), "--bank", "known")}
+    expected = entry_of["scene-003.jpg"]
+    for name, variant in (
+        ("mirror.jpg", "mirror"),
+        ("rot.jpg", "rotate90"),
+        ("small.png", "original"),
+    ):
+        [match] = results[name]["matches"]
+        assert match["entry_id"] == expected
+        assert match["bank"] == "known"
+        assert match["signal_type"] == "pdq"
+        assert match["distance"] <= 31
+        assert match["variant"] in {variant, "rotate270"} if name == "rot.jpg" else {variant}
+        assert results[name]["verdict"] == "block"
+    assert results["unrelated.jpg"]["matches"] == []
+
+
+def test_exact_copy_matches_all_signals_and_readd_is_idempotent(cli: Cli, tmp_path: Path) -> None:
+    [path] = write_scenes(tmp_path / "one", [5])
+    cli.run("bank", "create", "known")
+    [first] = cli.json("bank", "add", "known", str(path))
+    [again] = cli.json("bank", "add", "known", str(path))
+    assert (again["entry_id"], again["created"], first["created"]) == (
+        first["entry_id"],
+        False,
+        True,
+    )
+    [result] = cli.json("match", str(path))
+    assert {(m["signal_type"], m["distance"]) for m in result["matches"]} == {
+        ("pdq", 0),
+        ("md5", 0),
+        ("sha256", 0),
+    }
+
+
+def test_withdrawn_entry_stops_matching(cli: Cli, tmp_path: Path) -> None:
+    [path] = write_scenes(tmp_path / "one", [7])
+    cli.run("bank", "create", "known")
+    [added] = cli.json("bank", "add", "known", str(path))
+    [removed] = cli.json("bank", "remove", "known", str(added["entry_id"]))
+    assert removed["state"] == "withdrawn"
+    [result] = cli.json("match", str(path))
+    assert result["matches"] == []
+    proc = cli.run("bank", "restore", "known", str(added["entry_id"]), ok=False)
+    assert proc.returncode == 1
+    assert "withdrawn" in proc.stderr
+
+
+def test_import_export_round_trip_and_bad_lines(cli: Cli, tmp_path: Path) -> None:
+    cli.run("bank", "create", "feed")
+    values = [f"{i:064x}" for i in range(1, 6)]
+    hashfile = tmp_path / "feed.txt"
+    hashfile.write_text("# from a partner\n" + "".join(f"pdq {v}\n" for v in values) + "pdq xyz\n")
+    [summary] = [
+        r for r in cli.json("bank", "import", "feed", str(hashfile), ok=False) if "added" in r
+    ]
+    assert (summary["added"], summary["problems"], summary["format"]) == (5, 1, "hashfile")
+    exported = tmp_path / "feed.jsonl"
+    cli.run("bank", "export", "feed", "--out", str(exported))
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [line["signals"][0]["value"] for line in lines] == values
+    cli.run("bank", "create", "mirror-of-feed")
+    [copied] = cli.json("bank", "import", "mirror-of-feed", str(exported))
+    assert (copied["added"], copied["problems"]) == (5, 0)
+    listing = {b["name"]: b for b in cli.json("bank", "list")}
+    assert listing["mirror-of-feed"]["entries"]["active"] == 5
+
+
+def test_bank_management_errors_are_one_line(cli: Cli) -> None:
+    proc = cli.run("bank", "create", "Bad Name", ok=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0
+    assert "bank name" in proc.stderr
+    cli.run("bank", "create", "dup")
+    proc = cli.run("bank", "create", "dup", ok=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    proc = cli.run("match", "nothing.jpg", "--bank", "missing", ok=False)
+    assert proc.returncode == 1
+    assert "missing" in proc.stderr
+
+
+def test_bank_policy_and_rename(cli: Cli) -> None:
+    cli.run("bank", "create", "benign", "--action", "allow")
+    [created] = cli.json("bank", "create", "abuse", "--threshold", "20", "--allow-list", "benign")
+    assert created["allow_list_banks"] == ["benign"]
+    [renamed] = cli.json("bank", "rename", "abuse", "ncii")
+    assert renamed["name"] == "ncii"
+    [changed] = cli.json("bank", "policy", "ncii", "--action", "review")
+    assert (changed["pdq_threshold"], changed["action"]) == (20, "review")
+    [disabled] = cli.json("bank", "disable", "ncii")
+    assert disabled["enabled"] is False
+
+
+def test_serve_opens_the_database(cli: Cli) -> None:
+    proc = cli.run("serve")
+    assert "cli.db" in proc.stdout

@@ -1,0 +1,151 @@
+"""Schema migrations and engines on real SQLite files and PostgreSQL schemas."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, event, inspect, text
+
+from shieldwall.banks.models import BankPolicy
+from shieldwall.errors import InvalidInputError, StorageError
+from shieldwall.storage.engine import create_database_engine, normalise_database_url
+from shieldwall.storage.migrate import (
+    current_revision,
+    ensure_schema,
+    head_revision,
+    upgrade_database,
+    upgrade_engine,
+)
+from shieldwall.storage.repositories import SqlBankRepository
+from shieldwall.storage.tables import Base
+
+TABLES = {"banks", "bank_allow_lists", "entries", "entry_signals"}
+
+
+def _schema(engine: Engine) -> dict[str, Any]:
+    inspector = inspect(engine)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            sorted(i["name"] or "" for i in inspector.get_indexes(table)),
+            sorted(u["name"] or "" for u in inspector.get_unique_constraints(table)),
+            sorted(str(fk["referred_table"]) for fk in inspector.get_foreign_keys(table)),
+        )
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def test_upgrade_creates_the_tables_and_reports_head(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    upgrade_database(database_url)
+    assert current_revision(database_url) == head_revision()
+    engine = create_database_engine(database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) == {*TABLES, "alembic_version"}
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    upgrade_database(database_url)
+    engine = create_database_engine(database_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        SqlBankRepository(engine).create_bank("kept", BankPolicy())
+        before = _schema(engine)
+        statements.clear()
+        upgrade_engine(engine)
+        upgrade_database(database_url)
+        writes = ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE")
+        assert statements
+        assert not [s for s in statements if s.lstrip().upper().startswith(writes)]
+        assert _schema(engine) == before
+        assert [bank.name for bank in SqlBankRepository(engine).list_banks()] == ["kept"]
+    finally:
+        engine.dispose()
+
+
+def test_migration_creates_exactly_the_model_tables(sql_engine: Engine) -> None:
+    with sql_engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_concurrent_first_upgrades_run_once(database_url: str) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: upgrade_database(database_url), range(4)))
+    assert current_revision(database_url) == head_revision()
+
+
+def test_repository_refuses_an_uninitialised_database(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        with pytest.raises(StorageError, match="shieldwall db upgrade"):
+            SqlBankRepository(engine)
+    finally:
+        engine.dispose()
+
+
+def test_repository_refuses_an_unknown_newer_schema(database_url: str) -> None:
+    upgrade_database(database_url)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(StorageError, match="newer"):
+            SqlBankRepository(engine)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_are_configured(sqlite_url: str) -> None:
+    engine = create_database_engine(sqlite_url)
+    try:
+        assert Path(sqlite_url.removeprefix("sqlite:///")).is_file()
+        with engine.connect() as connection:
+
+            def pragma(name: str) -> Any:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+            assert pragma("journal_mode") == "wal"
+            assert pragma("busy_timeout") == 30000
+            assert pragma("foreign_keys") == 1
+            assert pragma("synchronous") == 1  # NORMAL
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg"),
+        ("postgres://u@h/db", "postgresql+psycopg"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg"),
+        ("sqlite:///x.db", "sqlite"),
+    ],
+)
+def test_database_urls_pick_the_driver(url: str, driver: str) -> None:
+    assert normalise_database_url(url).drivername == driver
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "postgresql+psycopg2://u@h/db", "not a url"])
+def test_unsupported_database_urls_are_rejected(url: str) -> None:
+    with pytest.raises(InvalidInputError):
+        normalise_database_url(url)
+
+
+def test_unreachable_databases_are_a_clear_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="cannot reach database") as caught:
+        create_database_engine("postgresql://postgres:secret@127.0.0.1:1/test")
+    assert "secret" not in str(caught.value)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError):
+        create_database_engine(f"sqlite:///{blocker / 'sub' / 'db.sqlite'}")
