@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from shieldwall.banks.service import BankService
 from shieldwall.config import Settings
 from shieldwall.matching.service import BankMatcher
-from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import upgrade_database
+from shieldwall.storage.engine import create_database_engine, is_sqlite
+from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
 
 
@@ -36,9 +36,8 @@ class Services:
 
 def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
     """Open the database (bringing an embedded SQLite one to the current schema) and wire up."""
-    url = settings.effective_database_url
-    if migrate_sqlite and url.startswith("sqlite"):
-        upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = create_database_engine(settings.effective_database_url)
+    if migrate_sqlite and is_sqlite(engine):
+        upgrade_engine(engine)
     repository = SqlBankRepository(engine)
     return Services(settings, engine, repository, BankService(repository))

@@ -149,3 +149,9 @@ def test_unreachable_databases_are_a_clear_storage_error(tmp_path: Path) -> None
     blocker.write_text("not a directory")
     with pytest.raises(StorageError):
         create_database_engine(f"sqlite:///{blocker / 'sub' / 'db.sqlite'}")
+
+
+def test_head_revision_constant_matches_alembic() -> None:
+    from shieldwall.storage.migrate import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

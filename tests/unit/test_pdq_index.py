@@ -82,7 +82,8 @@ class Model:
         return int(hit.sum())
 
     def distances(self, query: bytes) -> npt.NDArray[np.int32]:
-        return POPCOUNT[self.hashes ^ np.frombuffer(query, dtype=np.uint8)].sum(axis=1)
+        per_byte: npt.NDArray[np.int32] = POPCOUNT[self.hashes ^ np.frombuffer(query, np.uint8)]
+        return np.asarray(per_byte.sum(axis=1), dtype=np.int32)
 
     def search(self, distances: npt.NDArray[np.int32], threshold: int) -> list[PdqHit]:
         rows = np.flatnonzero((distances <= threshold) & self.alive)
@@ -328,8 +329,8 @@ BAD_CALLS: dict[str, Callable[[PdqIndex], object]] = {
     "hashes 1-d": lambda index: index.add(np.zeros(32, np.uint8), np.arange(1)),
     "hashes 3-d": lambda index: index.add(np.zeros((1, 1, 32), np.uint8), np.arange(1)),
     "too few keys": lambda index: index.add(np.zeros((2, 32), np.uint8), np.arange(1)),
-    "keys 2-d": lambda index: index.add(np.zeros((2, 32), np.uint8), np.zeros((2, 1))),
-    "key scalar": lambda index: index.add(np.zeros((1, 32), np.uint8), np.int64(5)),
+    "keys 2-d": lambda index: index.add(np.zeros((2, 32), np.uint8), np.zeros((2, 1), np.int64)),
+    "key scalar": lambda index: index.add(np.zeros((1, 32), np.uint8), np.int64(5)),  # type: ignore[arg-type]
     "labels short": lambda index: index.add(
         np.zeros((2, 32), np.uint8), np.arange(2), np.zeros(1, np.uint8)
     ),

@@ -73,8 +73,8 @@ class BankRepository(Protocol):
         """How many entries a bank holds, per state."""
         ...
 
-    def iter_index_rows(self, bank_ids: Sequence[int], batch_size: int = 50_000) -> Iterator[
-        list[IndexRow]
-    ]:
+    def iter_index_rows(
+        self, bank_ids: Sequence[int], batch_size: int = 50_000
+    ) -> Iterator[list[IndexRow]]:
         """Matchable signals (active entries) of the given banks, in batches."""
         ...

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from shieldwall.app import Services
 
 
 @dataclass
@@ -22,6 +25,9 @@ class CliContext:
     def services(self) -> Services:
         """The services, opening the database on first use."""
         if self._services is None:
+            # Imported here: `shieldwall hash` needs no database and starts faster without it.
+            from shieldwall.app import build_services
+
             self._services = build_services(self.settings)
         return self._services
 

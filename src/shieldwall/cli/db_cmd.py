@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from shieldwall.cli.context import CliContext, pass_context
-from shieldwall.storage.migrate import current_revision, upgrade_database
 
 
 @click.group()
@@ -17,6 +16,8 @@ def db() -> None:
 @pass_context
 def upgrade(context: CliContext) -> None:
     """Bring the database to the current schema (safe to run again)."""
+    from shieldwall.storage.migrate import current_revision, upgrade_database
+
     url = context.settings.effective_database_url
     upgrade_database(url)
     click.echo(f"database at revision {current_revision(url)}", err=True)
@@ -26,4 +27,6 @@ def upgrade(context: CliContext) -> None:
 @pass_context
 def current(context: CliContext) -> None:
     """Print the database's schema revision."""
+    from shieldwall.storage.migrate import current_revision
+
     click.echo(current_revision(context.settings.effective_database_url) or "empty")

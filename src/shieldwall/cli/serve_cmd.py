@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
 from shieldwall.cli.context import CliContext, pass_context
 
@@ -14,6 +13,8 @@ from shieldwall.cli.context import CliContext, pass_context
 @pass_context
 def serve(context: CliContext, host: str, port: int) -> None:
     """Open the database and report where it is (the HTTP API is not built yet)."""
+    from sqlalchemy.engine import make_url
+
     services = context.services
     url = make_url(context.settings.effective_database_url)
     banks = services.banks.list_banks()

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from shieldwall.errors import StorageError
 from shieldwall.storage.engine import create_database_engine, for_writing
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+HEAD_REVISION: Final = "0001"
+"""The newest migration; a test keeps it equal to Alembic's head. Knowing it without
+importing Alembic keeps every command's start-up fast (Alembic is loaded only to migrate)."""
 NOT_INITIALISED: Final = "database is not initialised; run `shieldwall db upgrade`"
 # Any constant works: it only has to be the same for every Shieldwall process.
 _PG_MIGRATION_LOCK: Final = 0x5348_4C44_5741_4C4C
@@ -26,6 +28,8 @@ _PG_MIGRATION_LOCK: Final = 0x5348_4C44_5741_4C4C
 
 def alembic_config() -> Config:
     """Alembic configuration pointing at the package's migrations folder."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -33,11 +37,13 @@ def alembic_config() -> Config:
 
 @cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str:
-    """The newest revision this version of Shieldwall knows."""
+    """The newest revision among the migration scripts (Alembic's own answer)."""
     head = _scripts().get_current_head()
     if head is None:
         raise StorageError("no schema migrations found")
@@ -45,7 +51,9 @@ def head_revision() -> str:
 
 
 def _revision_of(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _read_revision(engine: Engine) -> str | None:
@@ -62,13 +70,15 @@ def upgrade_engine(engine: Engine) -> None:
     Concurrent callers are serialised (SQLite write lock, PostgreSQL advisory lock), so
     several processes starting at once on a fresh database upgrade it exactly once.
     """
-    if _read_revision(engine) == head_revision():
+    if _read_revision(engine) == HEAD_REVISION:
         return
+    from alembic import command
+
     try:
         with for_writing(engine).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-            if _revision_of(connection) == head_revision():
+            if _revision_of(connection) == HEAD_REVISION:
                 return
             config = alembic_config()
             config.attributes["connection"] = connection
@@ -98,10 +108,12 @@ def current_revision(url: str) -> str | None:
 def ensure_schema(engine: Engine) -> None:
     """StorageError unless the database is at the revision this code expects."""
     revision = _read_revision(engine)
-    if revision == head_revision():
+    if revision == HEAD_REVISION:
         return
     if revision is None:
         raise StorageError(NOT_INITIALISED)
+    from alembic.util import CommandError
+
     try:
         _scripts().get_revision(revision)
     except CommandError:
