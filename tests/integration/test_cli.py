@@ -191,3 +191,24 @@ def test_bank_policy_and_rename(cli: Cli) -> None:
 def test_serve_opens_the_database(cli: Cli) -> None:
     proc = cli.run("serve")
     assert "cli.db" in proc.stdout
+
+
+def test_hash_variants_and_human_tables(cli: Cli, tmp_path: Path) -> None:
+    [path] = write_scenes(tmp_path / "img", [3])
+    [record] = cli.json("hash", str(path), "--variants")
+    variants = record["signals"]["pdq_variants"]
+    assert list(variants) == [
+        "original",
+        "rotate90",
+        "rotate180",
+        "rotate270",
+        "mirror",
+        "flip",
+        "transpose",
+        "transverse",
+    ]
+    assert variants["original"] == record["signals"]["pdq"]
+    human = cli.run("hash", str(path)).stdout
+    assert record["signals"]["pdq"] in human
+    cli.run("bank", "create", "people-table")
+    assert "people-table" in cli.run("bank", "list").stdout

@@ -31,14 +31,26 @@ def hash_command(
     """Print PDQ, MD5 and SHA-256 of images (directories are walked recursively)."""
     out = Output(as_json)
     files = list(walk_paths(paths))
-    rows: list[tuple[str, ...]] = []
     for hashed in hash_files(files, context.settings.media, resolve_jobs(jobs), variants):
         if hashed.signals is None:
             out.problem(hashed.path, hashed.error or "unreadable")
             continue
         out.record({"path": hashed.path, "signals": signals_json(hashed.signals, variants)})
-        pdq = hashed.signals.pdq
-        quality = f"{pdq.quality}{' (low)' if pdq.low_quality else ''}"
-        rows.append((hashed.path, pdq.value, quality, hashed.signals.md5.value))
-    out.table(["path", "pdq", "quality", "md5"], rows)
+        if not as_json:
+            out.note(describe(hashed.path, hashed.signals, variants))
     return finish(out.problems)
+
+
+def describe(path: str, signals: ContentSignals, with_variants: bool) -> str:
+    """A block for people: whole values, one per line, so they can be copied."""
+    pdq = signals.pdq
+    low = ", low quality" if pdq.low_quality else ""
+    lines = [
+        path,
+        f"  pdq     {pdq.value} (quality {pdq.quality}{low})",
+        f"  md5     {signals.md5.value}",
+        f"  sha256  {signals.sha256.value}",
+    ]
+    if with_variants:
+        lines += [f"  pdq/{s.variant:<10} {s.value}" for s in signals.pdq_variants[1:]]
+    return "\n".join(lines)

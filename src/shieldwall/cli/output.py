@@ -17,7 +17,9 @@ class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.problems = 0
-        self._console = Console(highlight=False, soft_wrap=True)
+        # Piped output gets a wide console so values are never cut to fit 80 columns.
+        width = None if sys.stdout.isatty() else 240
+        self._console = Console(highlight=False, width=width)
         self._errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def record(self, record: dict[str, Any]) -> None:
@@ -41,7 +43,9 @@ class Output:
         """A table for people (nothing with --json)."""
         if self.as_json:
             return
-        table = Table(*columns, show_edge=False, header_style="bold")
+        table = Table(show_edge=False, header_style="bold")
+        for column in columns:
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*("" if value is None else str(value) for value in row))
         self._console.print(table)
