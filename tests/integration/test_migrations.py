@@ -24,7 +24,15 @@ from shieldwall.storage.migrate import (
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.tables import Base
 
-TABLES = {"banks", "bank_allow_lists", "entries", "entry_signals"}
+TABLES = {
+    "banks",
+    "bank_allow_lists",
+    "entries",
+    "entry_signals",
+    "api_keys",
+    "lookup_events",
+    "entry_changes",
+}
 
 
 def _schema(engine: Engine) -> dict[str, Any]:

@@ -135,3 +135,55 @@ class EntrySignalRow(Base):
     value: Mapped[str] = mapped_column(Text)
     variant: Mapped[str] = mapped_column(String(64))
     quality: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class ApiKeyRow(Base):
+    """An API key: only a SHA-256 of its secret is stored; `prefix` finds it."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    see_details: Mapped[bool] = mapped_column(Boolean)
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class LookupEventRow(Base):
+    """One lookup, for audit and abuse detection: who, when, how many matches, verdict.
+
+    Never the content or its signals."""
+
+    __tablename__ = "lookup_events"
+    __table_args__ = (
+        Index("ix_lookup_events_key_id_at", "key_id", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    key_id: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    queries: Mapped[int] = mapped_column(Integer)
+    matches: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))
+
+
+class EntryChangeRow(Base):
+    """Change log that matcher processes tail to keep their indexes current.
+
+    Written in the same transaction as the change it records. No foreign keys: a deleted
+    bank's row must outlive the bank."""
+
+    __tablename__ = "entry_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    seq: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    bank_id: Mapped[int] = mapped_column(ID_TYPE)
+    entry_id: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
