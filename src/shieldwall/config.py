@@ -34,6 +34,9 @@ class Settings:
     media: MediaLimits = field(default_factory=MediaLimits)
     default_pdq_threshold: int = 31
     jobs: int = 1
+    # Lookups by URL fetch content from the internet on a caller's behalf: off by default.
+    url_lookups: bool = False
+    url_allow_hosts: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -44,7 +47,31 @@ class Settings:
 
 
 _INT_MEDIA_KEYS = {f.name for f in fields(MediaLimits)}
-_ENV_KEYS = {"home", "database_url", "default_pdq_threshold", "jobs", *_INT_MEDIA_KEYS}
+_ENV_KEYS = {
+    "home",
+    "database_url",
+    "default_pdq_threshold",
+    "jobs",
+    "url_lookups",
+    "url_allow_hosts",
+    *_INT_MEDIA_KEYS,
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise InvalidInputError(f"setting {name} must be true or false, got {value!r}")
+
+
+def _coerce_hosts(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(str(item).strip().lower() for item in items if str(item).strip())
 
 
 def _coerce_int(name: str, value: Any) -> int:
@@ -68,6 +95,10 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes["database_url"] = str(value)
         elif name in {"default_pdq_threshold", "jobs"}:
             changes[name] = _coerce_int(name, value)
+        elif name == "url_lookups":
+            changes[name] = _coerce_bool(name, value)
+        elif name == "url_allow_hosts":
+            changes[name] = _coerce_hosts(value)
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})
         elif name == "media" and isinstance(value, Mapping):

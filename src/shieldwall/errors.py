@@ -73,3 +73,31 @@ class StorageError(ShieldwallError):
     """The database could not be reached or is not at the expected schema revision."""
 
     code = "storage-error"
+
+
+class AuthenticationError(ShieldwallError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(ShieldwallError):
+    """A valid key whose role may not do this."""
+
+    code = "forbidden"
+
+
+class RateLimitedError(ShieldwallError):
+    """Too many requests for this key; try again after `retry_after` seconds."""
+
+    code = "rate-limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FetchError(InvalidInputError):
+    """A URL that may not or could not be fetched (scheme, private address, size, timeout)."""
+
+    code = "fetch-refused"

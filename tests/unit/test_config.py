@@ -59,3 +59,13 @@ def test_bad_settings_file_is_a_clear_error(tmp_path: Path, text: str, message: 
     config.write_text(text)
     with pytest.raises(InvalidInputError, match=message):
         load_settings(config_file=config, environ={})
+
+
+def test_url_lookup_settings(tmp_path: Path) -> None:
+    default = load_settings(config_file=tmp_path / "absent.toml", environ={})
+    assert (default.url_lookups, default.url_allow_hosts) == (False, ())
+    env = {"SHIELDWALL_URL_LOOKUPS": "yes", "SHIELDWALL_URL_ALLOW_HOSTS": "cdn.example, A.example"}
+    chosen = load_settings(config_file=tmp_path / "absent.toml", environ=env)
+    assert (chosen.url_lookups, chosen.url_allow_hosts) == (True, ("cdn.example", "a.example"))
+    with pytest.raises(InvalidInputError, match="true or false"):
+        load_settings(config_file=tmp_path / "absent.toml", environ={"SHIELDWALL_URL_LOOKUPS": "?"})

@@ -1,0 +1,87 @@
+"""API keys, roles and the one role matrix. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+
+class Role(StrEnum):
+    """What a key is for."""
+
+    ADMIN = "admin"  # everything, including key management
+    CURATOR = "curator"  # banks and entries
+    SCREENER = "screener"  # lookups only; no distances or entry ids unless see_details
+    REVIEWER = "reviewer"  # review queue (later issue)
+    REPORTER = "reporter"  # report intake (later issue)
+
+
+class Capability(StrEnum):
+    """What an endpoint needs; every route names exactly one."""
+
+    ANY_KEY = "any_key"  # any valid key (HMA's GET /status)
+    LOOKUP = "lookup"  # hash and match content or signals
+    READ_BANKS = "read_banks"  # list banks, read entries, export
+    WRITE_BANKS = "write_banks"  # create/change banks, add/withdraw entries, import
+    MANAGE_KEYS = "manage_keys"  # create, list and revoke API keys
+    REVIEW = "review"  # later issue: review queue
+    REPORT = "report"  # later issue: report intake
+
+
+ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
+    Role.ADMIN: frozenset(Capability),
+    Role.CURATOR: frozenset(
+        {Capability.ANY_KEY, Capability.LOOKUP, Capability.READ_BANKS, Capability.WRITE_BANKS}
+    ),
+    Role.SCREENER: frozenset({Capability.ANY_KEY, Capability.LOOKUP}),
+    Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.REVIEW, Capability.READ_BANKS}),
+    Role.REPORTER: frozenset({Capability.ANY_KEY, Capability.REPORT}),
+}
+"""The role matrix: the only place that says which role may do what."""
+
+DETAIL_ROLES: Final = frozenset({Role.ADMIN, Role.CURATOR})
+"""Roles that always see distances and entry ids; others only with `see_details`."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored API key (never its secret)."""
+
+    id: int
+    name: str
+    role: Role
+    see_details: bool
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def can(self, capability: Capability) -> bool:
+        """True if this key's role grants the capability (and the key is not revoked)."""
+        return self.revoked_at is None and capability in ROLE_CAPABILITIES[self.role]
+
+    @property
+    def sees_details(self) -> bool:
+        """Whether lookups answer this key with distances and entry ids (no match oracle)."""
+        return self.role in DETAIL_ROLES or self.see_details
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A newly created key with its secret token, which is shown once and never stored."""
+
+    key: ApiKey
+    token: str
+
+
+@dataclass(frozen=True)
+class LookupEvent:
+    """One lookup for the audit log: never the content or its signals."""
+
+    key_id: int | None
+    at: datetime
+    kind: str  # "file", "signals", "url", "batch", "hma"
+    queries: int
+    matches: int
+    verdict: str

@@ -1,0 +1,45 @@
+"""What access control needs from storage. Adapters: memory, SQLAlchemy."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shieldwall.access.models import ApiKey, LookupEvent, Role
+
+
+class ApiKeyRepository(Protocol):
+    """Stored API keys; secrets are only ever stored as SHA-256 hex digests."""
+
+    def create(
+        self, name: str, role: Role, see_details: bool, prefix: str, secret_hash: str
+    ) -> ApiKey:
+        """Store a new key; ConflictError if the prefix is taken."""
+        ...
+
+    def find_by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
+        """The key with this prefix and its secret hash, or None."""
+        ...
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, by id."""
+        ...
+
+    def revoke(self, key_id: int) -> ApiKey:
+        """Revoke a key (idempotent); NotFoundError if none."""
+        ...
+
+    def count_active(self) -> int:
+        """How many keys are not revoked."""
+        ...
+
+
+class LookupLog(Protocol):
+    """Append-only record of lookups."""
+
+    def record(self, event: LookupEvent) -> None:
+        """Append one event."""
+        ...
+
+    def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
+        """The newest events, optionally of one key, newest first."""
+        ...
