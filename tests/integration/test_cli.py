@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image, ImageOps
 
 from tests.support.images import scene, write_scenes
+from tests.support.server import ServerProcess
 
 
 class Cli:
@@ -188,9 +190,24 @@ def test_bank_policy_and_rename(cli: Cli) -> None:
     assert disabled["enabled"] is False
 
 
-def test_serve_opens_the_database(cli: Cli) -> None:
-    proc = cli.run("serve")
-    assert "cli.db" in proc.stdout
+def test_serve_starts_prints_admin_key_once_and_stops_cleanly(cli: Cli) -> None:
+    first = ServerProcess(cli.env)
+    try:
+        token = first.admin_key()
+        assert token.startswith("sw_")
+        ready = httpx.get(f"{first.url}/status/ready", timeout=10).json()
+        assert ready["database"] is True
+        banks = httpx.get(f"{first.url}/api/v1/banks", headers={"X-API-Key": token}, timeout=10)
+        assert banks.status_code == 200
+    finally:
+        # uvicorn finishes in-flight requests, then re-raises SIGTERM: -15 is a clean stop.
+        assert first.stop() in {0, -15}
+    second = ServerProcess(cli.env)
+    try:
+        second.wait_live()
+    finally:
+        second.stop()
+    assert "admin key" not in second.stderr()
 
 
 def test_hash_variants_and_human_tables(cli: Cli, tmp_path: Path) -> None:

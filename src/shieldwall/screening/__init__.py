@@ -1,0 +1,1 @@
+"""Screening: content -> signals -> matches -> verdict, with an audit record per lookup."""

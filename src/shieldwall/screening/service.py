@@ -1,0 +1,113 @@
+"""Lookups: content or signals -> matches -> verdict, each recorded for audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from shieldwall.access.models import LookupEvent
+from shieldwall.config import MediaLimits
+from shieldwall.errors import InvalidInputError
+from shieldwall.matching.models import Match, verdict_of
+from shieldwall.matching.service import BankMatcher
+from shieldwall.screening.models import ScreeningResult
+from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.models import SIGNAL_TYPES, Signal
+
+MAX_BATCH = 1000
+
+
+def signals_from_mapping(values: Mapping[str, object]) -> list[Signal]:
+    """Validated signals from `{"pdq": hex, "md5": hex, ...}`; at least one is needed."""
+    signals = []
+    for name, value in values.items():
+        if name not in SIGNAL_TYPES:
+            raise InvalidInputError(f"unknown signal type {name!r}")
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be a hex string")
+        signals.append(Signal.of(name, value))
+    if not signals:
+        raise InvalidInputError("give at least one signal (pdq, md5 or sha256)")
+    return signals
+
+
+class ScreeningService:
+    """Answers lookups against the live matcher and records each one (never the content)."""
+
+    def __init__(
+        self,
+        matcher: Callable[[], BankMatcher],
+        limits: MediaLimits,
+        record: Callable[[LookupEvent], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._matcher = matcher
+        self._limits = limits
+        self._record = record
+        self._clock = clock
+
+    def screen_content(
+        self,
+        data: bytes,
+        key_id: int | None,
+        max_threshold: int | None = None,
+        banks: Sequence[str] = (),
+        kind: str = "file",
+    ) -> ScreeningResult:
+        """Hash content (with its mirror/rotation variants) and match it."""
+        hashed = hash_content(data, self._limits, dihedral=True)
+        signals = [*hashed.pdq_variants, hashed.md5, hashed.sha256]
+        result = self._result(signals, max_threshold, banks, hashed.as_json())
+        self._audit(key_id, kind, [result])
+        return result
+
+    def screen_signals(
+        self,
+        values: Mapping[str, object],
+        key_id: int | None,
+        max_threshold: int | None = None,
+        banks: Sequence[str] = (),
+    ) -> ScreeningResult:
+        """Match given signals."""
+        result = self._result(signals_from_mapping(values), max_threshold, banks, None)
+        self._audit(key_id, "signals", [result])
+        return result
+
+    def screen_batch(
+        self,
+        items: Sequence[Mapping[str, object]],
+        key_id: int | None,
+        max_threshold: int | None = None,
+        banks: Sequence[str] = (),
+    ) -> list[ScreeningResult]:
+        """Match up to 1,000 signal sets; a bad set gets its own error, the rest still run."""
+        if len(items) > MAX_BATCH:
+            raise InvalidInputError(f"at most {MAX_BATCH} signal sets per batch")
+        results = []
+        for item in items:
+            try:
+                signals = signals_from_mapping(item)
+            except InvalidInputError as exc:
+                results.append(ScreeningResult(None, [], verdict_of([]), [str(exc)]))
+                continue
+            results.append(self._result(signals, max_threshold, banks, None))
+        self._audit(key_id, "batch", results)
+        return results
+
+    def _result(
+        self,
+        signals: Sequence[Signal],
+        max_threshold: int | None,
+        banks: Sequence[str],
+        computed: dict[str, object] | None,
+    ) -> ScreeningResult:
+        matches: list[Match] = self._matcher().match_signals(signals, max_threshold)
+        if banks:
+            wanted = set(banks)
+            matches = [m for m in matches if m.bank in wanted]
+        return ScreeningResult(computed, matches, verdict_of(matches))
+
+    def _audit(self, key_id: int | None, kind: str, results: list[ScreeningResult]) -> None:
+        matches = sum(len(r.matches) for r in results)
+        verdict = verdict_of([m for r in results for m in r.matches])
+        self._record(LookupEvent(key_id, self._clock(), kind, len(results), matches, verdict.value))

@@ -1,0 +1,1 @@
+"""Web: the FastAPI service (native API, HMA-compatible API, health, metrics)."""

@@ -1,0 +1,223 @@
+"""Entries: add (JSON, CSV or files), read, page through, disable, enable, withdraw."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from shieldwall.access.models import Capability
+from shieldwall.banks.formats import BankFileFormat, ImportProblem, parse_bank_file
+from shieldwall.banks.models import EntrySource, EntryState, NewEntry, Provenance
+from shieldwall.errors import InvalidInputError, MediaError
+from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.models import Signal
+from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.security import guarded
+from shieldwall.web.uploads import check_declared_length, read_body, read_upload
+
+router = APIRouter(tags=["entries"])
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+MAX_FILES = 100
+MAX_CSV_BYTES = 16 * 1024 * 1024
+
+_ENTRIES_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/EntriesIn"}},
+            "text/csv": {"schema": {"type": "string", "description": "signal_type,signal,note"}},
+        },
+    }
+}
+_FILES_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                    "required": ["files"],
+                }
+            }
+        },
+    }
+}
+
+
+def _entries_from_json(body: EntriesIn) -> list[NewEntry]:
+    return [
+        NewEntry(
+            tuple(Signal.of(s.type, s.value, s.variant, s.quality) for s in item.signals),
+            Provenance(EntrySource(item.source), item.submitted_by, item.case_id, item.note),
+        )
+        for item in body.entries
+    ]
+
+
+def _entries_from_csv(text: str) -> list[NewEntry]:
+    entries: list[NewEntry] = []
+    problems: list[str] = []
+    for item in parse_bank_file(io.StringIO(text), BankFileFormat.CSV, Provenance()):
+        if isinstance(item, ImportProblem):
+            problems.append(f"line {item.line}: {item.message}")
+        else:
+            entries.append(item.entry)
+    if problems:
+        raise InvalidInputError("; ".join(problems[:20]))
+    if not entries:
+        raise InvalidInputError("the CSV body holds no entries")
+    return entries
+
+
+@router.post(
+    "/api/v1/banks/{name}/entries",
+    summary="Add entries by their signals (JSON or CSV)",
+    status_code=201,
+    response_model=AddedListOut,
+    **(
+        guarded(Capability.WRITE_BANKS)
+        | {"openapi_extra": {**_ENTRIES_BODY, "x-capability": "write_banks"}}
+    ),
+)
+async def add_entries(name: str, request: Request, runtime: RuntimeDep) -> AddedListOut:
+    """Add entries in one transaction: all or none. Existing ones come back created=false."""
+    raw = await read_body(request, MAX_CSV_BYTES)
+    if request.headers.get("content-type", "").startswith("text/csv"):
+        entries = _entries_from_csv(raw.decode("utf-8-sig", errors="replace"))
+    else:
+        try:
+            entries = _entries_from_json(EntriesIn.model_validate_json(raw))
+        except ValueError as exc:
+            raise InvalidInputError(f"invalid entries body: {str(exc).splitlines()[0]}") from exc
+    added = await run_in_threadpool(runtime.services.banks.add_entries, name, entries)
+    return AddedListOut(
+        results=[
+            AddedOut(entry_id=a.entry_id, created=a.created, state=a.state.value) for a in added
+        ]
+    )
+
+
+@router.post(
+    "/api/v1/banks/{name}/files",
+    summary="Add images (hashed here, never stored)",
+    status_code=201,
+    response_model=AddedListOut,
+    **(
+        guarded(Capability.WRITE_BANKS)
+        | {"openapi_extra": {**_FILES_BODY, "x-capability": "write_banks"}}
+    ),
+)
+async def add_files(name: str, request: Request, runtime: RuntimeDep) -> AddedListOut:
+    """Hash each uploaded image and add it; a bad file gets an error, the rest are added."""
+    limits = runtime.services.settings.media
+    check_declared_length(request, limits.max_bytes * 4)
+    runtime.services.repository.get_bank(name)
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    results: list[AddedOut] = []
+    try:
+        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if not uploads:
+            raise InvalidInputError("send one or more files in the multipart field `files`")
+        for upload in uploads:
+            results.append(await _add_file(name, upload, runtime))
+    finally:
+        await form.close()
+    return AddedListOut(results=results)
+
+
+async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut:
+    limits = runtime.services.settings.media
+    try:
+        data = await read_upload(upload, limits.max_bytes)
+        signals = await run_in_threadpool(hash_content, data, limits)
+    except MediaError as exc:
+        return AddedOut(
+            entry_id=0, created=False, state="refused", filename=upload.filename, error=str(exc)
+        )
+    [added] = await run_in_threadpool(
+        runtime.services.banks.add_entries, bank, [NewEntry(signals.signals())]
+    )
+    return AddedOut(
+        entry_id=added.entry_id,
+        created=added.created,
+        state=added.state.value,
+        filename=upload.filename,
+        signals=signals.as_json(),
+    )
+
+
+@router.get(
+    "/api/v1/banks/{name}/entries",
+    summary="Page through a bank's entries",
+    response_model=EntryPage,
+    **guarded(Capability.READ_BANKS),
+)
+def list_entries(
+    name: str,
+    runtime: RuntimeDep,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="cursor")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    state: EntryState | None = None,
+) -> EntryPage:
+    """Entries with id > `after`, in id order."""
+    entries = runtime.services.repository.list_entries(name, after, limit, state)
+    cursor = entries[-1].id if len(entries) == limit else None
+    return EntryPage(entries=[EntryOut.of(e) for e in entries], next_cursor=cursor)
+
+
+@router.get(
+    "/api/v1/entries/{entry_id}",
+    summary="Read an entry",
+    response_model=EntryOut,
+    responses={404: {"description": "no such entry"}},
+    **guarded(Capability.READ_BANKS),
+)
+def get_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+    """One entry with its signals and provenance."""
+    return EntryOut.of(runtime.services.banks.get_entry(entry_id))
+
+
+def _set_state(entry_id: int, state: EntryState, runtime: Runtime) -> EntryOut:
+    return EntryOut.of(runtime.services.banks.set_entry_state(entry_id, state))
+
+
+@router.post(
+    "/api/v1/entries/{entry_id}/disable",
+    summary="Disable an entry (reversible)",
+    response_model=EntryOut,
+    **guarded(Capability.WRITE_BANKS),
+)
+def disable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+    """Stop matching until enabled again."""
+    return _set_state(entry_id, EntryState.DISABLED, runtime)
+
+
+@router.post(
+    "/api/v1/entries/{entry_id}/enable",
+    summary="Enable a disabled entry",
+    response_model=EntryOut,
+    **guarded(Capability.WRITE_BANKS),
+)
+def enable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+    """Match again (not possible for withdrawn entries: 409)."""
+    return _set_state(entry_id, EntryState.ACTIVE, runtime)
+
+
+@router.post(
+    "/api/v1/entries/{entry_id}/withdraw",
+    summary="Withdraw an entry (final)",
+    response_model=EntryOut,
+    **guarded(Capability.WRITE_BANKS),
+)
+def withdraw_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+    """Stop matching at once and for good; kept as a tombstone."""
+    return _set_state(entry_id, EntryState.WITHDRAWN, runtime)

@@ -1,0 +1,152 @@
+"""Lookups: by uploaded file (multipart or raw body), by signals, in batches, by URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from shieldwall.access.models import Capability
+from shieldwall.errors import InvalidInputError
+from shieldwall.screening.models import ScreeningResult
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalSet
+from shieldwall.web.security import Caller, guarded
+from shieldwall.web.uploads import check_declared_length, read_body, read_upload
+
+router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"])
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+Threshold = Annotated[
+    int | None,
+    Query(ge=0, le=63, description="Tighten every bank's PDQ threshold to at most this."),
+]
+Banks = Annotated[list[str] | None, Query(alias="bank", description="Only these banks.")]
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def present(result: ScreeningResult, caller: Caller) -> LookupOut:
+    """The answer a key may see (screeners without see_details: no distances or entry ids)."""
+    return LookupOut.model_validate(result.as_json(caller.sees_details))
+
+
+async def _content(request: Request, limit: int) -> bytes:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return await read_body(request, limit)
+    check_declared_length(request, limit)
+    form = await request.form(max_files=1, max_fields=4)
+    try:
+        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if len(uploads) != 1:
+            raise InvalidInputError("send exactly one file (multipart field `file`)")
+        return await read_upload(uploads[0], limit)
+    finally:
+        await form.close()
+
+
+@router.post(
+    "",
+    summary="Look up an image (multipart field `file`, or the raw bytes as the body)",
+    response_model=LookupOut,
+    responses={
+        413: {"description": "too large"},
+        415: {"description": "unsupported"},
+        422: {"description": "corrupt or invalid"},
+    },
+    **(guarded(Capability.LOOKUP) | {"openapi_extra": {**_UPLOAD_BODY, "x-capability": "lookup"}}),
+)
+async def lookup_file(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Caller,
+    threshold: Threshold = None,
+    banks: Banks = None,
+) -> LookupOut:
+    """Hash the content (never stored) and match it and its mirror/rotation variants."""
+    data = await _content(request, runtime.services.settings.media.max_bytes)
+    result = await run_in_threadpool(
+        runtime.screening.screen_content, data, caller.id, threshold, banks or ()
+    )
+    runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
+    return present(result, caller)
+
+
+@router.post(
+    "/signals", summary="Look up signals", response_model=LookupOut, **guarded(Capability.LOOKUP)
+)
+def lookup_signals(
+    body: SignalSet,
+    runtime: RuntimeDep,
+    caller: Caller,
+    threshold: Threshold = None,
+    banks: Banks = None,
+) -> LookupOut:
+    """Match `{"pdq": ..., "md5": ..., "sha256": ...}` (any of them)."""
+    result = runtime.screening.screen_signals(body.values(), caller.id, threshold, banks or ())
+    runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
+    return present(result, caller)
+
+
+@router.post(
+    "/batch",
+    summary="Look up to 1,000 signal sets",
+    response_model=BatchLookupOut,
+    **guarded(Capability.LOOKUP),
+)
+def lookup_batch(
+    body: BatchLookup,
+    runtime: RuntimeDep,
+    caller: Caller,
+    threshold: Threshold = None,
+    banks: Banks = None,
+) -> BatchLookupOut:
+    """Each set gets its own answer; a malformed set gets errors, the others still match."""
+    results = runtime.screening.screen_batch(
+        [item.values() for item in body.items], caller.id, threshold, banks or ()
+    )
+    for result in results:
+        runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
+    return BatchLookupOut(results=[present(r, caller) for r in results])
+
+
+@router.get(
+    "/url",
+    summary="Look up an image by URL (off unless the server enables it)",
+    response_model=LookupOut,
+    responses={413: {"description": "too large"}, 422: {"description": "refused or failed"}},
+    **guarded(Capability.LOOKUP),
+)
+async def lookup_url(
+    runtime: RuntimeDep,
+    caller: Caller,
+    url: Annotated[str, Query(max_length=2048, description="http(s) URL of an image")],
+    threshold: Threshold = None,
+    banks: Banks = None,
+) -> LookupOut:
+    """Fetch (public addresses only, size-capped, no more than 3 redirects), hash, match."""
+    from shieldwall.web.fetch import fetch_url
+
+    data = await fetch_url(url, runtime.services.settings)
+    result = await run_in_threadpool(
+        runtime.screening.screen_content, data, caller.id, threshold, banks or (), "url"
+    )
+    runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
+    return present(result, caller)

@@ -1,0 +1,94 @@
+"""The FastAPI application: `create_app(services)`; `app_from_environment` for uvicorn workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shieldwall import __version__
+from shieldwall.app import Services, build_services
+from shieldwall.config import load_settings
+from shieldwall.matching.service import BankMatcher
+from shieldwall.screening.service import ScreeningService
+from shieldwall.web import ops
+from shieldwall.web.api import banks, entries, keys, lookup, transfer
+from shieldwall.web.metrics import Metrics
+from shieldwall.web.problems import install_problem_handlers
+from shieldwall.web.runtime import Runtime
+
+log = logging.getLogger("shieldwall.web")
+
+DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
+
+Every endpoint needs an API key (`X-API-Key: <key>` or `Authorization: Bearer <key>`),
+except the health answers `/status/live` and `/status/ready` and `/metrics`. Keys have a
+role; screeners see verdicts and banks, not distances or entry ids, unless their key was
+created with `see_details`. Errors are `application/problem+json` with a stable `type`.
+"""
+
+
+class _MatcherSlot:
+    """The process's matcher, loaded in the background so the server answers at once."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._matcher: BankMatcher | None = None
+        self._loaded = threading.Event()
+
+    def load(self) -> None:
+        self._matcher = self._services.matcher()
+        self._loaded.set()
+
+    def get(self) -> BankMatcher:
+        self._loaded.wait()
+        assert self._matcher is not None
+        return self._matcher
+
+    def ready(self) -> bool:
+        return self._loaded.is_set()
+
+
+def create_app(services: Services) -> FastAPI:
+    """The whole HTTP service over the given services."""
+    metrics = Metrics()
+    slot = _MatcherSlot(services)
+    screening = ScreeningService(slot.get, services.settings.media, services.access.record_lookup)
+    runtime = Runtime(services, metrics, slot.get, slot.ready, screening)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = threading.Thread(target=slot.load, name="index-loader", daemon=True)
+        loader.start()
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="Shieldwall",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.middleware("http")(metrics.middleware)
+    for router in (
+        ops.router,
+        lookup.router,
+        banks.router,
+        entries.router,
+        transfer.router,
+        keys.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` workers: settings from SHIELDWALL_* variables."""
+    return create_app(build_services(load_settings()))

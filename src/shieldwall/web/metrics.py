@@ -1,0 +1,67 @@
+"""Prometheus metrics: requests and latency per route, lookups by verdict, index sizes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class Metrics:
+    """One registry per app, so tests and several apps in one process do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "shieldwall_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "shieldwall_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.lookups = Counter(
+            "shieldwall_lookups_total", "Lookups by verdict", ["verdict"], registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "shieldwall_rate_limited_total",
+            "Requests refused by rate limits",
+            ["role"],
+            registry=self.registry,
+        )
+        self.index_size = Gauge(
+            "shieldwall_index_hashes",
+            "Live PDQ hashes in the index",
+            ["bank"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        """Prometheus text exposition."""
+        return generate_latest(self.registry)
+
+    async def middleware(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Count and time every request under its route template (never the raw path)."""
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self.requests.labels(request.method, template, str(status)).inc()
+            self.latency.labels(request.method, template).observe(time.perf_counter() - started)

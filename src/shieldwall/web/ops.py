@@ -1,0 +1,64 @@
+"""Health and metrics: /status/live, /status/ready, /metrics, and HMA's GET /status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy import text
+
+from shieldwall.access.models import Capability
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.security import guarded
+
+router = APIRouter(tags=["operations"])
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+@router.get("/status/live", summary="The process is up")
+def live() -> dict[str, str]:
+    """Liveness: answers as long as the process serves requests."""
+    return {"status": "live"}
+
+
+@router.get(
+    "/status/ready",
+    summary="Database reachable and indexes loaded",
+    responses={503: {"description": "not ready"}},
+)
+def ready(runtime: RuntimeDep) -> JSONResponse:
+    """Readiness: the database answers and the matcher's indexes are loaded."""
+    database = True
+    try:
+        with runtime.services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means "not ready"
+        database = False
+    indexes = runtime.ready()
+    ok = database and indexes
+    return JSONResponse(
+        {"status": "ready" if ok else "not-ready", "database": database, "indexes": indexes},
+        status_code=200 if ok else 503,
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus text format: requests and latency per route, lookups, index sizes."""
+    if runtime.ready():
+        for bank, size in runtime.matcher().size().items():
+            runtime.metrics.index_size.labels(bank=bank).set(size)
+    return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+@router.get(
+    "/status",
+    summary="HMA health answer",
+    response_class=PlainTextResponse,
+    tags=["hma"],
+    **guarded(Capability.ANY_KEY),
+)
+def hma_status() -> PlainTextResponse:
+    """`I-AM-ALIVE`, as Hasher-Matcher-Actioner answers (with a key, unlike HMA)."""
+    return PlainTextResponse("I-AM-ALIVE")

@@ -1,0 +1,259 @@
+"""The native HTTP API over a real SQLite database, through FastAPI's test client."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageOps
+
+from shieldwall.access.models import Role
+from shieldwall.app import Services, build_services
+from shieldwall.config import load_settings
+from shieldwall.web.app import create_app
+from tests.support.images import scene
+
+
+class Api:
+    """A test client plus one key per role."""
+
+    def __init__(self, client: TestClient, services: Services) -> None:
+        self.client = client
+        self.services = services
+        self.tokens = {
+            role: services.access.issue_key(f"test {role.value}", role).token for role in Role
+        }
+        self.tokens_detail = services.access.issue_key("detail", Role.SCREENER, True).token
+
+    def headers(self, role: Role | None = Role.ADMIN) -> dict[str, str]:
+        return {} if role is None else {"X-API-Key": self.tokens[role]}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    settings = load_settings(
+        config_file=tmp_path / "absent.toml",
+        environ={},
+        overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'api.db'}"},
+    )
+    services = build_services(settings)
+    with TestClient(create_app(services)) as client:
+        yield Api(client, services)
+
+
+def jpeg(seed: int, transform: str = "") -> bytes:
+    image = scene(seed)
+    if transform == "mirror":
+        image = ImageOps.mirror(image)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_bank_crud_and_policy(api: Api) -> None:
+    c, h = api.client, api.headers()
+    created = c.post("/api/v1/banks", json={"name": "known", "pdq_threshold": 20}, headers=h)
+    assert created.status_code == 201, created.text
+    assert created.json()["pdq_threshold"] == 20
+    assert c.post("/api/v1/banks", json={"name": "known"}, headers=h).status_code == 409
+    bad = c.post("/api/v1/banks", json={"name": "Bad Name"}, headers=h)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    changed = c.patch("/api/v1/banks/known", json={"action": "review", "enabled": False}, headers=h)
+    assert (changed.json()["action"], changed.json()["enabled"]) == ("review", False)
+    renamed = c.patch("/api/v1/banks/known", json={"name": "fakes"}, headers=h)
+    assert renamed.json()["name"] == "fakes"
+    assert [b["name"] for b in c.get("/api/v1/banks", headers=h).json()] == ["fakes"]
+    assert c.delete("/api/v1/banks/fakes", headers=h).status_code == 204
+    missing = c.get("/api/v1/banks/fakes", headers=h)
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "urn:shieldwall:problem:not-found"
+
+
+def test_files_added_then_edited_copies_match(api: Api) -> None:
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known"}, headers=h)
+    files = [("files", (f"s{i}.jpg", jpeg(i), "image/jpeg")) for i in range(3)]
+    files.append(("files", ("bad.jpg", b"\xff\xd8 broken", "image/jpeg")))
+    added = c.post("/api/v1/banks/known/files", files=files, headers=h)
+    assert added.status_code == 201, added.text
+    results = added.json()["results"]
+    assert [r["created"] for r in results] == [True, True, True, False]
+    assert results[3]["error"]
+    target = results[1]["entry_id"]
+    multipart = c.post("/api/v1/lookup", files={"file": ("q.jpg", jpeg(1, "mirror"))}, headers=h)
+    assert multipart.status_code == 200, multipart.text
+    body = multipart.json()
+    assert body["verdict"] == "block"
+    assert [(m["entry_id"], m["variant"]) for m in body["matches"]] == [(target, "mirror")]
+    raw = c.post("/api/v1/lookup", content=jpeg(1), headers={**h, "content-type": "image/jpeg"})
+    assert {m["signal_type"] for m in raw.json()["matches"]} == {"pdq", "md5", "sha256"}
+    unrelated = c.post("/api/v1/lookup", content=jpeg(50), headers=h).json()
+    assert (unrelated["verdict"], unrelated["matches"]) == ("allow", [])
+    assert len(unrelated["signals"]["pdq"]) == 64
+
+
+def test_screener_sees_no_distances_unless_allowed(api: Api) -> None:
+    c = api.client
+    c.post("/api/v1/banks", json={"name": "known"}, headers=api.headers())
+    pdq = "f" * 63 + "0"
+    c.post(
+        "/api/v1/banks/known/entries",
+        headers=api.headers(),
+        json={"entries": [{"signals": [{"type": "pdq", "value": pdq}]}]},
+    )
+    plain = c.post("/api/v1/lookup/signals", json={"pdq": pdq}, headers=api.headers(Role.SCREENER))
+    assert plain.json()["matches"] == [
+        {"bank": "known", "signal_type": "pdq", "entry_id": None, "distance": None, "variant": None}
+    ]
+    detailed = c.post(
+        "/api/v1/lookup/signals", json={"pdq": pdq}, headers={"X-API-Key": api.tokens_detail}
+    )
+    assert detailed.json()["matches"][0]["distance"] == 0
+
+
+def test_threshold_only_tightens_and_batch(api: Api) -> None:
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known", "pdq_threshold": 10}, headers=h)
+    stored = "0" * 64
+    near = "f" + "0" * 63  # 4 bits away
+    far = "ff" + "0" * 62  # 8 bits away
+    c.post(
+        "/api/v1/banks/known/entries",
+        headers=h,
+        json={"entries": [{"signals": [{"type": "pdq", "value": stored}]}]},
+    )
+    assert (
+        c.post("/api/v1/lookup/signals?threshold=3", json={"pdq": near}, headers=h).json()[
+            "matches"
+        ]
+        == []
+    )
+    assert (
+        c.post(
+            "/api/v1/lookup/signals?threshold=63", json={"pdq": "f" * 4 + "0" * 60}, headers=h
+        ).json()["matches"]
+        == []
+    )
+    batch = c.post(
+        "/api/v1/lookup/batch",
+        headers=h,
+        json={"items": [{"pdq": near}, {"pdq": far}, {"md5": "xyz"}, {}]},
+    )
+    results = batch.json()["results"]
+    assert [r["verdict"] for r in results] == ["block", "block", "allow", "allow"]
+    assert [m["distance"] for m in results[1]["matches"]] == [8]
+    assert results[2]["errors"] and results[3]["errors"]
+    too_many = c.post("/api/v1/lookup/batch", headers=h, json={"items": [{}] * 1001})
+    assert too_many.status_code == 422
+
+
+def test_entries_json_csv_state_and_paging(api: Api) -> None:
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known"}, headers=h)
+    csv_body = "signal_type,signal,note\n" + "".join(
+        f"pdq,{i:064x},note {i}\n" for i in range(1, 6)
+    )
+    added = c.post(
+        "/api/v1/banks/known/entries", content=csv_body, headers={**h, "content-type": "text/csv"}
+    )
+    assert added.status_code == 201, added.text
+    ids = [r["entry_id"] for r in added.json()["results"]]
+    page = c.get("/api/v1/banks/known/entries?limit=3", headers=h).json()
+    assert [e["id"] for e in page["entries"]] == ids[:3]
+    rest = c.get(
+        f"/api/v1/banks/known/entries?limit=3&after={page['next_cursor']}", headers=h
+    ).json()
+    assert [e["id"] for e in rest["entries"]] == ids[3:]
+    assert rest["next_cursor"] is None
+    withdrawn = c.post(f"/api/v1/entries/{ids[0]}/withdraw", headers=h)
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert c.post(f"/api/v1/entries/{ids[0]}/enable", headers=h).status_code == 409
+    assert (
+        c.post("/api/v1/lookup/signals", json={"pdq": f"{1:064x}"}, headers=h).json()["matches"]
+        == []
+    )
+    assert c.get("/api/v1/entries/99999999", headers=h).status_code == 404
+    bad_csv = c.post(
+        "/api/v1/banks/known/entries",
+        content="pdq,nothex\n",
+        headers={**h, "content-type": "text/csv"},
+    )
+    assert bad_csv.status_code == 422
+
+
+def test_import_and_streamed_export_round_trip(api: Api) -> None:
+    c, h = api.client, api.headers()
+    for name in ("feed", "copy"):
+        c.post("/api/v1/banks", json={"name": name}, headers=h)
+    lines = "".join(f"pdq {i:064x}\n" for i in range(1, 2501)) + "pdq bad\n"
+    imported = c.post(
+        "/api/v1/banks/feed/import", content=lines, headers={**h, "content-type": "text/plain"}
+    )
+    assert imported.status_code == 200, imported.text
+    summary = imported.json()
+    assert (summary["added"], summary["format"], len(summary["problems"])) == (2500, "hashfile", 1)
+    exported = c.get("/api/v1/banks/feed/export?format=jsonl", headers=h)
+    records = [json.loads(line) for line in exported.text.splitlines()]
+    assert len(records) == 2500
+    again = c.post(
+        "/api/v1/banks/copy/import?format=jsonl",
+        content=exported.text,
+        headers={**h, "content-type": "application/x-ndjson"},
+    )
+    assert again.json()["added"] == 2500
+    hashfile = c.get("/api/v1/banks/copy/export?format=hashfile", headers=h).text
+    assert hashfile.splitlines()[0] == f"pdq {1:064x}"
+
+
+def test_upload_limits_answer_clear_errors(api: Api, tmp_path: Path) -> None:
+    c, h = api.client, api.headers()
+    limit = api.services.settings.media.max_bytes
+    too_big = c.post("/api/v1/lookup", content=b"\0" * (limit + 1), headers=h)
+    assert too_big.status_code == 413
+    corrupt = c.post("/api/v1/lookup", content=b"\xff\xd8\xff\xe0garbage", headers=h)
+    assert corrupt.status_code == 422
+    text = c.post("/api/v1/lookup", content=b"just some text here", headers=h)
+    assert text.status_code == 415
+    bomb = io.BytesIO()
+    Image.new("L", (1, 1)).save(bomb, "PNG")
+    data = bytearray(bomb.getvalue())
+    data[16:24] = (60000).to_bytes(4, "big") + (60000).to_bytes(4, "big")
+    assert c.post("/api/v1/lookup", content=bytes(data), headers=h).status_code == 422
+    assert c.get("/status/live").status_code == 200
+
+
+def test_keys_api_and_authentication(api: Api) -> None:
+    c = api.client
+    assert c.get("/api/v1/banks").status_code == 401
+    assert c.get("/api/v1/banks", headers={"X-API-Key": "sw_nope_nope"}).status_code == 401
+    assert c.get("/api/v1/banks", headers=api.headers(Role.SCREENER)).status_code == 403
+    created = c.post(
+        "/api/v1/keys", json={"name": "partner", "role": "screener"}, headers=api.headers()
+    )
+    assert created.status_code == 201
+    token = created.json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (
+        c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=bearer).status_code == 200
+    )
+    assert "token" not in c.get("/api/v1/keys", headers=api.headers()).json()[0]
+    c.delete(f"/api/v1/keys/{created.json()['id']}", headers=api.headers())
+    assert (
+        c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=bearer).status_code == 401
+    )
+
+
+def test_health_metrics_and_hma_status(api: Api) -> None:
+    c = api.client
+    assert c.get("/status/ready").json()["status"] == "ready"
+    assert c.get("/status").status_code == 401
+    assert c.get("/status", headers=api.headers(Role.REPORTER)).text == "I-AM-ALIVE"
+    c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=api.headers())
+    metrics = c.get("/metrics").text
+    assert 'shieldwall_lookups_total{verdict="allow"} 1.0' in metrics
+    assert 'route="/api/v1/lookup/signals"' in metrics

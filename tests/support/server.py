@@ -1,0 +1,87 @@
+"""A real `shieldwall serve` process on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """Starts `python -m shieldwall serve` and stops it with SIGTERM (graceful shutdown)."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1, start_timeout: float = 60) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = Path(tempfile.mkstemp(prefix="shieldwall-serve-", suffix=".log")[1])
+        self._stream = self._log.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shieldwall",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self._stream,
+            stderr=subprocess.STDOUT,
+        )
+        self._start_timeout = start_timeout
+
+    def stderr(self) -> str:
+        """What the server has printed so far."""
+        return self._log.read_text(errors="replace")
+
+    def wait_live(self) -> None:
+        """Poll /status/live until the server answers (bounded)."""
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.stderr()}")
+            try:
+                if httpx.get(f"{self.url}/status/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready in time:\n{self.stderr()}")
+
+    def admin_key(self) -> str:
+        """The one-time admin key printed on first start."""
+        self.wait_live()
+        found = re.search(r"admin key: (\S+)", self.stderr())
+        assert found, self.stderr()
+        return found.group(1)
+
+    def stop(self) -> int:
+        """SIGTERM, then wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._stream.close()
+        return self.process.returncode
