@@ -155,8 +155,9 @@ def test_threshold_only_tightens_and_batch(api: Api) -> None:
 def test_entries_json_csv_state_and_paging(api: Api) -> None:
     c, h = api.client, api.headers()
     c.post("/api/v1/banks", json={"name": "known"}, headers=h)
+    values = [f"{(i * 0x9E3779B97F4A7C15) ** 5 % (1 << 256):064x}" for i in range(1, 6)]
     csv_body = "signal_type,signal,note\n" + "".join(
-        f"pdq,{i:064x},note {i}\n" for i in range(1, 6)
+        f"pdq,{v},note {i}\n" for i, v in enumerate(values)
     )
     added = c.post(
         "/api/v1/banks/known/entries", content=csv_body, headers={**h, "content-type": "text/csv"}
@@ -174,8 +175,7 @@ def test_entries_json_csv_state_and_paging(api: Api) -> None:
     assert withdrawn.json()["state"] == "withdrawn"
     assert c.post(f"/api/v1/entries/{ids[0]}/enable", headers=h).status_code == 409
     assert (
-        c.post("/api/v1/lookup/signals", json={"pdq": f"{1:064x}"}, headers=h).json()["matches"]
-        == []
+        c.post("/api/v1/lookup/signals", json={"pdq": values[0]}, headers=h).json()["matches"] == []
     )
     assert c.get("/api/v1/entries/99999999", headers=h).status_code == 404
     bad_csv = c.post(

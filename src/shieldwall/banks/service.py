@@ -64,10 +64,20 @@ class BankService:
     def __init__(self, repository: BankRepository, listeners: Sequence[EntryListener] = ()) -> None:
         self.repository = repository
         self._listeners = list(listeners)
+        self._bank_callbacks: list[Callable[[], object]] = []
 
     def subscribe(self, listener: EntryListener) -> None:
         """Tell this listener about every later entry change made through this service."""
         self._listeners.append(listener)
+
+    def on_bank_change(self, callback: Callable[[], object]) -> None:
+        """Call `callback` after every bank change made through this service (created,
+        policy, enabled, renamed, deleted), so this process's matchers follow at once."""
+        self._bank_callbacks.append(callback)
+
+    def _banks_changed(self) -> None:
+        for callback in self._bank_callbacks:
+            callback()
 
     # Banks ------------------------------------------------------------------------------
 
@@ -85,12 +95,11 @@ class BankService:
             action=MatchAction(action),
             allow_list_banks=tuple(allow_list_banks),
         )
+        bank = self.repository.create_bank(name, BankPolicy(policy.pdq_threshold, policy.action))
         if policy.allow_list_banks:
-            bank = self.repository.create_bank(
-                name, BankPolicy(policy.pdq_threshold, policy.action)
-            )
-            return self.repository.set_policy(bank.name, policy)
-        return self.repository.create_bank(name, policy)
+            bank = self.repository.set_policy(bank.name, policy)
+        self._banks_changed()
+        return bank
 
     def update_policy(
         self,
@@ -108,7 +117,9 @@ class BankService:
                 current.allow_list_banks if allow_list_banks is None else tuple(allow_list_banks)
             ),
         )
-        return self.repository.set_policy(name, policy)
+        bank = self.repository.set_policy(name, policy)
+        self._banks_changed()
+        return bank
 
     def list_banks(self) -> list[Bank]:
         """Every bank, by name."""
@@ -116,15 +127,20 @@ class BankService:
 
     def rename_bank(self, name: str, new_name: str) -> Bank:
         """Rename a bank."""
-        return self.repository.rename_bank(name, validate_bank_name(new_name))
+        bank = self.repository.rename_bank(name, validate_bank_name(new_name))
+        self._banks_changed()
+        return bank
 
     def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
         """Enable or disable a bank."""
-        return self.repository.set_bank_enabled(name, enabled)
+        bank = self.repository.set_bank_enabled(name, enabled)
+        self._banks_changed()
+        return bank
 
     def delete_bank(self, name: str) -> None:
         """Delete a bank and all its entries."""
         self.repository.delete_bank(name)
+        self._banks_changed()
 
     # Entries ----------------------------------------------------------------------------
 

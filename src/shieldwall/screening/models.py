@@ -29,4 +29,6 @@ class ScreeningResult:
         body: dict[str, Any] = {"verdict": self.verdict.value, "matches": matches}
         if self.signals is not None:
             body["signals"] = self.signals
+        if self.errors:
+            body["errors"] = self.errors
         return body

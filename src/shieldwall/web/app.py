@@ -13,9 +13,13 @@ from shieldwall import __version__
 from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
 from shieldwall.matching.service import BankMatcher
+from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.web import ops
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
+from shieldwall.web.hma import curation as hma_curation
+from shieldwall.web.hma import hashing as hma_hashing
+from shieldwall.web.hma import matching as hma_matching
 from shieldwall.web.metrics import Metrics
 from shieldwall.web.problems import install_problem_handlers
 from shieldwall.web.runtime import Runtime
@@ -32,24 +36,31 @@ created with `see_details`. Errors are `application/problem+json` with a stable 
 
 
 class _MatcherSlot:
-    """The process's matcher, loaded in the background so the server answers at once."""
+    """The process's live matcher (tails the change log), loaded in the background so the
+    server answers health checks at once; lookups wait for it."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._matcher: BankMatcher | None = None
+        self._live: LiveMatcher | None = None
         self._loaded = threading.Event()
 
     def load(self) -> None:
-        self._matcher = self._services.matcher()
+        live = self._live = self._services.live_matcher()
+        # This process's own bank changes reload at once; other processes' via the log.
+        self._services.banks.on_bank_change(live.holder.reload)
         self._loaded.set()
 
     def get(self) -> BankMatcher:
         self._loaded.wait()
-        assert self._matcher is not None
-        return self._matcher
+        assert self._live is not None
+        return self._live.matcher
 
     def ready(self) -> bool:
         return self._loaded.is_set()
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.close()
 
 
 def create_app(services: Services) -> FastAPI:
@@ -64,6 +75,8 @@ def create_app(services: Services) -> FastAPI:
         loader = threading.Thread(target=slot.load, name="index-loader", daemon=True)
         loader.start()
         yield
+        loader.join()
+        slot.close()
         services.close()
 
     app = FastAPI(
@@ -84,6 +97,9 @@ def create_app(services: Services) -> FastAPI:
         entries.router,
         transfer.router,
         keys.router,
+        hma_hashing.router,
+        hma_matching.router,
+        hma_curation.router,
     ):
         app.include_router(router)
     return app
