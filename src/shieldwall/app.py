@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from shieldwall.access.rate_limit import RateLimiter, parse_rate_limits
+from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
 from shieldwall.config import Settings
 from shieldwall.matching.service import BankMatcher
+from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.engine import create_database_engine, is_sqlite
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
@@ -22,12 +26,24 @@ class Services:
     engine: Engine
     repository: SqlBankRepository
     banks: BankService
+    access: AccessService
+    rate_limiter: RateLimiter
 
     def matcher(self, bank_names: list[str] | None = None) -> BankMatcher:
         """A matcher over the named banks (all if none), kept current by this process's writes."""
         matcher = BankMatcher.load(self.repository, bank_names or [])
         self.banks.subscribe(matcher)
         return matcher
+
+    def live_matcher(self, bank_names: list[str] | None = None) -> LiveMatcher:
+        """A matcher over the named banks (all if none) that follows every process's writes.
+
+        It tails the database's change log in a daemon thread (writes by other workers show
+        within about a second) and hears this process's writes at once; close it when done.
+        """
+        live = LiveMatcher.open(self.repository, bank_names or [])
+        self.banks.subscribe(live)
+        return live
 
     def close(self) -> None:
         """Release database connections."""
@@ -40,4 +56,6 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     if migrate_sqlite and is_sqlite(engine):
         upgrade_engine(engine)
     repository = SqlBankRepository(engine)
-    return Services(settings, engine, repository, BankService(repository))
+    access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
+    limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
+    return Services(settings, engine, repository, BankService(repository), access, limiter)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from shieldwall.access.models import Role
+from shieldwall.access.rate_limit import parse_rate_limit
 from shieldwall.errors import InvalidInputError
 
 MIB = 1024 * 1024
@@ -37,6 +39,9 @@ class Settings:
     # Lookups by URL fetch content from the internet on a caller's behalf: off by default.
     url_lookups: bool = False
     url_allow_hosts: tuple[str, ...] = ()
+    # Per-role overrides of access.rate_limit.DEFAULT_RATE_LIMITS, e.g. ("screener", "200/400"),
+    # from `rate_<role>` keys (SHIELDWALL_RATE_SCREENER=200/400); sorted by role.
+    rate_limits: tuple[tuple[str, str], ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -47,6 +52,7 @@ class Settings:
 
 
 _INT_MEDIA_KEYS = {f.name for f in fields(MediaLimits)}
+_RATE_KEYS = {f"rate_{role.value}": role.value for role in Role}
 _ENV_KEYS = {
     "home",
     "database_url",
@@ -55,6 +61,7 @@ _ENV_KEYS = {
     "url_lookups",
     "url_allow_hosts",
     *_INT_MEDIA_KEYS,
+    *_RATE_KEYS,
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -84,8 +91,18 @@ def _coerce_int(name: str, value: Any) -> int:
     return number
 
 
+def _rate_limit(name: str, value: Any) -> str:
+    text = str(value).strip()
+    try:
+        parse_rate_limit(text)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"setting {name}: {exc}") from None
+    return text
+
+
 def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
     media = settings.media
+    rates = dict(settings.rate_limits)
     changes: dict[str, Any] = {}
     for key, value in values.items():
         name = key.lower()
@@ -101,11 +118,14 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = _coerce_hosts(value)
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})
+        elif name in _RATE_KEYS:
+            rates[_RATE_KEYS[name]] = _rate_limit(name, value)
         elif name == "media" and isinstance(value, Mapping):
             nested = _apply(replace(settings, media=media), value, origin)
             media = nested.media
         else:
             raise InvalidInputError(f"unknown setting {key!r} in {origin}")
+    changes["rate_limits"] = tuple(sorted(rates.items()))
     return replace(settings, media=media, **changes)
 
 

@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
+from shieldwall.access.ports import ApiKeyRepository, LookupLog
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.ports import BankRepository
+from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
@@ -91,4 +94,17 @@ def repository(request: pytest.FixtureRequest) -> Iterator[BankRepository]:
     upgrade_database(url)
     engine = create_database_engine(url)
     yield SqlBankRepository(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+def access_storage(request: pytest.FixtureRequest) -> Iterator[tuple[ApiKeyRepository, LookupLog]]:
+    """Each ApiKeyRepository and LookupLog adapter pair, on empty storage."""
+    if request.param == "memory":
+        yield InMemoryApiKeyRepository(), InMemoryLookupLog()
+        return
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    yield SqlApiKeyRepository(engine), SqlLookupLog(engine)
     engine.dispose()

@@ -170,3 +170,47 @@ def test_update_policy_keeps_unchanged_parts(service: BankService) -> None:
     service.create_bank("bank", pdq_threshold=20, action=MatchAction.REVIEW)
     changed = service.update_policy("bank", pdq_threshold=12)
     assert (changed.policy.pdq_threshold, changed.policy.action) == (12, MatchAction.REVIEW)
+
+
+def test_apply_added_twice_is_harmless(service: BankService, rng: random.Random) -> None:
+    service.create_bank("bank")
+    loaded_value, fresh_value = random_pdq(rng), random_pdq(rng)
+    md5 = f"{rng.getrandbits(128):032x}"
+    [loaded] = service.add_entries("bank", [pdq_entry(loaded_value)])
+    matcher = BankMatcher.load(service.repository)
+    both = NewEntry((Signal.of("pdq", fresh_value), Signal.of("md5", md5)))
+    [fresh] = service.add_entries("bank", [both])
+    entries = [service.get_entry(loaded.entry_id), service.get_entry(fresh.entry_id)]
+    # The loaded entry again, the new one twice over, then everything once more in a batch.
+    matcher.apply_added(entries[0])
+    matcher.apply_added(entries[1])
+    matcher.apply_added(entries[1])
+    matcher.apply_added_many([*entries, *entries])
+    assert matcher.size() == {"bank": 2}
+    query = [Signal.of("pdq", loaded_value), Signal.of("pdq", fresh_value), Signal.of("md5", md5)]
+    matches = matcher.match_signals(query)
+    assert sorted((m.entry_id, m.signal_type) for m in matches) == [
+        (loaded.entry_id, "pdq"),
+        (fresh.entry_id, "md5"),
+        (fresh.entry_id, "pdq"),
+    ]
+    # Removed, then added again (twice): matchable once more, still one row.
+    matcher.apply_removed_many(entries)
+    assert matcher.match_signals(query) == []
+    matcher.apply_added_many(entries)
+    matcher.apply_added(entries[1])
+    assert matcher.size() == {"bank": 2}
+    assert len(matcher.match_signals(query)) == 3
+
+
+def test_apply_added_ignores_inactive_entries_and_unknown_banks(
+    service: BankService, rng: random.Random
+) -> None:
+    service.create_bank("bank")
+    service.create_bank("other")
+    matcher = BankMatcher.load(service.repository, ["bank"])
+    [paused] = service.add_entries("bank", [pdq_entry(random_pdq(rng))])
+    [elsewhere] = service.add_entries("other", [pdq_entry(random_pdq(rng))])
+    disabled = service.set_entry_state(paused.entry_id, EntryState.DISABLED)
+    matcher.apply_added_many([disabled, service.get_entry(elsewhere.entry_id)])
+    assert matcher.size() == {"bank": 0}

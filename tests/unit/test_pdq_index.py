@@ -222,7 +222,11 @@ def test_removing_a_key_hides_its_rows_in_buffer_and_segments_at_once() -> None:
     assert index.segment_sizes() == [20_000, BUFFER_ROWS]
     assert {h.label for q in shared for h in index.search(q.tobytes(), 0)} == {0, 4, 5}
     before = len(index)
+    assert index.live_keys([1, 15, 30_000, 5]) == {1, 15, 30_000}
+    assert index.live_keys([1]) == {1}
+    assert index.live_keys([]) == set()
     assert index.remove([1]) == 3
+    assert index.live_keys([1, 15]) == {15}
     assert len(index) == before - 3
     assert all(1 not in keys_of(index, q) for q in shared)
     assert index.remove([1]) == 0  # already gone

@@ -13,7 +13,9 @@ from shieldwall.banks.models import (
     AddedEntry,
     Bank,
     BankPolicy,
+    ChangeKind,
     Entry,
+    EntryChange,
     EntryState,
     IndexRow,
     NewEntry,
@@ -63,6 +65,12 @@ class InMemoryBankRepository:
         self._entries: dict[int, _EntryRecord] = {}
         self._bank_ids = itertools.count(1)
         self._entry_ids = itertools.count(1)
+        self._changes: list[EntryChange] = []  # the change log, by seq
+        self._seqs = itertools.count(1)
+
+    def _log(self, kind: ChangeKind, bank_id: int, entry_id: int | None = None) -> None:
+        # Callers hold the lock: seqs become visible in order, as on SQLite.
+        self._changes.append(EntryChange(next(self._seqs), kind, bank_id, entry_id, self._clock()))
 
     # Banks
 
@@ -97,6 +105,7 @@ class InMemoryBankRepository:
             now = self._clock()
             record = _BankRecord(next(self._bank_ids), name, True, policy, allow_ids, now, now)
             self._banks[record.id] = record
+            self._log(ChangeKind.BANK_CREATED, record.id)
             return self._bank(record)
 
     def get_bank(self, name: str) -> Bank:
@@ -119,6 +128,7 @@ class InMemoryBankRepository:
                     raise ConflictError(f"bank {new_name!r} already exists")
                 record.name = new_name
                 record.updated_at = self._clock()
+                self._log(ChangeKind.BANK_CHANGED, record.id)
                 for entry_id in record.entry_ids:
                     stored = self._entries[entry_id]
                     stored.entry = replace(stored.entry, bank=new_name)
@@ -128,6 +138,8 @@ class InMemoryBankRepository:
         """Enable or disable a bank; disabled banks never match."""
         with self._lock:
             record = self._record(name)
+            if record.enabled != bool(enabled):
+                self._log(ChangeKind.BANK_CHANGED, record.id)
             record.enabled = bool(enabled)
             record.updated_at = self._clock()
             return self._bank(record)
@@ -136,10 +148,14 @@ class InMemoryBankRepository:
         """Replace a bank's policy; allow-list banks must exist and differ from this one."""
         with self._lock:
             record = self._record(name)
+            before = self._bank(record).policy
             record.allow_ids = self._allow_ids(name, policy)
             record.policy = policy
             record.updated_at = self._clock()
-            return self._bank(record)
+            bank = self._bank(record)
+            if bank.policy != before:
+                self._log(ChangeKind.BANK_CHANGED, record.id)
+            return bank
 
     def delete_bank(self, name: str) -> None:
         """Delete a bank and its entries (and its place in other banks' allow-lists)."""
@@ -150,6 +166,7 @@ class InMemoryBankRepository:
             del self._banks[record.id]
             for other in self._banks.values():
                 other.allow_ids.discard(record.id)
+            self._log(ChangeKind.BANK_DELETED, record.id)
 
     # Entries
 
@@ -177,6 +194,7 @@ class InMemoryBankRepository:
                 self._entries[entry.id] = _EntryRecord(entry, record.id)
                 record.entry_ids.append(entry.id)
                 record.keys[key] = entry.id
+                self._log(ChangeKind.ENTRY_ADDED, record.id, entry.id)
                 added.append(AddedEntry(entry.id, True, entry.state))
             return added
 
@@ -201,7 +219,14 @@ class InMemoryBankRepository:
                 raise ConflictError(f"entry {entry_id} is withdrawn; withdrawal is final")
             if current != state:
                 stored.entry = replace(stored.entry, state=state, updated_at=self._clock())
+                self._log(ChangeKind.ENTRY_STATE, stored.bank_id, entry_id)
             return stored.entry
+
+    def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
+        """The entries with these ids that exist, in id order (missing ids are skipped)."""
+        with self._lock:
+            found = (self._entries.get(entry_id) for entry_id in sorted(set(entry_ids)))
+            return [stored.entry for stored in found if stored is not None]
 
     def list_entries(
         self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
@@ -245,3 +270,32 @@ class InMemoryBankRepository:
             ]
         for start in range(0, len(rows), batch_size):
             yield rows[start : start + batch_size]
+
+    # Change log
+
+    def latest_change_seq(self) -> int:
+        """The highest seq in the change log (0 when it is empty)."""
+        with self._lock:
+            return self._changes[-1].seq if self._changes else 0
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        """Up to `limit` changes with seq > `seq`, in seq order."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        with self._lock:
+            start = bisect.bisect_right(self._changes, seq, key=lambda change: change.seq)
+            return self._changes[start : start + limit]
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        """Up to `limit` changes whose seq lies in any inclusive (first, last) range, by seq."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        with self._lock:
+            found: dict[int, EntryChange] = {}
+            for first, last in ranges:
+                start = bisect.bisect_left(self._changes, first, key=lambda change: change.seq)
+                end = bisect.bisect_right(self._changes, last, key=lambda change: change.seq)
+                found.update((change.seq, change) for change in self._changes[start:end])
+            return [found[seq] for seq in sorted(found)[:limit]]

@@ -170,3 +170,28 @@ class IndexRow:
     signal_type: str
     value: str
     variant: str
+
+
+class ChangeKind(StrEnum):
+    """What a change-log row records (matcher processes tail the log to stay current)."""
+
+    ENTRY_ADDED = "entry_added"
+    ENTRY_STATE = "entry_state"
+    BANK_CREATED = "bank_created"
+    BANK_CHANGED = "bank_changed"
+    BANK_DELETED = "bank_deleted"
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """One row of the change log: a change to an entry or a bank, in commit-ish order.
+
+    `seq` grows with every change; on PostgreSQL a lower seq may become visible after a
+    higher one (its transaction committed later), so readers must look back for gaps.
+    """
+
+    seq: int
+    kind: ChangeKind
+    bank_id: int
+    entry_id: int | None
+    at: datetime

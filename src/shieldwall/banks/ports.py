@@ -10,6 +10,7 @@ from shieldwall.banks.models import (
     Bank,
     BankPolicy,
     Entry,
+    EntryChange,
     EntryState,
     IndexRow,
     NewEntry,
@@ -77,4 +78,23 @@ class BankRepository(Protocol):
         self, bank_ids: Sequence[int], batch_size: int = 50_000
     ) -> Iterator[list[IndexRow]]:
         """Matchable signals (active entries) of the given banks, in batches."""
+        ...
+
+    def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
+        """The entries with these ids that exist, in id order (missing ids are skipped)."""
+        ...
+
+    def latest_change_seq(self) -> int:
+        """The highest seq in the change log visible now (0 when it is empty)."""
+        ...
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        """Up to `limit` changes with seq > `seq`, in seq order."""
+        ...
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        """Up to `limit` changes whose seq lies in any inclusive (first, last) range, in seq
+        order: how tailers look again for seqs they saw skipped."""
         ...

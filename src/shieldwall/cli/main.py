@@ -12,6 +12,7 @@ from shieldwall.cli.bank_cmd import bank
 from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
 from shieldwall.cli.hash_cmd import hash_command
+from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.errors import ShieldwallError
@@ -52,6 +53,7 @@ cli.add_command(hash_command)
 cli.add_command(bank)
 cli.add_command(match_command)
 cli.add_command(db)
+cli.add_command(key)
 cli.add_command(serve)
 
 

@@ -229,6 +229,20 @@ class PdqIndex:
                 if self._buffer.count == BUFFER_ROWS:
                     self._freeze_buffer()
 
+    def _live_rows(self, wanted: I64) -> list[tuple[I64, U8, I64]]:
+        """Per table: its keys, its `alive` flags, and its live rows under the wanted keys."""
+        buffer = self._buffer
+        tables = [
+            (buffer.keys[: buffer.count], buffer.alive),
+            *((s.keys, s.alive) for s in self._segments),
+        ]
+        found = []
+        for table_keys, alive in tables:
+            hit = np.isin(table_keys, wanted) if len(wanted) > 1 else table_keys == wanted[0]
+            rows = np.flatnonzero(hit & (alive[: len(table_keys)] == 1))
+            found.append((table_keys, alive, rows))
+        return found
+
     def remove(self, keys: Iterable[int]) -> int:
         """Stop matching every hash stored under these keys; returns how many rows stopped."""
         wanted = np.fromiter(keys, dtype=np.int64)
@@ -236,17 +250,19 @@ class PdqIndex:
             return 0
         removed = 0
         with self._lock:
-            buffer = self._buffer
-            tables = [
-                (buffer.keys[: buffer.count], buffer.alive),
-                *((s.keys, s.alive) for s in self._segments),
-            ]
-            for table_keys, alive in tables:
-                hit = np.isin(table_keys, wanted) if len(wanted) > 1 else table_keys == wanted[0]
-                rows = np.flatnonzero(hit & (alive[: len(table_keys)] == 1))
+            for _, alive, rows in self._live_rows(wanted):
                 alive[rows] = 0
                 removed += len(rows)
         return removed
+
+    def live_keys(self, keys: Iterable[int]) -> set[int]:
+        """Those of `keys` that have at least one live (matchable) hash."""
+        wanted = np.fromiter(keys, dtype=np.int64)
+        if len(wanted) == 0:
+            return set()
+        with self._lock:
+            found = self._live_rows(wanted)
+        return {int(key) for table_keys, _, rows in found for key in table_keys[rows]}
 
     def search(self, query: bytes, threshold: int) -> list[PdqHit]:
         """Every live hash within `threshold` bits of the 32-byte query, nearest first."""

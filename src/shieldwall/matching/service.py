@@ -3,7 +3,8 @@
 Indexes are rebuilt from the database when a matcher starts, not persisted: the database
 is the bank of record, a rebuild of 1M hashes takes seconds (bench/index.py), and a
 snapshot file would be one more thing that can drift from the database. After the start,
-changes arrive incrementally through `apply_added` and `apply_removed`.
+changes arrive incrementally through `apply_added` and `apply_removed` (from this
+process's writes, and from other processes' through the change log: matching/tailer.py).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class BankMatcher:
         self._by_id = {index.bank.id: index for index in self._banks.values()}
         self._variants = _VariantNames()
         self._lock = threading.Lock()
+        self._max_entry_id = 0  # entries above it cannot be indexed yet
 
     @classmethod
     def load(cls, repository: BankRepository, names: Sequence[str] = ()) -> BankMatcher:
@@ -92,47 +94,90 @@ class BankMatcher:
         return {name: len(index.pdq) for name, index in self._banks.items()}
 
     def _add_rows(self, rows: Iterable[IndexRow]) -> None:
-        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
         with self._lock:
-            for row in rows:
-                index = self._by_id.get(row.bank_id)
-                if index is None:
-                    continue
-                if row.signal_type == "pdq":
-                    values, keys, labels = pdq[row.bank_id]
-                    values.append(row.value)
-                    keys.append(row.entry_id)
-                    labels.append(self._variants.code(row.variant))
-                else:
-                    index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
-            for bank_id, (values, keys, labels) in pdq.items():
-                self._by_id[bank_id].pdq.add(
-                    hex_to_hash_array(values),
-                    np.array(keys, dtype=np.int64),
-                    np.array(labels, dtype=np.uint8),
-                )
+            self._add_rows_locked(rows)
+
+    def _add_rows_locked(self, rows: Iterable[IndexRow]) -> None:
+        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
+        for row in rows:
+            index = self._by_id.get(row.bank_id)
+            if index is None:
+                continue
+            self._max_entry_id = max(self._max_entry_id, row.entry_id)
+            if row.signal_type == "pdq":
+                values, keys, labels = pdq[row.bank_id]
+                values.append(row.value)
+                keys.append(row.entry_id)
+                labels.append(self._variants.code(row.variant))
+            else:
+                index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
+        for bank_id, (values, keys, labels) in pdq.items():
+            self._by_id[bank_id].pdq.add(
+                hex_to_hash_array(values),
+                np.array(keys, dtype=np.int64),
+                np.array(labels, dtype=np.uint8),
+            )
+
+    def _by_bank(self, entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+        grouped: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            if entry.bank in self._banks:
+                grouped[entry.bank].append(entry)
+        return grouped
+
+    @staticmethod
+    def _indexed(index: _BankIndex, entries: Sequence[Entry]) -> set[int]:
+        """Which of these entries the bank's indexes hold (entries are added whole)."""
+        held = index.pdq.live_keys(entry.id for entry in entries)
+        for entry in entries:
+            for signal in entry.signals:
+                holders = index.exact.get((signal.type, signal.value), ())
+                if any(holder[0] == entry.id for holder in holders):
+                    held.add(entry.id)
+        return held
 
     def apply_added(self, entry: Entry) -> None:
-        """Make an active entry matchable at once (no-op for other states or banks)."""
-        index = self._banks.get(entry.bank)
-        if index is None or entry.state is not EntryState.ACTIVE:
-            return
-        rows = [
-            IndexRow(entry.id, index.bank.id, s.type, s.value, s.variant) for s in entry.signals
-        ]
-        self._add_rows(rows)
+        """Make an active entry matchable at once (no-op for other states or banks).
+
+        Idempotent: an entry already indexed is left as it is (an entry's signals never
+        change), so a change heard twice (own write and change log) is harmless."""
+        self.apply_added_many([entry])
+
+    def apply_added_many(self, entries: Iterable[Entry]) -> None:
+        """`apply_added` for many entries at once (one index scan per bank, at most)."""
+        active = (entry for entry in entries if entry.state is EntryState.ACTIVE)
+        with self._lock:
+            rows: list[IndexRow] = []
+            for name, group in self._by_bank(active).items():
+                index = self._banks[name]
+                # Only entries at or below the highest id indexed so far can be held already.
+                maybe = [entry for entry in group if entry.id <= self._max_entry_id]
+                held = self._indexed(index, maybe) if maybe else set()
+                seen: set[int] = set()
+                for entry in group:
+                    if entry.id not in held and entry.id not in seen:
+                        seen.add(entry.id)
+                        rows += [
+                            IndexRow(entry.id, index.bank.id, s.type, s.value, s.variant)
+                            for s in entry.signals
+                        ]
+            self._add_rows_locked(rows)
 
     def apply_removed(self, entry: Entry) -> None:
         """Stop matching an entry at once (it was disabled, withdrawn or deleted)."""
-        index = self._banks.get(entry.bank)
-        if index is None:
-            return
+        self.apply_removed_many([entry])
+
+    def apply_removed_many(self, entries: Iterable[Entry]) -> None:
+        """`apply_removed` for many entries at once (one index scan per bank)."""
         with self._lock:
-            index.pdq.remove([entry.id])
-            for signal in entry.signals:
-                holders = index.exact.get((signal.type, signal.value))
-                if holders:
-                    holders[:] = [h for h in holders if h[0] != entry.id]
+            for name, group in self._by_bank(entries).items():
+                index = self._banks[name]
+                index.pdq.remove(entry.id for entry in group)
+                for entry in group:
+                    for signal in entry.signals:
+                        holders = index.exact.get((signal.type, signal.value))
+                        if holders:
+                            holders[:] = [h for h in holders if h[0] != entry.id]
 
     def match_signals(
         self, signals: Sequence[Signal], max_threshold: int | None = None

@@ -130,22 +130,23 @@ def entry_query() -> Select[*tuple[Any, ...]]:
     return select(*_ENTRY_COLUMNS).join(BankRow, BankRow.id == EntryRow.bank_id)
 
 
-def _signal_filters(connection: Connection, entry_ids: Sequence[int]) -> Iterator[Any]:
+def _id_filters(connection: Connection, column: Any, entry_ids: Sequence[int]) -> Iterator[Any]:
+    """Conditions `column` in `entry_ids`, together covering every id."""
     if connection.dialect.name == "postgresql":
         # One array parameter: a long IN list, once psycopg prepares it, can get a generic
         # plan that scans the table.
         ids = bindparam("entry_ids", list(entry_ids), type_=ARRAY(BigInteger()))
-        yield EntrySignalRow.entry_id == any_(ids)
+        yield column == any_(ids)
         return
     for chunk in chunks(entry_ids):
-        yield EntrySignalRow.entry_id.in_(chunk)
+        yield column.in_(chunk)
 
 
 def _signals_of(connection: Connection, entry_ids: Sequence[int]) -> dict[int, list[Signal]]:
     signals: dict[int, list[Signal]] = defaultdict(list)
     if not entry_ids:
         return signals
-    for condition in _signal_filters(connection, entry_ids):
+    for condition in _id_filters(connection, EntrySignalRow.entry_id, entry_ids):
         result = connection.execute(
             select(
                 EntrySignalRow.entry_id,
@@ -187,3 +188,11 @@ def load_entry(connection: Connection, entry_id: int) -> Entry:
     if not found:
         raise NotFoundError(f"no entry {entry_id}")
     return found[0]
+
+
+def load_entries_by_id(connection: Connection, entry_ids: Sequence[int]) -> list[Entry]:
+    """The entries with these ids that exist, in id order."""
+    found: list[Entry] = []
+    for condition in _id_filters(connection, EntryRow.id, entry_ids):
+        found += load_entries(connection, entry_query().where(condition))
+    return sorted(found, key=lambda entry: entry.id)

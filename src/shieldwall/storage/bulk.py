@@ -4,7 +4,8 @@ Per-row work in SQLAlchemy's parameter handling costs more than the database its
 thousands of rows per call, so rows go to the driver as plain tuples: `executemany` on
 SQLite, and on PostgreSQL one `INSERT .. SELECT FROM unnest(arrays)` per table (one round
 trip each, whatever the batch size). Everything runs on the caller's connection, inside
-the caller's transaction.
+the caller's transaction, which also records one `entry_added` change per new entry
+(one more statement per batch, see change_log.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Connection
 
 from shieldwall.banks.models import EntrySource, EntryState, NewEntry
+from shieldwall.storage.change_log import log_added_entries
 from shieldwall.storage.tables import UtcDateTime
 
 _ENTRY_COLUMNS: Final = (
@@ -116,6 +118,8 @@ def insert_new_entries(
 ) -> dict[str, int]:
     """Insert entries whose dedupe keys are distinct and new to the bank; their ids by key.
 
+    Each inserted entry gets an `entry_added` row in the change log.
+
     On PostgreSQL a key that a concurrent transaction committed meanwhile is skipped (and
     missing from the answer); SQLite writers hold the database lock, so none can appear.
     """
@@ -137,6 +141,7 @@ def _insert_sqlite(
     found = find_existing(connection, owner_id, [key for key, _ in new_entries])
     ids = {key: entry_id for key, (entry_id, _) in found.items()}
     connection.exec_driver_sql(_SQLITE_INSERT_SIGNALS, _signal_rows(new_entries, ids))
+    log_added_entries(connection, owner_id, list(ids.values()), now)
     return ids
 
 
@@ -164,4 +169,5 @@ def _insert_postgresql(
     if signal_rows:
         signal_columns = list(zip(*signal_rows, strict=True))
         connection.exec_driver_sql(_PG_INSERT_SIGNALS, tuple(map(list, signal_columns)))
+    log_added_entries(connection, owner_id, list(ids.values()), now)
     return ids

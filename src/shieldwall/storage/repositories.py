@@ -14,7 +14,9 @@ from shieldwall.banks.models import (
     AddedEntry,
     Bank,
     BankPolicy,
+    ChangeKind,
     Entry,
+    EntryChange,
     EntryState,
     IndexRow,
     NewEntry,
@@ -22,6 +24,7 @@ from shieldwall.banks.models import (
 )
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from shieldwall.storage import bank_rows as rows
+from shieldwall.storage import change_log
 from shieldwall.storage.bulk import find_existing, insert_new_entries
 from shieldwall.storage.engine import for_writing
 from shieldwall.storage.migrate import ensure_schema
@@ -101,6 +104,7 @@ class SqlBankRepository:
             except IntegrityError:  # created by another process since the check above
                 raise ConflictError(f"bank {name!r} already exists") from None
             rows.replace_allow_list(connection, bank_id, allow_ids)
+            change_log.log_change(connection, ChangeKind.BANK_CREATED, bank_id, now)
             return rows.load_bank(connection, bank_id)
 
     def get_bank(self, name: str) -> Bank:
@@ -125,13 +129,18 @@ class SqlBankRepository:
                     self._update_bank(connection, bank_id, name=new_name)
                 except IntegrityError:
                     raise ConflictError(f"bank {new_name!r} already exists") from None
+                self._log(connection, ChangeKind.BANK_CHANGED, bank_id)
             return rows.load_bank(connection, bank_id)
 
     def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
         """Enable or disable a bank; disabled banks never match."""
         with self._write() as connection:
             bank_id = rows.bank_id(connection, name)
+            before = rows.load_bank(connection, bank_id)
+            if before.enabled == bool(enabled):
+                return before
             self._update_bank(connection, bank_id, enabled=bool(enabled))
+            self._log(connection, ChangeKind.BANK_CHANGED, bank_id)
             return rows.load_bank(connection, bank_id)
 
     def set_policy(self, name: str, policy: BankPolicy) -> Bank:
@@ -139,15 +148,25 @@ class SqlBankRepository:
         with self._write() as connection:
             bank_id = rows.bank_id(connection, name)
             allow_ids = self._allow_list_ids(connection, name, policy)
+            before = rows.load_bank(connection, bank_id).policy
             self._update_bank(connection, bank_id, **rows.policy_values(policy))
             rows.replace_allow_list(connection, bank_id, allow_ids)
-            return rows.load_bank(connection, bank_id)
+            bank = rows.load_bank(connection, bank_id)
+            if bank.policy != before:
+                self._log(connection, ChangeKind.BANK_CHANGED, bank_id)
+            return bank
 
     def delete_bank(self, name: str) -> None:
         """Delete a bank and its entries (and its place in other banks' allow-lists)."""
         with self._write() as connection:
             bank_id = rows.bank_id(connection, name)
             connection.execute(delete(BankRow).where(BankRow.id == bank_id))
+            self._log(connection, ChangeKind.BANK_DELETED, bank_id)
+
+    def _log(
+        self, connection: Connection, kind: ChangeKind, bank_id: int, entry_id: int | None = None
+    ) -> None:
+        change_log.log_change(connection, kind, bank_id, self._clock(), entry_id)
 
     def _update_bank(self, connection: Connection, bank_id: int, **values: object) -> None:
         connection.execute(
@@ -200,11 +219,14 @@ class SqlBankRepository:
         _check_entry_id(entry_id)
         state = _entry_state(state)
         with self._write() as connection:
-            current = connection.execute(
-                select(EntryRow.state).where(EntryRow.id == entry_id).with_for_update()
-            ).scalar_one_or_none()
-            if current is None:
+            found = connection.execute(
+                select(EntryRow.state, EntryRow.bank_id)
+                .where(EntryRow.id == entry_id)
+                .with_for_update()
+            ).one_or_none()
+            if found is None:
                 raise NotFoundError(f"no entry {entry_id}")
+            current, owner_id = found
             if current == EntryState.WITHDRAWN and state != EntryState.WITHDRAWN:
                 raise ConflictError(f"entry {entry_id} is withdrawn; withdrawal is final")
             if current != state:
@@ -213,7 +235,16 @@ class SqlBankRepository:
                     .where(EntryRow.id == entry_id)
                     .values(state=state.value, updated_at=self._clock())
                 )
+                self._log(connection, ChangeKind.ENTRY_STATE, owner_id, entry_id)
             return rows.load_entry(connection, entry_id)
+
+    def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
+        """The entries with these ids that exist, in id order (missing ids are skipped)."""
+        wanted = sorted({int(entry_id) for entry_id in entry_ids if 0 < entry_id <= MAX_ID})
+        if not wanted:
+            return []
+        with self._read() as connection:
+            return rows.load_entries_by_id(connection, wanted)
 
     def list_entries(
         self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
@@ -276,3 +307,22 @@ class SqlBankRepository:
             result = connection.execution_options(yield_per=batch_size).execute(query)
             for partition in result.partitions():
                 yield [IndexRow(*row) for row in partition]
+
+    # Change log
+
+    def latest_change_seq(self) -> int:
+        """The highest seq in the change log visible now (0 when it is empty)."""
+        with self._read() as connection:
+            return change_log.latest_seq(connection)
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        """Up to `limit` changes with seq > `seq`, in seq order."""
+        with self._read() as connection:
+            return change_log.changes_since(connection, seq, limit)
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        """Up to `limit` changes whose seq lies in any inclusive (first, last) range, by seq."""
+        with self._read() as connection:
+            return change_log.changes_in(connection, ranges, limit)

@@ -1,0 +1,173 @@
+"""Per-key token-bucket rate limits, configurable per role (no public match oracle)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from shieldwall.access.models import ApiKey, Role
+from shieldwall.errors import InvalidInputError, RateLimitedError
+
+MAX_RATE: Final = 1_000_000.0
+MAX_BURST: Final = 1_000_000_000
+SWEEP_INTERVAL_S: Final = 60.0
+"""How often (by the limiter's clock) buckets that have refilled are forgotten."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: `burst` requests at once, refilled at `rate_per_second`."""
+
+    rate_per_second: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        rate = self.rate_per_second
+        if isinstance(rate, bool) or not isinstance(rate, int | float):
+            raise InvalidInputError("rate per second must be a number")
+        if not (math.isfinite(rate) and 0 < rate <= MAX_RATE):
+            raise InvalidInputError(f"rate per second must be in (0, {MAX_RATE:g}], got {rate}")
+        burst = self.burst
+        if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
+            raise InvalidInputError(f"burst must be an integer in [1, {MAX_BURST}], got {burst}")
+
+    @property
+    def refill_seconds(self) -> float:
+        """Seconds an empty bucket takes to fill up again."""
+        return self.burst / self.rate_per_second
+
+    def __str__(self) -> str:
+        return f"{self.rate_per_second:g}/{self.burst}"
+
+
+DEFAULT_RATE_LIMITS: Final[Mapping[Role, RateLimit]] = {
+    Role.ADMIN: RateLimit(50.0, 100),
+    Role.CURATOR: RateLimit(50.0, 100),
+    Role.SCREENER: RateLimit(200.0, 400),
+    Role.REVIEWER: RateLimit(10.0, 20),
+    Role.REPORTER: RateLimit(10.0, 20),
+}
+"""Limits when nothing is configured: screeners (platform upload paths) get the most."""
+
+
+def parse_rate_limit(text: str) -> RateLimit:
+    """Parse `RATE/BURST` (e.g. `200/400`: 200 per second, bursts of 400)."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"rate limit must be text like 200/400, got {text!r}")
+    rate_text, slash, burst_text = text.strip().partition("/")
+    if not slash or not text.isascii():
+        raise InvalidInputError(f"rate limit must look like RATE/BURST (e.g. 200/400): {text!r}")
+    try:
+        rate = float(rate_text.strip())
+        burst = int(burst_text.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"rate limit must look like RATE/BURST (e.g. 200/400): {text!r}"
+        ) from None
+    return RateLimit(rate, burst)
+
+
+def parse_rate_limits(
+    values: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> dict[Role, RateLimit]:
+    """The default limits with `{role: "RATE/BURST"}` overrides applied.
+
+    Keys are role names, optionally written `rate_<role>` as in settings; unknown roles
+    and malformed values are InvalidInputError.
+    """
+    pairs = values.items() if isinstance(values, Mapping) else values
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for name, text in pairs:
+        role_name = str(name).strip().lower().removeprefix("rate_")
+        try:
+            role = Role(role_name)
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise InvalidInputError(
+                f"unknown role {name!r} in rate limits (known: {known})"
+            ) from None
+        try:
+            limits[role] = parse_rate_limit(text)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"rate limit for {role.value}: {exc}") from None
+    return limits
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    full_at: float  # when it will have refilled completely: from then on, a new bucket
+
+
+class RateLimiter:
+    """Token buckets per API key id, sized by the key's role; thread-safe.
+
+    A bucket that has had time to refill completely is the same as a new one, so such
+    buckets are dropped on a periodic sweep: memory grows only with recently busy keys.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[Role, RateLimit] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limits = dict(DEFAULT_RATE_LIMITS)
+        self._limits.update(limits or {})
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[int, _Bucket] = {}
+        self._next_sweep = clock() + SWEEP_INTERVAL_S
+
+    def limit_for(self, role: Role) -> RateLimit:
+        """The limit applied to keys of `role`."""
+        return self._limits[role]
+
+    def check(self, key: ApiKey, cost: float = 1.0) -> None:
+        """Take `cost` tokens from the key's bucket; RateLimitedError if it has too few.
+
+        A cost above the burst is charged as the burst (it needs a full bucket).
+        """
+        limit = self._limits[key.role]
+        if not (math.isfinite(cost) and cost >= 0):
+            raise InvalidInputError(f"rate limit cost must be a non-negative number, got {cost}")
+        cost = min(float(cost), float(limit.burst))
+        with self._lock:
+            now = self._clock()
+            if now >= self._next_sweep:
+                self._sweep(now)
+            bucket = self._buckets.get(key.id)
+            if bucket is None:
+                bucket = self._buckets[key.id] = _Bucket(float(limit.burst), now, now)
+            elapsed = max(now - bucket.updated, 0.0)  # a clock that steps back refills nothing
+            bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * limit.rate_per_second)
+            bucket.updated = max(now, bucket.updated)
+            allowed = bucket.tokens >= cost
+            if allowed:
+                bucket.tokens -= cost
+            missing = float(limit.burst) - bucket.tokens
+            bucket.full_at = bucket.updated + missing / limit.rate_per_second
+            if allowed:
+                return
+            retry_after = (cost - bucket.tokens) / limit.rate_per_second
+        raise RateLimitedError(
+            f"rate limit of {limit.rate_per_second:g} requests per second exceeded; "
+            f"retry after {retry_after:.3g} s",
+            retry_after,
+        )
+
+    def tracked_keys(self) -> int:
+        """How many buckets are held (for metrics and tests)."""
+        with self._lock:
+            return len(self._buckets)
+
+    def _sweep(self, now: float) -> None:
+        # Caller holds the lock. A bucket that has refilled completely is a new one.
+        full = [key_id for key_id, bucket in self._buckets.items() if now >= bucket.full_at]
+        for key_id in full:
+            del self._buckets[key_id]
+        self._next_sweep = now + SWEEP_INTERVAL_S

@@ -1,0 +1,187 @@
+"""Access use cases: issue, authenticate, list and revoke API keys; record lookups."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from shieldwall.access.models import ApiKey, IssuedKey, LookupEvent, Role
+from shieldwall.access.ports import ApiKeyRepository, LookupLog
+from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+
+TOKEN_PREFIX: Final = "sw_"
+PREFIX_HEX_BYTES: Final = 6
+"""`secrets.token_hex(6)`: the 12-character public part that finds a key."""
+SECRET_BYTES: Final = 24
+"""`secrets.token_urlsafe(24)`: 32 URL-safe characters, 192 bits of secret."""
+TOKEN_LENGTH: Final = len(TOKEN_PREFIX) + 2 * PREFIX_HEX_BYTES + 1 + 4 * SECRET_BYTES // 3
+_TOKEN_PATTERN: Final = re.compile(r"sw_([0-9a-f]{12})_([A-Za-z0-9_-]{32})", re.ASCII)
+MAX_NAME_LENGTH: Final = 100
+MAX_EVENT_FIELD_LENGTH: Final = 16
+MAX_KEY_ID: Final = 2**63 - 1
+BOOTSTRAP_NAME: Final = "bootstrap admin"
+_ISSUE_ATTEMPTS: Final = 5
+# Compared against when no key has the prefix, so unknown and wrong keys cost the same.
+_DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such key").hexdigest()
+
+INVALID_KEY: Final = "invalid API key"
+"""The one message for an unknown key and a wrong secret: neither tells which."""
+MISSING_KEY: Final = "missing API key"
+MALFORMED_KEY: Final = "malformed API key"
+REVOKED_KEY: Final = "API key has been revoked"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a whole token: the only form in which secrets are stored."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def parse_token(token: object) -> tuple[str, str]:
+    """`(token, prefix)` of a well-formed token; AuthenticationError for anything else."""
+    if token is None or (isinstance(token, str) and not token):
+        raise AuthenticationError(MISSING_KEY)
+    # Length first: huge or non-string values never reach the regular expression.
+    if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
+        raise AuthenticationError(MALFORMED_KEY)
+    match = _TOKEN_PATTERN.fullmatch(token)
+    if match is None:
+        raise AuthenticationError(MALFORMED_KEY)
+    return token, match.group(1)
+
+
+def validate_key_name(name: str) -> str:
+    """The name without surrounding spaces; InvalidInputError unless 1-100 printable chars."""
+    if not isinstance(name, str):
+        raise InvalidInputError("key name must be text")
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidInputError("key name must not be empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"key name must be at most {MAX_NAME_LENGTH} characters")
+    if not cleaned.isprintable():
+        raise InvalidInputError("key name must contain only printable characters")
+    return cleaned
+
+
+def parse_role(role: Role | str) -> Role:
+    """The role called `role`; InvalidInputError naming the known roles otherwise."""
+    try:
+        return Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"unknown role {role!r} (known: {known})") from None
+
+
+def _event_field(name: str, value: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_EVENT_FIELD_LENGTH:
+        raise InvalidInputError(f"lookup {name} must be 1-{MAX_EVENT_FIELD_LENGTH} characters")
+    return value
+
+
+def _event_count(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise InvalidInputError(f"lookup {name} must be a non-negative integer")
+    return value
+
+
+class AccessService:
+    """API keys (shown once, stored hashed) and the lookup audit log."""
+
+    def __init__(
+        self,
+        keys: ApiKeyRepository,
+        log: LookupLog,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._keys = keys
+        self._log = log
+        self._clock = clock
+        self._bootstrap_lock = threading.Lock()
+
+    def issue_key(self, name: str, role: Role | str, see_details: bool = False) -> IssuedKey:
+        """Create a key; the returned token is the only copy of its secret."""
+        name = validate_key_name(name)
+        role = parse_role(role)
+        for _ in range(_ISSUE_ATTEMPTS):
+            prefix = secrets.token_hex(PREFIX_HEX_BYTES)
+            token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+            try:
+                key = self._keys.create(name, role, bool(see_details), prefix, hash_token(token))
+            except ConflictError:  # a 48-bit prefix collided: draw another
+                continue
+            return IssuedKey(key, token)
+        raise ConflictError("could not draw an unused key prefix; try again")
+
+    def authenticate(self, token: str | None) -> ApiKey:
+        """The active key behind `token`; AuthenticationError for anything else."""
+        token, prefix = parse_token(token)
+        found = self._keys.find_by_prefix(prefix)
+        stored_hash = found[1] if found is not None else _DUMMY_HASH
+        matches = hmac.compare_digest(hash_token(token), stored_hash)
+        if found is None or not matches:
+            raise AuthenticationError(INVALID_KEY)
+        key = found[0]
+        if key.revoked_at is not None:
+            raise AuthenticationError(REVOKED_KEY)
+        return key
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, by id (never a secret)."""
+        return self._keys.list_keys()
+
+    def revoke(self, key_id: int) -> ApiKey:
+        """Revoke a key at once (idempotent); NotFoundError if none."""
+        if isinstance(key_id, bool) or not isinstance(key_id, int) or key_id < 1:
+            raise NotFoundError(f"no API key {key_id}")
+        return self._keys.revoke(key_id)
+
+    def bootstrap_admin(self) -> IssuedKey | None:
+        """An admin key when no active key exists (first start), else None.
+
+        Serialised within this process; call it once at start-up, before serving.
+        """
+        with self._bootstrap_lock:
+            if self._keys.count_active() > 0:
+                return None
+            return self.issue_key(BOOTSTRAP_NAME, Role.ADMIN)
+
+    def lookup_event(
+        self, key: ApiKey | None, kind: str, queries: int, matches: int, verdict: str
+    ) -> LookupEvent:
+        """A lookup event stamped with this service's clock (validated, never content)."""
+        return LookupEvent(
+            key_id=key.id if key is not None else None,
+            at=self._clock(),
+            kind=_event_field("kind", kind),
+            queries=_event_count("queries", queries),
+            matches=_event_count("matches", matches),
+            verdict=_event_field("verdict", verdict),
+        )
+
+    def record_lookup(self, event: LookupEvent) -> None:
+        """Append one lookup to the audit log; errors propagate (lookups fail closed)."""
+        if event.key_id is not None and not 0 < event.key_id <= MAX_KEY_ID:
+            raise InvalidInputError(f"lookup key id out of range: {event.key_id}")
+        if not isinstance(event.at, datetime) or event.at.tzinfo is None:
+            raise InvalidInputError("lookup time must be a timezone-aware datetime")
+        _event_field("kind", event.kind)
+        _event_field("verdict", event.verdict)
+        _event_count("queries", event.queries)
+        _event_count("matches", event.matches)
+        self._log.record(event)
+
+    def recent_lookups(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
+        """The most recently recorded lookups, optionally of one key, newest first."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        return self._log.recent(key_id, limit)

@@ -1,0 +1,97 @@
+"""The current BankMatcher of a process, swapped whole when a bank itself changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Final
+
+from shieldwall.banks.models import Bank, ChangeKind, EntryChange
+from shieldwall.banks.ports import BankRepository
+from shieldwall.errors import NotFoundError
+from shieldwall.matching.service import BankMatcher
+
+LOAD_ATTEMPTS: Final = 5
+"""Loads retried when a bank vanishes or is renamed between listing and loading."""
+
+
+class MatcherHolder:
+    """Holds the matcher readers use; `reload` builds a fresh one and swaps it in at once.
+
+    With bank names, the matcher follows those banks by id (a renamed bank stays, a deleted
+    one goes) and takes in any new bank that gets one of the names; without, every bank.
+    """
+
+    def __init__(self, repository: BankRepository, bank_names: Sequence[str] = ()) -> None:
+        self._repository = repository
+        self._names = frozenset(bank_names)
+        self._tracked: frozenset[int] = frozenset()  # ids of the requested banks
+        self._watched: frozenset[int] = frozenset()  # their ids and their allow-lists'
+        self._swap = threading.Lock()
+        self._matcher = BankMatcher([])
+        self.start_seq = 0
+        """The change-log position read just before the first load: tailing starts here."""
+
+    @classmethod
+    def load(cls, repository: BankRepository, bank_names: Sequence[str] = ()) -> MatcherHolder:
+        """Read the change-log position, then load the matcher (so no change falls between).
+
+        NotFoundError if a named bank does not exist."""
+        holder = cls(repository, bank_names)
+        holder.start_seq = repository.latest_change_seq()
+        for name in sorted(holder._names):
+            repository.get_bank(name)
+        holder.reload()
+        return holder
+
+    @property
+    def matcher(self) -> BankMatcher:
+        """The current matcher: read it once per lookup, it may be replaced at any time."""
+        return self._matcher
+
+    @property
+    def bank_ids(self) -> frozenset[int]:
+        """Ids of the (enabled) banks the current matcher searches."""
+        return frozenset(bank.id for bank in self._matcher.banks)
+
+    def affected_by(self, change: EntryChange) -> bool:
+        """Whether a bank-level change calls for a reload (entry changes never do)."""
+        if change.kind in (ChangeKind.ENTRY_ADDED, ChangeKind.ENTRY_STATE):
+            return False
+        if not self._names or change.kind is ChangeKind.BANK_CREATED:
+            return True  # a new bank may be wanted (rare enough to reload for)
+        return change.bank_id in self._watched
+
+    def reload(self) -> BankMatcher:
+        """Build a fresh matcher from the database and swap it in; returns it."""
+        with self._swap:
+            for attempt in range(LOAD_ATTEMPTS):
+                banks = self._repository.list_banks()
+                try:
+                    matcher = self._build(banks)
+                except NotFoundError:  # deleted or renamed since the listing: list again
+                    if attempt == LOAD_ATTEMPTS - 1:
+                        raise
+                    continue
+                self._matcher = matcher
+                return matcher
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _build(self, banks: list[Bank]) -> BankMatcher:
+        if not self._names:
+            self._watched = frozenset(bank.id for bank in banks)
+            return BankMatcher.load(self._repository)
+        by_id = {bank.id: bank for bank in banks}
+        tracked = {bank_id for bank_id in self._tracked if bank_id in by_id}
+        tracked |= {bank.id for bank in banks if bank.name in self._names}
+        names = sorted(by_id[bank_id].name for bank_id in tracked)
+        by_name = {bank.name: bank for bank in banks}
+        watched = set(tracked)
+        for bank_id in tracked:
+            watched |= {
+                by_name[other].id
+                for other in by_id[bank_id].policy.allow_list_banks
+                if other in by_name
+            }
+        self._tracked, self._watched = frozenset(tracked), frozenset(watched)
+        return BankMatcher.load(self._repository, names) if names else BankMatcher([])

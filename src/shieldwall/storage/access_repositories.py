@@ -1,0 +1,214 @@
+"""SQL adapters of ApiKeyRepository and LookupLog: SQLite and PostgreSQL through SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import Engine, Row, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from shieldwall.storage.engine import for_writing
+from shieldwall.storage.migrate import ensure_schema
+from shieldwall.storage.tables import MAX_ID, ApiKeyRow, LookupEventRow
+
+_KEY_COLUMNS: Final = (
+    ApiKeyRow.id,
+    ApiKeyRow.name,
+    ApiKeyRow.role,
+    ApiKeyRow.see_details,
+    ApiKeyRow.prefix,
+    ApiKeyRow.created_at,
+    ApiKeyRow.revoked_at,
+)
+# Built once: the lookup log runs one INSERT per lookup and should not recompile it.
+_INSERT_EVENT: Final = insert(LookupEventRow)
+_EVENT_COLUMNS: Final = (
+    LookupEventRow.key_id,
+    LookupEventRow.at,
+    LookupEventRow.kind,
+    LookupEventRow.queries,
+    LookupEventRow.matches,
+    LookupEventRow.verdict,
+)
+
+
+_MAX_PREFIX: Final = 32
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reason(exc: DBAPIError) -> str:
+    # Only the first line: PostgreSQL's DETAIL line would repeat key values.
+    text = str(exc.orig) if exc.orig is not None else type(exc).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConflictError(f"conflicts with stored data: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        raise StorageError(f"database error: {_reason(exc)}") from exc
+
+
+def _api_key(row: Row[*tuple[Any, ...]]) -> ApiKey:
+    try:
+        role = Role(row.role)
+    except ValueError:
+        raise StorageError(f"API key {row.id} has an unknown role {row.role!r}") from None
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        role=role,
+        see_details=bool(row.see_details),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class _SqlAdapter:
+    """Engine handling shared by the access adapters: schema check, read and write blocks."""
+
+    def __init__(self, engine: Engine) -> None:
+        ensure_schema(engine)
+        self._engine = engine
+        self._writer = for_writing(engine)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _storage_errors(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with _storage_errors(), self._writer.begin() as connection:
+            yield connection
+
+
+class SqlApiKeyRepository(_SqlAdapter):
+    """ApiKeyRepository on SQLite or PostgreSQL; each method runs in one transaction."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+        super().__init__(engine)
+        self._clock = clock
+
+    def create(
+        self, name: str, role: Role, see_details: bool, prefix: str, secret_hash: str
+    ) -> ApiKey:
+        """Store a new key; ConflictError if the prefix is taken."""
+        values = {
+            "name": name,
+            "role": Role(role).value,
+            "see_details": bool(see_details),
+            "prefix": prefix,
+            "secret_hash": secret_hash,
+            "created_at": self._clock(),
+        }
+        with self._write() as connection:
+            try:
+                row = connection.execute(
+                    insert(ApiKeyRow).values(values).returning(*_KEY_COLUMNS)
+                ).one()
+            except IntegrityError:
+                raise ConflictError("an API key with this prefix already exists") from None
+            return _api_key(row)
+
+    def find_by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
+        """The key with this prefix and its secret hash, or None (one indexed read)."""
+        # Prefixes are short printable ASCII; anything else cannot be stored, so no such key.
+        if len(prefix) > _MAX_PREFIX or not (prefix.isascii() and prefix.isprintable()):
+            return None
+        with self._read() as connection:
+            row = connection.execute(
+                select(*_KEY_COLUMNS, ApiKeyRow.secret_hash).where(ApiKeyRow.prefix == prefix)
+            ).one_or_none()
+        if row is None:
+            return None
+        return _api_key(row), row.secret_hash
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, by id."""
+        with self._read() as connection:
+            rows = connection.execute(select(*_KEY_COLUMNS).order_by(ApiKeyRow.id)).all()
+        return [_api_key(row) for row in rows]
+
+    def revoke(self, key_id: int) -> ApiKey:
+        """Revoke a key (idempotent: the first revocation time is kept); NotFoundError if none."""
+        # Out-of-range ids would overflow the drivers' integer conversion; none can exist.
+        if not 0 < key_id <= MAX_ID:
+            raise NotFoundError(f"no API key {key_id}")
+        with self._write() as connection:
+            connection.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=self._clock())
+            )
+            row = connection.execute(
+                select(*_KEY_COLUMNS).where(ApiKeyRow.id == key_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no API key {key_id}")
+        return _api_key(row)
+
+    def count_active(self) -> int:
+        """How many keys are not revoked."""
+        with self._read() as connection:
+            count: int = connection.execute(
+                select(func.count()).select_from(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
+            ).scalar_one()
+        return count
+
+
+class SqlLookupLog(_SqlAdapter):
+    """LookupLog on SQLite or PostgreSQL: one INSERT per recorded lookup."""
+
+    def record(self, event: LookupEvent) -> None:
+        """Append one event (a single-statement transaction)."""
+        if event.at.tzinfo is None:
+            raise InvalidInputError("lookup time must be timezone-aware")
+        with self._write() as connection:
+            connection.execute(
+                _INSERT_EVENT,
+                {
+                    "key_id": event.key_id,
+                    "at": event.at,
+                    "kind": event.kind,
+                    "queries": event.queries,
+                    "matches": event.matches,
+                    "verdict": event.verdict,
+                },
+            )
+
+    def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
+        """The most recently recorded events, optionally of one key, newest first."""
+        if limit < 1:
+            raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        query = select(*_EVENT_COLUMNS).order_by(LookupEventRow.id.desc()).limit(limit)
+        if key_id is not None:
+            if not 0 < key_id <= MAX_ID:
+                return []
+            query = query.where(LookupEventRow.key_id == key_id)
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            LookupEvent(
+                key_id=row.key_id,
+                at=row.at,
+                kind=row.kind,
+                queries=row.queries,
+                matches=row.matches,
+                verdict=row.verdict,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,208 @@
+"""Contract of ApiKeyRepository and LookupLog: every adapter (memory, SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select, text
+
+from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.access.ports import ApiKeyRepository, LookupLog
+from shieldwall.access.service import AccessService
+from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.tables import ApiKeyRow
+
+Storage = tuple[ApiKeyRepository, LookupLog]
+HASH = hashlib.sha256(b"a token").hexdigest()
+T0 = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+
+
+@pytest.fixture
+def keys(access_storage: Storage) -> ApiKeyRepository:
+    return access_storage[0]
+
+
+@pytest.fixture
+def log(access_storage: Storage) -> LookupLog:
+    return access_storage[1]
+
+
+def _create(keys: ApiKeyRepository, prefix: str, role: Role = Role.SCREENER) -> ApiKey:
+    return keys.create(f"key {prefix}", role, False, prefix, HASH)
+
+
+def test_create_and_find_by_prefix(keys: ApiKeyRepository) -> None:
+    before = datetime.now(UTC)
+    key = keys.create("Helpline Zürich 🛡", Role.REPORTER, True, "0123456789ab", HASH)
+    assert key.id > 0
+    assert (key.name, key.role, key.see_details, key.prefix) == (
+        "Helpline Zürich 🛡",
+        Role.REPORTER,
+        True,
+        "0123456789ab",
+    )
+    assert key.revoked_at is None
+    assert key.created_at.tzinfo is not None
+    assert before - timedelta(seconds=5) <= key.created_at <= datetime.now(UTC)
+    assert keys.find_by_prefix("0123456789ab") == (key, HASH)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["ffffffffffff", "", "0123456789AB", "x" * 10_000, "é\x00", "\ud800" * 12]
+)
+def test_unknown_prefix_is_none(keys: ApiKeyRepository, prefix: str) -> None:
+    _create(keys, "0123456789ab")
+    assert keys.find_by_prefix(prefix) is None
+
+
+def test_duplicate_prefix_is_a_conflict(keys: ApiKeyRepository) -> None:
+    first = _create(keys, "0123456789ab")
+    with pytest.raises(ConflictError):
+        keys.create("other", Role.ADMIN, False, "0123456789ab", "0" * 64)
+    assert keys.list_keys() == [first]
+    assert keys.find_by_prefix("0123456789ab") == (first, HASH)
+
+
+def test_every_role_round_trips(keys: ApiKeyRepository) -> None:
+    for index, role in enumerate(Role):
+        created = _create(keys, f"{index:012x}", role)
+        found = keys.find_by_prefix(created.prefix)
+        assert found is not None
+        assert found[0].role is role
+
+
+def test_list_keys_by_id_with_revoked(keys: ApiKeyRepository) -> None:
+    created = [_create(keys, f"{i:012x}") for i in range(5)]
+    revoked = keys.revoke(created[2].id)
+    listed = keys.list_keys()
+    assert [k.id for k in listed] == sorted(k.id for k in created)
+    assert listed[2] == revoked
+    assert [k.revoked_at is None for k in listed] == [True, True, False, True, True]
+
+
+def test_revoke_is_idempotent_and_keeps_the_first_time(keys: ApiKeyRepository) -> None:
+    key = _create(keys, "0123456789ab")
+    first = keys.revoke(key.id)
+    assert first.revoked_at is not None
+    assert first.revoked_at >= first.created_at
+    again = keys.revoke(key.id)
+    assert again == first
+    found = keys.find_by_prefix(key.prefix)
+    assert found is not None
+    assert found[0] == first
+
+
+@pytest.mark.parametrize("key_id", [0, -1, 12345, 2**63 - 1, 2**63, 2**90])
+def test_revoking_unknown_keys_is_not_found(keys: ApiKeyRepository, key_id: int) -> None:
+    _create(keys, "0123456789ab")
+    with pytest.raises(NotFoundError):
+        keys.revoke(key_id)
+
+
+def test_count_active(keys: ApiKeyRepository) -> None:
+    assert keys.count_active() == 0
+    created = [_create(keys, f"{i:012x}") for i in range(3)]
+    assert keys.count_active() == 3
+    keys.revoke(created[0].id)
+    keys.revoke(created[0].id)
+    assert keys.count_active() == 2
+
+
+def test_lookup_log_newest_first_by_key_and_limit(log: LookupLog) -> None:
+    events = [
+        LookupEvent(1 + i % 2, T0 + timedelta(seconds=i), "file", 1, i, "allow") for i in range(6)
+    ]
+    anonymous = LookupEvent(None, T0, "hma", 3, 0, "review")
+    for item in [*events, anonymous]:
+        log.record(item)
+    assert log.recent() == [anonymous, *reversed(events)]
+    assert log.recent(key_id=2) == [events[5], events[3], events[1]]
+    assert log.recent(key_id=1, limit=2) == [events[4], events[2]]
+    assert log.recent(limit=1) == [anonymous]
+    assert log.recent(key_id=99) == []
+    assert log.recent(key_id=0) == []
+    assert log.recent(key_id=2**70) == []
+
+
+def test_lookup_times_come_back_as_the_same_instant_in_utc(log: LookupLog) -> None:
+    local = T0.astimezone(timezone(timedelta(hours=-7)))
+    log.record(LookupEvent(1, local, "signals", 2, 1, "block"))
+    [stored] = log.recent()
+    assert stored.at == T0
+    assert stored.at.utcoffset() == timedelta(0)
+
+
+def test_lookup_log_refuses_a_bad_limit_and_naive_times(log: LookupLog) -> None:
+    with pytest.raises(InvalidInputError):
+        log.recent(limit=0)
+    with pytest.raises(InvalidInputError):
+        log.record(LookupEvent(1, T0.replace(tzinfo=None), "file", 1, 0, "allow"))
+    assert log.recent() == []
+
+
+def test_access_service_round_trip_on_each_adapter(keys: ApiKeyRepository, log: LookupLog) -> None:
+    access = AccessService(keys, log)
+    admin = access.bootstrap_admin()
+    assert admin is not None
+    assert access.bootstrap_admin() is None
+    screener = access.issue_key("uploads", Role.SCREENER)
+    assert access.authenticate(screener.token) == screener.key
+    access.record_lookup(access.lookup_event(screener.key, "file", 1, 0, "allow"))
+    access.revoke(screener.key.id)
+    with pytest.raises(AuthenticationError):
+        access.authenticate(screener.token)
+    assert access.authenticate(admin.token) == admin.key
+    assert [e.key_id for e in access.recent_lookups()] == [screener.key.id]
+
+
+# SQL only
+
+
+def test_only_the_hash_reaches_the_database(sql_engine: Engine) -> None:
+    access = AccessService(SqlApiKeyRepository(sql_engine), SqlLookupLog(sql_engine))
+    issued = access.issue_key("k", Role.SCREENER)
+    secret = issued.token.rsplit("_", 1)[-1][-20:]  # a part surely inside the secret
+    with sql_engine.connect() as connection:
+        rows = [tuple(map(str, row)) for row in connection.execute(select(ApiKeyRow.__table__))]
+    assert rows
+    assert all(secret not in value for row in rows for value in row)
+    assert hashlib.sha256(issued.token.encode()).hexdigest() in rows[0]
+
+
+def test_revocation_is_seen_by_other_processes_at_once(database_url: str) -> None:
+    from shieldwall.storage.engine import create_database_engine
+    from shieldwall.storage.migrate import upgrade_database
+
+    upgrade_database(database_url)
+    engines = [create_database_engine(database_url) for _ in range(2)]
+    try:
+        one, two = (AccessService(SqlApiKeyRepository(e), SqlLookupLog(e)) for e in engines)
+        issued = one.issue_key("k", Role.SCREENER)
+        assert two.authenticate(issued.token) == issued.key
+        two.revoke(issued.key.id)
+        with pytest.raises(AuthenticationError):
+            one.authenticate(issued.token)
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_recording_a_lookup_is_one_insert(sql_engine: Engine) -> None:
+    log = SqlLookupLog(sql_engine)
+    statements: list[str] = []
+
+    def capture(*args: Any) -> None:
+        statements.append(str(args[2]).strip().split()[0].upper())
+
+    event.listen(sql_engine, "before_cursor_execute", capture)
+    try:
+        log.record(LookupEvent(1, T0, "file", 1, 0, "allow"))
+    finally:
+        event.remove(sql_engine, "before_cursor_execute", capture)
+    assert [s for s in statements if s not in {"BEGIN"}] == ["INSERT"]
+    with sql_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM lookup_events")).scalar_one() == 1

@@ -1,0 +1,378 @@
+"""ChangeTailer and MatcherHolder over the in-memory repository: another process's writes
+reach this process's matcher, incrementally, in any commit order."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from shieldwall.banks.memory import InMemoryBankRepository
+from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow, NewEntry
+from shieldwall.banks.service import BankService
+from shieldwall.errors import StorageError
+from shieldwall.matching.holder import MatcherHolder
+from shieldwall.matching.service import BankMatcher
+from shieldwall.matching.tailer import ChangeTailer, LiveMatcher
+from shieldwall.signals.models import Signal
+
+_rng = random.Random(11)
+
+
+def new_pdq() -> str:
+    return f"{_rng.getrandbits(256):064x}"
+
+
+def entry(value: str) -> NewEntry:
+    return NewEntry((Signal.of("pdq", value),))
+
+
+def near(value: str, bits: int) -> str:
+    number = int(value, 16)
+    for bit in range(bits):
+        number ^= 1 << (bit * 7)
+    return f"{number:064x}"
+
+
+def matched(matcher: BankMatcher | LiveMatcher, value: str) -> list[int]:
+    return [m.entry_id for m in matcher.match_signals([Signal.of("pdq", value)])]
+
+
+class DelayedCommits(InMemoryBankRepository):
+    """Changes whose transactions have not committed yet stay invisible, as on PostgreSQL.
+
+    `hold()` makes every later write invisible (its log rows and entries) until `release()`;
+    writes made between stay visible, with higher seqs than the held ones.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_seqs: set[int] = set()
+        self.hidden_entries: set[int] = set()
+        self.failures: list[str] = []  # method names that fail once, in order
+        self.fetched = 0  # entries read by id
+
+    def hide(self, write: Callable[[], object]) -> None:
+        """Run a write whose transaction stays uncommitted until `release()`."""
+        before = super().latest_change_seq()
+        write()
+        for change in super().changes_since(before, 1_000_000):
+            self.hidden_seqs.add(change.seq)
+            if change.entry_id is not None:
+                self.hidden_entries.add(change.entry_id)
+
+    def release(self) -> None:
+        self.hidden_seqs.clear()
+        self.hidden_entries.clear()
+
+    def _fail(self, name: str) -> None:
+        if self.failures and self.failures[0] == name:
+            self.failures.pop(0)
+            raise StorageError("database error: injected by the test")
+
+    def _visible(self, changes: list[EntryChange], limit: int) -> list[EntryChange]:
+        return [c for c in changes if c.seq not in self.hidden_seqs][:limit]
+
+    def latest_change_seq(self) -> int:
+        return max(
+            (c.seq for c in self._visible(super().changes_since(0, 10**9), 10**9)), default=0
+        )
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        self._fail("changes_since")
+        return self._visible(super().changes_since(seq, 10**9), limit)
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        return self._visible(super().changes_in(ranges, 10**9), limit)
+
+    def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
+        self._fail("get_entries")
+        self.fetched += len(entry_ids)
+        return [e for e in super().get_entries(entry_ids) if e.id not in self.hidden_entries]
+
+    def iter_index_rows(
+        self, bank_ids: Sequence[int], batch_size: int = 50_000
+    ) -> Iterator[list[IndexRow]]:
+        for batch in super().iter_index_rows(bank_ids, batch_size):
+            yield [r for r in batch if r.entry_id not in self.hidden_entries]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def repository() -> DelayedCommits:
+    return DelayedCommits()
+
+
+@pytest.fixture
+def writer(repository: DelayedCommits) -> BankService:
+    """Another process's writes: nobody in this one is told about them."""
+    return BankService(repository)
+
+
+def tail(repository: DelayedCommits, names: Sequence[str] = (), **options: Any) -> ChangeTailer:
+    return ChangeTailer(repository, MatcherHolder.load(repository, names), **options)
+
+
+def test_entry_changes_are_applied_incrementally(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    tailer = tail(repository)
+    holder_matcher = tailer.holder.matcher
+    value = new_pdq()
+    [added] = writer.add_entries("ncii", [entry(value)])
+    assert matched(holder_matcher, value) == []
+    assert tailer.poll() == 1
+    assert matched(holder_matcher, value) == [added.entry_id]
+    writer.set_entry_state(added.entry_id, EntryState.DISABLED)
+    tailer.poll()
+    assert matched(holder_matcher, value) == []
+    writer.set_entry_state(added.entry_id, EntryState.ACTIVE)
+    tailer.poll()
+    assert matched(holder_matcher, value) == [added.entry_id]
+    writer.set_entry_state(added.entry_id, EntryState.WITHDRAWN)
+    tailer.poll()
+    assert matched(holder_matcher, value) == []
+    # Never rebuilt: the same matcher took every change in place.
+    assert tailer.reloads == 0
+    assert tailer.holder.matcher is holder_matcher
+    assert tailer.last_seq == repository.latest_change_seq()
+    assert tailer.poll() == 0
+
+
+def test_changes_made_while_loading_are_applied_once(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    values = [new_pdq() for _ in range(3)]
+    position = repository.latest_change_seq
+
+    def read_then_write() -> int:
+        seq = position()
+        writer.add_entries("ncii", [entry(v) for v in values])  # lands in the load as well
+        return seq
+
+    repository.latest_change_seq = read_then_write  # type: ignore[method-assign]
+    holder = MatcherHolder.load(repository)
+    tailer = ChangeTailer(repository, holder)
+    assert holder.matcher.size() == {"ncii": 3}
+    assert tailer.poll() == 3
+    assert holder.matcher.size() == {"ncii": 3}
+    assert all(len(matched(holder.matcher, v)) == 1 for v in values)
+
+
+def test_bank_changes_swap_in_a_fresh_matcher(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii", pdq_threshold=10)
+    value = new_pdq()
+    [added] = writer.add_entries("ncii", [entry(value)])
+    tailer = tail(repository)
+    holder = tailer.holder
+    writer.set_bank_enabled("ncii", False)
+    first = holder.matcher
+    tailer.poll()
+    assert holder.matcher is not first
+    assert matched(holder.matcher, value) == []
+    writer.set_bank_enabled("ncii", True)
+    tailer.poll()
+    assert matched(holder.matcher, value) == [added.entry_id]
+    assert matched(holder.matcher, near(value, 20)) == []
+    writer.update_policy("ncii", pdq_threshold=31)
+    tailer.poll()
+    assert matched(holder.matcher, near(value, 20)) == [added.entry_id]
+    writer.rename_bank("ncii", "school")
+    tailer.poll()
+    assert [m.bank for m in holder.matcher.match_signals([Signal.of("pdq", value)])] == ["school"]
+    late = new_pdq()
+    writer.create_bank("late")
+    [fresh] = writer.add_entries("late", [entry(late)])
+    tailer.poll()
+    assert matched(holder.matcher, late) == [fresh.entry_id]
+    writer.delete_bank("school")
+    tailer.poll()
+    assert matched(holder.matcher, value) == []
+    assert tailer.reloads == 6
+
+
+def test_named_matcher_follows_its_banks(repository: DelayedCommits, writer: BankService) -> None:
+    writer.create_bank("benign")
+    writer.create_bank("ncii", allow_list_banks=["benign"])
+    writer.create_bank("other")
+    tailer = tail(repository, ["ncii"])
+    holder = tailer.holder
+    value, elsewhere = new_pdq(), new_pdq()
+    [added] = writer.add_entries("ncii", [entry(value)])
+    writer.add_entries("other", [entry(elsewhere)])
+    tailer.poll()
+    assert matched(holder.matcher, value) == [added.entry_id]
+    assert matched(holder.matcher, elsewhere) == []
+    assert repository.fetched == 1  # the other bank's entry was not even read
+    writer.set_bank_enabled("other", False)  # not watched: no rebuild
+    tailer.poll()
+    assert tailer.reloads == 0
+    writer.update_policy("benign", pdq_threshold=5)  # an allow-list bank is watched
+    tailer.poll()
+    assert tailer.reloads == 1
+    writer.rename_bank("ncii", "ncii-2024")  # followed by id
+    tailer.poll()
+    assert {m.bank for m in holder.matcher.match_signals([Signal.of("pdq", value)])} == {
+        "ncii-2024"
+    }
+    writer.create_bank("ncii")  # a new bank under the requested name joins
+    [again] = writer.add_entries("ncii", [entry(elsewhere)])
+    tailer.poll()
+    assert matched(holder.matcher, elsewhere) == [again.entry_id]
+    assert sorted(bank.name for bank in holder.matcher.banks) == ["benign", "ncii", "ncii-2024"]
+
+
+def test_late_commit_below_a_seen_seq_is_still_applied(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    tailer = tail(repository)
+    slow, quick = new_pdq(), new_pdq()
+    repository.hide(lambda: writer.add_entries("ncii", [entry(slow)]))
+    [second] = writer.add_entries("ncii", [entry(quick)])
+    tailer.poll()
+    assert matched(tailer.holder.matcher, quick) == [second.entry_id]
+    assert matched(tailer.holder.matcher, slow) == []
+    assert tailer.missing_seqs == 1
+    repository.release()  # the slow transaction commits after the quick one was read
+    assert tailer.poll() == 1
+    assert len(matched(tailer.holder.matcher, slow)) == 1
+    assert tailer.missing_seqs == 0
+
+
+def test_seqs_missing_when_loading_are_looked_for(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    slow = new_pdq()
+    repository.hide(lambda: writer.add_entries("ncii", [entry(slow)]))
+    writer.add_entries("ncii", [entry(new_pdq())])
+    tailer = tail(repository)  # starts above the seq still in flight
+    assert matched(tailer.holder.matcher, slow) == []
+    tailer.poll()
+    assert tailer.missing_seqs == 1
+    repository.release()
+    tailer.poll()
+    assert len(matched(tailer.holder.matcher, slow)) == 1
+
+
+def test_missing_seqs_are_given_up_after_the_timeout(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    clock = FakeClock()
+    tailer = tail(repository, gap_timeout=30.0, clock=clock)
+    repository.hide(lambda: writer.add_entries("ncii", [entry(new_pdq())]))  # rolled back
+    writer.add_entries("ncii", [entry(new_pdq())])
+    tailer.poll()
+    clock.now += 29
+    tailer.poll()
+    assert tailer.missing_seqs == 1
+    clock.now += 2
+    tailer.poll()
+    assert tailer.missing_seqs == 0
+
+
+def test_a_failed_poll_loses_nothing(repository: DelayedCommits, writer: BankService) -> None:
+    writer.create_bank("ncii")
+    tailer = tail(repository)
+    value = new_pdq()
+    writer.add_entries("ncii", [entry(value)])
+    repository.failures = ["get_entries"]
+    with pytest.raises(StorageError):
+        tailer.poll()
+    assert matched(tailer.holder.matcher, value) == []
+    tailer.poll()
+    assert len(matched(tailer.holder.matcher, value)) == 1
+
+
+def test_catches_up_in_batches(repository: DelayedCommits, writer: BankService) -> None:
+    writer.create_bank("ncii")
+    tailer = tail(repository, batch_size=3)
+    values = [new_pdq() for _ in range(10)]
+    writer.add_entries("ncii", [entry(v) for v in values[:5]])
+    writer.add_entries("ncii", [entry(v) for v in values[5:]])
+    assert tailer.poll() == 10
+    assert tailer.holder.matcher.size() == {"ncii": 10}
+
+
+def test_lag_is_the_time_since_the_log_was_read_to_its_end(repository: DelayedCommits) -> None:
+    clock = FakeClock()
+    tailer = tail(repository, clock=clock)
+    clock.now += 5
+    assert tailer.lag_seconds() == 5
+    tailer.poll()
+    assert tailer.lag_seconds() == 0
+    clock.now += 0.5
+    assert tailer.lag_seconds() == 0.5
+
+
+def wait_for(condition: Callable[[], bool], within: float = 2.0) -> float:
+    """Seconds until `condition` held (bounded polling); fails after `within` seconds."""
+    started = time.monotonic()
+    while not condition():
+        elapsed = time.monotonic() - started
+        assert elapsed < within, f"not within {within} s"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_thread_follows_the_log_survives_errors_and_stops_promptly(
+    repository: DelayedCommits, writer: BankService
+) -> None:
+    writer.create_bank("ncii")
+    repository.failures = ["changes_since", "changes_since"]
+    tailer = tail(repository, interval=0.02)
+    tailer.start()
+    tailer.start()  # already running: no second thread
+    try:
+        value = new_pdq()
+        [added] = writer.add_entries("ncii", [entry(value)])
+        wait_for(lambda: matched(tailer.holder.matcher, value) == [added.entry_id])
+        assert repository.failures == []
+    finally:
+        started = time.monotonic()
+        tailer.stop()
+    assert time.monotonic() - started < 1.0
+    assert not tailer.running
+
+
+def test_live_matcher_hears_its_own_process_at_once(repository: DelayedCommits) -> None:
+    service = BankService(repository)
+    service.create_bank("ncii")
+    with LiveMatcher.open(repository, interval=3600) as live:
+        service.subscribe(live)
+        wait_for(lambda: live.tailer.polls >= 1)  # its first round is done: no more for now
+        value = new_pdq()
+        [added] = service.add_entries("ncii", [entry(value)])
+        assert matched(live, value) == [added.entry_id]  # before any poll
+        service.set_entry_state(added.entry_id, EntryState.DISABLED)
+        assert matched(live, value) == []
+        assert live.matcher is live.holder.matcher
+    assert not live.tailer.running
+
+
+def test_index_rows_of_hidden_entries_stay_hidden(repository: DelayedCommits) -> None:
+    """The test double itself: an uncommitted entry is not in a loading snapshot."""
+    writer = BankService(repository)
+    bank = writer.create_bank("ncii")
+    repository.hide(lambda: writer.add_entries("ncii", [entry(new_pdq())]))
+    rows: list[IndexRow] = [r for b in repository.iter_index_rows([bank.id]) for r in b]
+    assert rows == []
+    assert repository.latest_change_seq() == 1
