@@ -1,0 +1,376 @@
+"""HMA curation: banks (`/c/banks`, `/c/bank/{bank}`) and their content.
+
+HMA content is a Shieldwall entry: its id is the entry id, `disable_until_ts` 1/0 is the
+active/disabled state, and deleting content withdraws the entry (kept as a tombstone, so
+the removal travels with exports; adding the same content again is refused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.access.models import ApiKey, Capability
+from shieldwall.banks.models import (
+    Bank,
+    Entry,
+    EntrySource,
+    EntryState,
+    NewEntry,
+    Provenance,
+)
+from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
+from shieldwall.signals.models import Signal
+from shieldwall.web.hma.hashing import (
+    UPLOAD_BODY,
+    ContentTypeHint,
+    Types,
+    fetch_content,
+    hash_photo,
+    read_form_upload,
+    signal_selection,
+)
+from shieldwall.web.hma.shapes import (
+    SIGNAL_TYPE_NAMES,
+    HmaRoute,
+    abort,
+    abort_name_taken,
+    bank_json,
+    bank_name_or_404,
+    check_metadata,
+    content_config_json,
+    content_json,
+    content_note,
+    hma_route,
+    json_body,
+    json_body_doc,
+    new_bank_name,
+    shieldwall_bank_name,
+)
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.security import Caller
+
+router = APIRouter(prefix="/c", tags=["hma"], route_class=HmaRoute)
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def _bank(runtime: Runtime, hma_name: str) -> Bank:
+    name = bank_name_or_404(hma_name)
+    try:
+        return runtime.services.repository.get_bank(name)
+    except NotFoundError:
+        abort(404, f"bank '{hma_name}' not found")
+
+
+def _wanted_state(body: dict[str, Any]) -> bool | None:
+    """Whether the bank should match, from HMA's `enabled_ratio` or else `enabled`."""
+    ratio = body.get("enabled_ratio")
+    if ratio is not None:
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float):
+            abort(400, "enabled_ratio must be a number")
+        if ratio not in (0, 1):
+            abort(400, "Shieldwall banks match all or nothing: enabled_ratio must be 0.0 or 1.0")
+        return ratio == 1
+    enabled = body.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        abort(400, "enabled must be true or false")
+    return enabled
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        abort(400, "this endpoint expects a json object payload")
+    return body
+
+
+# Banks -----------------------------------------------------------------------------------
+
+
+@router.get("/banks", summary="HMA: list banks", **hma_route(Capability.READ_BANKS))
+def banks_index(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """`[{"name", "matching_enabled_ratio"}]`, names in upper case."""
+    return [bank_json(bank) for bank in runtime.services.banks.list_banks()]
+
+
+@router.post(
+    "/banks",
+    summary="HMA: create a bank",
+    status_code=201,
+    **hma_route(
+        Capability.WRITE_BANKS, (400, 413), json_body_doc({"name": "MY_BANK", "enabled": True})
+    ),
+)
+def bank_create(runtime: RuntimeDep, body: JsonBody) -> dict[str, Any]:
+    """`{"name": "UPPER_NAME", "enabled_ratio"?: 0|1, "enabled"?: bool}` -> the bank (201)."""
+    data = _object(body)
+    if data.get("name") is None:
+        abort(400, "name is required")
+    name = new_bank_name(data["name"])
+    enabled = _wanted_state(data)
+    banks = runtime.services.banks
+    try:
+        bank = banks.create_bank(name)
+    except ConflictError:
+        abort_name_taken("Bank already exists")
+    if enabled is False:
+        bank = banks.set_bank_enabled(name, False)
+    return bank_json(bank)
+
+
+@router.get(
+    "/bank/{bank_name}", summary="HMA: read a bank", **hma_route(Capability.READ_BANKS, (404,))
+)
+def bank_show_by_name(bank_name: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """`{"name", "matching_enabled_ratio"}` or 404."""
+    return bank_json(_bank(runtime, bank_name))
+
+
+@router.put(
+    "/bank/{bank_name}",
+    summary="HMA: change a bank",
+    **hma_route(
+        Capability.WRITE_BANKS,
+        (400, 404, 413),
+        json_body_doc({"name": "NEW_NAME", "enabled_ratio": 0.0}),
+    ),
+)
+def bank_update(bank_name: str, runtime: RuntimeDep, body: JsonBody) -> dict[str, Any]:
+    """Rename (`name`) and enable or disable (`enabled`, `enabled_ratio` 0 or 1)."""
+    name = shieldwall_bank_name(bank_name)
+    banks = runtime.services.banks
+    try:
+        bank = banks.repository.get_bank(name) if name is not None else None
+    except NotFoundError:
+        bank = None
+    if bank is None:
+        abort(404, "Bank not found")
+    data = _object(body)
+    new_name = new_bank_name(data["name"]) if data.get("name") is not None else bank.name
+    enabled = _wanted_state(data)
+    if new_name != bank.name:
+        try:
+            bank = banks.rename_bank(bank.name, new_name)
+        except ConflictError:
+            abort_name_taken("Bank name already exists")
+    if enabled is not None and enabled != bank.enabled:
+        bank = banks.set_bank_enabled(bank.name, enabled)
+    return bank_json(bank)
+
+
+@router.delete(
+    "/bank/{bank_name}", summary="HMA: delete a bank", **hma_route(Capability.WRITE_BANKS)
+)
+def bank_delete(bank_name: str, runtime: RuntimeDep) -> dict[str, str]:
+    """`{"message": "Done"}`, also when there was no such bank (as in HMA)."""
+    name = shieldwall_bank_name(bank_name)
+    if name is not None:
+        with contextlib.suppress(NotFoundError):
+            runtime.services.banks.delete_bank(name)
+    return {"message": "Done"}
+
+
+# Content ---------------------------------------------------------------------------------
+
+
+def _content_id(content_id: str) -> int:
+    if not content_id.isascii() or not content_id.isdigit():
+        abort(404, f"content '{content_id}' not found")
+    return int(content_id)
+
+
+def _banked(runtime: Runtime, bank: Bank, content_id: str) -> Entry | None:
+    """The live (not withdrawn) entry with this id in this bank, if there is one."""
+    try:
+        entry = runtime.services.banks.get_entry(_content_id(content_id))
+    except NotFoundError:
+        return None
+    if entry.bank != bank.name or entry.state is EntryState.WITHDRAWN:
+        return None
+    return entry
+
+
+def _banked_or_404(runtime: Runtime, bank: Bank, content_id: str) -> Entry:
+    entry = _banked(runtime, bank, content_id)
+    if entry is None:
+        abort(404, f"content '{content_id}' not found")
+    return entry
+
+
+@router.get(
+    "/bank/{bank_name}/content/{content_id}",
+    summary="HMA: read banked content",
+    **hma_route(Capability.READ_BANKS, (404,)),
+)
+def bank_get_content(
+    bank_name: str,
+    content_id: str,
+    runtime: RuntimeDep,
+    include_signals: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """`{"id", "disable_until_ts", "original_media_uri", "bank", "signals"?, "note"?}`."""
+    bank = _bank(runtime, bank_name)
+    entry = _banked_or_404(runtime, bank, content_id)
+    wants_signals = (include_signals or "false").lower() == "true"
+    return content_json(entry, bank, wants_signals)
+
+
+def _add(
+    runtime: Runtime, caller: ApiKey, bank: Bank, signals: list[Signal], note: str
+) -> dict[str, Any]:
+    """Add one entry; HMA's `{"id", "signals"}`. Deleted (withdrawn) content stays deleted."""
+    provenance = Provenance(EntrySource.MANUAL, submitted_by=caller.name, note=note)
+    [added] = runtime.services.banks.add_entries(bank.name, [NewEntry(tuple(signals), provenance)])
+    if added.state is EntryState.WITHDRAWN:
+        abort(409, f"content {added.entry_id} was deleted from this bank; deletion is final")
+    return {"id": added.entry_id, "signals": {s.type: s.value for s in signals}}
+
+
+def _signals_of(values: Any) -> list[Signal]:
+    if not isinstance(values, dict) or not values:
+        abort(400, "No signals given")
+    signals: list[Signal] = []
+    for name, value in values.items():
+        if name not in SIGNAL_TYPE_NAMES:
+            abort(400, f"No such signal type {name}")
+        if not isinstance(value, str):
+            abort(400, f"Invalid {name} signal: not a string")
+        try:
+            signals.append(Signal.of(name, value))
+        except InvalidSignalError as exc:
+            abort(400, f"Invalid {name} signal: {exc}")
+    return signals
+
+
+@router.post(
+    "/bank/{bank_name}/signal",
+    summary="HMA: add content to a bank by its signals",
+    **hma_route(
+        Capability.WRITE_BANKS, (400, 404, 409, 413), json_body_doc({"pdq": "d811ac39" * 8})
+    ),
+)
+def bank_add_as_signals(
+    bank_name: str, runtime: RuntimeDep, caller: Caller, body: JsonBody
+) -> dict[str, Any]:
+    """`{"pdq": "..."}` (any of pdq, md5, sha256) -> `{"id", "signals"}`."""
+    bank = _bank(runtime, bank_name)
+    return _add(runtime, caller, bank, _signals_of(body), "")
+
+
+def _form_metadata(fields: dict[str, str]) -> tuple[Any, Any]:
+    metadata: Any = None
+    if "metadata" in fields:
+        try:
+            metadata = json.loads(fields["metadata"])
+        except (ValueError, RecursionError):
+            abort(400, "metadata form field must be valid JSON")
+    return metadata, fields.get("note")
+
+
+@router.post(
+    "/bank/{bank_name}/content",
+    summary="HMA: add content to a bank by URL (`?url=`) or upload (field `photo`)",
+    **hma_route(Capability.WRITE_BANKS, (400, 404, 409, 413), UPLOAD_BODY),
+)
+async def bank_add_content(
+    bank_name: str,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Caller,
+    url: str | None = None,
+    content_type: ContentTypeHint = None,
+    types: Types = None,
+) -> dict[str, Any]:
+    """Hash the content (never stored) and bank its signals: `{"id", "signals"}`."""
+    bank = await run_in_threadpool(_bank, runtime, bank_name)
+    settings = runtime.services.settings
+    upload = await read_form_upload(request, settings.media.max_bytes)
+    if upload is not None:
+        metadata, note = _form_metadata(upload.fields)
+    elif request.headers.get("content-type", "").startswith("application/json"):
+        data = _object(await json_body(request))
+        metadata, note = data.get("metadata"), data.get("note")
+    else:
+        metadata, note = None, None
+    check_metadata(metadata)
+    checked_note = content_note(note)
+    selection = signal_selection(types)
+    if url:
+        content = await fetch_content(url, content_type, settings)
+    elif upload is not None:
+        content = upload.data
+    else:
+        abort(400, "Neither `url` nor multipart file upload was received")
+    hashed = await run_in_threadpool(hash_photo, content, settings.media, selection, False)
+    signals = [Signal.of(name, value) for name, value in hashed.values.items()]
+    added: dict[str, Any] = await run_in_threadpool(
+        _add, runtime, caller, bank, signals, checked_note
+    )
+    return added
+
+
+def _five_years_from_now() -> int:
+    return int(time.mktime((datetime.now() + timedelta(days=365 * 5)).timetuple()))
+
+
+def _state_for(disable_until_ts: Any) -> EntryState:
+    """The entry state for HMA's `disable_until_ts` (0 disables, 1 or a past time enables)."""
+    if isinstance(disable_until_ts, bool):
+        abort(400, f"Invalid int: '{disable_until_ts}'")
+    try:
+        value = int(disable_until_ts)
+    except (TypeError, ValueError):
+        abort(400, f"Invalid int: '{disable_until_ts}'")
+    if value < 0:
+        abort(400, "disable_until_ts must be a non-negative integer")
+    if value > _five_years_from_now():
+        abort(400, "disable_until_ts must be less than 5 years in the future")
+    if value == 0:
+        return EntryState.DISABLED
+    if value == 1 or value <= time.time():
+        return EntryState.ACTIVE
+    abort(400, "Shieldwall cannot disable content until a time: send 0 to disable, 1 to enable")
+
+
+@router.put(
+    "/bank/{bank_name}/content/{content_id}",
+    summary="HMA: enable or disable banked content (`disable_until_ts` 1 or 0)",
+    **hma_route(Capability.WRITE_BANKS, (400, 404, 413), json_body_doc({"disable_until_ts": 0})),
+)
+def bank_update_content(
+    bank_name: str, content_id: str, runtime: RuntimeDep, body: JsonBody
+) -> dict[str, Any]:
+    """The content config as HMA's Flask jsonify writes it."""
+    bank = _bank(runtime, bank_name)
+    entry = _banked_or_404(runtime, bank, content_id)
+    data = _object(body)
+    if "note" in data and content_note(data["note"]) != entry.provenance.note:
+        abort(400, "Shieldwall keeps the note given when content was banked; it cannot change")
+    if "disable_until_ts" in data:
+        state = _state_for(data["disable_until_ts"])
+        if state is not entry.state:
+            entry = runtime.services.banks.set_entry_state(entry.id, state)
+    return content_config_json(entry, bank)
+
+
+@router.delete(
+    "/bank/{bank_name}/content/{content_id}",
+    summary="HMA: delete banked content (Shieldwall withdraws the entry)",
+    **hma_route(Capability.WRITE_BANKS, (404,)),
+)
+def bank_delete_content(bank_name: str, content_id: str, runtime: RuntimeDep) -> dict[str, int]:
+    """`{"deleted": 1}`, or `{"deleted": 0}` when the bank holds no such content."""
+    bank = _bank(runtime, bank_name)
+    entry = _banked(runtime, bank, content_id)
+    if entry is None:
+        return {"deleted": 0}
+    runtime.services.banks.set_entry_state(entry.id, EntryState.WITHDRAWN)
+    return {"deleted": 1}

@@ -1,0 +1,196 @@
+"""HMA hashing: `GET /h/hash?url=` and `POST /h/hash` (multipart field named after the
+content type, e.g. `photo`), plus the content readers the matching and curation routes share.
+
+The content is hashed in memory and never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from shieldwall.access.models import Capability
+from shieldwall.config import MediaLimits, Settings
+from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.models import Signal
+from shieldwall.web.fetch import fetch_url
+from shieldwall.web.hma.shapes import CONTENT_TYPES, SIGNAL_TYPE_NAMES, HmaRoute, abort, hma_route
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.uploads import check_declared_length, read_upload
+
+router = APIRouter(prefix="/h", tags=["hma"], route_class=HmaRoute)
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+Types = Annotated[
+    str | None, Query(description="Comma-separated signal types to compute (default: all).")
+]
+ContentTypeHint = Annotated[
+    str | None, Query(description="HMA content type of the URL's content (only `photo`).")
+]
+MAX_FORM_FIELDS: Final = 8
+
+UPLOAD_BODY: Final[dict[str, Any]] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"photo": {"type": "string", "format": "binary"}},
+                "required": ["photo"],
+                "description": "One file, in a field named after its HMA content type.",
+            }
+        }
+    },
+}
+"""An HMA upload: `--form photo=@file.jpg`."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The one file of an HMA multipart upload, and the form's text fields."""
+
+    data: bytes
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """Signals of a piece of content as HMA reports them, and the ones to match with."""
+
+    values: dict[str, str]
+    """`{signal_type: hex}` for the chosen signal types."""
+    queries: tuple[Signal, ...]
+    """What to look up: the PDQ hash with its seven mirror/rotation variants, and digests."""
+
+
+def lookup_content_type(name: str) -> str:
+    """An HMA content type this server hashes, or HMA's 400."""
+    if name in CONTENT_TYPES:
+        return name
+    if name == "video":
+        abort(400, f"content_type {name} is disabled")
+    abort(400, f"no such content_type: '{name}'")
+
+
+def signal_selection(types: str | None) -> tuple[str, ...]:
+    """HMA's `types` parameter: the chosen signal types (all when it is absent)."""
+    if types is None:
+        return SIGNAL_TYPE_NAMES
+    chosen: list[str] = []
+    for raw in types.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        if name not in SIGNAL_TYPE_NAMES:
+            abort(400, f"signal type '{name}' doesn't exist or is disabled")
+        chosen.append(name)
+    if not chosen:
+        abort(400, "empty signal type selection")
+    return tuple(dict.fromkeys(chosen))
+
+
+def hash_photo(
+    data: bytes, limits: MediaLimits, selection: tuple[str, ...], dihedral: bool = True
+) -> Hashed:
+    """Hash an image (MediaError if it will not decode) into the chosen signal types."""
+    hashed = hash_content(data, limits, dihedral=dihedral)
+    values = {"pdq": hashed.pdq.value, "md5": hashed.md5.value, "sha256": hashed.sha256.value}
+    queries: list[Signal] = []
+    if "pdq" in selection:
+        queries.extend(hashed.pdq_variants or (hashed.pdq,))
+    queries.extend(s for s in (hashed.md5, hashed.sha256) if s.type in selection)
+    return Hashed({name: values[name] for name in selection}, tuple(queries))
+
+
+async def read_form_upload(request: Request, limit: int) -> Upload | None:
+    """The file of a multipart body (None when there is no file or no multipart body).
+
+    As in HMA, exactly one file is allowed and its field name is its content type.
+    """
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return None
+    check_declared_length(request, limit)
+    form = await request.form(max_files=2, max_fields=MAX_FORM_FIELDS)
+    try:
+        files = [(name, v) for name, v in form.multi_items() if isinstance(v, UploadFile)]
+        fields = {name: v for name, v in form.multi_items() if isinstance(v, str)}
+        if not files:
+            return None
+        if len(files) > 1:
+            abort(400, "Only one file allowed per request")
+        field_name, upload = files[0]
+        lookup_content_type(field_name)
+        return Upload(await read_upload(upload, limit), fields)
+    finally:
+        await form.close()
+
+
+async def require_form_upload(request: Request, limit: int) -> Upload:
+    """The file of a multipart body, or HMA's 400 when there is none."""
+    upload = await read_form_upload(request, limit)
+    if upload is None:
+        abort(400, "Missing multipart/form-data file upload")
+    return upload
+
+
+async def fetch_content(url: str, content_type: str | None, settings: Settings) -> bytes:
+    """The content at `url` (through the SSRF-safe fetcher; off unless url_lookups is on).
+
+    HMA picks the content type from the response's Content-Type; Shieldwall hashes images
+    only, so the content is treated as a photo unless `content_type` says otherwise.
+    """
+    if content_type:
+        lookup_content_type(content_type)
+    return await fetch_url(url, settings)
+
+
+async def hash_upload(
+    request: Request, runtime: Runtime, types: str | None, dihedral: bool = True
+) -> Hashed:
+    """Read and hash the multipart upload of an HMA request."""
+    selection = signal_selection(types)
+    limits = runtime.services.settings.media
+    upload = await require_form_upload(request, limits.max_bytes)
+    return await run_in_threadpool(hash_photo, upload.data, limits, selection, dihedral)
+
+
+async def hash_url(
+    url: str, content_type: str | None, types: str | None, runtime: Runtime, dihedral: bool = True
+) -> Hashed:
+    """Fetch and hash the content at an HMA request's `url`."""
+    selection = signal_selection(types)
+    settings = runtime.services.settings
+    data = await fetch_content(url, content_type, settings)
+    return await run_in_threadpool(hash_photo, data, settings.media, selection, dihedral)
+
+
+@router.get(
+    "/hash",
+    summary="HMA: hash the content at a URL",
+    **hma_route(Capability.LOOKUP, (400, 413)),
+)
+async def hash_by_url(
+    runtime: RuntimeDep,
+    url: str | None = None,
+    content_type: ContentTypeHint = None,
+    types: Types = None,
+) -> dict[str, str]:
+    """`{signal_type: hash}`; fetching is refused unless the server enables URL lookups."""
+    if url is None:
+        abort(400, "url is required")
+    return (await hash_url(url, content_type, types, runtime, dihedral=False)).values
+
+
+@router.post(
+    "/hash",
+    summary="HMA: hash an uploaded file (multipart field named after its content type)",
+    **hma_route(Capability.LOOKUP, (400, 413), UPLOAD_BODY),
+)
+async def hash_by_upload(
+    request: Request, runtime: RuntimeDep, types: Types = None
+) -> dict[str, str]:
+    """`{signal_type: hash}` for the one uploaded file (e.g. `--form photo=@x.jpg`)."""
+    return (await hash_upload(request, runtime, types, dihedral=False)).values

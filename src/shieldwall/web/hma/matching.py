@@ -1,0 +1,280 @@
+"""HMA matching: `/m/raw_lookup`, `/m/lookup` (GET and POST), `/m/compare`, `/m/index/status`.
+
+HMA's lookup answers carry content (entry) ids and distances, so they answer only keys
+allowed to see details; other keys get 403 (no match oracle for low-trust callers).
+`/m/compare` compares two hashes the caller sends and touches no bank, so any key with
+the lookup capability may use it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.access.models import ApiKey, Capability, LookupEvent
+from shieldwall.banks.models import EntryState
+from shieldwall.errors import InvalidSignalError, NotFoundError, PermissionDeniedError
+from shieldwall.matching.models import Match, verdict_of
+from shieldwall.matching.service import BankMatcher
+from shieldwall.signals.models import SIGNAL_TYPES, Signal
+from shieldwall.web.hma.hashing import UPLOAD_BODY, Hashed, hash_upload, hash_url
+from shieldwall.web.hma.shapes import (
+    HmaRoute,
+    abort,
+    bank_filter,
+    distance_text,
+    hma_bank_name,
+    hma_route,
+    json_body,
+    known_signal_type,
+    parse_bool,
+    require_param,
+)
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.security import Caller
+
+router = APIRouter(prefix="/m", tags=["hma"], route_class=HmaRoute)
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+Banks = Annotated[str | None, Query(description="Comma-separated HMA bank names to search.")]
+Types = Annotated[str | None, Query(description="Signal types to hash a URL's content with.")]
+Ignored = Annotated[
+    str | None, Query(description="Accepted for HMA clients; Shieldwall banks match all or none.")
+]
+_DETAILS_REFUSED = (
+    "HMA lookups answer with content ids and distances; this key may not see them "
+    "(use a key created with see_details, or /api/v1/lookup for a yes/no answer)"
+)
+TMatchByBank = dict[str, list[dict[str, Any]]]
+
+
+def _require_details(caller: ApiKey) -> None:
+    if not caller.sees_details:
+        raise PermissionDeniedError(_DETAILS_REFUSED)
+
+
+def _live_matcher(runtime: Runtime) -> BankMatcher:
+    if not runtime.ready():
+        abort(503, "index not yet ready")
+    return runtime.matcher()
+
+
+def _query_signal(signal_type: str, value: str) -> Signal:
+    name = known_signal_type(signal_type)
+    try:
+        return Signal.of(name, value)
+    except InvalidSignalError as exc:
+        abort(400, f"invalid signal: {exc}")
+
+
+def match_and_record(
+    runtime: Runtime, caller: ApiKey, queries: Sequence[Signal], banks: set[str] | None
+) -> list[Match]:
+    """Match signals against the live indexes, keep the wanted banks, and audit the lookup."""
+    matches = _live_matcher(runtime).match_signals(queries)
+    if banks is not None:
+        matches = [m for m in matches if m.bank in banks]
+    verdict = verdict_of(matches).value
+    runtime.services.access.record_lookup(
+        LookupEvent(caller.id, datetime.now(UTC), "hma", 1, len(matches), verdict)
+    )
+    runtime.metrics.lookups.labels(verdict=verdict).inc()
+    return matches
+
+
+def matches_by_bank(matches: Sequence[Match], signal_type: str) -> TMatchByBank:
+    """HMA's `{BANK: [{"bank_content_id": id, "distance": "d"}]}` for one signal type."""
+    results: TMatchByBank = {}
+    for match in matches:
+        if match.signal_type == signal_type:
+            results.setdefault(hma_bank_name(match.bank), []).append(
+                {
+                    "bank_content_id": match.entry_id,
+                    "distance": distance_text(signal_type, match.distance),
+                }
+            )
+    return results
+
+
+def _content_lookup(
+    runtime: Runtime, caller: ApiKey, hashed: Hashed, banks: set[str] | None
+) -> dict[str, TMatchByBank]:
+    matches = match_and_record(runtime, caller, hashed.queries, banks)
+    return {signal_type: matches_by_bank(matches, signal_type) for signal_type in hashed.values}
+
+
+@router.get(
+    "/raw_lookup",
+    summary="HMA: content ids (and distances) matching one signal",
+    **hma_route(Capability.LOOKUP, (400, 503)),
+)
+def raw_lookup(
+    runtime: RuntimeDep,
+    caller: Caller,
+    signal: str | None = None,
+    signal_type: str | None = None,
+    banks: Banks = None,
+    include_distance: str | None = None,
+) -> dict[str, Any]:
+    """`{"matches": [id, ...]}`, or `[{"bank_content_id", "distance"}]` with include_distance."""
+    _require_details(caller)
+    value = require_param("signal", signal)
+    type_name = require_param("signal_type", signal_type)
+    with_distance = parse_bool(include_distance)
+    query = _query_signal(type_name, value)
+    matches = match_and_record(runtime, caller, [query], bank_filter(banks))
+    if with_distance:
+        return {
+            "matches": [
+                {
+                    "bank_content_id": m.entry_id,
+                    "distance": distance_text(m.signal_type, m.distance),
+                }
+                for m in matches
+            ]
+        }
+    return {"matches": [m.entry_id for m in matches]}
+
+
+@router.get(
+    "/lookup",
+    summary="HMA: banks and content matching a signal, or the content at a URL",
+    **hma_route(Capability.LOOKUP, (400, 413, 503)),
+)
+async def lookup_get(
+    runtime: RuntimeDep,
+    caller: Caller,
+    url: str | None = None,
+    content_type: str | None = None,
+    types: Types = None,
+    signal: str | None = None,
+    signal_type: str | None = None,
+    banks: Banks = None,
+    seed: Ignored = None,
+    bypass_coinflip: Ignored = None,
+) -> dict[str, Any]:
+    """By signal: `{BANK: [...]}`. By URL: `{signal_type: {BANK: [...]}}` (one type if named)."""
+    _require_details(caller)
+    wanted = bank_filter(banks)
+    if url:
+        hashed = await hash_url(url, content_type, types, runtime)
+        found = await run_in_threadpool(_content_lookup, runtime, caller, hashed, wanted)
+        if signal_type is not None:
+            return found.get(signal_type, {})
+        return dict(found)
+    if not signal or not signal_type:
+        abort(400, "Either url or both signal and signal_type are required")
+    query = _query_signal(signal_type, signal)
+    matches = await run_in_threadpool(match_and_record, runtime, caller, [query], wanted)
+    return dict(matches_by_bank(matches, query.type))
+
+
+@router.post(
+    "/lookup",
+    summary="HMA: hash an uploaded file and look it up (field named after its content type)",
+    **hma_route(Capability.LOOKUP, (400, 413, 503), UPLOAD_BODY),
+)
+async def lookup_post(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Caller,
+    types: Types = None,
+    banks: Banks = None,
+    seed: Ignored = None,
+    bypass_coinflip: Ignored = None,
+) -> dict[str, Any]:
+    """`{signal_type: {BANK: [{"bank_content_id", "distance"}]}}`; mirrored copies match too."""
+    _require_details(caller)
+    hashed = await hash_upload(request, runtime, types)
+    found = await run_in_threadpool(_content_lookup, runtime, caller, hashed, bank_filter(banks))
+    return dict(found)
+
+
+def _pdq_distance(left: str, right: str) -> int:
+    return (int(left, 16) ^ int(right, 16)).bit_count()
+
+
+def _compare_pair(runtime: Runtime, signal_type: str, pair: object) -> list[Any]:
+    if not isinstance(pair, list):
+        abort(400, f"Comparison hashes for {signal_type} was not a list")
+    if len(pair) != 2:
+        abort(400, "Comparison hash list length must be exactly 2")
+    name = known_signal_type(signal_type)
+    try:
+        left, right = (Signal.of(name, value) for value in pair)
+    except InvalidSignalError as exc:
+        abort(400, f"Invalid {signal_type} hash: {exc}")
+    if not SIGNAL_TYPES[name].distance_based:
+        return [left.value == right.value, {}]
+    distance = _pdq_distance(left.value, right.value)
+    return [distance <= runtime.services.settings.default_pdq_threshold, {"distance": distance}]
+
+
+_COMPARE_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            },
+            "example": {"pdq": ["facd8bcb" * 8, "facd8bcb" * 8]},
+        }
+    },
+}
+
+
+@router.post(
+    "/compare",
+    summary="HMA: compare pairs of hashes",
+    **hma_route(Capability.LOOKUP, (400, 413), _COMPARE_BODY),
+)
+def compare(runtime: RuntimeDep, body: Annotated[Any, Depends(json_body)]) -> dict[str, Any]:
+    """`{"pdq": [match, {"distance": d}]}` per signal type (exact types: `[equal, {}]`)."""
+    if not isinstance(body, dict):
+        abort(400, "Request input was not a dict")
+    return {name: _compare_pair(runtime, name, pair) for name, pair in body.items()}
+
+
+def _active_entries(runtime: Runtime, bank: str) -> int:
+    try:
+        return runtime.services.repository.count_entries(bank).get(EntryState.ACTIVE, 0)
+    except NotFoundError:  # deleted since the matcher was built
+        return 0
+
+
+def _index_sizes(runtime: Runtime) -> dict[str, int]:
+    matcher = runtime.matcher()
+    pdq = sum(matcher.size().values())
+    # Exact-digest indexes do not report their size; an active entry in an enabled bank
+    # carries at most one original md5 and sha256, so its count bounds theirs.
+    active = sum(_active_entries(runtime, bank.name) for bank in matcher.banks)
+    return {"pdq": pdq, **{name: active for name in SIGNAL_TYPES if name != "pdq"}}
+
+
+@router.get(
+    "/index/status",
+    summary="HMA: status of the matching indexes",
+    **hma_route(Capability.LOOKUP, (400,)),
+)
+def index_status(runtime: RuntimeDep, signal_type: str | None = None) -> dict[str, Any]:
+    """`{signal_type: {"present", "built_to", "size"}}`; indexes are live, so built_to is now."""
+    names = list(SIGNAL_TYPES)
+    if signal_type is not None:
+        if signal_type not in SIGNAL_TYPES:
+            abort(400, f"No such signal type '{signal_type}'")
+        names = [signal_type]
+    if not runtime.ready():
+        return {name: {"present": False, "built_to": -1, "size": 0} for name in names}
+    sizes = _index_sizes(runtime)
+    now = int(time.time())
+    return {name: {"present": True, "built_to": now, "size": sizes[name]} for name in names}
