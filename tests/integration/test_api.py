@@ -147,7 +147,8 @@ def test_threshold_only_tightens_and_batch(api: Api) -> None:
     results = batch.json()["results"]
     assert [r["verdict"] for r in results] == ["block", "block", "allow", "allow"]
     assert [m["distance"] for m in results[1]["matches"]] == [8]
-    assert results[2]["errors"] and results[3]["errors"]
+    assert results[2]["errors"]
+    assert results[3]["errors"]
     too_many = c.post("/api/v1/lookup/batch", headers=h, json={"items": [{}] * 1001})
     assert too_many.status_code == 422
 

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from shieldwall.access.models import Capability
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import guarded
+from shieldwall.web.security import GuardedRoute, guarded
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 

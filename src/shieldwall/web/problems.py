@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Final
 
@@ -73,9 +74,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not-found", 405: "method-not-allowed", 413: "media-too-large"}.get(
-        exc.status_code, "http-error"
-    )
+    code = {
+        400: "bad-request",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "media-too-large",
+    }.get(exc.status_code, "http-error")
     return problem(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
 
 
@@ -85,8 +89,96 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Route every error through problem+json."""
+    """Route every error through problem+json, and say so in the OpenAPI document."""
     app.add_exception_handler(errors.ShieldwallError, _shieldwall_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_problems(generate())
+
+    setattr(app, "openapi", openapi)  # noqa: B010 (mypy refuses assigning to a method)
+
+
+PROBLEM_SCHEMA: Final[dict[str, Any]] = {
+    "title": "Problem",
+    "description": "An error (RFC 9457); `type` is stable per error code.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": f"{PROBLEM_TYPE_PREFIX}not-found"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "What was wrong with the request (422 invalid-request only).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_REFUSALS: Final[dict[str, dict[str, Any]]] = {
+    "401": {
+        "description": "missing, unknown or revoked API key",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "403": {"description": "the key's role may not do this"},
+    "429": {
+        "description": "the key's rate limit is exceeded",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+_FASTAPI_VALIDATION: Final = "#/components/schemas/HTTPValidationError"
+NATIVE_PREFIX: Final = "/api/"
+"""Under this prefix every error answer is problem+json (HMA's routes have their own shape)."""
+
+
+def _problem_content() -> dict[str, Any]:
+    return {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _is_problem_response(path: str, status: str, response: dict[str, Any]) -> bool:
+    if not status.isdigit() or int(status) < 400:
+        return False
+    json_schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if json_schema.get("$ref") == _FASTAPI_VALIDATION:
+        return True  # FastAPI's default 422 body: ours is a problem
+    return path.startswith(NATIVE_PREFIX) and not response.get("content")
+
+
+def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with its error answers described as they are sent: problem+json.
+
+    Guarded operations (those with `x-capability`) also list the 401, 403 and 429
+    refusals. Changes `doc` in place (FastAPI caches it) and returns it; idempotent.
+    """
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    if schemas.get("Problem") is PROBLEM_SCHEMA:
+        return doc
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for path, item in doc.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            if "x-capability" in operation:
+                for status, refusal in _REFUSALS.items():
+                    responses[status] = {**refusal, **responses.get(status, {})}
+                    responses[status]["content"] = _problem_content()
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {"description": "the body could not be parsed"}
+            for status, response in responses.items():
+                if _is_problem_response(path, status, response):
+                    response["content"] = _problem_content()
+    for name in ("HTTPValidationError", "ValidationError"):  # now unused, unless elsewhere
+        if f"#/components/schemas/{name}" not in json.dumps(doc):
+            schemas.pop(name, None)
+    return doc

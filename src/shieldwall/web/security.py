@@ -2,16 +2,26 @@
 
 Every route declares exactly one Capability with `guarded(...)`; whether a key's role has
 it is decided only by `access.models.ROLE_CAPABILITIES`.
+
+Routers are built with `route_class=GuardedRoute`, which checks the key before FastAPI
+reads or parses the request body: otherwise a caller without a (valid) key would get 422
+for a malformed JSON body instead of 401/403, and could make the server buffer a body
+it is not allowed to send. The `guarded` dependency stays as the fail-closed fallback
+(and documents the security schemes in OpenAPI); after the early check it only hands
+the already accepted key on, so rate limits are charged once per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from functools import cache
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.models import ApiKey, Capability
 from shieldwall.errors import PermissionDeniedError, RateLimitedError
@@ -20,9 +30,13 @@ from shieldwall.web.runtime import Runtime, runtime_of
 API_KEY_HEADER: Final = "X-API-Key"
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")
 _header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="The API key")
+_CHECKED: Final = "shieldwall_checked_capability"
+"""request.state attribute: the capability the early check already enforced."""
+_CAPABILITY_OF: dict[Callable[..., Any], Capability] = {}
+"""Each `require(...)` dependency and the capability it enforces."""
 
 
-def _token(
+async def _token(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> str | None:
@@ -31,27 +45,66 @@ def _token(
     return bearer.credentials if bearer is not None else None
 
 
+def _authorize(runtime: Runtime, token: str | None, capability: Capability) -> ApiKey:
+    """The key behind `token` if it is valid, has `capability` and is within its rate."""
+    key = runtime.services.access.authenticate(token)
+    if not key.can(capability):
+        raise PermissionDeniedError(f"a {key.role.value} key may not do this")
+    try:
+        runtime.services.rate_limiter.check(key)
+    except RateLimitedError:
+        runtime.metrics.rate_limited.labels(role=key.role.value).inc()
+        raise
+    return key
+
+
+async def _accept(request: Request, token: str | None, capability: Capability) -> ApiKey:
+    key = await run_in_threadpool(_authorize, runtime_of(request), token, capability)
+    request.state.api_key = key
+    setattr(request.state, _CHECKED, capability)
+    return key
+
+
 @cache
 def require(capability: Capability) -> Any:
     """Dependency: the caller's key, if it is valid, has `capability` and is within its rate."""
 
-    def check(
-        request: Request,
-        token: Annotated[str | None, Depends(_token)],
-        runtime: Annotated[Runtime, Depends(runtime_of)],
-    ) -> ApiKey:
-        key = runtime.services.access.authenticate(token)
-        if not key.can(capability):
-            raise PermissionDeniedError(f"a {key.role.value} key may not do this")
-        try:
-            runtime.services.rate_limiter.check(key)
-        except RateLimitedError:
-            runtime.metrics.rate_limited.labels(role=key.role.value).inc()
-            raise
-        request.state.api_key = key
-        return key
+    async def check(request: Request, token: Annotated[str | None, Depends(_token)]) -> ApiKey:
+        if getattr(request.state, _CHECKED, None) is capability:
+            key: ApiKey = request.state.api_key
+            return key
+        return await _accept(request, token, capability)
 
+    _CAPABILITY_OF[check] = capability
     return check
+
+
+def capability_of(route: APIRoute) -> Capability | None:
+    """The capability a route's `guarded` dependency enforces (None: a public route)."""
+    for dependency in route.dependencies:
+        if dependency.dependency is not None and dependency.dependency in _CAPABILITY_OF:
+            return _CAPABILITY_OF[dependency.dependency]
+    return None
+
+
+class GuardedRoute(APIRoute):
+    """A route that checks its capability before the request body is read or validated."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, preceded by the key check for guarded routes."""
+        handler = super().get_route_handler()
+        capability = capability_of(self)
+        if capability is None:
+            return handler
+
+        async def checked_first(request: Request) -> Response:
+            header = await _header(request)
+            bearer = await _bearer(request)
+            token = header or (bearer.credentials if bearer is not None else None)
+            await _accept(request, token, capability)
+            return await handler(request)
+
+        return checked_first
 
 
 def guarded(capability: Capability) -> dict[str, Any]:
@@ -63,7 +116,7 @@ def guarded(capability: Capability) -> dict[str, Any]:
     }
 
 
-def caller_key(request: Request) -> ApiKey:
+async def caller_key(request: Request) -> ApiKey:
     """The key that `guarded` accepted for this request."""
     key: ApiKey = request.state.api_key
     return key

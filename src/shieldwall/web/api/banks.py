@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Response
 from shieldwall.access.models import Capability
 from shieldwall.web.bank_schemas import BankCreate, BankOut, BankUpdate
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import guarded
+from shieldwall.web.security import GuardedRoute, guarded
 
-router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
+router = APIRouter(prefix="/api/v1/banks", tags=["banks"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
@@ -31,7 +31,10 @@ def list_banks(runtime: RuntimeDep) -> list[BankOut]:
     summary="Create a bank",
     status_code=201,
     response_model=BankOut,
-    responses={409: {"description": "name taken"}},
+    responses={
+        404: {"description": "an allow-list bank does not exist"},
+        409: {"description": "name taken"},
+    },
     **guarded(Capability.WRITE_BANKS),
 )
 def create_bank(body: BankCreate, runtime: RuntimeDep) -> BankOut:
@@ -59,7 +62,10 @@ def get_bank(name: str, runtime: RuntimeDep) -> BankOut:
     "/{name}",
     summary="Change a bank",
     response_model=BankOut,
-    responses={404: {"description": "no such bank"}},
+    responses={
+        404: {"description": "no such bank (or allow-list bank)"},
+        409: {"description": "new name taken"},
+    },
     **guarded(Capability.WRITE_BANKS),
 )
 def update_bank(name: str, body: BankUpdate, runtime: RuntimeDep) -> BankOut:

@@ -17,10 +17,10 @@ from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import guarded
+from shieldwall.web.security import GuardedRoute, guarded
 from shieldwall.web.uploads import check_declared_length, read_body, read_upload
 
-router = APIRouter(tags=["entries"])
+router = APIRouter(tags=["entries"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
@@ -83,6 +83,7 @@ def _entries_from_csv(text: str) -> list[NewEntry]:
     summary="Add entries by their signals (JSON or CSV)",
     status_code=201,
     response_model=AddedListOut,
+    responses={404: {"description": "no such bank"}, 413: {"description": "body too large"}},
     **(
         guarded(Capability.WRITE_BANKS)
         | {"openapi_extra": {**_ENTRIES_BODY, "x-capability": "write_banks"}}
@@ -111,6 +112,7 @@ async def add_entries(name: str, request: Request, runtime: RuntimeDep) -> Added
     summary="Add images (hashed here, never stored)",
     status_code=201,
     response_model=AddedListOut,
+    responses={404: {"description": "no such bank"}, 413: {"description": "too large"}},
     **(
         guarded(Capability.WRITE_BANKS)
         | {"openapi_extra": {**_FILES_BODY, "x-capability": "write_banks"}}
@@ -159,6 +161,7 @@ async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut
     "/api/v1/banks/{name}/entries",
     summary="Page through a bank's entries",
     response_model=EntryPage,
+    responses={404: {"description": "no such bank"}},
     **guarded(Capability.READ_BANKS),
 )
 def list_entries(
@@ -194,6 +197,7 @@ def _set_state(entry_id: int, state: EntryState, runtime: Runtime) -> EntryOut:
     "/api/v1/entries/{entry_id}/disable",
     summary="Disable an entry (reversible)",
     response_model=EntryOut,
+    responses={404: {"description": "no such entry"}, 409: {"description": "withdrawn"}},
     **guarded(Capability.WRITE_BANKS),
 )
 def disable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
@@ -205,6 +209,7 @@ def disable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
     "/api/v1/entries/{entry_id}/enable",
     summary="Enable a disabled entry",
     response_model=EntryOut,
+    responses={404: {"description": "no such entry"}, 409: {"description": "withdrawn"}},
     **guarded(Capability.WRITE_BANKS),
 )
 def enable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
@@ -216,6 +221,7 @@ def enable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
     "/api/v1/entries/{entry_id}/withdraw",
     summary="Withdraw an entry (final)",
     response_model=EntryOut,
+    responses={404: {"description": "no such entry"}},
     **guarded(Capability.WRITE_BANKS),
 )
 def withdraw_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path
 from shieldwall.access.models import Capability, Role
 from shieldwall.web.bank_schemas import KeyCreate, KeyCreated, KeyOut
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import guarded
+from shieldwall.web.security import GuardedRoute, guarded
 
-router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 

@@ -13,10 +13,10 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.screening.models import ScreeningResult
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalSet
-from shieldwall.web.security import Caller, guarded
+from shieldwall.web.security import Caller, GuardedRoute, guarded
 from shieldwall.web.uploads import check_declared_length, read_body, read_upload
 
-router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"])
+router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Threshold = Annotated[
     int | None,

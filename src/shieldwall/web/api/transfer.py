@@ -17,10 +17,12 @@ from shieldwall.banks.formats import BankFileFormat, detect_format
 from shieldwall.banks.models import EntrySource, Provenance
 from shieldwall.web.bank_schemas import ImportOut
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import guarded
+from shieldwall.web.security import GuardedRoute, guarded
 from shieldwall.web.uploads import read_body
 
-router = APIRouter(prefix="/api/v1/banks/{name}", tags=["import and export"])
+router = APIRouter(
+    prefix="/api/v1/banks/{name}", tags=["import and export"], route_class=GuardedRoute
+)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 MAX_IMPORT_BYTES: Final = 512 * 1024 * 1024
 MEDIA_TYPES: Final = {
@@ -44,6 +46,7 @@ _IMPORT_BODY: dict[str, Any] = {
     "/import",
     summary="Import hashes: `pdq <hex>` lines, CSV or JSON lines",
     response_model=ImportOut,
+    responses={404: {"description": "no such bank"}, 413: {"description": "body too large"}},
     **(
         guarded(Capability.WRITE_BANKS)
         | {"openapi_extra": {**_IMPORT_BODY, "x-capability": "write_banks"}}
@@ -120,7 +123,10 @@ def _stream_export(
     "/export",
     summary="Stream a bank's entries",
     response_class=StreamingResponse,
-    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+    responses={
+        200: {"content": {t: {} for t in MEDIA_TYPES.values()}},
+        404: {"description": "no such bank"},
+    },
     **guarded(Capability.READ_BANKS),
 )
 def export_entries(
