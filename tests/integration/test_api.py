@@ -251,10 +251,11 @@ def test_keys_api_and_authentication(api: Api) -> None:
 
 def test_health_metrics_and_hma_status(api: Api) -> None:
     c = api.client
-    assert c.get("/status/ready").json()["status"] == "ready"
+    c.post("/api/v1/lookup/signals", json={"md5": "1" * 32}, headers=api.headers())  # waits for
+    assert c.get("/status/ready").json()["status"] == "ready"  # the index loader to finish
     assert c.get("/status").status_code == 401
     assert c.get("/status", headers=api.headers(Role.REPORTER)).text == "I-AM-ALIVE"
     c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=api.headers())
     metrics = c.get("/metrics").text
-    assert 'shieldwall_lookups_total{verdict="allow"} 1.0' in metrics
+    assert 'shieldwall_lookups_total{verdict="allow"} 2.0' in metrics
     assert 'route="/api/v1/lookup/signals"' in metrics
