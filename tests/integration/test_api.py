@@ -251,8 +251,9 @@ def test_keys_api_and_authentication(api: Api) -> None:
 
 def test_health_metrics_and_hma_status(api: Api) -> None:
     c = api.client
-    c.post("/api/v1/lookup/signals", json={"md5": "1" * 32}, headers=api.headers())  # waits for
-    assert c.get("/status/ready").json()["status"] == "ready"  # the index loader to finish
+    # A lookup waits for the background index loader, so readiness is settled after it.
+    c.post("/api/v1/lookup/signals", json={"md5": "1" * 32}, headers=api.headers())
+    assert c.get("/status/ready").json()["status"] == "ready"
     assert c.get("/status").status_code == 401
     assert c.get("/status", headers=api.headers(Role.REPORTER)).text == "I-AM-ALIVE"
     c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=api.headers())
