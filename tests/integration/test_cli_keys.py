@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,38 +16,18 @@ from shieldwall.access.service import AccessService
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings
 from shieldwall.errors import AuthenticationError
+from tests.support.cli import Cli as BaseCli
 
 TOKEN = re.compile(r"sw_[0-9a-f]{12}_[A-Za-z0-9_-]{32}")
 
 
-class Cli:
-    """Runs `python -m shieldwall` with its own data directory and database."""
+class Cli(BaseCli):
+    """The command line, plus the access service on the same database in this process."""
 
     def __init__(self, home: Path) -> None:
+        super().__init__(home)
         self.database = home / "cli.db"
-        self.env = {
-            **os.environ,
-            "SHIELDWALL_HOME": str(home),
-            "SHIELDWALL_DATABASE_URL": f"sqlite:///{self.database}",
-        }
         self._services: Services | None = None
-
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "shieldwall", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
-
-    def json(self, *args: str) -> list[dict[str, Any]]:
-        proc = self.run(*args, "--json")
-        return [json.loads(line) for line in proc.stdout.splitlines()]
 
     def access(self) -> AccessService:
         """The access service on the same database, in this process."""
