@@ -98,9 +98,7 @@ class GuardedRoute(APIRoute):
             return handler
 
         async def checked_first(request: Request) -> Response:
-            header = await _header(request)
-            bearer = await _bearer(request)
-            token = header or (bearer.credentials if bearer is not None else None)
+            token = await _token(await _bearer(request), await _header(request))
             await _accept(request, token, capability)
             return await handler(request)
 
