@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, func, insert, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
-from shieldwall.storage.engine import for_writing
-from shieldwall.storage.migrate import ensure_schema
+from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, ApiKeyRow, LookupEventRow
 
 _KEY_COLUMNS: Final = (
@@ -45,22 +42,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _reason(exc: DBAPIError) -> str:
-    # Only the first line: PostgreSQL's DETAIL line would repeat key values.
-    text = str(exc.orig) if exc.orig is not None else type(exc).__name__
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-
-
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except IntegrityError as exc:
-        raise ConflictError(f"conflicts with stored data: {_reason(exc)}") from exc
-    except DBAPIError as exc:
-        raise StorageError(f"database error: {_reason(exc)}") from exc
-
-
 def _api_key(row: Row[*tuple[Any, ...]]) -> ApiKey:
     try:
         role = Role(row.role)
@@ -77,26 +58,7 @@ def _api_key(row: Row[*tuple[Any, ...]]) -> ApiKey:
     )
 
 
-class _SqlAdapter:
-    """Engine handling shared by the access adapters: schema check, read and write blocks."""
-
-    def __init__(self, engine: Engine) -> None:
-        ensure_schema(engine)
-        self._engine = engine
-        self._writer = for_writing(engine)
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with _storage_errors(), self._engine.begin() as connection:
-            yield connection
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with _storage_errors(), self._writer.begin() as connection:
-            yield connection
-
-
-class SqlApiKeyRepository(_SqlAdapter):
+class SqlApiKeyRepository(SqlAdapter):
     """ApiKeyRepository on SQLite or PostgreSQL; each method runs in one transaction."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
@@ -170,7 +132,7 @@ class SqlApiKeyRepository(_SqlAdapter):
         return count
 
 
-class SqlLookupLog(_SqlAdapter):
+class SqlLookupLog(SqlAdapter):
     """LookupLog on SQLite or PostgreSQL: one INSERT per recorded lookup."""
 
     def record(self, event: LookupEvent) -> None:

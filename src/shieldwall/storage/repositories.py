@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from shieldwall.banks.models import (
     AddedEntry,
@@ -22,23 +21,16 @@ from shieldwall.banks.models import (
     NewEntry,
     validate_bank_name,
 )
-from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 from shieldwall.storage import bank_rows as rows
 from shieldwall.storage import change_log
 from shieldwall.storage.bulk import find_existing, insert_new_entries
-from shieldwall.storage.engine import for_writing
-from shieldwall.storage.migrate import ensure_schema
+from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, BankRow, EntryRow, EntrySignalRow
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _reason(exc: DBAPIError) -> str:
-    # Only the first line: PostgreSQL's DETAIL line would repeat key values (hashes).
-    text = str(exc.orig) if exc.orig is not None else type(exc).__name__
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _check_entry_id(entry_id: int) -> None:
@@ -55,34 +47,12 @@ def _entry_state(value: EntryState | str) -> EntryState:
         raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
 
 
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except IntegrityError as exc:
-        raise ConflictError(f"conflicts with stored data: {_reason(exc)}") from exc
-    except DBAPIError as exc:
-        raise StorageError(f"database error: {_reason(exc)}") from exc
-
-
-class SqlBankRepository:
+class SqlBankRepository(SqlAdapter):
     """BankRepository on SQLite or PostgreSQL; every method runs in one transaction."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
-        ensure_schema(engine)
-        self._engine = engine
-        self._writer = for_writing(engine)
+        super().__init__(engine)
         self._clock = clock
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with _storage_errors(), self._engine.begin() as connection:
-            yield connection
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with _storage_errors(), self._writer.begin() as connection:
-            yield connection
 
     # Banks
 
