@@ -19,6 +19,7 @@ from shieldwall.banks.models import (
     EntryState,
     IndexRow,
     NewEntry,
+    parse_entry_state,
     validate_bank_name,
 )
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
@@ -26,14 +27,6 @@ from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _entry_state(value: EntryState | str) -> EntryState:
-    try:
-        return EntryState(value)
-    except ValueError:
-        known = ", ".join(state.value for state in EntryState)
-        raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
 
 
 @dataclass
@@ -211,7 +204,7 @@ class InMemoryBankRepository:
 
     def set_entry_state(self, entry_id: int, state: EntryState) -> Entry:
         """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
-        state = _entry_state(state)
+        state = parse_entry_state(state)
         with self._lock:
             stored = self._entry(entry_id)
             current = stored.entry.state
@@ -234,7 +227,7 @@ class InMemoryBankRepository:
         """Entries of a bank with id > after_id, in id order (cursor pagination)."""
         if limit < 1:
             raise InvalidInputError(f"limit must be at least 1, got {limit}")
-        wanted = None if state is None else _entry_state(state)
+        wanted = None if state is None else parse_entry_state(state)
         with self._lock:
             ids = self._record(bank).entry_ids
             found: list[Entry] = []

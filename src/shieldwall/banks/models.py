@@ -41,6 +41,15 @@ class EntrySource(StrEnum):
     EXCHANGE = "exchange"
 
 
+def parse_entry_state(value: EntryState | str) -> EntryState:
+    """An EntryState from its value, or InvalidInputError naming the known states."""
+    try:
+        return EntryState(value)
+    except ValueError:
+        known = ", ".join(state.value for state in EntryState)
+        raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
+
+
 def validate_bank_name(name: str) -> str:
     """Bank names: 1-64 of lowercase letters, digits, '-' and '_'."""
     if not isinstance(name, str) or not _BANK_NAME.match(name):

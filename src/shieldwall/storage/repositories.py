@@ -19,6 +19,7 @@ from shieldwall.banks.models import (
     EntryState,
     IndexRow,
     NewEntry,
+    parse_entry_state,
     validate_bank_name,
 )
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
@@ -37,14 +38,6 @@ def _check_entry_id(entry_id: int) -> None:
     # Out-of-range ids would overflow the drivers' integer conversion; none can exist.
     if not 0 < entry_id <= MAX_ID:
         raise NotFoundError(f"no entry {entry_id}")
-
-
-def _entry_state(value: EntryState | str) -> EntryState:
-    try:
-        return EntryState(value)
-    except ValueError:
-        known = ", ".join(state.value for state in EntryState)
-        raise InvalidInputError(f"unknown entry state {value!r} (known: {known})") from None
 
 
 class SqlBankRepository(SqlAdapter):
@@ -187,7 +180,7 @@ class SqlBankRepository(SqlAdapter):
     def set_entry_state(self, entry_id: int, state: EntryState) -> Entry:
         """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
         _check_entry_id(entry_id)
-        state = _entry_state(state)
+        state = parse_entry_state(state)
         with self._write() as connection:
             found = connection.execute(
                 select(EntryRow.state, EntryRow.bank_id)
@@ -231,7 +224,7 @@ class SqlBankRepository(SqlAdapter):
                 .limit(limit)
             )
             if state is not None:
-                query = query.where(EntryRow.state == _entry_state(state).value)
+                query = query.where(EntryRow.state == parse_entry_state(state).value)
             return rows.load_entries(connection, query)
 
     def count_entries(self, bank: str) -> dict[EntryState, int]:
