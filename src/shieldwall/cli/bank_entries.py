@@ -25,6 +25,7 @@ from shieldwall.cli.options import (
 )
 from shieldwall.cli.output import Output
 from shieldwall.errors import NotFoundError
+from shieldwall.signals.hashing import Purpose
 
 ADD_BATCH = 500
 FORMATS = click.Choice([f.value for f in BankFileFormat])
@@ -33,7 +34,7 @@ FORMATS = click.Choice([f.value for f in BankFileFormat])
 def _store(
     context: CliContext, out: Output, name: str, batch: list[HashedFile], provenance: Provenance
 ) -> None:
-    entries = [NewEntry(h.signals.signals(), provenance) for h in batch if h.signals]
+    entries = [NewEntry(h.signals.entry_signals(), provenance) for h in batch if h.signals]
     results = context.services.banks.add_entries(name, entries)
     for hashed, result in zip(batch, results, strict=True):
         assert hashed.signals is not None
@@ -73,7 +74,10 @@ def add(
     files = list(walk_paths(paths))
     batch: list[HashedFile] = []
     added = 0
-    for hashed in hash_files(files, context.settings.media, resolve_jobs(jobs)):
+    hashed_files = hash_files(
+        files, context.settings.media, resolve_jobs(jobs), purpose=Purpose.BANK
+    )
+    for hashed in hashed_files:
         if hashed.signals is None:
             out.problem(hashed.path, hashed.error or "unreadable")
             continue

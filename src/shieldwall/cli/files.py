@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from shieldwall.config import MediaLimits
 from shieldwall.errors import ShieldwallError
 from shieldwall.media.decode import read_content
-from shieldwall.signals.hashing import ContentSignals, hash_content
+from shieldwall.signals.hashing import ContentSignals, Purpose, hash_content
 
 PROGRESS_MIN_FILES = 5
 
@@ -46,23 +46,27 @@ def walk_paths(paths: Sequence[str]) -> Iterator[str]:
                     yield os.path.join(root, name)
 
 
-def hash_file(path: str, limits: MediaLimits, dihedral: bool) -> HashedFile:
+def hash_file(path: str, limits: MediaLimits, dihedral: bool, purpose: Purpose) -> HashedFile:
     """Hash one file; every expected failure becomes an error message, never an exception."""
     try:
         data = read_content(Path(path), limits)
-        return HashedFile(path, hash_content(data, limits, dihedral=dihedral))
+        return HashedFile(path, hash_content(data, limits, dihedral=dihedral, purpose=purpose))
     except ShieldwallError as exc:
         return HashedFile(path, None, str(exc))
     except OSError as exc:
         return HashedFile(path, None, f"cannot read: {exc.strerror or exc}")
 
 
-def _hash_job(job: tuple[str, MediaLimits, bool]) -> HashedFile:
+def _hash_job(job: tuple[str, MediaLimits, bool, Purpose]) -> HashedFile:
     return hash_file(*job)
 
 
 def hash_files(
-    paths: Sequence[str], limits: MediaLimits, jobs: int, dihedral: bool = False
+    paths: Sequence[str],
+    limits: MediaLimits,
+    jobs: int,
+    dihedral: bool = False,
+    purpose: Purpose = Purpose.PLAIN,
 ) -> Iterator[HashedFile]:
     """Hash files in input order, with `jobs` processes and a progress bar on stderr."""
     progress = Progress(
@@ -78,10 +82,10 @@ def hash_files(
         task = progress.add_task("hashing", total=len(paths))
         if jobs <= 1 or len(paths) < 2:
             for path in paths:
-                yield hash_file(path, limits, dihedral)
+                yield hash_file(path, limits, dihedral, purpose)
                 progress.advance(task)
             return
-        work = [(path, limits, dihedral) for path in paths]
+        work = [(path, limits, dihedral, purpose) for path in paths]
         with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
             for hashed in pool.map(_hash_job, work, chunksize=8):
                 yield hashed

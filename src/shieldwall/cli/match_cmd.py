@@ -9,6 +9,7 @@ from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
 from shieldwall.matching.models import verdict_of
+from shieldwall.signals.hashing import Purpose
 
 
 @click.command("match")
@@ -37,17 +38,20 @@ def match_command(
     as_json: bool,
     jobs: int | None,
 ) -> int:
-    """Match images against banks; mirrored and rotated copies are found too."""
+    """Match images against banks; edited copies (crops, borders, captions, screenshots,
+    mirrors, rotations) are found too, and each match says which view or variant matched."""
     out = Output(as_json)
     matcher = context.services.matcher(list(banks))
     files = list(walk_paths(paths))
     rows: list[tuple[str, ...]] = []
-    for hashed in hash_files(files, context.settings.media, resolve_jobs(jobs), dihedral=True):
+    hashed_files = hash_files(
+        files, context.settings.media, resolve_jobs(jobs), purpose=Purpose.LOOKUP
+    )
+    for hashed in hashed_files:
         if hashed.signals is None:
             out.problem(hashed.path, hashed.error or "unreadable")
             continue
-        signals = [*hashed.signals.pdq_variants, hashed.signals.md5, hashed.signals.sha256]
-        matches = matcher.match_signals(signals, threshold)
+        matches = matcher.match_signals(hashed.signals.lookup_signals(), threshold)
         verdict = verdict_of(matches)
         out.record(
             {

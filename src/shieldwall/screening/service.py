@@ -11,7 +11,7 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.matching.models import Match, verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.screening.models import ScreeningResult
-from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
 
 MAX_BATCH = 1000
@@ -54,10 +54,9 @@ class ScreeningService:
         banks: Sequence[str] = (),
         kind: str = "file",
     ) -> ScreeningResult:
-        """Hash content (with its mirror/rotation variants) and match it."""
-        hashed = hash_content(data, self._limits, dihedral=True)
-        signals = [*hashed.pdq_variants, hashed.md5, hashed.sha256]
-        result = self._result(signals, max_threshold, banks, hashed.as_json())
+        """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
+        hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
+        result = self._result(hashed.lookup_signals(), max_threshold, banks, hashed.as_json())
         self._audit(key_id, kind, [result])
         return result
 

@@ -1,7 +1,13 @@
-"""Content signals: PDQ of the decoded image, MD5 and SHA-256 of the original bytes."""
+"""Content signals: PDQ of the decoded image, MD5 and SHA-256 of the original bytes.
+
+Besides the whole image's PDQ hash, content hashed for a bank also gets its region variants
+(crops, zooms, bands: normalise/views.py), and content hashed for a lookup its views that
+undo edits (borders, captions, screenshots, tilts) with their mirrors and rotations.
+"""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -9,11 +15,23 @@ from typing import Any, Final
 
 from shieldwall.config import MediaLimits
 from shieldwall.media.decode import check_content_size, decode_image
+from shieldwall.normalise.views import bank_regions, query_views
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, Signal
 from shieldwall.signals.pdq_pixels import pdq_from_pixels
 
 # Below this, starting a thread costs more than the digests it would overlap with decoding.
 _THREADED_DIGESTS_MIN_BYTES: Final = 256 * 1024
+
+
+class Purpose(enum.Enum):
+    """What content is hashed for, which decides the PDQ variants computed besides the hash."""
+
+    PLAIN = "plain"
+    """The three signals only (and the dihedral hashes when asked for)."""
+    BANK = "bank"
+    """Also the region variants a bank stores (regions.BANK_REGIONS and aspect crops)."""
+    LOOKUP = "lookup"
+    """Also the dihedral hashes and the views that undo edits, for matching."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +43,20 @@ class ContentSignals:
     sha256: Signal
     pdq_variants: tuple[Signal, ...] = ()
     """The eight dihedral PDQ hashes named by DIHEDRAL_VARIANTS (original first), if asked for."""
+    views: tuple[Signal, ...] = ()
+    """Region variants (Purpose.BANK) or edit-undoing views (Purpose.LOOKUP), named."""
 
     def signals(self) -> tuple[Signal, ...]:
         """The primary signals: pdq, md5, sha256."""
         return (self.pdq, self.md5, self.sha256)
+
+    def entry_signals(self) -> tuple[Signal, ...]:
+        """What a bank entry of this content stores: the primary signals and region variants."""
+        return (*self.signals(), *self.views)
+
+    def lookup_signals(self) -> tuple[Signal, ...]:
+        """What a lookup of this content searches: every PDQ hash and view, and the digests."""
+        return (*(self.pdq_variants or (self.pdq,)), *self.views, self.md5, self.sha256)
 
     def as_json(self) -> dict[str, Any]:
         """The JSON shape the CLI and API print: hex values plus PDQ quality."""
@@ -41,17 +69,26 @@ class ContentSignals:
         }
 
 
-def hash_content(data: bytes, limits: MediaLimits, *, dihedral: bool = False) -> ContentSignals:
+def hash_content(
+    data: bytes, limits: MediaLimits, *, dihedral: bool = False, purpose: Purpose = Purpose.PLAIN
+) -> ContentSignals:
     """PDQ of the decoded image and MD5/SHA-256 of `data`; a MediaError if it will not decode.
 
     The digests are of the original bytes. For large content they are computed in a thread
-    while the image decodes (hashlib and Pillow both release the GIL).
+    while the image decodes (hashlib and Pillow both release the GIL). A lookup always gets
+    the dihedral hashes.
     """
     check_content_size(len(data), limits)
+    dihedral = dihedral or purpose is Purpose.LOOKUP
     digests = _Digests(data)
     try:
         decoded = decode_image(data, limits, reduce_for_pdq=True)
         hashes, quality = pdq_from_pixels(decoded.pixels, decoded.size, dihedral=dihedral)
+        views: list[Signal] = []
+        if purpose is Purpose.BANK:
+            views = bank_regions(decoded.pixels, decoded.size)
+        elif purpose is Purpose.LOOKUP:
+            views = query_views(decoded.pixels, decoded.size)
     except BaseException:
         digests.wait()
         raise
@@ -70,6 +107,7 @@ def hash_content(data: bytes, limits: MediaLimits, *, dihedral: bool = False) ->
         md5=Signal.of("md5", md5),
         sha256=Signal.of("sha256", sha256),
         pdq_variants=variants,
+        views=tuple(views),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from shieldwall.access.models import Capability
 from shieldwall.banks.formats import BankFileFormat, ImportProblem, parse_bank_file
 from shieldwall.banks.models import EntrySource, EntryState, NewEntry, Provenance
 from shieldwall.errors import InvalidInputError, MediaError
-from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
 from shieldwall.web.runtime import Runtime, runtime_of
@@ -140,13 +141,15 @@ async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut
     limits = runtime.services.settings.media
     try:
         data = await read_upload(upload, limits.max_bytes)
-        signals = await run_in_threadpool(hash_content, data, limits)
+        signals = await run_in_threadpool(
+            functools.partial(hash_content, data, limits, purpose=Purpose.BANK)
+        )
     except MediaError as exc:
         return AddedOut(
             entry_id=0, created=False, state="refused", filename=upload.filename, error=str(exc)
         )
     [added] = await run_in_threadpool(
-        runtime.services.banks.add_entries, bank, [NewEntry(signals.signals())]
+        runtime.services.banks.add_entries, bank, [NewEntry(signals.entry_signals())]
     )
     return AddedOut(
         entry_id=added.entry_id,

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import Capability
 from shieldwall.config import MediaLimits, Settings
-from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.fetch import fetch_url
 from shieldwall.web.hma.shapes import CONTENT_TYPES, SIGNAL_TYPE_NAMES, HmaRoute, abort, hma_route
@@ -63,7 +63,8 @@ class Hashed:
     values: dict[str, str]
     """`{signal_type: hex}` for the chosen signal types."""
     queries: tuple[Signal, ...]
-    """What to look up: the PDQ hash with its seven mirror/rotation variants, and digests."""
+    """What to look up: the PDQ hash with its mirrors, rotations and edit-undoing views, and
+    the digests."""
 
 
 def lookup_content_type(name: str) -> str:
@@ -96,11 +97,13 @@ def hash_photo(
     data: bytes, limits: MediaLimits, selection: tuple[str, ...], dihedral: bool = True
 ) -> Hashed:
     """Hash an image (MediaError if it will not decode) into the chosen signal types."""
-    hashed = hash_content(data, limits, dihedral=dihedral)
+    purpose = Purpose.LOOKUP if dihedral else Purpose.PLAIN
+    hashed = hash_content(data, limits, purpose=purpose)
     values = {"pdq": hashed.pdq.value, "md5": hashed.md5.value, "sha256": hashed.sha256.value}
     queries: list[Signal] = []
     if "pdq" in selection:
         queries.extend(hashed.pdq_variants or (hashed.pdq,))
+        queries.extend(hashed.views)
     queries.extend(s for s in (hashed.md5, hashed.sha256) if s.type in selection)
     return Hashed({name: values[name] for name in selection}, tuple(queries))
 

@@ -1,0 +1,113 @@
+"""The picture inside a screenshot: a chat, a feed or a gallery showing it among plain UI.
+
+Screen chrome (bars, bubbles, buttons, text on flat colour) is made of flat areas, and
+apps leave a flat margin around a picture they show. A photo varies nearly everywhere. So
+the photo is the largest connected block of busy (textured) tiles, grown or shrunk until the
+line just outside each edge is flat: the margin that frames it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from shieldwall.signals.regions import Box
+
+TILE: Final = 4
+"""Side of the tiles whose texture is measured, in working pixels."""
+
+WORKING_SHORT_SIDE: Final = 600
+"""Screenshots are looked at reduced (block means) to about this short side: fine enough
+that the margins between a photo and the text around it stay at least a few tiles wide."""
+
+TILE_MIN_STD: Final = 2.5
+"""A tile whose luminance varies more than this (standard deviation) is busy."""
+
+FLAT_MAX_STD: Final = 3.0
+"""A line of pixels whose luminance varies less than this (standard deviation) is flat."""
+
+MIN_AREA, MAX_AREA = 0.04, 0.85
+"""The photo covers 4-85% of the screenshot (more is just the whole image)."""
+
+
+_LUMA: Final = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _busy_tiles(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    rows, cols = luma.shape[0] // TILE, luma.shape[1] // TILE
+    whole = luma[: rows * TILE, : cols * TILE]
+    mean = cv2.resize(whole, (cols, rows), interpolation=cv2.INTER_AREA)
+    square = cv2.resize(whole * whole, (cols, rows), interpolation=cv2.INTER_AREA)
+    variance = np.maximum(square - mean * mean, 0.0)
+    return (variance > TILE_MIN_STD**2).astype(np.uint8)
+
+
+def _largest_busy_box(busy: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) in tiles of the largest connected busy area."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(busy, connectivity=4)
+    if count < 2:
+        return None
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    left, top, width, height = (int(v) for v in stats[label][:4])
+    return left, top, left + width, top + height
+
+
+def _flat(line: npt.NDArray[np.float32]) -> bool:
+    return line.size < 2 or float(line.std()) < FLAT_MAX_STD
+
+
+def _settle(luma: npt.NDArray[np.float32], edge: int, inner: int, outer: int, span: slice) -> int:
+    """Move one edge of the box (a row of `luma`) to where the picture ends.
+
+    Rows outwards of the edge have indexes towards `outer` (-1 or the row count); the edge
+    never moves past `inner`. `span` is the columns the box covers.
+    """
+    step = 1 if outer > edge else -1
+    while edge != inner and _flat(luma[edge, span]):
+        edge -= step  # a flat row inside the guess: the box shrinks
+    while edge + step != outer and not _flat(luma[edge + step, span]):
+        edge += step  # a varied row just outside: the box grows
+    return edge
+
+
+def _inner_span(lo: int, hi: int) -> slice:
+    """The columns from `lo` to `hi` without their ends (rounded corners)."""
+    margin = max(1, (hi - lo) // 12)
+    return slice(lo + margin, hi - margin)
+
+
+def _working_luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    height, width = pixels.shape[:2]
+    factor = max(1, min(height, width) // WORKING_SHORT_SIDE)
+    if factor > 1:
+        size = (width // factor, height // factor)
+        pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
+    luma: npt.NDArray[np.float32] = pixels.astype(np.float32) @ _LUMA
+    return luma
+
+
+def find_photo(pixels: npt.NDArray[np.uint8]) -> Box | None:
+    """The box of the photo shown in a screenshot, or None when nothing looks like one."""
+    luma = _working_luma(pixels)
+    height, width = luma.shape
+    found = _largest_busy_box(_busy_tiles(luma))
+    if found is None:
+        return None
+    left, top, right, bottom = (v * TILE for v in found)
+    right, bottom = min(right, width) - 1, min(bottom, height) - 1
+    middle_row, middle_col = (top + bottom) // 2, (left + right) // 2
+    columns = _inner_span(left, right)
+    top = _settle(luma, top, middle_row, -1, columns)
+    bottom = _settle(luma, bottom, middle_row, height, columns)
+    rows = _inner_span(top, bottom)
+    left = _settle(luma.T, left, middle_col, -1, rows)
+    right = _settle(luma.T, right, middle_col, width, rows)
+    if right - left < 16 or bottom - top < 16:
+        return None
+    box = Box(left / width, top / height, (right + 1) / width, (bottom + 1) / height)
+    if not MIN_AREA <= box.width * box.height <= MAX_AREA:
+        return None
+    return box

@@ -1,0 +1,183 @@
+"""Regions of an image (boxes in fractions of its size) and the PDQ hashes of what they show.
+
+A copy of an image that was cropped, or partly covered, hashes far from the original: PDQ
+moves about 30 bits when one edge moves by 2.5% of the width (bench/RESULTS.md, section 6).
+So the bank also keeps PDQ hashes of regions of each image (its *bank variants*, named
+here), and a query hashes the same regions of what it finds; two copies then meet wherever
+they show the same region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from shieldwall.signals.pdq_pixels import pdq_from_pixels
+
+REGION_MIN_QUALITY: Final = 40
+"""Region hashes below this PDQ quality are neither stored nor searched: a flat region (sky,
+a wall) hashes to noise-driven bits that could land near anything. (HMA's floor for whole
+images is 50; regions that were turned back from a tilt or cut from a screenshot lose some
+detail to resampling, and measured distances to unrelated images stay above 70 bits at 40:
+bench/RESULTS.md, section 6.)"""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A region as fractions of an image's width and height: left, top, right, bottom."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.left < self.right <= 1.0 and 0.0 <= self.top < self.bottom <= 1.0):
+            raise ValueError(f"not a region inside the image: {self}")
+
+    @property
+    def width(self) -> float:
+        """Width as a fraction of the image's."""
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        """Height as a fraction of the image's."""
+        return self.bottom - self.top
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in whole pixels of an image of this size, never empty."""
+        left = min(round(self.left * width), width - 1)
+        top = min(round(self.top * height), height - 1)
+        right = max(round(self.right * width), left + 1)
+        bottom = max(round(self.bottom * height), top + 1)
+        return left, top, right, bottom
+
+    def within(self, outer: Box) -> Box:
+        """This box, given relative to `outer`, as a box of the whole image."""
+        return Box(
+            outer.left + self.left * outer.width,
+            outer.top + self.top * outer.height,
+            outer.left + self.right * outer.width,
+            outer.top + self.bottom * outer.height,
+        )
+
+
+FULL: Final = Box(0.0, 0.0, 1.0, 1.0)
+
+
+def crop(pixels: npt.NDArray[np.uint8], box: Box) -> npt.NDArray[np.uint8]:
+    """The pixels inside `box` (a view, not a copy)."""
+    height, width = pixels.shape[:2]
+    left, top, right, bottom = box.pixels(width, height)
+    return pixels[top:bottom, left:right]
+
+
+class RegionHasher:
+    """PDQ hashes of regions of one image, as the full-size image would give them.
+
+    `pixels` may be a reduced decode of an image of `full_size` (see signals/pdq_pixels.py):
+    each region is cut from it and hashed as the matching region of the full-size image, so
+    the bank and a query agree whatever resolution each copy was decoded at.
+    """
+
+    def __init__(self, pixels: npt.NDArray[np.uint8], full_size: tuple[int, int]) -> None:
+        self._pixels = pixels
+        self._scale = (full_size[0] / pixels.shape[1], full_size[1] / pixels.shape[0])
+
+    def _cut(self, box: Box) -> tuple[npt.NDArray[np.uint8], tuple[int, int]]:
+        region = crop(self._pixels, box)
+        height, width = region.shape[:2]
+        full = (
+            max(width, round(width * self._scale[0])),
+            max(height, round(height * self._scale[1])),
+        )
+        return region, full
+
+    def pdq(self, box: Box) -> tuple[str, int]:
+        """PDQ hex hash and quality of one region."""
+        region, full = self._cut(box)
+        (value,), quality = pdq_from_pixels(region, full)
+        return value, quality
+
+    def pdq_dihedral(self, box: Box) -> tuple[tuple[str, ...], int]:
+        """The region's PDQ hash and its 7 rotations/mirrors (DIHEDRAL_VARIANTS order)."""
+        region, full = self._cut(box)
+        return pdq_from_pixels(region, full, dihedral=True)
+
+
+def _spans(span: float, step: float) -> list[tuple[float, float]]:
+    """Every (start, end) of a `span`-long window slid across [0, 1] in `step`s."""
+    count = round((1.0 - span) / step)
+    return [(round(i * step, 4), round(i * step + span, 4)) for i in range(count + 1)]
+
+
+def _crop_grid() -> list[tuple[str, Box]]:
+    """Windows of 90% and 80% of each side at every 5% offset: the common crops."""
+    grid: list[tuple[str, Box]] = []
+    for span in (0.9, 0.8):
+        for top, bottom in _spans(span, 0.05):
+            for left, right in _spans(span, 0.05):
+                name = f"crop{round(span * 100)}:x{round(left * 100):02d}:y{round(top * 100):02d}"
+                grid.append((name, Box(left, top, right, bottom)))
+    return grid
+
+
+def _centred(span_x: float, span_y: float) -> Box:
+    return Box((1 - span_x) / 2, (1 - span_y) / 2, (1 + span_x) / 2, (1 + span_y) / 2)
+
+
+ZOOM_SPANS: Final = (0.975, 0.95, 0.925, 0.875, 0.85, 0.825, 0.775, 0.75, 0.7)
+"""Centred windows between and beyond the grid's spans: a zoom in on the middle. Together
+with the grid's centred 90% and 80% windows they form a ladder of 2.5% steps down to 75%."""
+
+
+def _zooms() -> list[tuple[str, Box]]:
+    return [(f"zoom{round(span * 1000):03d}", _centred(span, span)) for span in ZOOM_SPANS]
+
+
+ASPECTS: Final = ((1, 1), (4, 5), (16, 9), (9, 16))
+"""Shapes that apps crop pictures to (square, portrait 4:5, wide 16:9, tall 9:16)."""
+
+MIN_ASPECT_CUT: Final = 0.03
+"""An aspect crop is kept only when it cuts at least this share off one side."""
+
+
+def aspect_regions(width: int, height: int) -> list[tuple[str, Box]]:
+    """Centred crops of an image of this size to the shapes apps use (when they cut enough)."""
+    regions = []
+    for across, down in ASPECTS:
+        ratio = (across / down) / (width / height)  # the crop's width over the image's
+        span_x, span_y = (ratio, 1.0) if ratio < 1 else (1.0, 1 / ratio)
+        if min(span_x, span_y) <= 1 - MIN_ASPECT_CUT and min(span_x, span_y) >= 0.5:
+            regions.append((f"aspect{across}x{down}", _centred(span_x, span_y)))
+    return regions
+
+
+BANDS: Final = (
+    ("band:top", Box(0.0, 0.0, 1.0, 0.4)),
+    ("band:middle", Box(0.0, 0.3, 1.0, 0.7)),
+    ("band:bottom", Box(0.0, 0.6, 1.0, 1.0)),
+    ("band:left", Box(0.0, 0.0, 0.4, 1.0)),
+    ("band:centre", Box(0.3, 0.0, 0.7, 1.0)),
+    ("band:right", Box(0.6, 0.0, 1.0, 1.0)),
+)
+"""Bands of 40% of the height or width. Text, stickers or logos laid over one part of an
+image leave the bands away from that part as they were; a query hashes the same bands."""
+
+BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (*_crop_grid(), *_zooms(), *BANDS)
+"""The regions whose PDQ hashes the bank keeps for every image besides the whole image."""
+
+MAX_STORED_PDQ: Final = 64
+"""Stored PDQ hashes per banked image at most: the whole image plus its region variants."""
+
+
+def bank_regions_for(width: int, height: int) -> list[tuple[str, Box]]:
+    """Every region the bank hashes for an image of this size (fixed ones, then aspect crops)."""
+    return [*BANK_REGIONS, *aspect_regions(width, height)]
+
+
+assert len(BANK_REGIONS) + len(ASPECTS) + 1 <= MAX_STORED_PDQ
