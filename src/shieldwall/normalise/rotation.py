@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from shieldwall.signals.regions import Box
+from shieldwall.signals.regions import CENTRED_SPANS, Box
 
 FILL_TOLERANCE: Final = 40
 """Per-channel difference from the fill colour that still counts as fill (JPEG smears edges)."""
@@ -32,9 +32,6 @@ MIN_CORNERS: Final = 2
 
 MIN_LEG: Final = 3
 """Shortest triangle side, in pixels, that gives an angle."""
-
-CENTRED_SPANS: Final = (0.95, 0.9, 0.85, 0.8, 0.7)
-"""Spans of the centred windows the bank hashes (regions.BANK_REGIONS), largest first."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +93,8 @@ def _corner_angle(mask: npt.NDArray[np.bool_]) -> float | None:
 
 def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
     """The rotation that left fill-coloured triangles in the corners, or None."""
+    if min(pixels.shape[:2]) < 4 * MIN_LEG:
+        return None
     fill = _fill_colour(pixels)
     if fill is None:
         return None

@@ -93,6 +93,8 @@ def find_photo(pixels: npt.NDArray[np.uint8]) -> Box | None:
     """The box of the photo shown in a screenshot, or None when nothing looks like one."""
     luma = _working_luma(pixels)
     height, width = luma.shape
+    if min(height, width) < 4 * TILE:
+        return None
     found = _largest_busy_box(_busy_tiles(luma))
     if found is None:
         return None

@@ -37,6 +37,10 @@ Pixels = npt.NDArray[np.uint8]
 WORKING_LONG_SIDE: Final = 768
 """Images are looked at reduced to about this long side when looking for edits."""
 
+MIN_SIDE: Final = 32
+"""Images with a side shorter than this get no region variants or views: their regions
+would be a few pixels, and PDQ of a few pixels says nothing."""
+
 
 def _trimmed(pixels: Pixels) -> list[Box]:
     box = trim_borders(pixels)
@@ -71,6 +75,8 @@ def _region_signal(hasher: RegionHasher, name: str, box: Box) -> Signal | None:
 
 def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     """The PDQ hashes of an image's bank regions that are detailed enough to keep."""
+    if min(pixels.shape[:2]) < MIN_SIDE:
+        return []
     hasher = RegionHasher(pixels, full_size)
     found = (_region_signal(hasher, name, box) for name, box in bank_regions_for(*full_size))
     return [signal for signal in found if signal is not None]
@@ -145,6 +151,8 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
 
     `pixels` may be a reduced decode of an image of `full_size` (as in regions.RegionHasher).
     """
+    if min(pixels.shape[:2]) < MIN_SIDE:
+        return []
     hasher = RegionHasher(pixels, full_size)
     image = working_pixels(pixels)
     signals: list[Signal] = []

@@ -118,7 +118,7 @@ def _spans(span: float, step: float) -> list[tuple[float, float]]:
 def _crop_grid() -> list[tuple[str, Box]]:
     """Windows of 90% and 80% of each side at every 5% offset: the common crops."""
     grid: list[tuple[str, Box]] = []
-    for span in (0.9, 0.8):
+    for span in GRID_SPANS:
         for top, bottom in _spans(span, 0.05):
             for left, right in _spans(span, 0.05):
                 name = f"crop{round(span * 100)}:x{round(left * 100):02d}:y{round(top * 100):02d}"
@@ -133,6 +133,13 @@ def _centred(span_x: float, span_y: float) -> Box:
 ZOOM_SPANS: Final = (0.975, 0.95, 0.925, 0.875, 0.85, 0.825, 0.775, 0.75, 0.7)
 """Centred windows between and beyond the grid's spans: a zoom in on the middle. Together
 with the grid's centred 90% and 80% windows they form a ladder of 2.5% steps down to 75%."""
+
+
+GRID_SPANS: Final = (0.9, 0.8)
+"""Spans of the crop grid's windows (each slid across the image in 5% steps)."""
+
+CENTRED_SPANS: Final = tuple(sorted({*ZOOM_SPANS, *GRID_SPANS}, reverse=True))
+"""Spans of every centred window the bank hashes, largest first."""
 
 
 def _zooms() -> list[tuple[str, Box]]:
