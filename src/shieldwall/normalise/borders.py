@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -37,22 +38,22 @@ MIN_CAPTION, MAX_CAPTION = 0.04, 0.4
 Pixels = npt.NDArray[np.uint8]
 
 
-def _share_of(
-    lines: npt.NDArray[np.int16], colour: npt.NDArray[np.int16]
-) -> npt.NDArray[np.float64]:
+def _share_of(lines: Pixels, colour: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
     """For each line (row of pixels), the share of its pixels within tolerance of `colour`."""
-    close = np.abs(lines - colour).max(axis=-1) <= COLOUR_TOLERANCE
-    share: npt.NDArray[np.float64] = close.mean(axis=-1)
+    lower = np.clip(colour - COLOUR_TOLERANCE, 0, 255).astype(np.float64)
+    upper = np.clip(colour + COLOUR_TOLERANCE, 0, 255).astype(np.float64)
+    close = cv2.inRange(np.ascontiguousarray(lines), lower, upper)
+    share: npt.NDArray[np.float64] = close.mean(axis=-1) / 255.0
     return share
 
 
-def _edge_colour(line: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+def _edge_colour(line: Pixels) -> npt.NDArray[np.int16]:
     """The colour of an outermost row or column: the per-channel median."""
     colour: npt.NDArray[np.int16] = np.median(line, axis=0).astype(np.int16)
     return colour
 
 
-def _uniform_run(lines: npt.NDArray[np.int16]) -> int:
+def _uniform_run(lines: Pixels) -> int:
     """How many lines, from the first, are uniform in the first line's colour."""
     limit = int(len(lines) * MAX_BORDER)
     colour = _edge_colour(lines[0])
@@ -66,9 +67,9 @@ def _uniform_run(lines: npt.NDArray[np.int16]) -> int:
     return limit
 
 
-def _sides(pixels: Pixels) -> dict[str, npt.NDArray[np.int16]]:
-    """The image as lines running inwards from each side (first line = outermost)."""
-    image = pixels.view(np.uint8).astype(np.int16)
+def _sides(pixels: Pixels) -> dict[str, Pixels]:
+    """The image as lines running inwards from each side (first line = outermost; views)."""
+    image = pixels
     return {
         "top": image,
         "bottom": image[::-1],
@@ -101,15 +102,15 @@ def trim_borders(pixels: Pixels) -> Box | None:
     return _box_from_cuts(cuts, width, height)
 
 
-def _caption_depth(lines: npt.NDArray[np.int16]) -> int:
+def _caption_depth(lines: Pixels) -> int:
     """Rows of a caption bar at this edge (0 if none): bar-coloured rows with text, from the
     edge inwards, ending in a uniform row where the picture begins."""
     height = len(lines)
     limit = int(height * MAX_CAPTION) + 1
     colour = _edge_colour(lines[0])
+    if _share_of(lines[:1], colour)[0] < UNIFORM_SHARE:
+        return 0  # most images: no bar
     shares = _share_of(lines[:limit], colour)
-    if shares[0] < UNIFORM_SHARE:
-        return 0
     outside = np.flatnonzero(shares < CAPTION_SHARE)
     end = int(outside[0]) if outside.size else limit
     uniform = np.flatnonzero(shares[:end] >= UNIFORM_SHARE)

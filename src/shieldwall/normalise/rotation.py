@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+import cv2
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from shieldwall.signals.regions import CENTRED_SPANS, Box
 
@@ -118,12 +118,20 @@ def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
 
 
 def rotate_back(pixels: npt.NDArray[np.uint8], rotation: Rotation) -> npt.NDArray[np.uint8]:
-    """The image turned back by the measured angle, on the same canvas."""
-    image = Image.fromarray(pixels)
-    turned = image.rotate(
-        -rotation.degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=rotation.fill
+    """The image turned back by the measured angle about its centre, on the same canvas."""
+    height, width = pixels.shape[:2]
+    centre = ((width - 1) / 2, (height - 1) / 2)
+    # OpenCV's positive angles turn counter-clockwise as shown, like the measured ones.
+    matrix = cv2.getRotationMatrix2D(centre, -rotation.degrees, 1.0)
+    turned = cv2.warpAffine(
+        pixels,
+        matrix,
+        (width, height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=tuple(float(c) for c in rotation.fill),
     )
-    return np.asarray(turned)
+    return np.asarray(turned, dtype=np.uint8)
 
 
 def clear_centre(width: int, height: int, degrees: float) -> Box | None:

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from shieldwall.normalise.borders import find_caption_bars, trim_borders
 from shieldwall.normalise.rotation import clear_centre, measure_rotation, rotate_back
-from shieldwall.normalise.screenshot import find_photo
+from shieldwall.normalise.screenshot import find_photo_boxes
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
 from shieldwall.signals.regions import (
     BANDS,
@@ -53,6 +53,9 @@ _CLEANUPS: Final[tuple[tuple[str, Callable[[Pixels], list[Box]]], ...]] = (
 )
 """Each finds ways to cut an edit off; the last way found is the one cleaning goes on from."""
 _MAX_CLEANUPS: Final = 4
+
+SAME_BOX: Final = 0.01
+"""Views whose boxes differ by at most this share of the image on every side are one view."""
 
 
 def working_pixels(pixels: Pixels) -> Pixels:
@@ -123,27 +126,50 @@ def _derotated(pixels: Pixels, full_size: tuple[int, int], image: Pixels) -> lis
     rotation = measure_rotation(image)
     if rotation is None:
         return []
-    hasher = RegionHasher(rotate_back(pixels, rotation), full_size)
+    turned = rotate_back(pixels, rotation)
+    hasher = RegionHasher(turned, full_size)
     signals = []
     centre = clear_centre(full_size[0], full_size[1], rotation.degrees)
     if centre is not None:
         signals += _dihedral_signals(hasher, "derotated", centre)
-    box = trim_borders(rotate_back(image, rotation))
+    box = trim_borders(working_pixels(turned))
     if box is not None:
         signals += _dihedral_signals(hasher, "derotated-trimmed", box)
     return signals
 
 
-def _screenshot(hasher: RegionHasher, pixels: Pixels, image: Pixels) -> list[Signal]:
-    """Views of the photo inside a screenshot, with what is left of the app's frame cut off."""
-    photo = find_photo(pixels)
-    if photo is None:
-        return []
-    signals = _dihedral_signals(hasher, "screenshot", photo)
-    margin = trim_borders(crop(image, photo))
-    if margin is not None:
-        signals += _dihedral_signals(hasher, "screenshot-trimmed", margin.within(photo))
+def _screenshot(
+    hasher: RegionHasher, pixels: Pixels, image: Pixels, seen: list[Box]
+) -> list[Signal]:
+    """Views of the photo inside a screenshot, with what is left of the app's frame cut off.
+
+    A box that another view already hashed (a bordered photo looks like a screenshot of
+    itself) is skipped, so each match is explained by the simplest view."""
+    signals = []
+    for number, photo in enumerate(find_photo_boxes(pixels)):
+        name = "screenshot" if number == 0 else "screenshot-flat"
+        if not _already(photo, seen):
+            signals += _dihedral_signals(hasher, name, photo)
+            seen.append(photo)
+        margin = trim_borders(crop(image, photo))
+        if margin is not None and not _already(inner := margin.within(photo), seen):
+            signals += _dihedral_signals(hasher, f"{name}-trimmed", inner)
+            seen.append(inner)
     return signals
+
+
+def _already(box: Box, seen: list[Box]) -> bool:
+    """Whether a box is within SAME_BOX of one already hashed, on every side."""
+    return any(
+        max(
+            abs(box.left - other.left),
+            abs(box.top - other.top),
+            abs(box.right - other.right),
+            abs(box.bottom - other.bottom),
+        )
+        <= SAME_BOX
+        for other in seen
+    )
 
 
 def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
@@ -157,13 +183,20 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     image = working_pixels(pixels)
     signals: list[Signal] = []
     picture = FULL
+    seen = [FULL]
     for name, box in _cleaned(image):
         signals += _dihedral_signals(hasher, name, box)
+        seen.append(box)
         picture = box
-    signals += _screenshot(hasher, pixels, image)
+    signals += _screenshot(hasher, pixels, image, seen)
     signals += _derotated(pixels, full_size, image)
-    for name, band in BANDS:
-        signal = _region_signal(hasher, name, band.within(picture))
-        if signal is not None:
-            signals.append(signal)
+    # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
+    # picture with a plain edge of its own (sky, a dark background) looks bordered too.
+    for frame, prefix in ((FULL, ""), (picture, "cleaned-")):
+        if prefix and frame == FULL:
+            break
+        for name, band in BANDS:
+            signal = _region_signal(hasher, prefix + name, band.within(frame))
+            if signal is not None:
+                signals.append(signal)
     return signals

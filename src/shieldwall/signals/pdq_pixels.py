@@ -100,7 +100,7 @@ def _grid_as_rgb(grid: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
     return rgb
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=1024)  # regions of images come in many sizes
 def _axis_taps(full: int, reduced: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """Which reduced pixels each of the 64 grid points reads along one axis, and their weights.
 

@@ -165,12 +165,12 @@ def aspect_regions(width: int, height: int) -> list[tuple[str, Box]]:
 
 
 BANDS: Final = (
-    ("band:top", Box(0.0, 0.0, 1.0, 0.4)),
+    ("band:top", Box(0.0, 0.0, 1.0, 0.35)),
     ("band:middle", Box(0.0, 0.3, 1.0, 0.7)),
-    ("band:bottom", Box(0.0, 0.6, 1.0, 1.0)),
-    ("band:left", Box(0.0, 0.0, 0.4, 1.0)),
+    ("band:bottom", Box(0.0, 0.65, 1.0, 1.0)),
+    ("band:left", Box(0.0, 0.0, 0.35, 1.0)),
     ("band:centre", Box(0.3, 0.0, 0.7, 1.0)),
-    ("band:right", Box(0.6, 0.0, 1.0, 1.0)),
+    ("band:right", Box(0.65, 0.0, 1.0, 1.0)),
 )
 """Bands of 40% of the height or width. Text, stickers or logos laid over one part of an
 image leave the bands away from that part as they were; a query hashes the same bands."""
