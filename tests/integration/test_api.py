@@ -15,6 +15,7 @@ from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
+from tests.support.edits import captioned, chat_screenshot, jpeg_bytes
 from tests.support.images import scene
 
 
@@ -95,6 +96,30 @@ def test_files_added_then_edited_copies_match(api: Api) -> None:
     unrelated = c.post("/api/v1/lookup", content=jpeg(50), headers=h).json()
     assert (unrelated["verdict"], unrelated["matches"]) == ("allow", [])
     assert len(unrelated["signals"]["pdq"]) == 64
+
+
+def test_edited_copies_of_files_added_over_http_match_with_their_view(api: Api) -> None:
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known"}, headers=h)
+    picture = scene(21)
+    added = c.post(
+        "/api/v1/banks/known/files",
+        files=[("files", ("s.jpg", jpeg_bytes(picture), "image/jpeg"))],
+        headers=h,
+    )
+    target = added.json()["results"][0]["entry_id"]
+    stored = c.get(f"/api/v1/entries/{target}", headers=h).json()
+    variants = {s["variant"] for s in stored["signals"] if s["type"] == "pdq"}
+    assert "crop90:x05:y05" in variants
+    assert len(variants) <= 64
+    screenshot, _ = chat_screenshot(picture)
+    for image in (captioned(picture, 48), screenshot, picture.crop((48, 16, 480, 304))):
+        body = c.post("/api/v1/lookup", content=jpeg_bytes(image), headers=h).json()
+        assert body["verdict"] == "block"
+        [match] = [m for m in body["matches"] if m["signal_type"] == "pdq"]
+        assert match["entry_id"] == target
+        assert match["variant"] != "original"
+        assert match["distance"] <= 31
 
 
 def test_screener_sees_no_distances_unless_allowed(api: Api) -> None:

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from tests.support.cli import Cli
+from tests.support.edits import bordered, captioned, chat_screenshot, overlaid, rotated
 from tests.support.images import scene, write_scenes
 from tests.support.server import ServerProcess
 
@@ -77,6 +78,33 @@ def test_bank_add_and_match_edited_copies(cli: Cli, tmp_path: Path) -> None:
         assert match["variant"] in {variant, "rotate270"} if name == "rot.jpg" else {variant}
         assert results[name]["verdict"] == "block"
     assert results["unrelated.jpg"]["matches"] == []
+
+
+def test_edited_copies_match_and_say_which_view_or_variant(cli: Cli, tmp_path: Path) -> None:
+    picture = scene(31)
+    (tmp_path / "bank").mkdir()
+    picture.save(tmp_path / "bank" / "original.jpg", quality=92)
+    cli.run("bank", "create", "known")
+    [added] = cli.json("bank", "add", "known", str(tmp_path / "bank"))
+    assert 40 <= added["pdq_variants"] <= 63
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    bordered(picture, 30, 20, 30, 20, (255, 255, 255)).save(queries / "border.jpg", quality=88)
+    captioned(picture, 60).save(queries / "caption.jpg", quality=88)
+    rotated(picture, 5.0, (0, 0, 0)).save(queries / "tilt.jpg", quality=88)
+    chat_screenshot(picture)[0].save(queries / "screenshot.jpg", quality=88)
+    picture.crop((24, 16, 456, 304)).save(queries / "crop.jpg", quality=88)
+    overlaid(picture).save(queries / "overlay.jpg", quality=88)
+    scene(99).save(queries / "unrelated.jpg", quality=88)
+    results = {Path(r["path"]).name: r for r in cli.json("match", str(queries), "--bank", "known")}
+    assert results.pop("unrelated.jpg")["matches"] == []
+    for name, result in results.items():
+        [match] = result["matches"]
+        assert match["entry_id"] == added["entry_id"], name
+        assert match["distance"] <= 31, name
+        assert match["variant"] != "original", name
+    assert results["crop.jpg"]["matches"][0]["variant"] == "crop90:x05:y05"
+    assert results["tilt.jpg"]["matches"][0]["variant"].startswith("derotated")
 
 
 def test_exact_copy_matches_all_signals_and_readd_is_idempotent(cli: Cli, tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ def _store(
                 "created": result.created,
                 "state": result.state.value,
                 "signals": signals_json(hashed.signals),
+                "pdq_variants": len(hashed.signals.views),
             }
         )
 
