@@ -26,6 +26,7 @@ from shieldwall.banks.models import (
     Provenance,
 )
 from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
+from shieldwall.signals.hashing import Purpose
 from shieldwall.signals.models import Signal
 from shieldwall.web.hma.hashing import (
     UPLOAD_BODY,
@@ -309,8 +310,11 @@ async def bank_add_content(
         content = upload.data
     else:
         abort(400, "Neither `url` nor multipart file upload was received")
-    hashed = await run_in_threadpool(hash_photo, content, settings.media, selection, False)
+    hashed = await run_in_threadpool(
+        hash_photo, content, settings.media, selection, False, Purpose.BANK
+    )
     signals = [Signal.of(name, value) for name, value in hashed.values.items()]
+    signals += hashed.variants
     added: dict[str, Any] = await run_in_threadpool(
         _add, runtime, caller, bank, signals, checked_note
     )

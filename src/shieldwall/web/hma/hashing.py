@@ -65,6 +65,8 @@ class Hashed:
     queries: tuple[Signal, ...]
     """What to look up: the PDQ hash with its mirrors, rotations and edit-undoing views, and
     the digests."""
+    variants: tuple[Signal, ...] = ()
+    """Region variants a bank stores with the PDQ hash (when hashed for a bank)."""
 
 
 def lookup_content_type(name: str) -> str:
@@ -94,18 +96,31 @@ def signal_selection(types: str | None) -> tuple[str, ...]:
 
 
 def hash_photo(
-    data: bytes, limits: MediaLimits, selection: tuple[str, ...], dihedral: bool = True
+    data: bytes,
+    limits: MediaLimits,
+    selection: tuple[str, ...],
+    dihedral: bool = True,
+    purpose: Purpose | None = None,
 ) -> Hashed:
-    """Hash an image (MediaError if it will not decode) into the chosen signal types."""
-    purpose = Purpose.LOOKUP if dihedral else Purpose.PLAIN
+    """Hash an image (MediaError if it will not decode) into the chosen signal types.
+
+    For a lookup (`dihedral`), the PDQ queries include the mirrors, rotations and the views
+    that undo edits; with Purpose.BANK, `variants` holds the region variants to store.
+    """
+    if purpose is None:
+        purpose = Purpose.LOOKUP if dihedral else Purpose.PLAIN
     hashed = hash_content(data, limits, purpose=purpose)
     values = {"pdq": hashed.pdq.value, "md5": hashed.md5.value, "sha256": hashed.sha256.value}
     queries: list[Signal] = []
+    variants: tuple[Signal, ...] = ()
     if "pdq" in selection:
         queries.extend(hashed.pdq_variants or (hashed.pdq,))
-        queries.extend(hashed.views)
+        if purpose is Purpose.LOOKUP:
+            queries.extend(hashed.views)
+        else:
+            variants = hashed.views
     queries.extend(s for s in (hashed.md5, hashed.sha256) if s.type in selection)
-    return Hashed({name: values[name] for name in selection}, tuple(queries))
+    return Hashed({name: values[name] for name in selection}, tuple(queries), variants)
 
 
 async def read_form_upload(request: Request, limit: int) -> Upload | None:
