@@ -272,6 +272,8 @@ def test_add_content_by_upload_in_a_field_named_after_the_content_type(hma: Hma)
             "sha256": expected.sha256.value,
         },
     }
+    stored = hma.services.banks.get_entry(added.json()["id"])
+    assert len([s for s in stored.signals if s.type == "pdq"]) > 20  # with region variants
     only_pdq = c.post("/c/bank/NEW_BANK/content?types=pdq", files=photo(jpeg(2)), headers=h)
     assert list(only_pdq.json()["signals"]) == ["pdq"]
     errors = {

@@ -27,7 +27,7 @@ from shieldwall.banks.models import (
 )
 from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
 from shieldwall.signals.hashing import Purpose
-from shieldwall.signals.models import Signal
+from shieldwall.signals.models import ORIGINAL, Signal
 from shieldwall.web.hma.hashing import (
     UPLOAD_BODY,
     ContentTypeHint,
@@ -232,7 +232,8 @@ def _add(
     [added] = runtime.services.banks.add_entries(bank.name, [NewEntry(tuple(signals), provenance)])
     if added.state is EntryState.WITHDRAWN:
         abort(409, f"content {added.entry_id} was deleted from this bank; deletion is final")
-    return {"id": added.entry_id, "signals": {s.type: s.value for s in signals}}
+    shown = {s.type: s.value for s in signals if s.variant == ORIGINAL}  # not region variants
+    return {"id": added.entry_id, "signals": shown}
 
 
 def _signals_of(values: Any) -> list[Signal]:
