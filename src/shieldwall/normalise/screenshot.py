@@ -35,11 +35,11 @@ MARGIN_STEP: Final = 8.0
 FLAT_PART_LIMIT: Final = 0.25
 """A flat part of a photo is at most this share of the photo's height (or width)."""
 
+MIN_FLAT_SHARE: Final = 0.1
+"""A screenshot has at least this share of flat tiles (its chrome and margins)."""
+
 MIN_AREA, MAX_AREA = 0.04, 0.85
 """The photo covers 4-85% of the screenshot (more is just the whole image)."""
-
-
-_LUMA: Final = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def _busy_tiles(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
@@ -115,8 +115,8 @@ def _working_luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     if factor > 1:
         size = (width // factor, height // factor)
         pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
-    luma: npt.NDArray[np.float32] = pixels.astype(np.float32) @ _LUMA
-    return luma
+    grey = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
+    return np.asarray(grey, dtype=np.float32)
 
 
 def find_photo(pixels: npt.NDArray[np.uint8]) -> Box | None:
@@ -151,7 +151,10 @@ def find_photo_boxes(pixels: npt.NDArray[np.uint8]) -> list[Box]:
     height, width = luma.shape
     if min(height, width) < 4 * TILE:
         return []
-    found = _largest_busy_box(_busy_tiles(luma))
+    busy = _busy_tiles(luma)
+    if busy.mean() > 1 - MIN_FLAT_SHARE:
+        return []  # textured nearly everywhere: a photo, not a screen around one
+    found = _largest_busy_box(busy)
     if found is None:
         return []
     left, top, right, bottom = (v * TILE for v in found)

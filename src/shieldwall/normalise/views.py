@@ -53,6 +53,8 @@ _CLEANUPS: Final[tuple[tuple[str, Callable[[Pixels], list[Box]]], ...]] = (
 )
 """Each finds ways to cut an edit off; the last way found is the one cleaning goes on from."""
 _MAX_CLEANUPS: Final = 4
+MIRROR: Final = "mirror"
+BAND_NAMES: Final = frozenset(name for name, _ in BANDS)
 
 SAME_BOX: Final = 0.01
 """Views whose boxes differ by at most this share of the image on every side are one view."""
@@ -69,11 +71,19 @@ def working_pixels(pixels: Pixels) -> Pixels:
     return reduced
 
 
-def _region_signal(hasher: RegionHasher, name: str, box: Box) -> Signal | None:
-    value, quality = hasher.pdq(box)
-    if quality < REGION_MIN_QUALITY:
-        return None
-    return Signal.of("pdq", value, variant=name, quality=quality)
+def _kept(named: list[tuple[str, tuple[str, int]]]) -> list[Signal]:
+    """Signals of the named (hash, quality) pairs detailed enough to keep."""
+    return [
+        Signal.of("pdq", value, variant=name, quality=quality)
+        for name, (value, quality) in named
+        if quality >= REGION_MIN_QUALITY
+    ]
+
+
+def _bands(hasher: RegionHasher, frame: Box, prefix: str = "") -> list[Signal]:
+    """The bands of a frame (the whole image or a view of it), hashed on PDQ's own grid."""
+    hashed = hasher.pdq_area([band.within(frame) for _, band in BANDS])
+    return _kept([(prefix + name, value) for (name, _), value in zip(BANDS, hashed, strict=True)])
 
 
 def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
@@ -81,23 +91,23 @@ def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     if min(pixels.shape[:2]) < MIN_SIDE:
         return []
     hasher = RegionHasher(pixels, full_size)
-    found = (_region_signal(hasher, name, box) for name, box in bank_regions_for(*full_size))
-    return [signal for signal in found if signal is not None]
+    windows = [(n, b) for n, b in bank_regions_for(*full_size) if n not in BAND_NAMES]
+    return _kept([(name, hasher.pdq(box)) for name, box in windows]) + _bands(hasher, FULL)
 
 
 def _dihedral_signals(hasher: RegionHasher, name: str, box: Box) -> list[Signal]:
-    """A view's PDQ hash and its seven mirrors and rotations, named `<view>` and `<view>:<t>`."""
+    """A view's PDQ hash and its mirror image's, named `<view>` and `<view>:mirror`.
+
+    (The whole image is searched with all eight rotations and mirrors; a view that undoes
+    an edit is searched as it is and mirrored, which copies often are, so that each lookup
+    stays a few dozen index searches.)"""
     values, quality = hasher.pdq_dihedral(box)
     if quality < REGION_MIN_QUALITY:
         return []
+    named = dict(zip(DIHEDRAL_VARIANTS, values, strict=True))
     return [
-        Signal.of(
-            "pdq",
-            value,
-            variant=name if transform == ORIGINAL else f"{name}:{transform}",
-            quality=quality,
-        )
-        for transform, value in zip(DIHEDRAL_VARIANTS, values, strict=True)
+        Signal.of("pdq", named[ORIGINAL], variant=name, quality=quality),
+        Signal.of("pdq", named[MIRROR], variant=f"{name}:{MIRROR}", quality=quality),
     ]
 
 
@@ -192,11 +202,7 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     signals += _derotated(pixels, full_size, image)
     # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
     # picture with a plain edge of its own (sky, a dark background) looks bordered too.
-    for frame, prefix in ((FULL, ""), (picture, "cleaned-")):
-        if prefix and frame == FULL:
-            break
-        for name, band in BANDS:
-            signal = _region_signal(hasher, prefix + name, band.within(frame))
-            if signal is not None:
-                signals.append(signal)
+    signals += _bands(hasher, FULL)
+    if picture != FULL:
+        signals += _bands(hasher, picture, "cleaned-")
     return signals

@@ -9,13 +9,16 @@ they show the same region.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.signals.pdq_pixels import pdq_from_pixels
+from shieldwall.signals.pdq_grid import LUMA_WEIGHTS, pdq_of_grids
+from shieldwall.signals.pdq_pixels import GRID, pdq_from_pixels
 
 REGION_MIN_QUALITY: Final = 40
 """Region hashes below this PDQ quality are neither stored nor searched: a flat region (sky,
@@ -86,6 +89,7 @@ class RegionHasher:
 
     def __init__(self, pixels: npt.NDArray[np.uint8], full_size: tuple[int, int]) -> None:
         self._pixels = pixels
+        self._integral: npt.NDArray[np.float64] | None = None
         self._scale = (full_size[0] / pixels.shape[1], full_size[1] / pixels.shape[0])
 
     def _cut(self, box: Box) -> tuple[npt.NDArray[np.uint8], tuple[int, int]]:
@@ -103,10 +107,47 @@ class RegionHasher:
         (value,), quality = pdq_from_pixels(region, full)
         return value, quality
 
+    def pdq_area(self, boxes: Sequence[Box]) -> list[tuple[str, int]]:
+        """PDQ of each region averaged down to PDQ's own 64x64 grid (box, not tent, weights).
+
+        Not what PDQ gives for the region at full size (a median 8 bits away), but steadier
+        across re-encodings and resizes (median 6 bits after a 50% resize and JPEG 70, where
+        the full-size hashes move 20) and a fraction of the cost: every cell is a mean read
+        from one summed-area table of the image's luminance. For regions compared only with
+        regions hashed the same way: the bands.
+        """
+        if not boxes:
+            return []
+        if self._integral is None:
+            luma = self._pixels.astype(np.float32) @ LUMA_WEIGHTS
+            self._integral = np.asarray(cv2.integral(luma, sdepth=cv2.CV_64F), np.float64)
+        height, width = self._pixels.shape[:2]
+        grids = [_cell_means(self._integral, box.pixels(width, height)) for box in boxes]
+        return pdq_of_grids(np.stack(grids))
+
     def pdq_dihedral(self, box: Box) -> tuple[tuple[str, ...], int]:
         """The region's PDQ hash and its 7 rotations/mirrors (DIHEDRAL_VARIANTS order)."""
         region, full = self._cut(box)
         return pdq_from_pixels(region, full, dihedral=True)
+
+
+def _cell_edges(start: int, stop: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """First and one-past-last pixel of each of GRID cells across [start, stop), never empty."""
+    edges = start + (np.arange(GRID + 1) * (stop - start)) // GRID
+    first = edges[:-1]
+    return first, np.maximum(edges[1:], first + 1)
+
+
+def _cell_means(
+    integral: npt.NDArray[np.float64], box: tuple[int, int, int, int]
+) -> npt.NDArray[np.float32]:
+    """The mean of each of GRID x GRID cells of a pixel box, from a summed-area table."""
+    left, top, right, bottom = box
+    x0, x1 = _cell_edges(left, right)
+    y0, y1 = _cell_edges(top, bottom)
+    strips = integral[y1] - integral[y0]  # sums from the top of each cell row down to it
+    sums = strips[:, x1] - strips[:, x0]
+    return (sums / np.outer(y1 - y0, x1 - x0)).astype(np.float32)
 
 
 def _spans(span: float, step: float) -> list[tuple[float, float]]:
