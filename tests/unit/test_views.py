@@ -79,7 +79,7 @@ def test_aspect_crops_depend_on_the_shape() -> None:
     ]
     # A picture already 16:9 gets no 16:9 crop (it would cut nothing).
     assert "aspect16x9" not in [name for name, _ in aspect_regions(1600, 900)]
-    assert len(BANK_REGIONS) == 34 + 9 + 6
+    assert len(BANK_REGIONS) == 34 + 9 + 8 + 6
 
 
 def test_flat_regions_are_not_kept() -> None:

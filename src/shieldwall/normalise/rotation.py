@@ -91,6 +91,24 @@ def _corner_angle(mask: npt.NDArray[np.bool_]) -> float | None:
     return degrees if a >= b else -degrees
 
 
+def _triangles_possible(rows: npt.NDArray[np.bool_], columns: npt.NDArray[np.bool_]) -> bool:
+    """Whether at least MIN_CORNERS corners could hold a fill triangle, judged from the fill
+    along the outermost rows (2 x W) and columns (H x 2): both legs at least MIN_LEG and
+    under half their side."""
+    width, height = rows.shape[1], columns.shape[0]
+
+    def leg(line: npt.NDArray[np.bool_]) -> int:
+        unset = np.flatnonzero(~line)
+        return int(unset[0]) if unset.size else len(line)
+
+    legs = [
+        (leg(rows[r][::step]), leg(columns[:, c][::down]))
+        for r, c, step, down in ((0, 0, 1, 1), (0, 1, -1, 1), (1, 0, 1, -1), (1, 1, -1, -1))
+    ]
+    possible = [MIN_LEG <= a < width // 2 and MIN_LEG <= b < height // 2 for a, b in legs]
+    return bool(sum(possible) >= MIN_CORNERS)
+
+
 def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
     """The rotation that left fill-coloured triangles in the corners, or None."""
     if min(pixels.shape[:2]) < 4 * MIN_LEG:
@@ -98,11 +116,19 @@ def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
     fill = _fill_colour(pixels)
     if fill is None:
         return None
-    mask = np.abs(pixels.astype(np.int16) - np.array(fill, dtype=np.int16)).max(axis=-1)
-    is_fill = mask <= FILL_TOLERANCE
+    lower = np.clip(np.array(fill) - FILL_TOLERANCE, 0, 255).astype(np.float64)
+    upper = np.clip(np.array(fill) + FILL_TOLERANCE, 0, 255).astype(np.float64)
+
+    def is_fill(part: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+        inside: npt.NDArray[np.bool_] = cv2.inRange(np.ascontiguousarray(part), lower, upper) > 0
+        return inside
+
+    if not _triangles_possible(is_fill(pixels[[0, -1]]), is_fill(pixels[:, [0, -1]])):
+        return None  # a border or a dark picture, not a tilt: skip the full masks
+    mask = is_fill(pixels)
     # Mirroring a corner onto the top-left reverses the sense of rotation; turning it by
     # 180 degrees (both flips) keeps it.
-    views = ((is_fill, 1), (is_fill[:, ::-1], -1), (is_fill[::-1], -1), (is_fill[::-1, ::-1], 1))
+    views = ((mask, 1), (mask[:, ::-1], -1), (mask[::-1], -1), (mask[::-1, ::-1], 1))
     angles = [a * sense for view, sense in views if (a := _corner_angle(view)) is not None]
     # Dark (or light) picture corners can merge with the fill and spoil a corner or two;
     # two corners that agree are already unlikely by chance.
@@ -127,7 +153,7 @@ def rotate_back(pixels: npt.NDArray[np.uint8], rotation: Rotation) -> npt.NDArra
         pixels,
         matrix,
         (width, height),
-        flags=cv2.INTER_CUBIC,
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=tuple(float(c) for c in rotation.fill),
     )

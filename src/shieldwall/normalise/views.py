@@ -90,7 +90,9 @@ def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     """The PDQ hashes of an image's bank regions that are detailed enough to keep."""
     if min(pixels.shape[:2]) < MIN_SIDE:
         return []
-    hasher = RegionHasher(pixels, full_size)
+    # Hashed from the reduced working image as the full-size regions would hash (the
+    # reduction is block averaging, which signals/pdq_pixels.py undoes to within 2 bits).
+    hasher = RegionHasher(working_pixels(pixels), full_size)
     windows = [(n, b) for n, b in bank_regions_for(*full_size) if n not in BAND_NAMES]
     return _kept([(name, hasher.pdq(box)) for name, box in windows]) + _bands(hasher, FULL)
 
@@ -131,18 +133,18 @@ def _cleaned(image: Pixels) -> Iterator[tuple[str, Box]]:
             return
 
 
-def _derotated(pixels: Pixels, full_size: tuple[int, int], image: Pixels) -> list[Signal]:
+def _derotated(image: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     """Views of the image turned back from a small rotation that left fill in its corners."""
     rotation = measure_rotation(image)
     if rotation is None:
         return []
-    turned = rotate_back(pixels, rotation)
+    turned = rotate_back(image, rotation)
     hasher = RegionHasher(turned, full_size)
     signals = []
     centre = clear_centre(full_size[0], full_size[1], rotation.degrees)
     if centre is not None:
         signals += _dihedral_signals(hasher, "derotated", centre)
-    box = trim_borders(working_pixels(turned))
+    box = trim_borders(turned)
     if box is not None:
         signals += _dihedral_signals(hasher, "derotated-trimmed", box)
     return signals
@@ -189,8 +191,10 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     """
     if min(pixels.shape[:2]) < MIN_SIDE:
         return []
-    hasher = RegionHasher(pixels, full_size)
     image = working_pixels(pixels)
+    # Views are hashed from the decode (a photo in a screenshot may be a small part of it);
+    # bands, averaged to 64x64 cells, from the reduced image.
+    hasher = RegionHasher(pixels, full_size)
     signals: list[Signal] = []
     picture = FULL
     seen = [FULL]
@@ -199,10 +203,11 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
         seen.append(box)
         picture = box
     signals += _screenshot(hasher, pixels, image, seen)
-    signals += _derotated(pixels, full_size, image)
+    signals += _derotated(image, full_size)
     # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
     # picture with a plain edge of its own (sky, a dark background) looks bordered too.
-    signals += _bands(hasher, FULL)
+    reduced = RegionHasher(image, full_size)
+    signals += _bands(reduced, FULL)
     if picture != FULL:
-        signals += _bands(hasher, picture, "cleaned-")
+        signals += _bands(reduced, picture, "cleaned-")
     return signals

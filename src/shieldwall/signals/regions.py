@@ -216,7 +216,27 @@ BANDS: Final = (
 """Bands of 40% of the height or width. Text, stickers or logos laid over one part of an
 image leave the bands away from that part as they were; a query hashes the same bands."""
 
-BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (*_crop_grid(), *_zooms(), *BANDS)
+
+def _side_cuts() -> list[tuple[str, Box]]:
+    """The picture with 10% or 20% cut off one side only (a watermark, a neighbour, a bar)."""
+    cuts = []
+    for share in (0.1, 0.2):
+        percent = round(share * 100)
+        cuts += [
+            (f"cut:left{percent}", Box(share, 0.0, 1.0, 1.0)),
+            (f"cut:right{percent}", Box(0.0, 0.0, 1.0 - share, 1.0)),
+            (f"cut:top{percent}", Box(0.0, share, 1.0, 1.0)),
+            (f"cut:bottom{percent}", Box(0.0, 0.0, 1.0, 1.0 - share)),
+        ]
+    return cuts
+
+
+BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (
+    *_crop_grid(),
+    *_zooms(),
+    *_side_cuts(),
+    *BANDS,
+)
 """The regions whose PDQ hashes the bank keeps for every image besides the whole image."""
 
 MAX_STORED_PDQ: Final = 64
