@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench-smoke clean
+.PHONY: install browser run test lint format bench-smoke clean
 
 $(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ run: install
 	$(VENV)/bin/shieldwall db upgrade
 	$(VENV)/bin/shieldwall serve
 
-test: install
+# The browser tests (tests/e2e) drive Debian's Chromium; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] || { echo "install the Debian package chromium (needs root)" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,0 +1,43 @@
+"""A headless Debian Chromium driven by Playwright, for the browser tests.
+
+`make test` (and `.ci/run`) installs Chromium when it is missing; the path can be set with
+SHIELDWALL_CHROMIUM. A missing browser fails the tests with that instruction, never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+
+def chromium_path() -> str:
+    """The Chromium executable the browser tests run."""
+    found = os.environ.get("SHIELDWALL_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail(
+            "Chromium is not installed: run `make test` as root (it installs the "
+            "Debian package `chromium`) or set SHIELDWALL_CHROMIUM"
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
