@@ -40,34 +40,15 @@ from tests.support.edits import (
     overlaid,
     rotated,
 )
-from tests.support.images import scene
+from tests.support.images import sample_photos, scene
 
 Edit = Callable[[Image.Image, np.random.Generator], Image.Image]
-SAMPLES = (
-    "astronaut",
-    "camera",
-    "chelsea",
-    "coffee",
-    "rocket",
-    "immunohistochemistry",
-    "brick",
-    "grass",
-    "gravel",
-    "moon",
-    "coins",
-    "clock",
-)
 THRESHOLD = 31
 
 
 def tuning_images() -> list[tuple[str, Image.Image]]:
     """skimage's sample photos (greys as RGB), two crops of its large ones, 12 scenes."""
-    images = []
-    for name in SAMPLES:
-        pixels = getattr(skimage.data, name)()
-        if pixels.ndim == 2:
-            pixels = np.stack([pixels] * 3, axis=-1)
-        images.append((name, Image.fromarray(pixels[..., :3])))
+    images = sample_photos()
     images.append(("hubble", Image.fromarray(skimage.data.hubble_deep_field()[:480, :640])))
     images.append(("retina", Image.fromarray(skimage.data.retina()[300:1100, 200:1400])))
     images += [(f"scene{seed}", scene(1000 + seed)) for seed in range(12)]

@@ -11,7 +11,6 @@ import base64
 import io
 from importlib import resources
 
-import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
@@ -21,24 +20,9 @@ from shieldwall.config import MediaLimits
 from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.pdq import pdq_distance
 from tests.support.edits import jpeg_bytes
-from tests.support.images import scene
+from tests.support.images import sample_photos, scene
 
 PDQ_JS = resources.files("shieldwall.web") / "static" / "protect" / "pdq.js"
-SAMPLES = (
-    "astronaut",
-    "camera",
-    "chelsea",
-    "coffee",
-    "rocket",
-    "immunohistochemistry",
-    "brick",
-    "grass",
-    "gravel",
-    "moon",
-    "coins",
-    "clock",
-)
-
 HASH_IN_PAGE = """async (dataUrl) => {
   const image = new Image();
   image.src = dataUrl;
@@ -54,12 +38,7 @@ HASH_IN_PAGE = """async (dataUrl) => {
 
 
 def _images() -> list[tuple[str, Image.Image]]:
-    images = []
-    for name in SAMPLES:
-        pixels = getattr(skimage.data, name)()
-        if pixels.ndim == 2:
-            pixels = np.stack([pixels] * 3, axis=-1)
-        images.append((name, Image.fromarray(pixels[..., :3])))
+    images = sample_photos()
     big = Image.fromarray(skimage.data.hubble_deep_field()[:600, :900])
     images.append(("hubble-900", big))
     images += [(f"scene{seed}", scene(seed, 640, 427)) for seed in range(8)]

@@ -45,3 +45,33 @@ def write_scenes(directory: Path, seeds: range | list[int], fmt: str = "JPEG") -
         scene(seed).save(path, fmt, **({"quality": 92} if fmt == "JPEG" else {}))
         paths.append(path)
     return paths
+
+
+SAMPLE_PHOTOS = (
+    "astronaut",
+    "camera",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "immunohistochemistry",
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "coins",
+    "clock",
+)
+"""scikit-image's bundled sample photos (shipped in its wheel: nothing is downloaded)."""
+
+
+def sample_photos() -> list[tuple[str, Image.Image]]:
+    """scikit-image's sample photos as RGB (greys repeated), by name."""
+    import skimage.data
+
+    photos = []
+    for name in SAMPLE_PHOTOS:
+        pixels = getattr(skimage.data, name)()
+        if pixels.ndim == 2:
+            pixels = np.stack([pixels] * 3, axis=-1)
+        photos.append((name, Image.fromarray(pixels[..., :3])))
+    return photos
