@@ -1,0 +1,1 @@
+"""Cases: reports from victims, their workflow and timeline, withdrawal."""

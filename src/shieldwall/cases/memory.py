@@ -1,0 +1,60 @@
+"""In-memory case repository, for tests and the contract suite."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from shieldwall.cases.models import Case, CaseEvent, CaseState, Report
+from shieldwall.errors import ConflictError, NotFoundError
+
+
+class InMemoryCaseRepository:
+    """Cases in a dict, behind a lock."""
+
+    def __init__(self) -> None:
+        self._cases: dict[str, tuple[Case, str]] = {}
+        self._lock = threading.Lock()
+
+    def create(
+        self,
+        number: str,
+        secret_hash: str,
+        report: Report,
+        entry_ids: tuple[int, ...],
+        received_at: datetime,
+    ) -> Case:
+        with self._lock:
+            if number in self._cases:
+                raise ConflictError(f"case {number} exists")
+            event = CaseEvent(received_at, CaseState.RECEIVED.value)
+            case = Case(
+                len(self._cases) + 1,
+                number,
+                CaseState.RECEIVED,
+                received_at,
+                report,
+                entry_ids,
+                (event,),
+            )
+            self._cases[number] = (case, secret_hash)
+            return case
+
+    def find(self, number: str) -> tuple[Case, str] | None:
+        with self._lock:
+            return self._cases.get(number)
+
+    def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
+        with self._lock:
+            found = self._cases.get(number)
+            if found is None:
+                raise NotFoundError(f"no case {number}")
+            case, secret_hash = found
+            moved = replace(case, state=state, events=(*case.events, event))
+            self._cases[number] = (moved, secret_hash)
+            return moved
+
+    def cases_linking(self, entry_id: int) -> list[Case]:
+        with self._lock:
+            return [case for case, _ in self._cases.values() if entry_id in case.entry_ids]

@@ -1,0 +1,263 @@
+"""Cases and the reports that open them: legal fields, validation, workflow. No I/O here.
+
+A report is what a victim (or a parent, or an authorised representative) files from the
+victims' page or `shieldwall case submit`: who is reporting, contact, an electronic
+signature, the statements the US TAKE IT DOWN Act and EU DSA Art. 16 require, locators
+(where copies are), whether the person depicted was a minor, and hashes computed on the
+person's own device. Images are never part of a report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.signals.models import Signal
+
+TAKEDOWN_DEADLINE: Final = timedelta(hours=48)
+"""US TAKE IT DOWN Act: removal within 48 hours of a valid request (also the UK's)."""
+
+MAX_NAME, MAX_TEXT, MAX_LOCATORS, MAX_ITEMS = 200, 2000, 50, 100
+_EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+_COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
+
+
+class ReporterRole(StrEnum):
+    """Who files the report."""
+
+    DEPICTED = "depicted"  # the person shown
+    GUARDIAN = "guardian"  # a parent or legal guardian
+    REPRESENTATIVE = "representative"  # someone authorised to act for them
+
+
+class CaseState(StrEnum):
+    """Where a case stands."""
+
+    RECEIVED = "received"
+    UNDER_REVIEW = "under_review"
+    DECIDED = "decided"
+    WITHDRAWN = "withdrawn"
+
+
+TRANSITIONS: Final[dict[CaseState, frozenset[CaseState]]] = {
+    CaseState.RECEIVED: frozenset({CaseState.UNDER_REVIEW, CaseState.WITHDRAWN}),
+    CaseState.UNDER_REVIEW: frozenset({CaseState.DECIDED, CaseState.WITHDRAWN}),
+    CaseState.DECIDED: frozenset({CaseState.WITHDRAWN}),
+    CaseState.WITHDRAWN: frozenset(),
+}
+"""The workflow: the only place that says which state may follow which. A person may
+withdraw at any time; a withdrawn case stays withdrawn."""
+
+
+class LocatorKind(StrEnum):
+    """What a locator points at."""
+
+    URL = "url"
+    MESSAGE = "message"  # a message or channel link (t.me/..., discord.com/channels/...)
+    PLATFORM = "platform"  # a platform or app named without a link
+    TEXT = "text"  # anything else the person can tell
+
+
+class LocatorState(StrEnum):
+    """What has been done about a locator."""
+
+    REPORTED = "reported"
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Where a copy is, as the person described it."""
+
+    kind: LocatorKind
+    value: str
+    state: LocatorState = LocatorState.REPORTED
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A field that failed validation: a stable code the pages translate, e.g. `required`."""
+
+    field: str
+    code: str
+
+
+class InvalidReportError(InvalidInputError):
+    """A report with one or more invalid fields (each a Problem)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        shown = ", ".join(f"{p.field}: {p.code}" for p in self.problems)
+        super().__init__(f"the report has invalid fields ({shown})")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A validated report."""
+
+    reporter: ReporterRole
+    email: str
+    signature: str
+    locators: tuple[Locator, ...]
+    hashes: tuple[tuple[Signal, ...], ...]
+    """Per item (a photo or video), its signals: pdq (photos), md5, sha256."""
+    depicted_minor: bool
+    country: str
+    name: str = ""
+    authority: str = ""
+    """For an authorised representative: the statement of their authority."""
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One line of a case's timeline."""
+
+    at: datetime
+    kind: str  # received, under_review, decided, withdrawn, ...
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case as stored (never its secret)."""
+
+    id: int
+    number: str
+    state: CaseState
+    received_at: datetime
+    report: Report
+    entry_ids: tuple[int, ...]
+    events: tuple[CaseEvent, ...] = field(default_factory=tuple)
+
+    @property
+    def priority(self) -> bool:
+        """Reports about minors go first."""
+        return self.report.depicted_minor
+
+    @property
+    def deadline(self) -> datetime:
+        """When copies must be gone: 48 hours from the receipt."""
+        return self.received_at + TAKEDOWN_DEADLINE
+
+
+def can_move(current: CaseState, to: CaseState) -> bool:
+    """Whether the workflow allows a case in `current` to move to `to`."""
+    return to in TRANSITIONS[current]
+
+
+def _text(data: Mapping[str, Any], name: str, problems: list[Problem], limit: int) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        problems.append(Problem(name, "invalid"))
+        return ""
+    value = " ".join(value.split())
+    if len(value) > limit:
+        problems.append(Problem(name, "too_long"))
+    return value
+
+
+def _flag(data: Mapping[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    return value is True or (isinstance(value, str) and value.lower() in {"1", "true", "on", "yes"})
+
+
+def _locators(raw: Any, problems: list[Problem]) -> tuple[Locator, ...]:
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list) or len(raw) > MAX_LOCATORS:
+        problems.append(Problem("locators", "invalid"))
+        return ()
+    found = []
+    for item in raw:
+        kind = item.get("kind") if isinstance(item, Mapping) else None
+        value = item.get("value") if isinstance(item, Mapping) else None
+        if kind not in set(LocatorKind) or not isinstance(value, str) or not value.strip():
+            problems.append(Problem("locators", "invalid"))
+            continue
+        value = value.strip()
+        if len(value) > MAX_TEXT:
+            problems.append(Problem("locators", "too_long"))
+        elif kind == LocatorKind.URL and not re.match(r"^https?://[^\s/]+", value):
+            problems.append(Problem("locators", "not_a_url"))
+        else:
+            found.append(Locator(LocatorKind(kind), value))
+    return tuple(found)
+
+
+def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem("hashes", "required"))
+        return ()
+    if len(raw) > MAX_ITEMS:
+        problems.append(Problem("hashes", "too_many"))
+        return ()
+    items = []
+    for item in raw:
+        try:
+            if not isinstance(item, Mapping):
+                raise InvalidInputError("not an object")
+            signals = tuple(
+                Signal.of(name, item[name]) for name in ("pdq", "md5", "sha256") if item.get(name)
+            )
+            if not any(s.type == "sha256" for s in signals):
+                raise InvalidInputError("sha256 missing")
+        except (InvalidInputError, TypeError):
+            problems.append(Problem("hashes", "invalid"))
+            continue
+        items.append(signals)
+    return tuple(items)
+
+
+def validate_report(data: Mapping[str, Any]) -> Report:
+    """A Report from submitted fields; InvalidReportError listing every problem otherwise."""
+    problems: list[Problem] = []
+    role_value = data.get("reporter")
+    if role_value not in set(ReporterRole):
+        problems.append(Problem("reporter", "required"))
+    minor = _flag(data, "depicted_minor")
+    name = _text(data, "name", problems, MAX_NAME)
+    if not name and not minor:
+        problems.append(Problem("name", "required"))  # optional only when a minor is shown
+    email = _text(data, "email", problems, 320)
+    if not email:
+        problems.append(Problem("email", "required"))
+    elif not _EMAIL.match(email):
+        problems.append(Problem("email", "invalid"))
+    signature = _text(data, "signature", problems, MAX_NAME)
+    if not signature:
+        problems.append(Problem("signature", "required"))
+    for statement in ("signature_confirmed", "good_faith", "accurate"):
+        if not _flag(data, statement):
+            problems.append(Problem(statement, "required"))
+    authority = _text(data, "authority", problems, MAX_TEXT)
+    if role_value == ReporterRole.REPRESENTATIVE and not authority:
+        problems.append(Problem("authority", "required"))
+    country = _text(data, "country", problems, 2).upper()
+    if not _COUNTRY.match(country):
+        problems.append(Problem("country", "required" if not country else "invalid"))
+    locators = _locators(data.get("locators"), problems)
+    hashes = _hashes(data.get("hashes"), problems)
+    language = _text(data, "language", problems, 8) or "en"
+    if problems:
+        raise InvalidReportError(problems)
+    return Report(
+        reporter=ReporterRole(str(role_value)),
+        email=email,
+        signature=signature,
+        locators=locators,
+        hashes=hashes,
+        depicted_minor=minor,
+        country=country,
+        name=name,
+        authority=authority if role_value == ReporterRole.REPRESENTATIVE else "",
+        language=language,
+    )

@@ -1,0 +1,36 @@
+"""What the case service needs from storage. Adapters: memory (SQL in a later change)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from shieldwall.cases.models import Case, CaseEvent, CaseState, Report
+
+
+class CaseRepository(Protocol):
+    """Persistent cases. Every method is atomic; errors are ShieldwallErrors."""
+
+    def create(
+        self,
+        number: str,
+        secret_hash: str,
+        report: Report,
+        entry_ids: tuple[int, ...],
+        received_at: datetime,
+    ) -> Case:
+        """Store a new case (state received, one `received` event); ConflictError if the
+        number is taken."""
+        ...
+
+    def find(self, number: str) -> tuple[Case, str] | None:
+        """The case with this number and its secret's hash, or None."""
+        ...
+
+    def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
+        """Set a case's state and append an event to its timeline."""
+        ...
+
+    def cases_linking(self, entry_id: int) -> list[Case]:
+        """Every case whose report added (or found) this entry."""
+        ...

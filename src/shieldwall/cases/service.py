@@ -1,0 +1,138 @@
+"""Filing a report, reading a case's status with its secret, withdrawing it.
+
+A report's hashes go into the `reported` bank (action `review`), linked to the case: a
+lookup that matches them answers `review`, not `block`, until a reviewer confirms. The
+case number finds the case; a separate secret (shown once, stored only as a SHA-256 hash)
+proves it is the person's. A wrong secret and an unknown number get the same answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from shieldwall.banks.models import (
+    EntrySource,
+    EntryState,
+    MatchAction,
+    NewEntry,
+    Provenance,
+)
+from shieldwall.banks.service import BankService
+from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
+from shieldwall.cases.ports import CaseRepository
+from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
+
+REPORTED_BANK: Final = "reported"
+"""Where reported hashes wait for review (action `review`)."""
+
+_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+_NUMBER_GROUPS, _GROUP = 2, 4
+_DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such case").hexdigest()
+_NOT_FOUND: Final = "no case with this number and secret"
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 hex digest of a case secret: the only form in which it is stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_case_number() -> str:
+    """`SW-XXXX-XXXX`: 40 random bits, easy to read out and type (no I, L, O, U)."""
+    groups = (
+        "".join(secrets.choice(_ALPHABET) for _ in range(_GROUP)) for _ in range(_NUMBER_GROUPS)
+    )
+    return "SW-" + "-".join(groups)
+
+
+def normalise_case_number(value: str) -> str:
+    """A case number as typed (any case, spaces, O for 0...) in its canonical form."""
+    text = value.strip().upper().replace(" ", "").translate(str.maketrans("OIL", "011"))
+    return text
+
+
+@dataclass(frozen=True)
+class FiledCase:
+    """A new case and its secret (the only copy: show it once)."""
+
+    case: Case
+    secret: str
+
+
+class CaseService:
+    """Reports in, status and withdrawal out."""
+
+    def __init__(
+        self,
+        cases: CaseRepository,
+        banks: BankService,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._cases = cases
+        self._banks = banks
+        self._clock = clock
+
+    def _reported_bank(self) -> str:
+        try:
+            self._banks.repository.get_bank(REPORTED_BANK)
+        except NotFoundError:
+            with contextlib.suppress(ConflictError):  # created meanwhile by another process
+                self._banks.create_bank(REPORTED_BANK, action=MatchAction.REVIEW)
+        return REPORTED_BANK
+
+    def file(self, report: Report) -> FiledCase:
+        """Open a case for a validated report; its receipt time starts the 48-hour clock."""
+        received_at = self._clock()
+        number = new_case_number()
+        secret = secrets.token_urlsafe(18)
+        provenance = Provenance(EntrySource.CASE, f"report:{report.reporter.value}", number)
+        entries = [NewEntry(signals, provenance) for signals in report.hashes]
+        added = self._banks.add_entries(self._reported_bank(), entries)
+        entry_ids = tuple(dict.fromkeys(result.entry_id for result in added))
+        case = self._cases.create(number, hash_secret(secret), report, entry_ids, received_at)
+        return FiledCase(case, secret)
+
+    def open(self, number: str, secret: str) -> Case:
+        """The case if the secret is its own; NotFoundError otherwise, the same either way."""
+        found = self._cases.find(normalise_case_number(number)) if isinstance(number, str) else None
+        stored = found[1] if found else _DUMMY_HASH
+        given = hash_secret(secret) if isinstance(secret, str) else ""
+        if not hmac.compare_digest(stored, given) or found is None:
+            raise NotFoundError(_NOT_FOUND)
+        return found[0]
+
+    def withdraw(self, number: str, secret: str) -> Case:
+        """Withdraw a case: its hashes are tombstoned and stop matching at once.
+
+        An entry that another open case also reported stays active for that case.
+        """
+        case = self.open(number, secret)
+        if case.state is CaseState.WITHDRAWN:
+            return case
+        for entry_id in case.entry_ids:
+            others = [
+                other
+                for other in self._cases.cases_linking(entry_id)
+                if other.number != case.number and other.state is not CaseState.WITHDRAWN
+            ]
+            if not others:
+                entry = self._banks.get_entry(entry_id)
+                if entry.state is not EntryState.WITHDRAWN:
+                    self._banks.set_entry_state(entry_id, EntryState.WITHDRAWN)
+        return self.move(case.number, CaseState.WITHDRAWN)
+
+    def move(self, number: str, to: CaseState, detail: str = "") -> Case:
+        """Move a case along the workflow (reviewers; the person only withdraws)."""
+        found = self._cases.find(number)
+        if found is None:
+            raise NotFoundError(f"no case {number}")
+        case = found[0]
+        if not can_move(case.state, to):
+            raise InvalidInputError(f"a {case.state.value} case cannot become {to.value}")
+        return self._cases.move(number, to, CaseEvent(self._clock(), to.value, detail))

@@ -1,0 +1,220 @@
+"""Reports: validation of the legal fields, filing, status with the secret, withdrawal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shieldwall.banks.memory import InMemoryBankRepository
+from shieldwall.banks.models import EntryState, MatchAction
+from shieldwall.banks.service import BankService
+from shieldwall.cases.memory import InMemoryCaseRepository
+from shieldwall.cases.models import (
+    TRANSITIONS,
+    CaseState,
+    InvalidReportError,
+    LocatorKind,
+    ReporterRole,
+    can_move,
+    validate_report,
+)
+from shieldwall.cases.service import REPORTED_BANK, CaseService, normalise_case_number
+from shieldwall.errors import InvalidInputError, NotFoundError
+from shieldwall.matching.models import verdict_of
+from shieldwall.matching.service import BankMatcher
+from shieldwall.signals.models import Signal
+
+PDQ = "f" * 16 + "0" * 16 + "a5" * 16
+SHA = "ab" * 32
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def fields(**changes: Any) -> dict[str, Any]:
+    """A complete, valid report from the depicted person, with changes."""
+    data: dict[str, Any] = {
+        "reporter": "depicted",
+        "name": "Ana Example",
+        "email": "ana@example.org",
+        "signature": "Ana Example",
+        "signature_confirmed": True,
+        "good_faith": True,
+        "accurate": True,
+        "country": "es",
+        "locators": [
+            {"kind": "url", "value": "https://forum.example/t/123"},
+            {"kind": "message", "value": "https://t.me/somegroup/456"},
+            {"kind": "platform", "value": "a school group chat"},
+        ],
+        "hashes": [{"pdq": PDQ, "md5": "cd" * 16, "sha256": SHA}],
+    }
+    data.update(changes)
+    return data
+
+
+def problems(data: dict[str, Any]) -> set[tuple[str, str]]:
+    with pytest.raises(InvalidReportError) as raised:
+        validate_report(data)
+    return {(p.field, p.code) for p in raised.value.problems}
+
+
+def test_a_complete_report_is_valid() -> None:
+    report = validate_report(fields())
+    assert report.reporter is ReporterRole.DEPICTED
+    assert report.country == "ES"
+    assert [loc.kind for loc in report.locators] == [
+        LocatorKind.URL,
+        LocatorKind.MESSAGE,
+        LocatorKind.PLATFORM,
+    ]
+    assert [s.type for s in report.hashes[0]] == ["pdq", "md5", "sha256"]
+
+
+def test_every_missing_legal_field_is_named() -> None:
+    empty = {"hashes": [{"sha256": SHA}]}
+    assert problems(empty) == {
+        ("reporter", "required"),
+        ("name", "required"),
+        ("email", "required"),
+        ("signature", "required"),
+        ("signature_confirmed", "required"),
+        ("good_faith", "required"),
+        ("accurate", "required"),
+        ("country", "required"),
+    }
+
+
+def test_name_is_optional_only_when_the_person_depicted_was_a_minor() -> None:
+    report = validate_report(fields(name="", depicted_minor=True, reporter="guardian"))
+    assert report.depicted_minor
+    assert report.name == ""
+    assert ("name", "required") in problems(fields(name=""))
+
+
+def test_a_representative_must_state_their_authority() -> None:
+    assert ("authority", "required") in problems(fields(reporter="representative"))
+    report = validate_report(fields(reporter="representative", authority="Lawyer, mandate 42"))
+    assert report.authority == "Lawyer, mandate 42"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"email": "not-an-email"}, ("email", "invalid")),
+        ({"country": "Spain"}, ("country", "too_long")),
+        (
+            {"locators": [{"kind": "url", "value": "javascript:alert(1)"}]},
+            ("locators", "not_a_url"),
+        ),
+        ({"locators": [{"kind": "fax", "value": "x"}]}, ("locators", "invalid")),
+        ({"locators": "https://example.org"}, ("locators", "invalid")),
+        ({"hashes": []}, ("hashes", "required")),
+        ({"hashes": [{"pdq": "zz"}]}, ("hashes", "invalid")),
+        ({"hashes": [{"pdq": PDQ}]}, ("hashes", "invalid")),  # sha256 is always sent
+        ({"name": "x" * 201}, ("name", "too_long")),
+        ({"good_faith": "no"}, ("good_faith", "required")),
+    ],
+)
+def test_bad_fields_get_a_stable_code(change: dict[str, Any], expected: tuple[str, str]) -> None:
+    assert expected in problems(fields(**change))
+
+
+def test_the_workflow_only_moves_forward_and_withdrawal_is_always_possible() -> None:
+    for state in CaseState:
+        if state is not CaseState.WITHDRAWN:
+            assert can_move(state, CaseState.WITHDRAWN)
+    assert not can_move(CaseState.WITHDRAWN, CaseState.RECEIVED)
+    assert not can_move(CaseState.DECIDED, CaseState.UNDER_REVIEW)
+    assert TRANSITIONS[CaseState.WITHDRAWN] == frozenset()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world() -> tuple[CaseService, BankService, Clock]:
+    clock = Clock()
+    banks = BankService(InMemoryBankRepository())
+    return CaseService(InMemoryCaseRepository(), banks, clock), banks, clock
+
+
+def test_filing_opens_a_case_whose_hashes_match_for_review(
+    world: tuple[CaseService, BankService, Clock],
+) -> None:
+    service, banks, _ = world
+    filed = service.file(validate_report(fields(depicted_minor=True, reporter="guardian")))
+    case = filed.case
+    assert case.number.startswith("SW-")
+    assert len(filed.secret) >= 24
+    assert case.state is CaseState.RECEIVED
+    assert case.deadline == NOW + timedelta(hours=48)
+    assert case.priority
+    bank = banks.repository.get_bank(REPORTED_BANK)
+    assert bank.policy.action is MatchAction.REVIEW
+    [entry_id] = case.entry_ids
+    entry = banks.get_entry(entry_id)
+    assert (entry.provenance.case_id, entry.state) == (case.number, EntryState.ACTIVE)
+    matches = BankMatcher.load(banks.repository).match_signals([Signal.of("pdq", PDQ)])
+    assert [m.entry_id for m in matches] == [entry_id]
+    assert verdict_of(matches) is MatchAction.REVIEW
+
+
+def test_the_secret_opens_the_case_and_a_wrong_one_looks_like_no_case(
+    world: tuple[CaseService, BankService, Clock],
+) -> None:
+    service, _, _ = world
+    filed = service.file(validate_report(fields()))
+    typed = filed.case.number.lower().replace("-", "- ", 1)
+    assert service.open(normalise_case_number(typed), filed.secret).number == filed.case.number
+    with pytest.raises(NotFoundError) as wrong:
+        service.open(filed.case.number, filed.secret + "x")
+    with pytest.raises(NotFoundError) as unknown:
+        service.open("SW-0000-0000", filed.secret)
+    assert str(wrong.value) == str(unknown.value)
+
+
+def test_withdrawal_tombstones_the_hashes_at_once() -> None:
+    clock, repository, cases = Clock(), InMemoryBankRepository(), InMemoryCaseRepository()
+    banks = BankService(repository)
+    filed = CaseService(cases, banks, clock).file(validate_report(fields()))
+    matcher = BankMatcher.load(repository)  # a running matcher, told of changes at once
+    service = CaseService(cases, BankService(repository, [matcher]), clock)
+    assert matcher.match_signals([Signal.of("sha256", SHA)])
+    clock.now = NOW + timedelta(hours=3)
+    withdrawn = service.withdraw(filed.case.number, filed.secret)
+    assert withdrawn.state is CaseState.WITHDRAWN
+    assert [e.kind for e in withdrawn.events] == ["received", "withdrawn"]
+    assert withdrawn.events[-1].at == NOW + timedelta(hours=3)
+    assert matcher.match_signals([Signal.of("sha256", SHA)]) == []
+    assert banks.get_entry(filed.case.entry_ids[0]).state is EntryState.WITHDRAWN
+    assert service.withdraw(filed.case.number, filed.secret).state is CaseState.WITHDRAWN
+
+
+def test_a_hash_another_open_case_reported_stays_active(
+    world: tuple[CaseService, BankService, Clock],
+) -> None:
+    service, banks, _ = world
+    first = service.file(validate_report(fields()))
+    second = service.file(validate_report(fields(email="friend@example.org")))
+    assert first.case.entry_ids == second.case.entry_ids  # same image: one entry
+    service.withdraw(first.case.number, first.secret)
+    assert banks.get_entry(first.case.entry_ids[0]).state is EntryState.ACTIVE
+    service.withdraw(second.case.number, second.secret)
+    assert banks.get_entry(first.case.entry_ids[0]).state is EntryState.WITHDRAWN
+
+
+def test_reviewers_move_cases_only_along_the_workflow(
+    world: tuple[CaseService, BankService, Clock],
+) -> None:
+    service, _, _ = world
+    filed = service.file(validate_report(fields()))
+    moved = service.move(filed.case.number, CaseState.UNDER_REVIEW)
+    assert moved.state is CaseState.UNDER_REVIEW
+    with pytest.raises(InvalidInputError, match="cannot become"):
+        service.move(filed.case.number, CaseState.RECEIVED)
