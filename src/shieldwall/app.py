@@ -9,10 +9,12 @@ from sqlalchemy import Engine
 from shieldwall.access.rate_limit import RateLimiter, parse_rate_limits
 from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
+from shieldwall.cases.service import CaseService
 from shieldwall.config import Settings
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.case_repositories import SqlCaseRepository
 from shieldwall.storage.engine import create_database_engine, is_sqlite
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
@@ -28,6 +30,7 @@ class Services:
     banks: BankService
     access: AccessService
     rate_limiter: RateLimiter
+    cases: CaseService
 
     def matcher(self, bank_names: list[str] | None = None) -> BankMatcher:
         """A matcher over the named banks (all if none), kept current by this process's writes."""
@@ -58,4 +61,6 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     repository = SqlBankRepository(engine)
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
     limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
-    return Services(settings, engine, repository, BankService(repository), access, limiter)
+    banks = BankService(repository)
+    cases = CaseService(SqlCaseRepository(engine), banks)
+    return Services(settings, engine, repository, banks, access, limiter, cases)

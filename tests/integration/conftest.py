@@ -16,7 +16,10 @@ from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.ports import BankRepository
+from shieldwall.cases.memory import InMemoryCaseRepository
+from shieldwall.cases.ports import CaseRepository
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.case_repositories import SqlCaseRepository
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
@@ -107,4 +110,17 @@ def access_storage(request: pytest.FixtureRequest) -> Iterator[tuple[ApiKeyRepos
     upgrade_database(url)
     engine = create_database_engine(url)
     yield SqlApiKeyRepository(engine), SqlLookupLog(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+def case_storage(request: pytest.FixtureRequest) -> Iterator[tuple[CaseRepository, BankRepository]]:
+    """Each CaseRepository adapter beside the bank repository of the same storage."""
+    if request.param == "memory":
+        yield InMemoryCaseRepository(), InMemoryBankRepository()
+        return
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    yield SqlCaseRepository(engine), SqlBankRepository(engine)
     engine.dispose()

@@ -32,6 +32,9 @@ TABLES = {
     "api_keys",
     "lookup_events",
     "entry_changes",
+    "cases",
+    "case_entries",
+    "case_events",
 }
 
 

@@ -30,10 +30,19 @@ from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
 
-PUBLIC_OPERATIONS: Final = frozenset(
+HEALTH_OPERATIONS: Final = frozenset(
     {("get", "/status/live"), ("get", "/status/ready"), ("get", "/metrics")}
 )
-"""The only operations in the document without `x-capability` (health and metrics)."""
+VICTIM_OPERATIONS: Final = frozenset(
+    {
+        ("post", "/protect/api/cases"),
+        ("post", "/protect/api/status"),
+        ("post", "/protect/api/withdraw"),
+    }
+)
+"""Victims have no key: a case number and its secret are their only credentials."""
+PUBLIC_OPERATIONS: Final = HEALTH_OPERATIONS | VICTIM_OPERATIONS
+"""The only operations in the document without `x-capability`."""
 PUBLIC_UNDOCUMENTED: Final = ("/docs", "/openapi.json")
 """Public pages that are not operations of the document themselves."""
 HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
@@ -323,7 +332,9 @@ def test_public_routes_answer_without_a_key(tmp_path: Path) -> None:
         overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'p.db'}"},
     )
     with TestClient(create_app(build_services(settings))) as client:
-        for method, path in sorted(PUBLIC_OPERATIONS):
+        for method, path in sorted(HEALTH_OPERATIONS):
             assert client.request(method.upper(), path).status_code in (200, 503), path
+        for method, path in sorted(VICTIM_OPERATIONS):
+            assert client.request(method.upper(), path).status_code == 422, path
         for path in PUBLIC_UNDOCUMENTED:
             assert client.get(path).status_code == 200, path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -120,7 +120,7 @@ class RateLimiter:
         self._limits.update(limits or {})
         self._clock = clock
         self._lock = threading.Lock()
-        self._buckets: dict[int, _Bucket] = {}
+        self._buckets: dict[Hashable, _Bucket] = {}
         self._next_sweep = clock() + SWEEP_INTERVAL_S
 
     def limit_for(self, role: Role) -> RateLimit:
@@ -132,7 +132,10 @@ class RateLimiter:
 
         A cost above the burst is charged as the burst (it needs a full bucket).
         """
-        limit = self._limits[key.role]
+        self.check_bucket(key.id, self._limits[key.role], cost)
+
+    def check_bucket(self, bucket_key: Hashable, limit: RateLimit, cost: float = 1.0) -> None:
+        """`check` for any bucket (an address, a case number) under the given limit."""
         if not (math.isfinite(cost) and cost >= 0):
             raise InvalidInputError(f"rate limit cost must be a non-negative number, got {cost}")
         cost = min(float(cost), float(limit.burst))
@@ -140,9 +143,9 @@ class RateLimiter:
             now = self._clock()
             if now >= self._next_sweep:
                 self._sweep(now)
-            bucket = self._buckets.get(key.id)
+            bucket = self._buckets.get(bucket_key)
             if bucket is None:
-                bucket = self._buckets[key.id] = _Bucket(float(limit.burst), now, now)
+                bucket = self._buckets[bucket_key] = _Bucket(float(limit.burst), now, now)
             elapsed = max(now - bucket.updated, 0.0)  # a clock that steps back refills nothing
             bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * limit.rate_per_second)
             bucket.updated = max(now, bucket.updated)

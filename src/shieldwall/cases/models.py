@@ -261,3 +261,43 @@ def validate_report(data: Mapping[str, Any]) -> Report:
         authority=authority if role_value == ReporterRole.REPRESENTATIVE else "",
         language=language,
     )
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """A report as JSON-ready data (how storage keeps it)."""
+    return {
+        "reporter": report.reporter.value,
+        "email": report.email,
+        "signature": report.signature,
+        "locators": [
+            {"kind": loc.kind.value, "value": loc.value, "state": loc.state.value}
+            for loc in report.locators
+        ],
+        "hashes": [{s.type: s.value for s in item} for item in report.hashes],
+        "depicted_minor": report.depicted_minor,
+        "country": report.country,
+        "name": report.name,
+        "authority": report.authority,
+        "language": report.language,
+    }
+
+
+def report_from_dict(data: Mapping[str, Any]) -> Report:
+    """The report `report_to_dict` wrote."""
+    return Report(
+        reporter=ReporterRole(data["reporter"]),
+        email=data["email"],
+        signature=data["signature"],
+        locators=tuple(
+            Locator(LocatorKind(loc["kind"]), loc["value"], LocatorState(loc["state"]))
+            for loc in data["locators"]
+        ),
+        hashes=tuple(
+            tuple(Signal.of(name, value) for name, value in item.items()) for item in data["hashes"]
+        ),
+        depicted_minor=bool(data["depicted_minor"]),
+        country=data["country"],
+        name=data["name"],
+        authority=data["authority"],
+        language=data["language"],
+    )

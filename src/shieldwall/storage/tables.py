@@ -187,3 +187,47 @@ class EntryChangeRow(Base):
     bank_id: Mapped[int] = mapped_column(ID_TYPE)
     entry_id: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CaseRow(Base):
+    """A case: its number, the SHA-256 of its secret, state and the report as JSON.
+
+    The report holds the reporter's contact details; they are never logged."""
+
+    __tablename__ = "cases"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    priority: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text)
+
+
+class CaseEntryRow(Base):
+    """Which bank entries a case's report added or found."""
+
+    __tablename__ = "case_entries"
+    __table_args__ = (Index("ix_case_entries_entry_id", "entry_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CaseEventRow(Base):
+    """One line of a case's timeline."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        Index("ix_case_events_case_id", "case_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)

@@ -15,7 +15,7 @@ from shieldwall.config import load_settings
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.screening.service import ScreeningService
-from shieldwall.web import ops
+from shieldwall.web import ops, protect_api
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
 from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
@@ -100,6 +100,7 @@ def create_app(services: Services) -> FastAPI:
         hma_hashing.router,
         hma_matching.router,
         hma_curation.router,
+        protect_api.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,128 @@
+"""SQL adapter of CaseRepository: SQLite and PostgreSQL through SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shieldwall.cases.models import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Report,
+    report_from_dict,
+    report_to_dict,
+)
+from shieldwall.errors import ConflictError, NotFoundError, StorageError
+from shieldwall.storage.sql_adapter import SqlAdapter
+from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow
+
+
+class SqlCaseRepository(SqlAdapter):
+    """CaseRepository on SQLite or PostgreSQL; each method runs in one transaction."""
+
+    def create(
+        self,
+        number: str,
+        secret_hash: str,
+        report: Report,
+        entry_ids: tuple[int, ...],
+        received_at: datetime,
+    ) -> Case:
+        """Store a new case with its entries and a `received` event."""
+        try:
+            with self._write() as connection:
+                case_id = connection.execute(
+                    insert(CaseRow).returning(CaseRow.id),
+                    {
+                        "number": number,
+                        "secret_hash": secret_hash,
+                        "state": CaseState.RECEIVED.value,
+                        "received_at": received_at,
+                        "priority": report.depicted_minor,
+                        "report": json.dumps(report_to_dict(report)),
+                    },
+                ).scalar_one()
+                if entry_ids:
+                    connection.execute(
+                        insert(CaseEntryRow),
+                        [
+                            {"case_id": case_id, "entry_id": entry_id, "position": position}
+                            for position, entry_id in enumerate(entry_ids)
+                        ],
+                    )
+                self._add_event(connection, case_id, CaseEvent(received_at, "received"))
+                return self._load(connection, case_id)[0]
+        except IntegrityError:
+            raise ConflictError(f"case {number} exists") from None
+
+    def find(self, number: str) -> tuple[Case, str] | None:
+        """The case with this number and its secret's hash, or None."""
+        with self._read() as connection:
+            case_id = connection.execute(
+                select(CaseRow.id).where(CaseRow.number == number)
+            ).scalar_one_or_none()
+            return None if case_id is None else self._load(connection, case_id)
+
+    def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
+        """Set a case's state and append an event."""
+        with self._write() as connection:
+            case_id = connection.execute(
+                update(CaseRow)
+                .where(CaseRow.number == number)
+                .values(state=state.value)
+                .returning(CaseRow.id)
+            ).scalar_one_or_none()
+            if case_id is None:
+                raise NotFoundError(f"no case {number}")
+            self._add_event(connection, case_id, event)
+            return self._load(connection, case_id)[0]
+
+    def cases_linking(self, entry_id: int) -> list[Case]:
+        """Every case whose report added or found this entry."""
+        with self._read() as connection:
+            ids = connection.execute(
+                select(CaseEntryRow.case_id).where(CaseEntryRow.entry_id == entry_id)
+            ).scalars()
+            return [self._load(connection, case_id)[0] for case_id in sorted(ids)]
+
+    @staticmethod
+    def _add_event(connection: Connection, case_id: int, event: CaseEvent) -> None:
+        connection.execute(
+            insert(CaseEventRow),
+            {"case_id": case_id, "at": event.at, "kind": event.kind, "detail": event.detail},
+        )
+
+    @staticmethod
+    def _load(connection: Connection, case_id: int) -> tuple[Case, str]:
+        row = connection.execute(select(CaseRow).where(CaseRow.id == case_id)).one()
+        entries = connection.execute(
+            select(CaseEntryRow.entry_id)
+            .where(CaseEntryRow.case_id == case_id)
+            .order_by(CaseEntryRow.position)
+        ).scalars()
+        events = connection.execute(
+            select(CaseEventRow.at, CaseEventRow.kind, CaseEventRow.detail)
+            .where(CaseEventRow.case_id == case_id)
+            .order_by(CaseEventRow.id)
+        ).all()
+        try:
+            report_data: Any = json.loads(row.report)
+            report = report_from_dict(report_data)
+            state = CaseState(row.state)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError(f"case {row.number} is unreadable: {exc}") from None
+        case = Case(
+            id=row.id,
+            number=row.number,
+            state=state,
+            received_at=row.received_at,
+            report=report,
+            entry_ids=tuple(entries),
+            events=tuple(CaseEvent(e.at, e.kind, e.detail) for e in events),
+        )
+        return case, row.secret_hash

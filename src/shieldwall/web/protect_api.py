@@ -1,0 +1,175 @@
+"""The victims' JSON API: file a report, read a case with its secret, withdraw it.
+
+No account and no API key: the case number and its secret are the only credentials, so
+every route is rate-limited per client address, and status and withdrawal also per case
+(guessing a secret is as slow as asking a few times an hour). A wrong secret answers
+exactly like an unknown case. Only hashes arrive here, never images. The pages of
+`/protect` (a later change) post to these routes; `shieldwall case submit` does too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.access.rate_limit import RateLimit
+from shieldwall.cases.models import Case, InvalidReportError, validate_report
+from shieldwall.errors import InvalidInputError
+from shieldwall.web.problems import problem
+from shieldwall.web.runtime import Runtime, runtime_of
+from shieldwall.web.security import GuardedRoute
+from shieldwall.web.uploads import read_body
+
+router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedRoute)
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+MAX_REPORT_BYTES: Final = 256 * 1024
+"""A report is hashes and text: 100 items and 50 locators fit in far less."""
+
+FILE_LIMIT: Final = RateLimit(10 / 3600, 5)
+"""Reports per client address: a burst of 5, then 10 an hour."""
+READ_LIMIT: Final = RateLimit(60 / 3600, 20)
+"""Status reads and withdrawals per client address and per case number."""
+
+
+class CaseKey(BaseModel):
+    """A case number and its secret."""
+
+    case_number: str = Field(max_length=40)
+    secret: str = Field(max_length=200)
+
+
+class CaseEventOut(BaseModel):
+    """One line of the timeline."""
+
+    at: datetime
+    kind: str
+    detail: str
+
+
+class LocatorOut(BaseModel):
+    """A locator and what has been done about it."""
+
+    kind: str
+    value: str
+    state: str
+
+
+class CaseOut(BaseModel):
+    """What the person sees of their case (never the contact details they gave)."""
+
+    case_number: str
+    state: str
+    received_at: datetime
+    deadline: datetime
+    priority: bool
+    items: int
+    copies_blocked: int
+    timeline: list[CaseEventOut]
+    locators: list[LocatorOut]
+
+
+class FiledOut(CaseOut):
+    """A new case: its secret is shown this once."""
+
+    secret: str
+
+
+def _case_out(case: Case) -> dict[str, Any]:
+    return {
+        "case_number": case.number,
+        "state": case.state.value,
+        "received_at": case.received_at,
+        "deadline": case.deadline,
+        "priority": case.priority,
+        "items": len(case.report.hashes),
+        "copies_blocked": 0,  # counted once reviewers confirm and sweeps run (later issue)
+        "timeline": [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in case.events],
+        "locators": [
+            {"kind": loc.kind.value, "value": loc.value, "state": loc.state.value}
+            for loc in case.report.locators
+        ],
+    }
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object. Only `application/json` is taken: a form on another
+    site cannot send it, so no cross-site request can file a report."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInputError("send the report as application/json")
+    raw = await read_body(request, MAX_REPORT_BYTES)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidInputError("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError("send the report as a JSON object")
+    return data
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
+    runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
+
+
+@router.post(
+    "/cases",
+    summary="File a report (hashes and legal fields) and open a case",
+    status_code=201,
+    response_model=FiledOut,
+    responses={
+        422: {"description": "invalid fields, each with a stable code"},
+        429: {"description": "too many reports from this address"},
+    },
+)
+async def file_case(request: Request, runtime: RuntimeDep) -> Any:
+    """Validate the report, put its hashes in the `reported` bank and open a case."""
+    _limit(runtime, f"file:{_client(request)}", FILE_LIMIT)
+    data = await _json_object(request)
+    try:
+        report = validate_report(data)
+    except InvalidReportError as exc:
+        problems = [{"field": p.field, "code": p.code} for p in exc.problems]
+        return problem(422, "invalid-report", str(exc), problems=problems)
+    filed = await run_in_threadpool(runtime.services.cases.file, report)
+    body = FiledOut(**_case_out(filed.case), secret=filed.secret)
+    return JSONResponse(body.model_dump(mode="json"), status_code=201)
+
+
+_CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    404: {"description": "no case with this number and secret (the same for either)"},
+    429: {"description": "too many attempts from this address or for this case"},
+}
+
+
+@router.post(
+    "/status",
+    summary="A case's timeline, with its number and secret",
+    responses=_CASE_RESPONSES,
+)
+def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
+    """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
+    _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
+    _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
+    return CaseOut(**_case_out(runtime.services.cases.open(key.case_number, key.secret)))
+
+
+@router.post(
+    "/withdraw",
+    summary="Withdraw a case: its hashes stop matching at once",
+    responses=_CASE_RESPONSES,
+)
+def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
+    """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
+    _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
+    _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
+    return CaseOut(**_case_out(runtime.services.cases.withdraw(key.case_number, key.secret)))
