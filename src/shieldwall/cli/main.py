@@ -9,6 +9,7 @@ import click
 
 from shieldwall import __version__
 from shieldwall.cli.bank_cmd import bank
+from shieldwall.cli.case_cmd import case_group, protect_command
 from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
 from shieldwall.cli.hash_cmd import hash_command
@@ -55,6 +56,8 @@ cli.add_command(match_command)
 cli.add_command(db)
 cli.add_command(key)
 cli.add_command(serve)
+cli.add_command(protect_command)
+cli.add_command(case_group)
 
 
 def main() -> None:
