@@ -43,7 +43,7 @@ VICTIM_OPERATIONS: Final = frozenset(
 """Victims have no key: a case number and its secret are their only credentials."""
 PUBLIC_OPERATIONS: Final = HEALTH_OPERATIONS | VICTIM_OPERATIONS
 """The only operations in the document without `x-capability`."""
-PUBLIC_UNDOCUMENTED: Final = ("/docs", "/openapi.json")
+PUBLIC_UNDOCUMENTED: Final = ("/docs", "/openapi.json", "/protect", "/protect/status")
 """Public pages that are not operations of the document themselves."""
 HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 PROBLEM_JSON: Final = "application/problem+json"

@@ -21,6 +21,7 @@ from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
 from shieldwall.web.metrics import Metrics
+from shieldwall.web.pages import install_pages
 from shieldwall.web.problems import install_problem_handlers
 from shieldwall.web.runtime import Runtime
 
@@ -103,6 +104,7 @@ def create_app(services: Services) -> FastAPI:
         protect_api.router,
     ):
         app.include_router(router)
+    install_pages(app)
     return app
 
 

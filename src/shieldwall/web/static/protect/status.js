@@ -1,0 +1,92 @@
+// The /protect/status page: a case's timeline with its number and secret, and withdrawal.
+"use strict";
+
+(function () {
+  const messages = JSON.parse(document.getElementById("messages").textContent);
+  const say = (key, values) =>
+    (messages[key] || key).replace(/\{(\w+)\}/g, (_, name) => String((values || {})[name] ?? ""));
+  const form = document.getElementById("lookup");
+  const status = document.getElementById("lookup-status");
+  const section = document.getElementById("case");
+  const confirm = document.getElementById("withdraw-confirm");
+
+  function key() {
+    return {
+      case_number: form.elements.case_number.value.trim(),
+      secret: form.elements.secret.value.trim(),
+    };
+  }
+
+  async function post(path) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(key()),
+      credentials: "omit",
+    });
+    return { status: response.status, body: await response.json().catch(() => ({})) };
+  }
+
+  function show(body) {
+    document.getElementById("case-title").textContent = say("case_title", { value: body.case_number });
+    document.getElementById("case-state").textContent = say("state_" + body.state);
+    const timeline = document.getElementById("timeline");
+    timeline.replaceChildren(...body.timeline.map((event) => {
+      const item = document.createElement("li");
+      const time = document.createElement("time");
+      time.dateTime = event.at;
+      time.textContent = event.at.replace("T", " ").slice(0, 16) + " UTC";
+      item.append(time, " ", say("event_" + event.kind));
+      return item;
+    }));
+    const locators = document.getElementById("case-locators");
+    locators.replaceChildren(...body.locators.map((locator) => {
+      const item = document.createElement("li");
+      item.textContent = locator.value + " (" + say("locator_" + locator.state) + ")";
+      return item;
+    }));
+    if (body.locators.length === 0) {
+      const item = document.createElement("li");
+      item.textContent = say("no_locators");
+      locators.append(item);
+    }
+    document.getElementById("withdraw-box").hidden = body.state === "withdrawn";
+    confirm.hidden = true;
+    section.hidden = false;
+    document.getElementById("case-title").focus();
+  }
+
+  function explain(result) {
+    if (result.status === 404) status.textContent = say("not_found");
+    else if (result.status === 429) status.textContent = say("too_many");
+    else status.textContent = say("failed");
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = say("looking");
+    const result = await post("/protect/api/status").catch(() => ({ status: 0 }));
+    if (result.status === 200) {
+      status.textContent = "";
+      show(result.body);
+    } else {
+      section.hidden = true;
+      explain(result);
+    }
+  });
+
+  document.getElementById("withdraw").addEventListener("click", () => {
+    confirm.hidden = false;
+    confirm.focus();
+  });
+
+  confirm.addEventListener("click", async () => {
+    const result = await post("/protect/api/withdraw").catch(() => ({ status: 0 }));
+    if (result.status === 200) {
+      show(result.body);
+      status.textContent = say("withdrawn");
+    } else {
+      explain(result);
+    }
+  });
+})();

@@ -1,0 +1,203 @@
+"""The victims' pages in headless Chromium against a real `shieldwall serve`.
+
+Choose images, see blurred previews, file the report, read the case with its secret and
+withdraw it, while every request the page makes is recorded: none may carry image bytes.
+Screenshots of each state go to SHIELDWALL_SCREENSHOTS (default: the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from shieldwall.config import MediaLimits
+from shieldwall.signals.hashing import hash_content
+from shieldwall.signals.pdq import pdq_distance
+from tests.support.cli import Cli
+from tests.support.images import write_scenes
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
+    cli = Cli(tmp_path_factory.mktemp("home"))
+    process = ServerProcess(cli.env)
+    try:
+        token = process.admin_key()
+        yield process, token
+    finally:
+        process.stop()
+
+
+def _shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SHIELDWALL_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Recorder:
+    """Every request a page makes: method, URL and body."""
+
+    def __init__(self, page: Page) -> None:
+        self.requests: list[tuple[str, str, bytes]] = []
+        page.on("request", self._seen)
+
+    def _seen(self, request: Request) -> None:
+        self.requests.append((request.method, request.url, request.post_data_buffer or b""))
+
+
+def _no_image_bytes(recorder: Recorder, images: list[bytes], origin: str) -> None:
+    for method, url, body in recorder.requests:
+        if url.startswith(f"blob:{origin}/"):  # a preview read from memory, not the network
+            assert (method, body) == ("GET", b"")
+            continue
+        assert url.startswith(origin), url  # nothing goes anywhere else
+        for data in images:
+            for offset in range(0, len(data) - 64, 4096):  # any 64-byte run of any image
+                chunk = data[offset : offset + 64]
+                assert chunk not in body, (method, url)
+                assert base64.b64encode(chunk)[:80] not in body, (method, url)
+                assert chunk.hex().encode() not in body, (method, url)
+
+
+def _fill_report(page: Page) -> None:
+    page.fill("#name", "Ana Example")
+    page.fill("#email", "ana@example.org")
+    page.fill("#country", "ES")
+    page.fill("#locators", "https://forum.example/t/1\na school group chat")
+    page.check("#good_faith")
+    page.check("#accurate")
+    page.fill("#signature", "Ana Example")
+    page.check("#signature_confirmed")
+
+
+def _check_sent_hashes(recorder: Recorder, images: list[bytes]) -> None:
+    """The report carried the form's fields and hashes equal to the server's."""
+    filed = [json.loads(b) for _, u, b in recorder.requests if u.endswith("/protect/api/cases")]
+    sent: dict[str, Any] = filed[-1]
+    assert set(sent) <= {
+        "reporter",
+        "name",
+        "email",
+        "country",
+        "authority",
+        "signature",
+        "language",
+        "signature_confirmed",
+        "good_faith",
+        "accurate",
+        "depicted_minor",
+        "locators",
+        "hashes",
+    }
+    for item, data in zip(sent["hashes"], images, strict=True):
+        server_side = hash_content(data, MediaLimits())
+        assert item["sha256"] == hashlib.sha256(data).hexdigest()
+        assert item["md5"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        assert pdq_distance(item["pdq"], server_side.pdq.value) <= 10
+
+
+def _check_and_withdraw(
+    page: Page, url: str, token: str, number: str, secret: str, images: list[bytes], shots: Path
+) -> None:
+    """Open the case on the status page, withdraw it, and see its hashes stop matching."""
+    page.goto(f"{url}/protect/status")
+    page.fill("#case_number", number)
+    page.fill("#secret", secret)
+    page.get_by_role("button", name="Show my case").click()
+    expect(page.locator("#case-state")).to_contain_text("Received")
+    expect(page.locator("#timeline li")).to_have_count(1)
+    page.screenshot(path=str(shots / "status-1-received.png"), full_page=True)
+    admin = {"X-API-Key": token}
+    lookup = {"sha256": hashlib.sha256(images[0]).hexdigest()}
+    before = httpx.post(f"{url}/api/v1/lookup/signals", json=lookup, headers=admin)
+    assert before.json()["verdict"] == "review"
+    page.locator("#withdraw").click()
+    page.locator("#withdraw-confirm").click()
+    expect(page.locator("#case-state")).to_contain_text("Withdrawn")
+    page.screenshot(path=str(shots / "status-2-withdrawn.png"), full_page=True)
+    after = httpx.post(f"{url}/api/v1/lookup/signals", json=lookup, headers=admin)
+    assert after.json()["matches"] == []
+
+
+def test_hash_file_check_and_withdraw_without_sending_an_image(
+    page: Page, server: tuple[ServerProcess, str], tmp_path: Path
+) -> None:
+    process, token = server
+    shots = _shots(tmp_path)
+    paths = write_scenes(tmp_path / "mine", [21, 22])
+    images = [p.read_bytes() for p in paths]
+    recorder = Recorder(page)
+    errors: list[str] = []  # script errors and CSP violations (not 4xx answers)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
+
+    response = page.goto(f"{process.url}/protect")
+    assert response is not None
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "set-cookie" not in response.headers
+    page.screenshot(path=str(shots / "protect-1-empty.png"), full_page=True)
+
+    page.set_input_files("#files", [str(p) for p in paths])
+    expect(page.locator("#hash-status")).to_contain_text("2 fingerprints ready")
+    expect(page.locator("#items img.blurred")).to_have_count(2)
+    page.screenshot(path=str(shots / "protect-2-chosen.png"), full_page=True)
+
+    page.locator("#send").click()  # nothing filled in: the server names each field
+    expect(page.locator("#email-error")).to_contain_text("Enter an email address")
+    expect(page.locator("#email")).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(shots / "protect-3-problems.png"), full_page=True)
+
+    _fill_report(page)
+    page.locator("#send").click()
+    expect(page.locator("#done")).to_be_visible()
+    number = page.locator("#case-number").inner_text()
+    secret = page.locator("#case-secret").inner_text()
+    assert number.startswith("SW-")
+    page.screenshot(path=str(shots / "protect-4-received.png"), full_page=True)
+
+    filed = [json.loads(b) for m, u, b in recorder.requests if u.endswith("/protect/api/cases")]
+    sent: dict[str, Any] = filed[-1]
+    assert set(sent) <= {
+        "reporter",
+        "name",
+        "email",
+        "country",
+        "authority",
+        "signature",
+        "language",
+        "signature_confirmed",
+        "good_faith",
+        "accurate",
+        "depicted_minor",
+        "locators",
+        "hashes",
+    }
+    for item, data in zip(sent["hashes"], images, strict=True):
+        server_side = hash_content(data, MediaLimits())
+        assert item["sha256"] == hashlib.sha256(data).hexdigest()
+        assert item["md5"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        assert pdq_distance(item["pdq"], server_side.pdq.value) <= 10
+
+    _check_and_withdraw(page, process.url, token, number, secret, images, shots)
+    _no_image_bytes(recorder, images, process.url)
+    assert errors == []  # no CSP violations, no script errors
+
+
+def test_a_wrong_secret_says_no_case(page: Page, server: tuple[ServerProcess, str]) -> None:
+    process, _ = server
+    page.goto(f"{process.url}/protect/status")
+    page.fill("#case_number", "SW-0000-0000")
+    page.fill("#secret", "not-the-secret")
+    page.get_by_role("button", name="Show my case").click()
+    expect(page.locator("#lookup-status")).to_contain_text("No case matches")
+    expect(page.locator("#case")).to_be_hidden()
