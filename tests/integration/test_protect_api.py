@@ -125,3 +125,23 @@ def test_filing_and_guessing_secrets_are_rate_limited(
     assert [g.status_code for g in guesses[:20]] == [404] * 20
     assert guesses[20].status_code == 429
     assert "retry-after" in {k.lower() for k in guesses[20].headers}
+
+
+def test_requests_from_other_sites_are_refused(client: tuple[TestClient, dict[str, str]]) -> None:
+    c, admin = client
+    for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}):
+        refused = c.post("/protect/api/cases", json=fields(), headers=headers)
+        assert refused.status_code == 403, headers
+        status = c.post(
+            "/protect/api/status",
+            json={"case_number": "SW-0000-0000", "secret": "x"},
+            headers=headers,
+        )
+        assert status.status_code == 403
+    assert _lookup(c, admin)["matches"] == []
+    same = c.post(
+        "/protect/api/cases",
+        json=fields(),
+        headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"},
+    )
+    assert same.status_code == 201

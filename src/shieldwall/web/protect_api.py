@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.rate_limit import RateLimit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
-from shieldwall.errors import InvalidInputError
+from shieldwall.errors import InvalidInputError, PermissionDeniedError
 from shieldwall.web.problems import problem
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute
@@ -117,6 +117,17 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _same_site(request: Request) -> None:
+    """Refuse requests a browser marks as sent from another site (defence in depth beside
+    the JSON-only bodies: no other site's page may file, read or withdraw a case)."""
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    host = request.headers.get("host", "")
+    foreign_origin = origin is not None and origin.split("://", 1)[-1] != host
+    if site == "cross-site" or foreign_origin:
+        raise PermissionDeniedError("requests from other sites are refused")
+
+
 def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
     runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
 
@@ -128,11 +139,13 @@ def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
     response_model=FiledOut,
     responses={
         422: {"description": "invalid fields, each with a stable code"},
+        403: {"description": "sent from another site"},
         429: {"description": "too many reports from this address"},
     },
 )
 async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     """Validate the report, put its hashes in the `reported` bank and open a case."""
+    _same_site(request)
     _limit(runtime, f"file:{_client(request)}", FILE_LIMIT)
     data = await _json_object(request)
     try:
@@ -146,6 +159,7 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
 
 
 _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    403: {"description": "sent from another site"},
     404: {"description": "no case with this number and secret (the same for either)"},
     429: {"description": "too many attempts from this address or for this case"},
 }
@@ -158,6 +172,7 @@ _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 )
 def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
+    _same_site(request)
     _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
     _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
     return CaseOut(**_case_out(runtime.services.cases.open(key.case_number, key.secret)))
@@ -170,6 +185,7 @@ def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
 )
 def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
+    _same_site(request)
     _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
     _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
     return CaseOut(**_case_out(runtime.services.cases.withdraw(key.case_number, key.secret)))
