@@ -11,6 +11,7 @@ from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import CaseService
 from shieldwall.config import Settings
+from shieldwall.integrations.mail import NoNotifier, SmtpNotifier
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
@@ -62,5 +63,8 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
     limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
     banks = BankService(repository)
-    cases = CaseService(SqlCaseRepository(engine), banks)
+    notifier = (
+        SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()
+    )
+    cases = CaseService(SqlCaseRepository(engine), banks, notifier=notifier)
     return Services(settings, engine, repository, banks, access, limiter, cases)

@@ -42,6 +42,10 @@ class Settings:
     # Per-role overrides of access.rate_limit.DEFAULT_RATE_LIMITS, e.g. ("screener", "200/400"),
     # from `rate_<role>` keys (SHIELDWALL_RATE_SCREENER=200/400); sorted by role.
     rate_limits: tuple[tuple[str, str], ...] = ()
+    # Acknowledgement emails to people who file a report: off unless an SMTP server is set,
+    # e.g. smtp://mail.example:25, smtp+starttls://user:password@mail.example:587.
+    smtp_url: str = ""
+    mail_from: str = "Shieldwall <no-reply@localhost>"
 
     @property
     def effective_database_url(self) -> str:
@@ -60,6 +64,8 @@ _ENV_KEYS = {
     "jobs",
     "url_lookups",
     "url_allow_hosts",
+    "smtp_url",
+    "mail_from",
     *_INT_MEDIA_KEYS,
     *_RATE_KEYS,
 }
@@ -108,8 +114,8 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         name = key.lower()
         if name == "home":
             changes["home"] = Path(str(value))
-        elif name == "database_url":
-            changes["database_url"] = str(value)
+        elif name in {"database_url", "smtp_url", "mail_from"}:
+            changes[name] = str(value)
         elif name in {"default_pdq_threshold", "jobs"}:
             changes[name] = _coerce_int(name, value)
         elif name == "url_lookups":

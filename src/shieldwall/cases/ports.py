@@ -34,3 +34,11 @@ class CaseRepository(Protocol):
     def cases_linking(self, entry_id: int) -> list[Case]:
         """Every case whose report added (or found) this entry."""
         ...
+
+
+class Notifier(Protocol):
+    """Tells the person their report arrived (email); must never fail the filing."""
+
+    def acknowledge(self, case: Case) -> None:
+        """Send the acknowledgement (in the background)."""
+        ...

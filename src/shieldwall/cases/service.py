@@ -26,7 +26,7 @@ from shieldwall.banks.models import (
 )
 from shieldwall.banks.service import BankService
 from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
-from shieldwall.cases.ports import CaseRepository
+from shieldwall.cases.ports import CaseRepository, Notifier
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 
 REPORTED_BANK: Final = "reported"
@@ -73,10 +73,12 @@ class CaseService:
         cases: CaseRepository,
         banks: BankService,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        notifier: Notifier | None = None,
     ) -> None:
         self._cases = cases
         self._banks = banks
         self._clock = clock
+        self._notifier = notifier
 
     def _reported_bank(self) -> str:
         try:
@@ -96,6 +98,8 @@ class CaseService:
         added = self._banks.add_entries(self._reported_bank(), entries)
         entry_ids = tuple(dict.fromkeys(result.entry_id for result in added))
         case = self._cases.create(number, hash_secret(secret), report, entry_ids, received_at)
+        if self._notifier is not None:
+            self._notifier.acknowledge(case)
         return FiledCase(case, secret)
 
     def open(self, number: str, secret: str) -> Case:

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: email, and later chat servers and webhooks."""

@@ -1,0 +1,90 @@
+"""Acknowledgement emails over SMTP, sent in the background so filing never waits on mail.
+
+The email says the report arrived, when, the case number and the 48-hour deadline. It
+never carries the secret (a mailbox can be read by others) or any hash. A mail server
+that is down or refuses the message is logged (without the address) and changes nothing
+about the case.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from email.message import EmailMessage
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+from shieldwall.cases.models import Case
+from shieldwall.errors import InvalidInputError
+
+SMTP_TIMEOUT_S: Final = 15.0
+_log = logging.getLogger("shieldwall.mail")
+
+
+def acknowledgement(case: Case, sender: str) -> EmailMessage:
+    """The email confirming a report (English for now; the pages' languages later)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = case.report.email
+    message["Subject"] = f"We received your report (case {case.number})"
+    received = case.received_at.strftime("%Y-%m-%d %H:%M UTC")
+    deadline = case.deadline.strftime("%Y-%m-%d %H:%M UTC")
+    message.set_content(
+        "\n".join(
+            [
+                "Your report has been received. Nothing else is needed from you now.",
+                "",
+                f"Case number: {case.number}",
+                f"Received: {received}",
+                f"Fingerprints received: {len(case.report.hashes)}",
+                f"Copies must be removed by: {deadline}",
+                "",
+                "To see what happens, or to withdraw the report at any time, open the case",
+                "status page and enter the case number and the secret you were shown.",
+                "We never ask for your images, and never send links to them.",
+            ]
+        )
+    )
+    return message
+
+
+class SmtpNotifier:
+    """Sends acknowledgements through one SMTP server, each from a background thread."""
+
+    def __init__(self, url: str, sender: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
+            raise InvalidInputError("smtp_url must be smtp://, smtps:// or smtp+starttls://")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]
+        self._user = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._sender = sender
+
+    def acknowledge(self, case: Case) -> None:
+        """Send the acknowledgement in the background (returns at once)."""
+        message = acknowledgement(case, self._sender)
+        threading.Thread(
+            target=self._send, args=(message, case.number), name="shieldwall-mail", daemon=True
+        ).start()
+
+    def _send(self, message: EmailMessage, number: str) -> None:
+        smtp_class = smtplib.SMTP_SSL if self._scheme == "smtps" else smtplib.SMTP
+        try:
+            with smtp_class(self._host, self._port, timeout=SMTP_TIMEOUT_S) as server:
+                if self._scheme == "smtp+starttls":
+                    server.starttls()
+                if self._user and self._password:
+                    server.login(self._user, self._password)
+                server.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            _log.warning("acknowledgement for case %s not sent: %s", number, type(exc).__name__)
+
+
+class NoNotifier:
+    """No SMTP server configured: nothing is sent."""
+
+    def acknowledge(self, case: Case) -> None:
+        """Do nothing."""

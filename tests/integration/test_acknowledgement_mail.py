@@ -1,0 +1,84 @@
+"""A filed report gets an acknowledgement email through a real local SMTP server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from shieldwall.app import build_services
+from shieldwall.config import load_settings
+from shieldwall.web.app import create_app
+from tests.support.server import free_port
+from tests.unit.test_cases import fields
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 OK"
+
+    def wait(self, count: int, seconds: float = 10.0) -> list[Message]:
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _client(tmp_path: Path, smtp_url: str) -> TestClient:
+    settings = load_settings(
+        config_file=tmp_path / "absent.toml",
+        environ={},
+        overrides={
+            "home": str(tmp_path),
+            "database_url": f"sqlite:///{tmp_path / 'm.db'}",
+            "smtp_url": smtp_url,
+            "mail_from": "Shieldwall <help@shieldwall.test>",
+        },
+    )
+    return TestClient(create_app(build_services(settings)))
+
+
+def test_the_acknowledgement_names_the_case_but_never_the_secret(
+    smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    with _client(tmp_path, f"smtp://127.0.0.1:{port}") as client:
+        filed = client.post("/protect/api/cases", json=fields()).json()
+    [mail] = inbox.wait(1)
+    assert mail["To"] == "ana@example.org"
+    assert mail["From"] == "Shieldwall <help@shieldwall.test>"
+    assert filed["case_number"] in mail["Subject"]
+    body = mail.get_payload(decode=True).decode()
+    assert filed["case_number"] in body
+    assert "Fingerprints received: 1" in body
+    assert filed["deadline"][:10] in body
+    assert filed["secret"] not in body
+    assert "\\n" not in body
+
+
+def test_a_mail_server_that_is_down_does_not_stop_the_filing(tmp_path: Path) -> None:
+    with _client(tmp_path, f"smtp://127.0.0.1:{free_port()}") as client:
+        filed = client.post("/protect/api/cases", json=fields())
+    assert filed.status_code == 201
