@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from shieldwall.config import MediaLimits
 from shieldwall.signals.hashing import hash_content
@@ -201,3 +201,45 @@ def test_a_wrong_secret_says_no_case(page: Page, server: tuple[ServerProcess, st
     page.get_by_role("button", name="Show my case").click()
     expect(page.locator("#lookup-status")).to_contain_text("No case matches")
     expect(page.locator("#case")).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading", "problem"),
+    [
+        ("es-ES", "Protege tus imágenes", "Escribe un correo electrónico"),
+        ("ko-KR", "내 이미지 보호하기", "이메일 주소를 입력해 주세요"),
+        ("en-GB", "Protect your images", "Enter an email address"),
+    ],
+)
+def test_the_page_speaks_the_browser_language(
+    browser: Browser,
+    server: tuple[ServerProcess, str],
+    tmp_path: Path,
+    locale: str,
+    heading: str,
+    problem: str,
+) -> None:
+    process, _ = server
+    context = browser.new_context(locale=locale)
+    try:
+        page = context.new_page()
+        page.goto(f"{process.url}/protect")
+        expect(page.locator("h1")).to_have_text(heading)
+        assert page.locator("html").get_attribute("lang") == locale[:2]
+        page.set_input_files("#files", [str(p) for p in write_scenes(tmp_path / "l", [9])])
+        page.locator("#send").click()
+        expect(page.locator("#email-error")).to_contain_text(problem)
+        page.screenshot(path=str(_shots(tmp_path) / f"protect-{locale}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_the_language_can_be_switched(page: Page, server: tuple[ServerProcess, str]) -> None:
+    process, _ = server
+    page.goto(f"{process.url}/protect/status")
+    page.get_by_role("link", name="한국어").click()
+    expect(page.locator("h1")).to_have_text("사건 상태")
+    page.get_by_role("link", name="Español").click()
+    expect(page.locator("h1")).to_have_text("Estado del caso")
+    page.get_by_role("link", name="Proteger imágenes").click()
+    expect(page.locator("h1")).to_have_text("Protege tus imágenes")

@@ -8,9 +8,14 @@ nothing cached. Texts go through gettext (`_`) so that catalogues can translate 
 
 from __future__ import annotations
 
+import functools
+import gettext
+import io
 from importlib import resources
 from typing import Final
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -28,88 +33,151 @@ PAGE_HEADERS: Final = {
 }
 """Sent with every response under /protect (pages, scripts and the JSON API)."""
 
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's name for "translate later")
+    """Mark a text for the catalogues without translating it yet."""
+    return text
+
+
 MESSAGES: Final = {
-    "show": "Show",
-    "hide": "Blur",
-    "remove": "Remove",
-    "preview_alt": "Blurred preview of image {n}",
-    "photo_n": "Photo {n}: fingerprint ready",
-    "video_n": "Video {n}: fingerprint ready",
-    "hashing": "Making fingerprints of {n} files on this device...",
-    "hashed": "{n} fingerprints ready. Nothing has been sent.",
-    "sending": "Sending the fingerprints and the report...",
-    "offline": "The report could not be sent. Check the connection and try again.",
-    "fix_fields": "Please check the fields marked above.",
-    "too_many": "Too many attempts from this connection. Please wait a while and try again.",
-    "failed": "Something went wrong on our side. Please try again later.",
-    "problem_reporter_required": "Choose who is reporting.",
-    "problem_name_required": "Enter the full name of the person in the images.",
-    "problem_name_too_long": "The name is too long.",
-    "problem_email_required": "Enter an email address so we can confirm we received this.",
-    "problem_email_invalid": "This email address does not look right.",
-    "problem_signature_required": "Type your full name as a signature.",
-    "problem_signature_confirmed_required": "Tick the box to sign the report.",
-    "problem_good_faith_required": "Tick the box to confirm this statement.",
-    "problem_accurate_required": "Tick the box to confirm this statement.",
-    "problem_authority_required": "Say how you are authorised to act for the person.",
-    "problem_country_required": "Enter the country as two letters, for example ES.",
-    "problem_country_invalid": "Enter the country as two letters, for example ES.",
-    "problem_country_too_long": "Enter the country as two letters, for example ES.",
-    "problem_locators_invalid": "One of the places could not be read. Put one per line.",
-    "problem_locators_not_a_url": "A link must start with http:// or https://.",
-    "problem_locators_too_long": "One of the places is too long.",
-    "problem_hashes_required": "Choose at least one photo or video first.",
-    "problem_hashes_invalid": "A fingerprint could not be read. Choose the files again.",
-    "problem_hashes_too_many": "Choose at most 100 files per report.",
-    "receipt_title": "Shieldwall report receipt",
-    "receipt_number": "Case number: {value}",
-    "receipt_secret": "Secret (keep it private): {value}",
-    "receipt_received": "Received (UTC): {value}",
-    "receipt_items": "Fingerprints received ({n}):",
-    "receipt_locators": "Places reported ({n}):",
-    "looking": "Looking up your case...",
-    "not_found": "No case matches this number and secret. Check both and try again.",
-    "withdrawn": "Your report is withdrawn. Its fingerprints no longer match anything.",
-    "case_title": "Case {value}",
-    "state_received": "Received: it is waiting for review.",
-    "state_under_review": "Under review.",
-    "state_decided": "Decided.",
-    "state_withdrawn": "Withdrawn.",
-    "event_received": "Report received",
-    "event_under_review": "Review started",
-    "event_decided": "Decision made",
-    "event_withdrawn": "Withdrawn by you",
-    "locator_reported": "reported",
-    "locator_removed": "removed",
-    "locator_not_found": "not found",
-    "no_locators": "None given.",
+    "show": N_("Show"),
+    "hide": N_("Blur"),
+    "remove": N_("Remove"),
+    "preview_alt": N_("Blurred preview of image {n}"),
+    "photo_n": N_("Photo {n}: fingerprint ready"),
+    "video_n": N_("Video {n}: fingerprint ready"),
+    "hashing": N_("Making fingerprints of {n} files on this device..."),
+    "hashed": N_("{n} fingerprints ready. Nothing has been sent."),
+    "sending": N_("Sending the fingerprints and the report..."),
+    "offline": N_("The report could not be sent. Check the connection and try again."),
+    "fix_fields": N_("Please check the fields marked above."),
+    "too_many": N_("Too many attempts from this connection. Please wait a while and try again."),
+    "failed": N_("Something went wrong on our side. Please try again later."),
+    "problem_reporter_required": N_("Choose who is reporting."),
+    "problem_name_required": N_("Enter the full name of the person in the images."),
+    "problem_name_too_long": N_("The name is too long."),
+    "problem_email_required": N_("Enter an email address so we can confirm we received this."),
+    "problem_email_invalid": N_("This email address does not look right."),
+    "problem_signature_required": N_("Type your full name as a signature."),
+    "problem_signature_confirmed_required": N_("Tick the box to sign the report."),
+    "problem_good_faith_required": N_("Tick the box to confirm this statement."),
+    "problem_accurate_required": N_("Tick the box to confirm this statement."),
+    "problem_authority_required": N_("Say how you are authorised to act for the person."),
+    "problem_country_required": N_("Enter the country as two letters, for example ES."),
+    "problem_country_invalid": N_("Enter the country as two letters, for example ES."),
+    "problem_country_too_long": N_("Enter the country as two letters, for example ES."),
+    "problem_locators_invalid": N_("One of the places could not be read. Put one per line."),
+    "problem_locators_not_a_url": N_("A link must start with http:// or https://."),
+    "problem_locators_too_long": N_("One of the places is too long."),
+    "problem_hashes_required": N_("Choose at least one photo or video first."),
+    "problem_hashes_invalid": N_("A fingerprint could not be read. Choose the files again."),
+    "problem_hashes_too_many": N_("Choose at most 100 files per report."),
+    "receipt_title": N_("Shieldwall report receipt"),
+    "receipt_number": N_("Case number: {value}"),
+    "receipt_secret": N_("Secret (keep it private): {value}"),
+    "receipt_received": N_("Received (UTC): {value}"),
+    "receipt_items": N_("Fingerprints received ({n}):"),
+    "receipt_locators": N_("Places reported ({n}):"),
+    "looking": N_("Looking up your case..."),
+    "not_found": N_("No case matches this number and secret. Check both and try again."),
+    "withdrawn": N_("Your report is withdrawn. Its fingerprints no longer match anything."),
+    "case_title": N_("Case {value}"),
+    "state_received": N_("Received: it is waiting for review."),
+    "state_under_review": N_("Under review."),
+    "state_decided": N_("Decided."),
+    "state_withdrawn": N_("Withdrawn."),
+    "event_received": N_("Report received"),
+    "event_under_review": N_("Review started"),
+    "event_decided": N_("Decision made"),
+    "event_withdrawn": N_("Withdrawn by you"),
+    "locator_reported": N_("reported"),
+    "locator_removed": N_("removed"),
+    "locator_not_found": N_("not found"),
+    "no_locators": N_("None given."),
 }
 """What the page scripts say, keyed by the codes the API and the scripts use."""
 
+LANGUAGES: Final = {"en": "English", "es": "Español", "ko": "한국어"}
+"""The pages' languages: English, and the catalogues under web/locale (gettext .po files)."""
+
 router = APIRouter(include_in_schema=False)
-_environment = Environment(
-    loader=PackageLoader("shieldwall.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-    extensions=["jinja2.ext.i18n"],
-)
-_environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
-def _page(template: str) -> HTMLResponse:
-    html = _environment.get_template(template).render(lang="en", messages=MESSAGES)
-    return HTMLResponse(html)
+@functools.cache
+def _translations(lang: str) -> gettext.NullTranslations:
+    """The gettext catalogue of a language (English is the source text)."""
+    if lang == "en":
+        return gettext.NullTranslations()
+    source = resources.files("shieldwall.web") / "locale" / lang / "LC_MESSAGES" / "shieldwall.po"
+    with source.open("rb") as po:
+        catalogue = read_po(po, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@functools.cache
+def _environment(lang: str) -> Environment:
+    environment = Environment(
+        loader=PackageLoader("shieldwall.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        _translations(lang), newstyle=True
+    )
+    return environment
+
+
+def choose_language(asked: str | None, accept_language: str) -> str:
+    """`?lang=` if it names a language of the pages, else the browser's first one we have."""
+    if asked in LANGUAGES:
+        return asked
+    ranked = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.split("-")[0].lower()))
+    for _, _, primary in sorted(ranked):
+        if primary in LANGUAGES:
+            return primary
+    return "en"
+
+
+def _page(request: Request, template: str) -> HTMLResponse:
+    lang = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language", "")
+    )
+    translate = _translations(lang).gettext
+    html = (
+        _environment(lang)
+        .get_template(template)
+        .render(
+            lang=lang,
+            languages=LANGUAGES,
+            path=request.url.path,
+            messages={key: translate(text) for key, text in MESSAGES.items()},
+        )
+    )
+    return HTMLResponse(html, headers={"Content-Language": lang, "Vary": "Accept-Language"})
 
 
 @router.get("/protect")
-def protect_page() -> HTMLResponse:
+def protect_page(request: Request) -> HTMLResponse:
     """Choose images, hash them on the device, file the report."""
-    return _page("protect/protect.html")
+    return _page(request, "protect/protect.html")
 
 
 @router.get("/protect/status")
-def status_page() -> HTMLResponse:
+def status_page(request: Request) -> HTMLResponse:
     """A case's timeline with its number and secret; withdrawal."""
-    return _page("protect/status.html")
+    return _page(request, "protect/status.html")
 
 
 async def protect_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
