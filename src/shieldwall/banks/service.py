@@ -163,6 +163,14 @@ class BankService:
                 listener.apply_removed(entry)
         return entry
 
+    def active_entry_ids(self, entry_ids: Sequence[int]) -> set[int]:
+        """Which of these entries are active now in the bank of record."""
+        return {
+            entry.id
+            for entry in self.repository.get_entries(entry_ids)
+            if entry.state is EntryState.ACTIVE
+        }
+
     def get_entry(self, entry_id: int) -> Entry:
         """One entry."""
         return self.repository.get_entry(entry_id)

@@ -40,11 +40,17 @@ class ScreeningService:
         limits: MediaLimits,
         record: Callable[[LookupEvent], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        still_active: Callable[[Sequence[int]], set[int]] | None = None,
     ) -> None:
         self._matcher = matcher
         self._limits = limits
         self._record = record
         self._clock = clock
+        # Which of some entry ids are still active in the bank of record. A matcher in one
+        # worker hears another worker's withdrawal through the change log within about a
+        # second; checking the few matched entries closes that gap, so a withdrawal stops
+        # matching at once in every worker.
+        self._still_active = still_active
 
     def screen_content(
         self,
@@ -104,6 +110,9 @@ class ScreeningService:
         if banks:
             wanted = set(banks)
             matches = [m for m in matches if m.bank in wanted]
+        if matches and self._still_active is not None:
+            active = self._still_active(sorted({m.entry_id for m in matches}))
+            matches = [m for m in matches if m.entry_id in active]
         return ScreeningResult(computed, matches, verdict_of(matches))
 
     def _audit(self, key_id: int | None, kind: str, results: list[ScreeningResult]) -> None:

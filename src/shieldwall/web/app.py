@@ -68,7 +68,12 @@ def create_app(services: Services) -> FastAPI:
     """The whole HTTP service over the given services."""
     metrics = Metrics()
     slot = _MatcherSlot(services)
-    screening = ScreeningService(slot.get, services.settings.media, services.access.record_lookup)
+    screening = ScreeningService(
+        slot.get,
+        services.settings.media,
+        services.access.record_lookup,
+        still_active=services.banks.active_entry_ids,
+    )
     runtime = Runtime(services, metrics, slot.get, slot.ready, screening)
 
     @asynccontextmanager

@@ -78,6 +78,9 @@ def match_and_record(
     matches = _live_matcher(runtime).match_signals(queries)
     if banks is not None:
         matches = [m for m in matches if m.bank in banks]
+    if matches:  # withdrawn in another worker a moment ago: see ScreeningService
+        active = runtime.services.banks.active_entry_ids(sorted({m.entry_id for m in matches}))
+        matches = [m for m in matches if m.entry_id in active]
     verdict = verdict_of(matches).value
     runtime.services.access.record_lookup(
         LookupEvent(caller.id, datetime.now(UTC), "hma", 1, len(matches), verdict)

@@ -1,0 +1,39 @@
+"""A withdrawal through one worker stops matches in every worker at once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.cli import Cli
+from tests.support.server import ServerProcess
+from tests.unit.test_cases import PDQ, fields
+
+
+def _verdicts(url: str, admin: dict[str, str], count: int) -> list[str]:
+    """Lookups on fresh connections, so the kernel spreads them over the workers."""
+    verdicts = []
+    for _ in range(count):
+        with httpx.Client(timeout=10) as client:
+            answer = client.post(f"{url}/api/v1/lookup/signals", json={"pdq": PDQ}, headers=admin)
+        verdicts.append(answer.json().get("verdict", str(answer.status_code)))
+    return verdicts
+
+
+def test_withdrawal_stops_matching_in_every_worker_at_once(tmp_path: Path) -> None:
+    server = ServerProcess(Cli(tmp_path / "home").env, workers=2)
+    try:
+        admin = {"X-API-Key": server.admin_key()}
+        filed = httpx.post(f"{server.url}/protect/api/cases", json=fields(), timeout=10).json()
+        deadline = time.monotonic() + 30
+        while _verdicts(server.url, admin, 8) != ["review"] * 8:  # both workers hold it
+            assert time.monotonic() < deadline, "the filed hashes never matched everywhere"
+            time.sleep(0.2)
+        key = {"case_number": filed["case_number"], "secret": filed["secret"]}
+        withdrawn = httpx.post(f"{server.url}/protect/api/withdraw", json=key, timeout=10)
+        assert withdrawn.json()["state"] == "withdrawn"
+        assert _verdicts(server.url, admin, 12) == ["allow"] * 12
+    finally:
+        server.stop()
