@@ -145,3 +145,17 @@ def test_requests_from_other_sites_are_refused(client: tuple[TestClient, dict[st
         headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"},
     )
     assert same.status_code == 201
+
+
+def test_problems_are_explained_in_the_reporters_language(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    c, _ = client
+    spanish = c.post("/protect/api/cases", json=fields(email="", language="es")).json()
+    [email] = spanish["problems"]
+    assert (email["field"], email["code"]) == ("email", "required")
+    assert email["message"].startswith("Escribe un correo electrónico")
+    korean = c.post(
+        "/protect/api/cases", json=fields(country=""), headers={"accept-language": "ko-KR"}
+    ).json()
+    assert korean["problems"][0]["message"].startswith("국가를 두 글자로")

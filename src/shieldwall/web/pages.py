@@ -150,6 +150,12 @@ def choose_language(asked: str | None, accept_language: str) -> str:
     return "en"
 
 
+def problem_message(field: str, code: str, lang: str) -> str:
+    """What the pages say about an invalid report field, in `lang` (the code if unknown)."""
+    text = MESSAGES.get(f"problem_{field}_{code}")
+    return _translations(lang).gettext(text) if text else f"{field}: {code}"
+
+
 def _page(request: Request, template: str) -> HTMLResponse:
     lang = choose_language(
         request.query_params.get("lang"), request.headers.get("accept-language", "")

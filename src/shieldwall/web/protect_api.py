@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from shieldwall.access.rate_limit import RateLimit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
 from shieldwall.errors import InvalidInputError, PermissionDeniedError
+from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute
@@ -151,7 +152,12 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     try:
         report = validate_report(data)
     except InvalidReportError as exc:
-        problems = [{"field": p.field, "code": p.code} for p in exc.problems]
+        language = data.get("language") if isinstance(data.get("language"), str) else None
+        lang = choose_language(language, request.headers.get("accept-language", ""))
+        problems = [
+            {"field": p.field, "code": p.code, "message": problem_message(p.field, p.code, lang)}
+            for p in exc.problems
+        ]
         return problem(422, "invalid-report", str(exc), problems=problems)
     filed = await run_in_threadpool(runtime.services.cases.file, report)
     body = FiledOut(**_case_out(filed.case), secret=filed.secret)
