@@ -25,7 +25,12 @@ browser:
 		[ "$$(id -u)" = 0 ] || { echo "install the Debian package chromium (needs root)" >&2; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install browser
+# axe-core (npm) checks the pages' accessibility in the browser tests; kept inside .venv.
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+$(AXE): | $(STAMP)
+	npm install --prefix $(VENV)/axe axe-core@4 --no-audit --no-fund --silent
+
+test: install browser $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

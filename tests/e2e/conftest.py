@@ -13,6 +13,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.support.cli import Cli
+from tests.support.server import ServerProcess
+
 
 def chromium_path() -> str:
     """The Chromium executable the browser tests run."""
@@ -43,3 +46,15 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
+    """A real `shieldwall serve` on an empty SQLite home, and its admin key."""
+    cli = Cli(tmp_path_factory.mktemp("home"))
+    process = ServerProcess(cli.env)
+    try:
+        token = process.admin_key()
+        yield process, token
+    finally:
+        process.stop()

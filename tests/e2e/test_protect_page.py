@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,8 @@ from playwright.sync_api import Browser, Page, Request, expect
 from shieldwall.config import MediaLimits
 from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.pdq import pdq_distance
-from tests.support.cli import Cli
 from tests.support.images import write_scenes
 from tests.support.server import ServerProcess
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
-    cli = Cli(tmp_path_factory.mktemp("home"))
-    process = ServerProcess(cli.env)
-    try:
-        token = process.admin_key()
-        yield process, token
-    finally:
-        process.stop()
 
 
 def _shots(tmp_path: Path) -> Path:
