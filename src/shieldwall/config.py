@@ -45,6 +45,10 @@ class Settings:
     # Acknowledgement emails to people who file a report: off unless an SMTP server is set,
     # e.g. smtp://mail.example:25, smtp+starttls://user:password@mail.example:587.
     smtp_url: str = ""
+    # Victims' API limits per client address (and per case for status and withdrawal), as
+    # RATE/BURST with RATE per second: 10 reports an hour after 5; 60 reads an hour after 20.
+    protect_file_limit: str = "0.0028/5"
+    protect_read_limit: str = "0.0167/20"
     mail_from: str = "Shieldwall <no-reply@localhost>"
 
     @property
@@ -66,6 +70,8 @@ _ENV_KEYS = {
     "url_allow_hosts",
     "smtp_url",
     "mail_from",
+    "protect_file_limit",
+    "protect_read_limit",
     *_INT_MEDIA_KEYS,
     *_RATE_KEYS,
 }
@@ -116,6 +122,8 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes["home"] = Path(str(value))
         elif name in {"database_url", "smtp_url", "mail_from"}:
             changes[name] = str(value)
+        elif name in {"protect_file_limit", "protect_read_limit"}:
+            changes[name] = _rate_limit(name, value)
         elif name in {"default_pdq_threshold", "jobs"}:
             changes[name] = _coerce_int(name, value)
         elif name == "url_lookups":

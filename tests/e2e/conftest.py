@@ -52,7 +52,9 @@ def page(browser: Browser) -> Iterator[Page]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
     """A real `shieldwall serve` on an empty SQLite home, and its admin key."""
     cli = Cli(tmp_path_factory.mktemp("home"))
-    process = ServerProcess(cli.env)
+    # Every test files from 127.0.0.1: lift the per-address limits (tested in the API tests).
+    env = {**cli.env, "SHIELDWALL_PROTECT_FILE_LIMIT": "100/100"}
+    process = ServerProcess(env)
     try:
         token = process.admin_key()
         yield process, token

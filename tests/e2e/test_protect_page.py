@@ -56,6 +56,22 @@ def _no_image_bytes(recorder: Recorder, images: list[bytes], origin: str) -> Non
                 assert chunk.hex().encode() not in body, (method, url)
 
 
+def _report_fields() -> dict[str, Any]:
+    """A complete report as the API takes it (for tests that file without the page)."""
+    return {
+        "reporter": "depicted",
+        "name": "Ana Example",
+        "email": "ana@example.org",
+        "signature": "Ana Example",
+        "signature_confirmed": True,
+        "good_faith": True,
+        "accurate": True,
+        "country": "ES",
+        "locators": [],
+        "hashes": [{"sha256": "ab" * 32}],
+    }
+
+
 def _fill_report(page: Page) -> None:
     page.fill("#name", "Ana Example")
     page.fill("#email", "ana@example.org")
@@ -135,7 +151,7 @@ def test_hash_file_check_and_withdraw_without_sending_an_image(
     page.screenshot(path=str(shots / "protect-1-empty.png"), full_page=True)
 
     page.set_input_files("#files", [str(p) for p in paths])
-    expect(page.locator("#hash-status")).to_contain_text("2 fingerprints ready")
+    expect(page.locator("#hash-status")).to_contain_text("Fingerprints ready: 2")
     expect(page.locator("#items img.blurred")).to_have_count(2)
     page.screenshot(path=str(shots / "protect-2-chosen.png"), full_page=True)
 
@@ -230,3 +246,52 @@ def test_the_language_can_be_switched(page: Page, server: tuple[ServerProcess, s
     expect(page.locator("h1")).to_have_text("Estado del caso")
     page.get_by_role("link", name="Proteger imágenes").click()
     expect(page.locator("h1")).to_have_text("Protege tus imágenes")
+
+
+def test_the_status_page_works_from_the_keyboard_alone(
+    page: Page, server: tuple[ServerProcess, str]
+) -> None:
+    process, _ = server
+    filed = httpx.post(f"{process.url}/protect/api/cases", json=_report_fields(), timeout=10).json()
+    page.goto(f"{process.url}/protect/status")
+    page.keyboard.press("Tab")  # skip link
+    for _ in range(20):  # on to the case number field
+        if page.evaluate("document.activeElement.id") == "case_number":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type(filed["case_number"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(filed["secret"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#case-state")).to_contain_text("Received")
+    assert page.evaluate("document.activeElement.id") == "case-title"  # focus follows
+    page.locator("#withdraw").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "withdraw-confirm"
+    page.keyboard.press("Enter")
+    expect(page.locator("#case-state")).to_contain_text("Withdrawn")
+    assert page.context.cookies() == []
+
+
+def test_the_receipt_lists_what_was_received(
+    page: Page, server: tuple[ServerProcess, str], tmp_path: Path
+) -> None:
+    process, _ = server
+    paths = write_scenes(tmp_path / "r", [31])
+    page.goto(f"{process.url}/protect")
+    page.locator("#files").focus()
+    expect(page.locator("label.file")).to_be_visible()
+    page.set_input_files("#files", [str(p) for p in paths])
+    expect(page.locator("#hash-status")).to_contain_text("Fingerprints ready: 1")
+    _fill_report(page)
+    page.locator("#signature").focus()
+    page.keyboard.press("Enter")  # Enter in a field submits the form
+    expect(page.locator("#done")).to_be_visible()
+    with page.expect_download() as download:
+        page.locator("#receipt").click()
+    assert download.value.suggested_filename == "shieldwall-receipt.txt"
+    receipt = Path(download.value.path()).read_text(encoding="utf-8")
+    assert page.locator("#case-number").inner_text() in receipt
+    assert hashlib.sha256(paths[0].read_bytes()).hexdigest() in receipt
+    assert "https://forum.example/t/1" in receipt
+    assert "UTC" in receipt

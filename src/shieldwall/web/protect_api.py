@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.access.rate_limit import RateLimit
+from shieldwall.access.rate_limit import parse_rate_limit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
 from shieldwall.errors import InvalidInputError, PermissionDeniedError
 from shieldwall.web.pages import choose_language, problem_message
@@ -32,11 +32,6 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 MAX_REPORT_BYTES: Final = 256 * 1024
 """A report is hashes and text: 100 items and 50 locators fit in far less."""
-
-FILE_LIMIT: Final = RateLimit(10 / 3600, 5)
-"""Reports per client address: a burst of 5, then 10 an hour."""
-READ_LIMIT: Final = RateLimit(60 / 3600, 20)
-"""Status reads and withdrawals per client address and per case number."""
 
 
 class CaseKey(BaseModel):
@@ -129,7 +124,9 @@ def _same_site(request: Request) -> None:
         raise PermissionDeniedError("requests from other sites are refused")
 
 
-def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
+def _limit(runtime: Runtime, bucket: str, setting: str) -> None:
+    """Take a token from a bucket limited by a `protect_*_limit` setting (RATE/BURST)."""
+    limit = parse_rate_limit(getattr(runtime.services.settings, setting))
     runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
 
 
@@ -147,7 +144,7 @@ def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
 async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     """Validate the report, put its hashes in the `reported` bank and open a case."""
     _same_site(request)
-    _limit(runtime, f"file:{_client(request)}", FILE_LIMIT)
+    _limit(runtime, f"file:{_client(request)}", "protect_file_limit")
     data = await _json_object(request)
     try:
         report = validate_report(data)
@@ -179,8 +176,8 @@ _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
     _same_site(request)
-    _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
-    _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
+    _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
+    _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
     return CaseOut(**_case_out(runtime.services.cases.open(key.case_number, key.secret)))
 
 
@@ -192,6 +189,6 @@ def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
 def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
     _same_site(request)
-    _limit(runtime, f"read:{_client(request)}", READ_LIMIT)
-    _limit(runtime, f"case:{key.case_number.strip().upper()}", READ_LIMIT)
+    _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
+    _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
     return CaseOut(**_case_out(runtime.services.cases.withdraw(key.case_number, key.secret)))
