@@ -15,7 +15,7 @@ from shieldwall.integrations.mail import NoNotifier, SmtpNotifier
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
-from shieldwall.storage.case_repositories import SqlCaseRepository
+from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.engine import create_database_engine, is_sqlite
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
@@ -66,5 +66,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     notifier = (
         SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()
     )
-    cases = CaseService(SqlCaseRepository(engine), banks, notifier=notifier)
+    cases = CaseService(
+        SqlCaseRepository(engine), banks, notifier=notifier, hits=SqlHitCounter(engine)
+    )
     return Services(settings, engine, repository, banks, access, limiter, cases)

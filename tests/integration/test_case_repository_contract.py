@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,24 @@ def test_filing_and_withdrawing_through_the_service(
     assert entry.state.value == "withdrawn"
     assert entry.signal("sha256") is not None
     assert entry.signal("sha256").value == SHA  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sql"])
+def test_hits_are_counted_per_entry(backend: str, sqlite_url: str) -> None:
+    from shieldwall.cases.memory import InMemoryHitCounter
+    from shieldwall.storage.case_repositories import SqlHitCounter
+    from shieldwall.storage.engine import create_database_engine
+    from shieldwall.storage.migrate import upgrade_database
+
+    if backend == "memory":
+        counter: Any = InMemoryHitCounter()
+    else:
+        upgrade_database(sqlite_url)
+        counter = SqlHitCounter(create_database_engine(sqlite_url))
+    assert counter.total([1, 2]) == 0
+    counter.record([1, 2], NOW)
+    counter.record([2, 2], NOW)
+    counter.record([], NOW)
+    assert counter.total([1]) == 1
+    assert counter.total([2]) == 2
+    assert counter.total([1, 2, 3]) == 3

@@ -35,6 +35,7 @@ TABLES = {
     "cases",
     "case_entries",
     "case_events",
+    "entry_hits",
 }
 
 

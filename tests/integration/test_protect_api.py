@@ -159,3 +159,13 @@ def test_problems_are_explained_in_the_reporters_language(
         "/protect/api/cases", json=fields(country=""), headers={"accept-language": "ko-KR"}
     ).json()
     assert korean["problems"][0]["message"].startswith("국가를 두 글자로")
+
+
+def test_the_status_counts_the_copies_found(client: tuple[TestClient, dict[str, str]]) -> None:
+    c, admin = client
+    filed = _file(c)
+    key = {"case_number": filed["case_number"], "secret": filed["secret"]}
+    assert c.post("/protect/api/status", json=key).json()["copies_found"] == 0
+    assert _lookup(c, admin)["verdict"] == "review"
+    assert _lookup(c, admin)["verdict"] == "review"
+    assert c.post("/protect/api/status", json=key).json()["copies_found"] == 2

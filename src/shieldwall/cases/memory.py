@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -58,3 +59,20 @@ class InMemoryCaseRepository:
     def cases_linking(self, entry_id: int) -> list[Case]:
         with self._lock:
             return [case for case, _ in self._cases.values() if entry_id in case.entry_ids]
+
+
+class InMemoryHitCounter:
+    """Hit counts in a dict."""
+
+    def __init__(self) -> None:
+        self._hits: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+        with self._lock:
+            for entry_id in set(entry_ids):
+                self._hits[entry_id] = self._hits.get(entry_id, 0) + 1
+
+    def total(self, entry_ids: Sequence[int]) -> int:
+        with self._lock:
+            return sum(self._hits.get(entry_id, 0) for entry_id in set(entry_ids))

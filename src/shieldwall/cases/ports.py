@@ -1,7 +1,8 @@
-"""What the case service needs from storage. Adapters: memory (SQL in a later change)."""
+"""What the case service needs from storage. Adapters: memory, SQL (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -41,4 +42,16 @@ class Notifier(Protocol):
 
     def acknowledge(self, case: Case) -> None:
         """Send the acknowledgement (in the background)."""
+        ...
+
+
+class HitCounter(Protocol):
+    """Counts the lookups that matched entries (for a case's "copies found so far")."""
+
+    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """One more hit for each of these entries."""
+        ...
+
+    def total(self, entry_ids: Sequence[int]) -> int:
+        """All hits of these entries together."""
         ...

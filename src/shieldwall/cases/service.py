@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -26,7 +26,7 @@ from shieldwall.banks.models import (
 )
 from shieldwall.banks.service import BankService
 from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
-from shieldwall.cases.ports import CaseRepository, Notifier
+from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 
 REPORTED_BANK: Final = "reported"
@@ -74,11 +74,13 @@ class CaseService:
         banks: BankService,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         notifier: Notifier | None = None,
+        hits: HitCounter | None = None,
     ) -> None:
         self._cases = cases
         self._banks = banks
         self._clock = clock
         self._notifier = notifier
+        self._hits = hits
 
     def _reported_bank(self) -> str:
         try:
@@ -110,6 +112,15 @@ class CaseService:
         if not hmac.compare_digest(stored, given) or found is None:
             raise NotFoundError(_NOT_FOUND)
         return found[0]
+
+    def copies_found(self, case: Case) -> int:
+        """How many lookups have matched this case's hashes so far."""
+        return self._hits.total(case.entry_ids) if self._hits is not None else 0
+
+    def record_hits(self, entry_ids: Sequence[int]) -> None:
+        """Count a lookup that matched these entries."""
+        if self._hits is not None and entry_ids:
+            self._hits.record(entry_ids, self._clock())
 
     def withdraw(self, number: str, secret: str) -> Case:
         """Withdraw a case: its hashes are tombstoned and stop matching at once.

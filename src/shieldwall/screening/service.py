@@ -41,6 +41,7 @@ class ScreeningService:
         record: Callable[[LookupEvent], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         still_active: Callable[[Sequence[int]], set[int]] | None = None,
+        on_matches: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
         self._matcher = matcher
         self._limits = limits
@@ -51,6 +52,7 @@ class ScreeningService:
         # second; checking the few matched entries closes that gap, so a withdrawal stops
         # matching at once in every worker.
         self._still_active = still_active
+        self._on_matches = on_matches  # counts hits for the cases' status pages
 
     def screen_content(
         self,
@@ -113,6 +115,8 @@ class ScreeningService:
         if matches and self._still_active is not None:
             active = self._still_active(sorted({m.entry_id for m in matches}))
             matches = [m for m in matches if m.entry_id in active]
+        if matches and self._on_matches is not None:
+            self._on_matches(sorted({m.entry_id for m in matches}))
         return ScreeningResult(computed, matches, verdict_of(matches))
 
     def _audit(self, key_id: int | None, kind: str, results: list[ScreeningResult]) -> None:

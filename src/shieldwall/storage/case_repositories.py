@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shieldwall.cases.models import (
@@ -19,7 +20,7 @@ from shieldwall.cases.models import (
 )
 from shieldwall.errors import ConflictError, NotFoundError, StorageError
 from shieldwall.storage.sql_adapter import SqlAdapter
-from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow
+from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow, EntryHitRow
 
 
 class SqlCaseRepository(SqlAdapter):
@@ -126,3 +127,47 @@ class SqlCaseRepository(SqlAdapter):
             events=tuple(CaseEvent(e.at, e.kind, e.detail) for e in events),
         )
         return case, row.secret_hash
+
+
+class SqlHitCounter(SqlAdapter):
+    """HitCounter on SQLite or PostgreSQL: one upsert per matched entry."""
+
+    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """One more hit for each of these entries (a row is created at the first)."""
+        ids = sorted(set(entry_ids))
+        if not ids:
+            return
+        try:
+            self._record(ids, at)
+        except ConflictError:  # another process created a row first: now it is known
+            self._record(ids, at)
+
+    def _record(self, ids: list[int], at: datetime) -> None:
+        with self._write() as connection:
+            known = set(
+                connection.execute(
+                    select(EntryHitRow.entry_id).where(EntryHitRow.entry_id.in_(ids))
+                ).scalars()
+            )
+            if known:
+                connection.execute(
+                    update(EntryHitRow)
+                    .where(EntryHitRow.entry_id.in_(sorted(known)))
+                    .values(hits=EntryHitRow.hits + 1, last_at=at)
+                )
+            new = [{"entry_id": i, "hits": 1, "last_at": at} for i in ids if i not in known]
+            if new:
+                connection.execute(insert(EntryHitRow), new)
+
+    def total(self, entry_ids: Sequence[int]) -> int:
+        """All hits of these entries together."""
+        ids = sorted(set(entry_ids))
+        if not ids:
+            return 0
+        with self._read() as connection:
+            value = connection.execute(
+                select(func.coalesce(func.sum(EntryHitRow.hits), 0)).where(
+                    EntryHitRow.entry_id.in_(ids)
+                )
+            ).scalar_one()
+        return int(value)

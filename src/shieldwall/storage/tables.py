@@ -231,3 +231,13 @@ class CaseEventRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class EntryHitRow(Base):
+    """How many lookups matched an entry, and when last: what a case's status shows."""
+
+    __tablename__ = "entry_hits"
+
+    entry_id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
+    hits: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -73,6 +73,7 @@ def create_app(services: Services) -> FastAPI:
         services.settings.media,
         services.access.record_lookup,
         still_active=services.banks.active_entry_ids,
+        on_matches=services.cases.record_hits,
     )
     runtime = Runtime(services, metrics, slot.get, slot.ready, screening)
 

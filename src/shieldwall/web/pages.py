@@ -94,6 +94,7 @@ MESSAGES: Final = {
     "locator_removed": N_("removed"),
     "locator_not_found": N_("not found"),
     "no_locators": N_("None given."),
+    "copies_found": N_("Copies found so far: {n}"),
 }
 """What the page scripts say, keyed by the codes the API and the scripts use."""
 

@@ -66,7 +66,8 @@ class CaseOut(BaseModel):
     deadline: datetime
     priority: bool
     items: int
-    copies_blocked: int
+    copies_found: int
+    """Lookups that have matched the case's hashes so far (each a copy caught somewhere)."""
     timeline: list[CaseEventOut]
     locators: list[LocatorOut]
 
@@ -77,7 +78,7 @@ class FiledOut(CaseOut):
     secret: str
 
 
-def _case_out(case: Case) -> dict[str, Any]:
+def _case_out(case: Case, copies_found: int) -> dict[str, Any]:
     return {
         "case_number": case.number,
         "state": case.state.value,
@@ -85,7 +86,7 @@ def _case_out(case: Case) -> dict[str, Any]:
         "deadline": case.deadline,
         "priority": case.priority,
         "items": len(case.report.hashes),
-        "copies_blocked": 0,  # counted once reviewers confirm and sweeps run (later issue)
+        "copies_found": copies_found,
         "timeline": [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in case.events],
         "locators": [
             {"kind": loc.kind.value, "value": loc.value, "state": loc.state.value}
@@ -157,7 +158,7 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
         ]
         return problem(422, "invalid-report", str(exc), problems=problems)
     filed = await run_in_threadpool(runtime.services.cases.file, report)
-    body = FiledOut(**_case_out(filed.case), secret=filed.secret)
+    body = FiledOut(**_case_out(filed.case, 0), secret=filed.secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
 
@@ -178,7 +179,9 @@ def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     _same_site(request)
     _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
     _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
-    return CaseOut(**_case_out(runtime.services.cases.open(key.case_number, key.secret)))
+    cases = runtime.services.cases
+    case = cases.open(key.case_number, key.secret)
+    return CaseOut(**_case_out(case, cases.copies_found(case)))
 
 
 @router.post(
@@ -191,4 +194,6 @@ def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOu
     _same_site(request)
     _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
     _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
-    return CaseOut(**_case_out(runtime.services.cases.withdraw(key.case_number, key.secret)))
+    cases = runtime.services.cases
+    case = cases.withdraw(key.case_number, key.secret)
+    return CaseOut(**_case_out(case, cases.copies_found(case)))

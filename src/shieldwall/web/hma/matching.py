@@ -81,6 +81,7 @@ def match_and_record(
     if matches:  # withdrawn in another worker a moment ago: see ScreeningService
         active = runtime.services.banks.active_entry_ids(sorted({m.entry_id for m in matches}))
         matches = [m for m in matches if m.entry_id in active]
+        runtime.services.cases.record_hits(sorted({m.entry_id for m in matches}))
     verdict = verdict_of(matches).value
     runtime.services.access.record_lookup(
         LookupEvent(caller.id, datetime.now(UTC), "hma", 1, len(matches), verdict)

@@ -1,4 +1,4 @@
-"""Cases filed from the victims' page: cases, their entries and their timeline.
+"""Cases filed from the victims' page: cases, their entries and their timeline; hit counts.
 
 Revision ID: 0003
 Revises: 0002
@@ -56,10 +56,18 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_case_events_case_id", "case_events", ["case_id"])
+    op.create_table(
+        "entry_hits",
+        sa.Column("entry_id", _ID, nullable=False),
+        sa.Column("hits", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("entry_id", name="pk_entry_hits"),
+    )
 
 
 def downgrade() -> None:
     """Drop the case tables."""
+    op.drop_table("entry_hits")
     op.drop_index("ix_case_events_case_id", table_name="case_events")
     op.drop_table("case_events")
     op.drop_index("ix_case_entries_entry_id", table_name="case_entries")

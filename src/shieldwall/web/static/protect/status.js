@@ -30,6 +30,7 @@
   function show(body) {
     document.getElementById("case-title").textContent = say("case_title", { value: body.case_number });
     document.getElementById("case-state").textContent = say("state_" + body.state);
+    document.getElementById("case-copies").textContent = say("copies_found", { n: body.copies_found });
     const timeline = document.getElementById("timeline");
     timeline.replaceChildren(...body.timeline.map((event) => {
       const item = document.createElement("li");
