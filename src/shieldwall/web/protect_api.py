@@ -176,12 +176,8 @@ _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 )
 def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
-    _same_site(request)
-    _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
-    _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
-    cases = runtime.services.cases
-    case = cases.open(key.case_number, key.secret)
-    return CaseOut(**_case_out(case, cases.copies_found(case)))
+    _guard(request, runtime, key)
+    return _answer(runtime, runtime.services.cases.open(key.case_number, key.secret))
 
 
 @router.post(
@@ -191,9 +187,16 @@ def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
 )
 def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
     """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
+    _guard(request, runtime, key)
+    return _answer(runtime, runtime.services.cases.withdraw(key.case_number, key.secret))
+
+
+def _guard(request: Request, runtime: Runtime, key: CaseKey) -> None:
+    """Same site only; limited per client address and per case number."""
     _same_site(request)
     _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
     _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
-    cases = runtime.services.cases
-    case = cases.withdraw(key.case_number, key.secret)
-    return CaseOut(**_case_out(case, cases.copies_found(case)))
+
+
+def _answer(runtime: Runtime, case: Case) -> CaseOut:
+    return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)))
