@@ -264,11 +264,14 @@ def test_the_receipt_lists_what_was_received(
 ) -> None:
     process, _ = server
     paths = write_scenes(tmp_path / "r", [31])
+    video = tmp_path / "r" / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
     page.goto(f"{process.url}/protect")
     page.locator("#files").focus()
     expect(page.locator("label.file")).to_be_visible()
-    page.set_input_files("#files", [str(p) for p in paths])
-    expect(page.locator("#hash-status")).to_contain_text("Fingerprints ready: 1")
+    page.set_input_files("#files", [str(paths[0]), str(video)])
+    expect(page.locator("#hash-status")).to_contain_text("Fingerprints ready: 2")
+    expect(page.locator("#items li").nth(1)).to_contain_text("Video 2")
     _fill_report(page)
     page.locator("#signature").focus()
     page.keyboard.press("Enter")  # Enter in a field submits the form
@@ -279,5 +282,8 @@ def test_the_receipt_lists_what_was_received(
     receipt = Path(download.value.path()).read_text(encoding="utf-8")
     assert page.locator("#case-number").inner_text() in receipt
     assert hashlib.sha256(paths[0].read_bytes()).hexdigest() in receipt
+    video_line = next(line for line in receipt.splitlines() if line.startswith("2. "))
+    assert hashlib.md5(video.read_bytes(), usedforsecurity=False).hexdigest() in video_line
+    assert "pdq" not in video_line  # videos: MD5 and SHA-256 only, for now
     assert "https://forum.example/t/1" in receipt
     assert "UTC" in receipt
