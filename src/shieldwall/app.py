@@ -19,6 +19,7 @@ from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounte
 from shieldwall.storage.engine import create_database_engine, is_sqlite
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
+from shieldwall.storage.sealing import Sealer, load_data_key
 
 
 @dataclass
@@ -67,6 +68,9 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()
     )
     cases = CaseService(
-        SqlCaseRepository(engine), banks, notifier=notifier, hits=SqlHitCounter(engine)
+        SqlCaseRepository(engine, Sealer(load_data_key(settings.data_key, settings.home))),
+        banks,
+        notifier=notifier,
+        hits=SqlHitCounter(engine),
     )
     return Services(settings, engine, repository, banks, access, limiter, cases)

@@ -45,6 +45,9 @@ class Settings:
     # Acknowledgement emails to people who file a report: off unless an SMTP server is set,
     # e.g. smtp://mail.example:25, smtp+starttls://user:password@mail.example:587.
     smtp_url: str = ""
+    # Key that seals reporters' contact details at rest (storage/sealing.py): base64 of 32
+    # bytes; empty: a key file made once in `home`. Every worker and host must share it.
+    data_key: str = ""
     # Victims' API limits per client address (and per case for status and withdrawal), as
     # RATE/BURST with RATE per second: 10 reports an hour after 5; 60 reads an hour after 20.
     protect_file_limit: str = "0.0028/5"
@@ -70,6 +73,7 @@ _ENV_KEYS = {
     "url_allow_hosts",
     "smtp_url",
     "mail_from",
+    "data_key",
     "protect_file_limit",
     "protect_read_limit",
     *_INT_MEDIA_KEYS,
@@ -120,7 +124,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         name = key.lower()
         if name == "home":
             changes["home"] = Path(str(value))
-        elif name in {"database_url", "smtp_url", "mail_from"}:
+        elif name in {"database_url", "smtp_url", "mail_from", "data_key"}:
             changes[name] = str(value)
         elif name in {"protect_file_limit", "protect_read_limit"}:
             changes[name] = _rate_limit(name, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from shieldwall.storage.case_repositories import SqlCaseRepository
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
+from shieldwall.storage.sealing import Sealer
 
 POSTGRES_URL = os.environ.get(
     "SHIELDWALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -122,5 +124,5 @@ def case_storage(request: pytest.FixtureRequest) -> Iterator[tuple[CaseRepositor
     url = request.getfixturevalue(f"{request.param}_url")
     upgrade_database(url)
     engine = create_database_engine(url)
-    yield SqlCaseRepository(engine), SqlBankRepository(engine)
+    yield SqlCaseRepository(engine, Sealer(secrets.token_bytes(32))), SqlBankRepository(engine)
     engine.dispose()

@@ -12,7 +12,7 @@ from shieldwall.banks.service import BankService
 from shieldwall.cases.models import CaseEvent, CaseState, LocatorState, validate_report
 from shieldwall.cases.ports import CaseRepository
 from shieldwall.cases.service import CaseService
-from shieldwall.errors import ConflictError, NotFoundError
+from shieldwall.errors import ConflictError, NotFoundError, StorageError
 from tests.unit.test_cases import SHA, fields
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -96,3 +96,30 @@ def test_hits_are_counted_per_entry(backend: str, sqlite_url: str) -> None:
     assert counter.total([1]) == 1
     assert counter.total([2]) == 2
     assert counter.total([1, 2, 3]) == 3
+
+
+def test_contact_details_are_sealed_in_the_database(sqlite_url: str) -> None:
+    import secrets as random_bytes
+
+    from sqlalchemy import text
+
+    from shieldwall.storage.case_repositories import SqlCaseRepository
+    from shieldwall.storage.engine import create_database_engine
+    from shieldwall.storage.migrate import upgrade_database
+    from shieldwall.storage.sealing import Sealer
+
+    upgrade_database(sqlite_url)
+    engine = create_database_engine(sqlite_url)
+    key = random_bytes.token_bytes(32)
+    cases = SqlCaseRepository(engine, Sealer(key))
+    report = validate_report(fields())
+    cases.create("SW-SEAL-0001", "s" * 64, report, (), NOW)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT report FROM cases")).scalar_one()
+    for secret_text in ("ana@example.org", "Ana Example", "forum.example"):
+        assert secret_text not in stored
+    found = SqlCaseRepository(engine, Sealer(key)).find("SW-SEAL-0001")
+    assert found is not None
+    assert found[0].report == report
+    with pytest.raises(StorageError):
+        SqlCaseRepository(engine, Sealer(random_bytes.token_bytes(32))).find("SW-SEAL-0001")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shieldwall.cases.models import (
@@ -19,12 +19,19 @@ from shieldwall.cases.models import (
     report_to_dict,
 )
 from shieldwall.errors import ConflictError, NotFoundError, StorageError
+from shieldwall.storage.sealing import Sealer
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow, EntryHitRow
 
 
 class SqlCaseRepository(SqlAdapter):
-    """CaseRepository on SQLite or PostgreSQL; each method runs in one transaction."""
+    """CaseRepository on SQLite or PostgreSQL; each method runs in one transaction.
+
+    Reports (with the reporter's contact details) are stored sealed (storage/sealing.py)."""
+
+    def __init__(self, engine: Engine, sealer: Sealer) -> None:
+        super().__init__(engine)
+        self._sealer = sealer
 
     def create(
         self,
@@ -45,7 +52,7 @@ class SqlCaseRepository(SqlAdapter):
                         "state": CaseState.RECEIVED.value,
                         "received_at": received_at,
                         "priority": report.depicted_minor,
-                        "report": json.dumps(report_to_dict(report)),
+                        "report": self._sealer.seal(json.dumps(report_to_dict(report)), number),
                     },
                 ).scalar_one()
                 if entry_ids:
@@ -98,8 +105,7 @@ class SqlCaseRepository(SqlAdapter):
             {"case_id": case_id, "at": event.at, "kind": event.kind, "detail": event.detail},
         )
 
-    @staticmethod
-    def _load(connection: Connection, case_id: int) -> tuple[Case, str]:
+    def _load(self, connection: Connection, case_id: int) -> tuple[Case, str]:
         row = connection.execute(select(CaseRow).where(CaseRow.id == case_id)).one()
         entries = connection.execute(
             select(CaseEntryRow.entry_id)
@@ -112,7 +118,7 @@ class SqlCaseRepository(SqlAdapter):
             .order_by(CaseEventRow.id)
         ).all()
         try:
-            report_data: Any = json.loads(row.report)
+            report_data: Any = json.loads(self._sealer.open(row.report, row.number))
             report = report_from_dict(report_data)
             state = CaseState(row.state)
         except (ValueError, KeyError, TypeError) as exc:
