@@ -322,3 +322,13 @@ def test_failed_batch_leaves_nothing_behind(sql_engine: Engine, failing: str) ->
     retried = repository.add_entries("school-reports", batch)
     assert all(result.created for result in retried)
     assert stored_rows(sql_engine) == (3 + 51, 3 * 4 + 50 + 4)
+
+
+def test_active_ids_reads_only_states(repository: BankRepository) -> None:
+    make_bank(repository)
+    added = repository.add_entries("school-reports", [pdq_entry() for _ in range(3)])
+    ids = [a.entry_id for a in added]
+    repository.set_entry_state(ids[1], EntryState.WITHDRAWN)
+    repository.set_entry_state(ids[2], EntryState.DISABLED)
+    assert repository.active_ids([*ids, 10**9, -1]) == {ids[0]}
+    assert repository.active_ids([]) == set()

@@ -221,6 +221,14 @@ class InMemoryBankRepository:
             found = (self._entries.get(entry_id) for entry_id in sorted(set(entry_ids)))
             return [stored.entry for stored in found if stored is not None]
 
+    def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
+        """Which of these entries exist and are active."""
+        with self._lock:
+            found = (self._entries.get(entry_id) for entry_id in set(entry_ids))
+            return {
+                s.entry.id for s in found if s is not None and s.entry.state is EntryState.ACTIVE
+            }
+
     def list_entries(
         self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
     ) -> list[Entry]:

@@ -84,6 +84,10 @@ class BankRepository(Protocol):
         """The entries with these ids that exist, in id order (missing ids are skipped)."""
         ...
 
+    def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
+        """Which of these entries exist and are active (a lookup's re-check: states only)."""
+        ...
+
     def latest_change_seq(self) -> int:
         """The highest seq in the change log visible now (0 when it is empty)."""
         ...

@@ -165,11 +165,7 @@ class BankService:
 
     def active_entry_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries are active now in the bank of record."""
-        return {
-            entry.id
-            for entry in self.repository.get_entries(entry_ids)
-            if entry.state is EntryState.ACTIVE
-        }
+        return self.repository.active_ids(entry_ids)
 
     def get_entry(self, entry_id: int) -> Entry:
         """One entry."""

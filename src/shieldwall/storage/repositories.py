@@ -209,6 +209,19 @@ class SqlBankRepository(SqlAdapter):
         with self._read() as connection:
             return rows.load_entries_by_id(connection, wanted)
 
+    def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
+        """Which of these entries exist and are active: one indexed query on entry rows."""
+        wanted = sorted({int(entry_id) for entry_id in entry_ids if 0 < entry_id <= MAX_ID})
+        if not wanted:
+            return set()
+        with self._read() as connection:
+            found = connection.execute(
+                select(EntryRow.id).where(
+                    EntryRow.id.in_(wanted), EntryRow.state == EntryState.ACTIVE.value
+                )
+            ).scalars()
+            return set(found)
+
     def list_entries(
         self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
     ) -> list[Entry]:
