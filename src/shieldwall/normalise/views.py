@@ -1,6 +1,6 @@
 """What the bank stores and what a query looks for, besides the whole image's PDQ hash.
 
-Bank side: PDQ hashes of the regions in regions.BANK_REGIONS (crops, zooms, bands), each a
+Bank side: PDQ hashes of the regions in regions.BANK_REGIONS (crops, zooms, cuts, bands), each a
 signal of the entry named after its region.
 
 Query side: the views that undo edits (borders trimmed, caption bars cut, the photo taken
@@ -28,7 +28,7 @@ from shieldwall.signals.regions import (
     REGION_MIN_QUALITY,
     Box,
     RegionHasher,
-    bank_regions_for,
+    bank_windows_for,
     crop,
 )
 
@@ -54,7 +54,6 @@ _CLEANUPS: Final[tuple[tuple[str, Callable[[Pixels], list[Box]]], ...]] = (
 """Each finds ways to cut an edit off; the last way found is the one cleaning goes on from."""
 _MAX_CLEANUPS: Final = 4
 MIRROR: Final = "mirror"
-BAND_NAMES: Final = frozenset(name for name, _ in BANDS)
 
 SAME_BOX: Final = 0.01
 """Views whose boxes differ by at most this share of the image on every side are one view."""
@@ -93,7 +92,7 @@ def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     # Hashed from the reduced working image as the full-size regions would hash (the
     # reduction is block averaging, which signals/pdq_pixels.py undoes to within 2 bits).
     hasher = RegionHasher(working_pixels(pixels), full_size)
-    windows = [(n, b) for n, b in bank_regions_for(*full_size) if n not in BAND_NAMES]
+    windows = bank_windows_for(*full_size)
     return _kept([(name, hasher.pdq(box)) for name, box in windows]) + _bands(hasher, FULL)
 
 

@@ -231,21 +231,25 @@ def _side_cuts() -> list[tuple[str, Box]]:
     return cuts
 
 
-BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (
-    *_crop_grid(),
-    *_zooms(),
-    *_side_cuts(),
-    *BANDS,
-)
-"""The regions whose PDQ hashes the bank keeps for every image besides the whole image."""
+BANK_WINDOWS: Final[tuple[tuple[str, Box], ...]] = (*_crop_grid(), *_zooms(), *_side_cuts())
+"""Crops the bank hashes as PDQ hashes them at full size (a cropped query hashes the same)."""
+
+BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (*BANK_WINDOWS, *BANDS)
+"""The regions whose PDQ hashes the bank keeps for every image besides the whole image:
+the windows, and the bands (hashed on PDQ's own grid: RegionHasher.pdq_area)."""
 
 MAX_STORED_PDQ: Final = 64
 """Stored PDQ hashes per banked image at most: the whole image plus its region variants."""
 
 
+def bank_windows_for(width: int, height: int) -> list[tuple[str, Box]]:
+    """The windows the bank hashes for an image of this size: fixed ones, then aspect crops."""
+    return [*BANK_WINDOWS, *aspect_regions(width, height)]
+
+
 def bank_regions_for(width: int, height: int) -> list[tuple[str, Box]]:
-    """Every region the bank hashes for an image of this size (fixed ones, then aspect crops)."""
-    return [*BANK_REGIONS, *aspect_regions(width, height)]
+    """Every region the bank hashes for an image of this size: its windows, then the bands."""
+    return [*bank_windows_for(width, height), *BANDS]
 
 
 assert len(BANK_REGIONS) + len(ASPECTS) + 1 <= MAX_STORED_PDQ
