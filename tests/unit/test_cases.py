@@ -218,3 +218,56 @@ def test_reviewers_move_cases_only_along_the_workflow(
     assert moved.state is CaseState.UNDER_REVIEW
     with pytest.raises(InvalidInputError, match="cannot become"):
         service.move(filed.case.number, CaseState.RECEIVED)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"><script>alert(1)</script>@example.org',
+        "ana@example.org<script>",
+        "ana <ana@example.org>",
+        "ana@example.org, boss@example.org",
+        "a'b@example.org",
+        "a`b@example.org",
+        'a"b@example.org',
+        "ana@exa_mple.org",
+        "ana@example",
+        "a..b@example.org",
+        "x" * 65 + "@example.org",
+    ],
+)
+def test_an_email_with_markup_or_several_addresses_is_invalid(email: str) -> None:
+    assert ("email", "invalid") in problems(fields(email=email))
+
+
+def test_an_overlong_email_is_too_long() -> None:
+    assert ("email", "too_long") in problems(fields(email="a@" + "b" * 250 + ".org"))
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["ana@example.org", "a.b+tag@mail.example.co.uk", "josé@correo.es", "x@xn--p1ai.xn--p1ai"],
+)
+def test_ordinary_emails_are_valid(email: str) -> None:
+    assert validate_report(fields(email=email)).email == email
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ko", "pt-BR", "zh-Hant-TW"])
+def test_language_tags_are_kept(language: str) -> None:
+    assert validate_report(fields(language=language)).language == language
+
+
+@pytest.mark.parametrize(
+    "language", ["<b>es</b>", "es\"onload='x'", "en_US", "e", "english", "es ", "x" * 40, 7]
+)
+def test_a_language_that_is_not_a_tag_is_invalid(language: object) -> None:
+    assert ("language", "invalid") in problems(fields(language=language))
+
+
+def test_a_missing_language_is_english() -> None:
+    assert validate_report(fields()).language == "en"
+
+
+def test_unknown_report_fields_are_refused() -> None:
+    assert problems(fields(admin=True)) == {("report", "unknown_field")}
+    assert problems({**fields(), "__proto__": {}, "x" * 1000: 1}) == {("report", "unknown_field")}

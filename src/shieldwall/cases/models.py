@@ -23,8 +23,35 @@ TAKEDOWN_DEADLINE: Final = timedelta(hours=48)
 """US TAKE IT DOWN Act: removal within 48 hours of a valid request (also the UK's)."""
 
 MAX_NAME, MAX_TEXT, MAX_LOCATORS, MAX_ITEMS = 200, 2000, 50, 100
-_EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+MAX_EMAIL, MAX_EMAIL_LOCAL, MAX_LANGUAGE = 254, 64, 35
+# Dot-atoms of letters, digits and the RFC 5322 atom signs, minus quotes and backquote:
+# nothing that closes an HTML attribute or opens a tag, no spaces, commas or angle
+# brackets (which would let one field name several recipients in a mail header).
+_ATOM: Final = r"[\w!#$%&*+/=?^{|}~-]+"
+_LABEL: Final = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"  # letters and digits, inner hyphens
+_DOMAIN: Final = rf"(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[a-z0-9-]{{1,59}})"
+_EMAIL: Final = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_DOMAIN}")
+_LANGUAGE: Final = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
+"""A BCP 47-like tag: `en`, `es`, `ko`, `pt-BR`, `zh-Hant-TW`."""
 _COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
+REPORT_FIELDS: Final = frozenset(
+    {
+        "reporter",
+        "name",
+        "email",
+        "signature",
+        "signature_confirmed",
+        "good_faith",
+        "accurate",
+        "authority",
+        "country",
+        "depicted_minor",
+        "locators",
+        "hashes",
+        "language",
+    }
+)
+"""Every top-level field of a report; any other is refused (`report`, `unknown_field`)."""
 
 
 class ReporterRole(StrEnum):
@@ -217,6 +244,27 @@ def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]
     return tuple(items)
 
 
+def _email(data: Mapping[str, Any], problems: list[Problem]) -> str:
+    email = _text(data, "email", problems, MAX_EMAIL)
+    if not email:
+        problems.append(Problem("email", "required"))
+    elif len(email) <= MAX_EMAIL and (
+        not _EMAIL.fullmatch(email) or len(email.partition("@")[0]) > MAX_EMAIL_LOCAL
+    ):
+        problems.append(Problem("email", "invalid"))
+    return email
+
+
+def _language(data: Mapping[str, Any], problems: list[Problem]) -> str:
+    value = data.get("language")
+    if value is None or value == "":
+        return "en"
+    if not isinstance(value, str) or len(value) > MAX_LANGUAGE or not _LANGUAGE.fullmatch(value):
+        problems.append(Problem("language", "invalid"))
+        return ""
+    return value
+
+
 def validate_report(data: Mapping[str, Any]) -> Report:
     """A Report from submitted fields; InvalidReportError listing every problem otherwise."""
     problems: list[Problem] = []
@@ -227,11 +275,7 @@ def validate_report(data: Mapping[str, Any]) -> Report:
     name = _text(data, "name", problems, MAX_NAME)
     if not name and not minor:
         problems.append(Problem("name", "required"))  # optional only when a minor is shown
-    email = _text(data, "email", problems, 320)
-    if not email:
-        problems.append(Problem("email", "required"))
-    elif not _EMAIL.match(email):
-        problems.append(Problem("email", "invalid"))
+    email = _email(data, problems)
     signature = _text(data, "signature", problems, MAX_NAME)
     if not signature:
         problems.append(Problem("signature", "required"))
@@ -246,7 +290,9 @@ def validate_report(data: Mapping[str, Any]) -> Report:
         problems.append(Problem("country", "required" if not country else "invalid"))
     locators = _locators(data.get("locators"), problems)
     hashes = _hashes(data.get("hashes"), problems)
-    language = _text(data, "language", problems, 8) or "en"
+    language = _language(data, problems)
+    if set(data) - REPORT_FIELDS:
+        problems.append(Problem("report", "unknown_field"))
     if problems:
         raise InvalidReportError(problems)
     return Report(
