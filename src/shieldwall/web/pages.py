@@ -72,6 +72,13 @@ MESSAGES: Final = {
     "problem_hashes_required": N_("Choose at least one photo or video first."),
     "problem_hashes_invalid": N_("A fingerprint could not be read. Choose the files again."),
     "problem_hashes_too_many": N_("Choose at most 100 files per report."),
+    "problem_email_too_long": N_("The email address is too long."),
+    "problem_language_invalid": N_(
+        "The page language could not be read. Reload the page and try again."
+    ),
+    "problem_report_unknown_field": N_(
+        "The report has a field this service does not accept. Reload the page and try again."
+    ),
     "receipt_title": N_("Shieldwall report receipt"),
     "receipt_number": N_("Case number: {value}"),
     "receipt_secret": N_("Secret (keep it private): {value}"),
