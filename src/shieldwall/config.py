@@ -53,6 +53,11 @@ class Settings:
     protect_file_limit: str = "0.0028/5"
     protect_read_limit: str = "0.0167/20"
     mail_from: str = "Shieldwall <no-reply@localhost>"
+    # Host names the service answers to (the Host header); "*" takes any. Set them in
+    # production so that a forged Host header is refused with 400.
+    trusted_hosts: tuple[str, ...] = ("*",)
+    # The API documentation page /docs (its assets served by the service itself).
+    api_docs: bool = True
 
     @property
     def effective_database_url(self) -> str:
@@ -71,6 +76,8 @@ _ENV_KEYS = {
     "jobs",
     "url_lookups",
     "url_allow_hosts",
+    "trusted_hosts",
+    "api_docs",
     "smtp_url",
     "mail_from",
     "data_key",
@@ -130,9 +137,9 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = _rate_limit(name, value)
         elif name in {"default_pdq_threshold", "jobs"}:
             changes[name] = _coerce_int(name, value)
-        elif name == "url_lookups":
+        elif name in {"url_lookups", "api_docs"}:
             changes[name] = _coerce_bool(name, value)
-        elif name == "url_allow_hosts":
+        elif name in {"url_allow_hosts", "trusted_hosts"}:
             changes[name] = _coerce_hosts(value)
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from pathlib import Path
 
 import httpx
@@ -184,11 +185,15 @@ def test_bank_policy_and_rename(cli: Cli) -> None:
     assert disabled["enabled"] is False
 
 
-def test_serve_starts_prints_admin_key_once_and_stops_cleanly(cli: Cli) -> None:
+def test_serve_writes_admin_key_once_owner_only_and_stops_cleanly(cli: Cli) -> None:
     first = ServerProcess(cli.env)
     try:
         token = first.admin_key()
         assert token.startswith("sw_")
+        # stderr is not a terminal here (logs keep everything): the key goes to a 0600 file.
+        assert token not in first.stderr()
+        assert str(first.admin_key_file) in first.stderr()
+        assert stat.S_IMODE(first.admin_key_file.stat().st_mode) == 0o600
         ready = httpx.get(f"{first.url}/status/ready", timeout=10).json()
         assert ready["database"] is True
         banks = httpx.get(f"{first.url}/api/v1/banks", headers={"X-API-Key": token}, timeout=10)

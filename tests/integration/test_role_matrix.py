@@ -30,9 +30,7 @@ from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
 
-HEALTH_OPERATIONS: Final = frozenset(
-    {("get", "/status/live"), ("get", "/status/ready"), ("get", "/metrics")}
-)
+HEALTH_OPERATIONS: Final = frozenset({("get", "/status/live"), ("get", "/status/ready")})
 VICTIM_OPERATIONS: Final = frozenset(
     {
         ("post", "/protect/api/cases"),
@@ -64,6 +62,8 @@ EXPECTED_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("get", "/api/v1/banks"): frozenset({Role.ADMIN, Role.CURATOR, Role.REVIEWER}),
     ("get", "/api/v1/banks/{name}/export"): frozenset({Role.ADMIN, Role.CURATOR, Role.REVIEWER}),
     ("get", "/status"): ALL_ROLES,
+    # Bank sizes (the reported bank's too): for a Prometheus scraper's key and admins only.
+    ("get", "/metrics"): frozenset({Role.ADMIN, Role.MONITOR}),
 }
 """Written out independently of ROLE_CAPABILITIES: who may call a few key operations."""
 

@@ -26,6 +26,7 @@ class ServerProcess:
     """Starts `python -m shieldwall serve` and stops it with SIGTERM (graceful shutdown)."""
 
     def __init__(self, env: dict[str, str], workers: int = 1, start_timeout: float = 60) -> None:
+        self.home = Path(env["SHIELDWALL_HOME"])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = Path(tempfile.mkstemp(prefix="shieldwall-serve-", suffix=".log")[1])
@@ -67,12 +68,18 @@ class ServerProcess:
             time.sleep(0.1)
         raise AssertionError(f"server not ready in time:\n{self.stderr()}")
 
+    @property
+    def admin_key_file(self) -> Path:
+        """Where `serve` writes the first admin key when stderr is not a terminal."""
+        return self.home / "admin-key.txt"
+
     def admin_key(self) -> str:
-        """The one-time admin key printed on first start."""
+        """The one-time admin key written on first start (stderr is a file here)."""
         self.wait_live()
-        found = re.search(r"admin key: (\S+)", self.stderr())
-        assert found, self.stderr()
-        return found.group(1)
+        assert self.admin_key_file.is_file(), self.stderr()
+        token = self.admin_key_file.read_text(encoding="utf-8").strip()
+        assert re.fullmatch(r"sw_\S+", token), token
+        return token
 
     def stop(self) -> int:
         """SIGTERM, then wait; returns the exit code."""
@@ -85,3 +92,7 @@ class ServerProcess:
                 self.process.wait()
         self._stream.close()
         return self.process.returncode
+
+    def remove_log(self) -> None:
+        """Delete the captured output (call after the test has read what it needs)."""
+        self._log.unlink(missing_ok=True)

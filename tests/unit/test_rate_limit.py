@@ -128,7 +128,7 @@ def test_defaults_favour_screeners() -> None:
         assert DEFAULT_RATE_LIMITS[role].burst < screener.burst
 
 
-def test_cost_takes_several_tokens_and_is_capped_at_the_burst(
+def test_cost_takes_several_tokens_and_a_cost_over_the_burst_leaves_debt(
     limiter: RateLimiter, clock: Clock
 ) -> None:
     key = _key(1)
@@ -137,8 +137,12 @@ def test_cost_takes_several_tokens_and_is_capped_at_the_burst(
         limiter.check(key, cost=3)
     assert caught.value.retry_after == pytest.approx(1.0)
     clock.now += 10
-    limiter.check(key, cost=1000)  # charged as a full bucket
+    limiter.check(key, cost=1000)  # needs a full bucket of 5, and costs all 1,000
     assert _take(limiter, key, 1) == 0
+    clock.now += 490  # 2 per second: 980 of the 995 missing tokens back
+    assert _take(limiter, key, 1) == 0
+    clock.now += 10
+    assert _take(limiter, key, 1) == 1
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(InvalidInputError):
             limiter.check(key, cost=bad)

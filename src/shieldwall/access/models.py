@@ -16,6 +16,7 @@ class Role(StrEnum):
     SCREENER = "screener"  # lookups only; no distances or entry ids unless see_details
     REVIEWER = "reviewer"  # review queue (later issue)
     REPORTER = "reporter"  # report intake (later issue)
+    MONITOR = "monitor"  # reads /metrics (a Prometheus scraper): nothing else
 
 
 class Capability(StrEnum):
@@ -28,6 +29,7 @@ class Capability(StrEnum):
     MANAGE_KEYS = "manage_keys"  # create, list and revoke API keys
     REVIEW = "review"  # later issue: review queue
     REPORT = "report"  # later issue: report intake
+    READ_METRICS = "read_metrics"  # /metrics: bank sizes (the reported bank's too), traffic
 
 
 ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
@@ -38,6 +40,7 @@ ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
     Role.SCREENER: frozenset({Capability.ANY_KEY, Capability.LOOKUP}),
     Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.REVIEW, Capability.READ_BANKS}),
     Role.REPORTER: frozenset({Capability.ANY_KEY, Capability.REPORT}),
+    Role.MONITOR: frozenset({Capability.ANY_KEY, Capability.READ_METRICS}),
 }
 """The role matrix: the only place that says which role may do what."""
 

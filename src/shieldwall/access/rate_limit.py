@@ -50,6 +50,7 @@ DEFAULT_RATE_LIMITS: Final[Mapping[Role, RateLimit]] = {
     Role.SCREENER: RateLimit(200.0, 400),
     Role.REVIEWER: RateLimit(10.0, 20),
     Role.REPORTER: RateLimit(10.0, 20),
+    Role.MONITOR: RateLimit(5.0, 20),
 }
 """Limits when nothing is configured: screeners (platform upload paths) get the most."""
 
@@ -130,15 +131,25 @@ class RateLimiter:
     def check(self, key: ApiKey, cost: float = 1.0) -> None:
         """Take `cost` tokens from the key's bucket; RateLimitedError if it has too few.
 
-        A cost above the burst is charged as the burst (it needs a full bucket).
+        A cost above the burst needs a full bucket and leaves it in debt: a batch of
+        1,000 lookups costs 1,000 requests' worth of time, whatever the burst.
         """
         self.check_bucket(key.id, self._limits[key.role], cost)
 
-    def check_bucket(self, bucket_key: Hashable, limit: RateLimit, cost: float = 1.0) -> None:
+    def charge(self, key: ApiKey, cost: float) -> None:
+        """Take `cost` more tokens for a request already let through; never refuses.
+
+        The bucket may go into debt: later requests wait until it has refilled.
+        """
+        self.check_bucket(key.id, self._limits[key.role], cost, refuse=False)
+
+    def check_bucket(
+        self, bucket_key: Hashable, limit: RateLimit, cost: float = 1.0, *, refuse: bool = True
+    ) -> None:
         """`check` for any bucket (an address, a case number) under the given limit."""
         if not (math.isfinite(cost) and cost >= 0):
             raise InvalidInputError(f"rate limit cost must be a non-negative number, got {cost}")
-        cost = min(float(cost), float(limit.burst))
+        needed = min(float(cost), float(limit.burst))
         with self._lock:
             now = self._clock()
             if now >= self._next_sweep:
@@ -149,14 +160,14 @@ class RateLimiter:
             elapsed = max(now - bucket.updated, 0.0)  # a clock that steps back refills nothing
             bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * limit.rate_per_second)
             bucket.updated = max(now, bucket.updated)
-            allowed = bucket.tokens >= cost
+            allowed = bucket.tokens >= needed or not refuse
             if allowed:
-                bucket.tokens -= cost
+                bucket.tokens -= cost  # below zero for a cost over the burst: debt
             missing = float(limit.burst) - bucket.tokens
             bucket.full_at = bucket.updated + missing / limit.rate_per_second
             if allowed:
                 return
-            retry_after = (cost - bucket.tokens) / limit.rate_per_second
+            retry_after = (needed - bucket.tokens) / limit.rate_per_second
         raise RateLimitedError(
             f"rate limit of {limit.rate_per_second:g} requests per second exceeded; "
             f"retry after {retry_after:.3g} s",

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from shieldwall import __version__
+from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.config import Settings, load_settings
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.web import ops, protect_api
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
+from shieldwall.web.body_limits import BodyLimitMiddleware
+from shieldwall.web.docs import install_docs
 from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
 from shieldwall.web.metrics import Metrics
 from shieldwall.web.pages import install_pages
 from shieldwall.web.problems import install_problem_handlers
+from shieldwall.web.response_headers import ResponseHeadersMiddleware
 from shieldwall.web.runtime import Runtime
 
 log = logging.getLogger("shieldwall.web")
@@ -30,9 +36,12 @@ log = logging.getLogger("shieldwall.web")
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
 
 Every endpoint needs an API key (`X-API-Key: <key>` or `Authorization: Bearer <key>`),
-except the health answers `/status/live` and `/status/ready` and `/metrics`. Keys have a
-role; screeners see verdicts and banks, not distances or entry ids, unless their key was
-created with `see_details`. Errors are `application/problem+json` with a stable `type`.
+except the health answers `/status/live` and `/status/ready` and the victims' own routes
+under `/protect/api` (a case number and its secret). Keys have a role; screeners see
+verdicts and banks, not distances or entry ids, unless their key was created with
+`see_details`; `/metrics` needs a `monitor` (or admin) key. Errors are
+`application/problem+json` with a stable `type`. Request bodies are limited per route
+(413 past the limit, chunked bodies too).
 """
 
 
@@ -75,7 +84,8 @@ def create_app(services: Services) -> FastAPI:
         still_active=services.banks.active_entry_ids,
         on_matches=services.cases.record_hits,
     )
-    runtime = Runtime(services, metrics, slot.get, slot.ready, screening)
+    probes = ProbeDetector(functools.partial(_probe_alert, metrics))
+    runtime = Runtime(services, metrics, slot.get, slot.ready, screening, probes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,7 +101,8 @@ def create_app(services: Services) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # web/docs.py serves it without a CDN, under a CSP
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
@@ -111,7 +122,30 @@ def create_app(services: Services) -> FastAPI:
     ):
         app.include_router(router)
     install_pages(app)
+    if services.settings.api_docs:
+        install_docs(app)
+    _install_guards(app, services.settings, metrics)
     return app
+
+
+def _install_guards(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """Outermost layers (last added runs first): headers, body limits, trusted hosts."""
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        media=settings.media,
+        on_refused=lambda method, _limit: metrics.body_refused.labels(method=method).inc(),
+    )
+    app.add_middleware(ResponseHeadersMiddleware)
+
+
+def _probe_alert(metrics: Metrics, alert: ProbeAlert) -> None:
+    log.warning(
+        "key %d sent %d near-identical PDQ hashes in a row: the matcher may be probed",
+        alert.key_id,
+        alert.run,
+    )
+    metrics.probe_alerts.labels(key_id=str(alert.key_id)).inc()
 
 
 def app_from_environment() -> FastAPI:

@@ -39,6 +39,18 @@ class Metrics:
             ["role"],
             registry=self.registry,
         )
+        self.probe_alerts = Counter(
+            "shieldwall_probe_alerts_total",
+            "Runs of near-identical PDQ hashes sent by one key (a matcher being probed)",
+            ["key_id"],
+            registry=self.registry,
+        )
+        self.body_refused = Counter(
+            "shieldwall_request_body_refused_total",
+            "Requests refused because their body passed the route's size limit",
+            ["method"],
+            registry=self.registry,
+        )
         self.index_size = Gauge(
             "shieldwall_index_hashes",
             "Live PDQ hashes in the index",

@@ -43,9 +43,18 @@ def ready(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (a monitor or admin key)",
+    response_class=PlainTextResponse,
+    **guarded(Capability.READ_METRICS),
+)
 def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus text format: requests and latency per route, lookups, index sizes."""
+    """Prometheus text format: requests and latency per route, lookups, index sizes.
+
+    Bank sizes include the `reported` bank (how many victims reported), so the page
+    needs a key: give Prometheus a `monitor` key (`authorization: Bearer <key>`).
+    """
     if runtime.ready():
         for bank, size in runtime.matcher().size().items():
             runtime.metrics.index_size.labels(bank=bank).set(size)

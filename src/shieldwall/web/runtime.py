@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from shieldwall.access.probing import ProbeDetector
 from shieldwall.app import Services
 from shieldwall.matching.service import BankMatcher
 from shieldwall.screening.service import ScreeningService
@@ -22,6 +23,7 @@ class Runtime:
     matcher: Callable[[], BankMatcher]
     ready: Callable[[], bool]
     screening: ScreeningService
+    probes: ProbeDetector
 
 
 def runtime_of(request: Request) -> Runtime:

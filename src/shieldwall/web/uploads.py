@@ -6,12 +6,13 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from shieldwall.errors import InvalidInputError, MediaTooLargeError
+from shieldwall.web.body_limits import human_size
 
 CHUNK = 1024 * 1024
 
 
 def _too_large(limit: int) -> MediaTooLargeError:
-    return MediaTooLargeError(f"content is over the {limit // (1024 * 1024)} MiB limit")
+    return MediaTooLargeError(f"content is over the {human_size(limit)} limit")
 
 
 def check_declared_length(request: Request, limit: int) -> None:

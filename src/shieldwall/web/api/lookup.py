@@ -20,7 +20,15 @@ router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"], route_class=Guarded
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Threshold = Annotated[
     int | None,
-    Query(ge=0, le=63, description="Tighten every bank's PDQ threshold to at most this."),
+    Query(
+        ge=0,
+        le=63,
+        description=(
+            "Tighten every bank's PDQ threshold to at most this. Only for keys that may see "
+            "details (distances); ignored for others, so that yes/no answers at chosen "
+            "thresholds cannot measure a distance."
+        ),
+    ),
 ]
 Banks = Annotated[list[str] | None, Query(alias="bank", description="Only these banks.")]
 
@@ -40,6 +48,21 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def allowed_threshold(caller: Caller, threshold: int | None) -> int | None:
+    """The caller's threshold if it may see distances; otherwise None (the banks' own).
+
+    Bisecting `threshold` with yes/no answers gives a distance in five requests.
+    """
+    return threshold if caller.sees_details else None
+
+
+def watch_for_probing(runtime: Runtime, caller: Caller, sets: list[dict[str, object]]) -> None:
+    """Feed the key's PDQ hashes to the probe detector (alerts go to the log and metrics)."""
+    hashes = [value for item in sets if isinstance(value := item.get("pdq"), str)]
+    if hashes:
+        runtime.probes.observe(caller.id, hashes)
 
 
 def present(result: ScreeningResult, caller: Caller) -> LookupOut:
@@ -83,7 +106,11 @@ async def lookup_file(
     """Hash the content (never stored) and match it and its mirror/rotation variants."""
     data = await _content(request, runtime.services.settings.media.max_bytes)
     result = await run_in_threadpool(
-        runtime.screening.screen_content, data, caller.id, threshold, banks or ()
+        runtime.screening.screen_content,
+        data,
+        caller.id,
+        allowed_threshold(caller, threshold),
+        banks or (),
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
@@ -100,7 +127,11 @@ def lookup_signals(
     banks: Banks = None,
 ) -> LookupOut:
     """Match `{"pdq": ..., "md5": ..., "sha256": ...}` (any of them)."""
-    result = runtime.screening.screen_signals(body.values(), caller.id, threshold, banks or ())
+    values = body.values()
+    watch_for_probing(runtime, caller, [values])
+    result = runtime.screening.screen_signals(
+        values, caller.id, allowed_threshold(caller, threshold), banks or ()
+    )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
 
@@ -118,9 +149,17 @@ def lookup_batch(
     threshold: Threshold = None,
     banks: Banks = None,
 ) -> BatchLookupOut:
-    """Each set gets its own answer; a malformed set gets errors, the others still match."""
+    """Each set gets its own answer; a malformed set gets errors, the others still match.
+
+    Each signal set costs one request of the key's rate limit (the request itself paid
+    for the first): a batch is no cheaper per lookup than single lookups.
+    """
+    sets = [item.values() for item in body.items]
+    if len(sets) > 1:
+        runtime.services.rate_limiter.charge(caller, len(sets) - 1)
+    watch_for_probing(runtime, caller, sets)
     results = runtime.screening.screen_batch(
-        [item.values() for item in body.items], caller.id, threshold, banks or ()
+        sets, caller.id, allowed_threshold(caller, threshold), banks or ()
     )
     for result in results:
         runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
@@ -146,7 +185,12 @@ async def lookup_url(
 
     data = await fetch_url(url, runtime.services.settings)
     result = await run_in_threadpool(
-        runtime.screening.screen_content, data, caller.id, threshold, banks or (), "url"
+        runtime.screening.screen_content,
+        data,
+        caller.id,
+        allowed_threshold(caller, threshold),
+        banks or (),
+        "url",
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
