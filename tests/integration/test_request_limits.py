@@ -123,7 +123,7 @@ def call(
 def _multipart(field: str = "file") -> tuple[dict[str, str], bytes]:
     boundary = "sw-test-boundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
         'filename="big.png"\r\nContent-Type: image/png\r\n\r\n'
     ).encode()
     return {"content-type": f"multipart/form-data; boundary={boundary}"}, head
@@ -247,9 +247,7 @@ def test_docs_are_served_from_this_origin_under_a_policy(served: Served) -> None
     assert "<script>" not in page.text  # no inline script: the policy forbids it
     for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
         assert served.client.get(asset).status_code == 200, asset
-    assert served.client.get("/docs/init.js").headers["content-type"].startswith(
-        "text/javascript"
-    )
+    assert served.client.get("/docs/init.js").headers["content-type"].startswith("text/javascript")
     assert served.client.get("/redoc").status_code == 404
 
 
