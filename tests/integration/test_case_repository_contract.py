@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from shieldwall.banks.ports import BankRepository
 from shieldwall.banks.service import BankService
+from shieldwall.cases.memory import InMemoryCaseRepository, InMemoryHitCounter
 from shieldwall.cases.models import CaseEvent, CaseState, LocatorState, validate_report
-from shieldwall.cases.ports import CaseRepository
+from shieldwall.cases.ports import CaseRepository, HitCounter
 from shieldwall.cases.service import CaseService
 from shieldwall.errors import ConflictError, NotFoundError, StorageError
+from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
+from shieldwall.storage.engine import create_database_engine
+from shieldwall.storage.migrate import upgrade_database
+from shieldwall.storage.sealing import Sealer
 from tests.unit.test_cases import SHA, fields
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def test_a_case_round_trips_with_its_report_entries_and_timeline(
@@ -77,40 +84,56 @@ def test_filing_and_withdrawing_through_the_service(
     assert entry.signal("sha256").value == SHA  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("backend", ["memory", "sql"])
-def test_hits_are_counted_per_entry(backend: str, sqlite_url: str) -> None:
-    from shieldwall.cases.memory import InMemoryHitCounter
-    from shieldwall.storage.case_repositories import SqlHitCounter
-    from shieldwall.storage.engine import create_database_engine
-    from shieldwall.storage.migrate import upgrade_database
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+def hit_storage(request: pytest.FixtureRequest) -> Iterator[tuple[CaseRepository, HitCounter]]:
+    """Each CaseRepository adapter with the HitCounter of the same storage."""
+    if request.param == "memory":
+        memory = InMemoryCaseRepository()
+        yield memory, InMemoryHitCounter(memory)
+        return
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    yield SqlCaseRepository(engine, Sealer(secrets.token_bytes(32))), SqlHitCounter(engine)
+    engine.dispose()
 
-    if backend == "memory":
-        counter: Any = InMemoryHitCounter()
-    else:
-        upgrade_database(sqlite_url)
-        counter = SqlHitCounter(create_database_engine(sqlite_url))
-    assert counter.total([1, 2]) == 0
-    counter.record([1, 2], NOW)
-    counter.record([2, 2], NOW)
-    counter.record([], NOW)
-    assert counter.total([1]) == 1
-    assert counter.total([2]) == 2
-    assert counter.total([1, 2, 3]) == 3
+
+def test_hits_count_per_case_from_its_filing_on(
+    hit_storage: tuple[CaseRepository, HitCounter],
+) -> None:
+    cases, hits = hit_storage
+    report = validate_report(fields())
+    first = cases.create("SW-HIT1-0001", "a" * 64, report, (1, 2), NOW)
+    hits.record([1], NOW)
+    hits.record([1, 2, 2], NOW)
+    hits.record([], NOW)
+    hits.record([99], NOW)  # an entry no case reported
+    assert hits.total(first.id) == 3
+    second = cases.create("SW-HIT2-0002", "b" * 64, report, (2, 3), NOW + timedelta(hours=1))
+    assert hits.total(second.id) == 0  # the first case's hits are not the second's
+    hits.record([2], NOW + timedelta(hours=2))
+    assert (hits.total(first.id), hits.total(second.id)) == (4, 1)
+    hits.record([3], NOW + timedelta(hours=3))
+    assert (hits.total(first.id), hits.total(second.id)) == (4, 2)
+    assert hits.total(12345) == 0
+
+
+def test_the_secret_hash_is_read_without_the_case(
+    case_storage: tuple[CaseRepository, BankRepository],
+) -> None:
+    cases, _ = case_storage
+    cases.create("SW-SECR-0001", "c" * 64, validate_report(fields()), (), NOW)
+    assert cases.secret_hash("SW-SECR-0001") == "c" * 64
+    assert cases.secret_hash("SW-SECR-0002") is None
+    assert cases.secret_hash("") is None
 
 
 def test_contact_details_are_sealed_in_the_database(sqlite_url: str) -> None:
-    import secrets as random_bytes
-
     from sqlalchemy import text
-
-    from shieldwall.storage.case_repositories import SqlCaseRepository
-    from shieldwall.storage.engine import create_database_engine
-    from shieldwall.storage.migrate import upgrade_database
-    from shieldwall.storage.sealing import Sealer
 
     upgrade_database(sqlite_url)
     engine = create_database_engine(sqlite_url)
-    key = random_bytes.token_bytes(32)
+    key = secrets.token_bytes(32)
     cases = SqlCaseRepository(engine, Sealer(key))
     report = validate_report(fields())
     cases.create("SW-SEAL-0001", "s" * 64, report, (), NOW)
@@ -122,4 +145,4 @@ def test_contact_details_are_sealed_in_the_database(sqlite_url: str) -> None:
     assert found is not None
     assert found[0].report == report
     with pytest.raises(StorageError):
-        SqlCaseRepository(engine, Sealer(random_bytes.token_bytes(32))).find("SW-SEAL-0001")
+        SqlCaseRepository(engine, Sealer(secrets.token_bytes(32))).find("SW-SEAL-0001")

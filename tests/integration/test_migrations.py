@@ -35,7 +35,6 @@ TABLES = {
     "cases",
     "case_entries",
     "case_events",
-    "entry_hits",
 }
 
 
@@ -167,3 +166,55 @@ def test_head_revision_constant_matches_alembic() -> None:
     from shieldwall.storage.migrate import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
+    from alembic import command
+
+    from shieldwall.storage.migrate import alembic_config
+
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_0004_gives_old_hit_counts_to_the_first_case_only(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    at = "2026-11-22 10:00:00+00:00"
+    try:
+        _migrate(engine, "0003")
+        with engine.begin() as connection:
+            for number in ("SW-0000-0001", "SW-0000-0002"):
+                connection.execute(
+                    text(
+                        "INSERT INTO cases (number, secret_hash, state, received_at, priority,"
+                        " report) VALUES (:n, 'h', 'received', :at, false, 'sealed')"
+                    ),
+                    {"n": number, "at": at},
+                )
+            ids = connection.execute(text("SELECT id FROM cases ORDER BY id")).scalars().all()
+            links = [(ids[0], 10, 0), (ids[1], 10, 0), (ids[1], 11, 1)]
+            connection.execute(
+                text("INSERT INTO case_entries (case_id, entry_id, position) VALUES (:c, :e, :p)"),
+                [{"c": c, "e": e, "p": p} for c, e, p in links],
+            )
+            connection.execute(
+                text("INSERT INTO entry_hits (entry_id, hits, last_at) VALUES (:e, :h, :at)"),
+                [{"e": 10, "h": 5, "at": at}, {"e": 11, "h": 2, "at": at}],
+            )
+        upgrade_engine(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT case_id, entry_id, hits FROM case_entries ORDER BY case_id, entry_id")
+            ).all()
+        assert [tuple(row) for row in rows] == [(ids[0], 10, 5), (ids[1], 10, 0), (ids[1], 11, 2)]
+        assert "entry_hits" not in inspect(engine).get_table_names()
+        _migrate(engine, "0003", down=True)
+        with engine.connect() as connection:
+            restored = connection.execute(
+                text("SELECT entry_id, hits FROM entry_hits ORDER BY entry_id")
+            ).all()
+        assert [tuple(row) for row in restored] == [(10, 5), (11, 2)]
+    finally:
+        engine.dispose()

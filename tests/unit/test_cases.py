@@ -10,7 +10,7 @@ import pytest
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import EntryState, MatchAction
 from shieldwall.banks.service import BankService
-from shieldwall.cases.memory import InMemoryCaseRepository
+from shieldwall.cases.memory import InMemoryCaseRepository, InMemoryHitCounter
 from shieldwall.cases.models import (
     TRANSITIONS,
     CaseState,
@@ -271,3 +271,18 @@ def test_a_missing_language_is_english() -> None:
 def test_unknown_report_fields_are_refused() -> None:
     assert problems(fields(admin=True)) == {("report", "unknown_field")}
     assert problems({**fields(), "__proto__": {}, "x" * 1000: 1}) == {("report", "unknown_field")}
+
+
+def test_a_second_case_counts_only_the_copies_found_after_it_was_filed() -> None:
+    clock, cases = Clock(), InMemoryCaseRepository()
+    banks = BankService(InMemoryBankRepository())
+    service = CaseService(cases, banks, clock, hits=InMemoryHitCounter(cases))
+    first = service.file(validate_report(fields()))
+    service.record_hits(first.case.entry_ids)
+    service.record_hits(first.case.entry_ids)
+    clock.now = NOW + timedelta(days=3)
+    second = service.file(validate_report(fields(email="friend@example.org")))
+    assert second.case.entry_ids == first.case.entry_ids  # the same image: one entry
+    assert service.copies_found(second.case) == 0  # nothing of the first person's hits
+    service.record_hits(first.case.entry_ids)
+    assert (service.copies_found(first.case), service.copies_found(second.case)) == (3, 1)

@@ -46,6 +46,11 @@ class InMemoryCaseRepository:
         with self._lock:
             return self._cases.get(number)
 
+    def secret_hash(self, number: str) -> str | None:
+        with self._lock:
+            found = self._cases.get(number)
+            return None if found is None else found[1]
+
     def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
         with self._lock:
             found = self._cases.get(number)
@@ -62,17 +67,21 @@ class InMemoryCaseRepository:
 
 
 class InMemoryHitCounter:
-    """Hit counts in a dict."""
+    """Hit counts per case in a dict; the cases linking an entry come from the repository."""
 
-    def __init__(self) -> None:
+    def __init__(self, cases: InMemoryCaseRepository) -> None:
+        self._cases = cases
         self._hits: dict[int, int] = {}
         self._lock = threading.Lock()
 
     def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+        linked = [
+            case.id for entry_id in set(entry_ids) for case in self._cases.cases_linking(entry_id)
+        ]
         with self._lock:
-            for entry_id in set(entry_ids):
-                self._hits[entry_id] = self._hits.get(entry_id, 0) + 1
+            for case_id in linked:
+                self._hits[case_id] = self._hits.get(case_id, 0) + 1
 
-    def total(self, entry_ids: Sequence[int]) -> int:
+    def total(self, case_id: int) -> int:
         with self._lock:
-            return sum(self._hits.get(entry_id, 0) for entry_id in set(entry_ids))
+            return self._hits.get(case_id, 0)

@@ -28,6 +28,11 @@ class CaseRepository(Protocol):
         """The case with this number and its secret's hash, or None."""
         ...
 
+    def secret_hash(self, number: str) -> str | None:
+        """The hash of the case's secret, or None: one indexed read, whether it exists or
+        not (checking a secret must cost the same for a wrong secret and a wrong number)."""
+        ...
+
     def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
         """Set a case's state and append an event to its timeline."""
         ...
@@ -46,12 +51,16 @@ class Notifier(Protocol):
 
 
 class HitCounter(Protocol):
-    """Counts the lookups that matched entries (for a case's "copies found so far")."""
+    """Counts, per case, the lookups that matched its entries from the time it was filed.
+
+    A second case that reports the same hashes starts at zero: it never learns how often
+    another person's image was caught before."""
 
     def record(self, entry_ids: Sequence[int], at: datetime) -> None:
-        """One more hit for each of these entries."""
+        """One more hit for every case that reported one of these entries (once per case
+        and entry)."""
         ...
 
-    def total(self, entry_ids: Sequence[int]) -> int:
-        """All hits of these entries together."""
+    def total(self, case_id: int) -> int:
+        """The hits recorded for this case since it was filed."""
         ...

@@ -105,17 +105,24 @@ class CaseService:
         return FiledCase(case, secret)
 
     def open(self, number: str, secret: str) -> Case:
-        """The case if the secret is its own; NotFoundError otherwise, the same either way."""
-        found = self._cases.find(normalise_case_number(number)) if isinstance(number, str) else None
-        stored = found[1] if found else _DUMMY_HASH
+        """The case if the secret is its own; NotFoundError otherwise, the same either way.
+
+        A wrong secret and an unknown number cost the same: one indexed read of the
+        secret's hash (no row or one row), one SHA-256 and one comparison (against a dummy
+        when there is no case). Only the right secret goes on to load the case.
+        """
+        canonical = normalise_case_number(number) if isinstance(number, str) else ""
+        stored = self._cases.secret_hash(canonical)
         given = hash_secret(secret) if isinstance(secret, str) else ""
-        if not hmac.compare_digest(stored, given) or found is None:
+        matches = hmac.compare_digest(stored if stored is not None else _DUMMY_HASH, given)
+        found = self._cases.find(canonical) if matches and stored is not None else None
+        if found is None:
             raise NotFoundError(_NOT_FOUND)
         return found[0]
 
     def copies_found(self, case: Case) -> int:
-        """How many lookups have matched this case's hashes so far."""
-        return self._hits.total(case.entry_ids) if self._hits is not None else 0
+        """How many lookups have matched this case's hashes since it was filed."""
+        return self._hits.total(case.id) if self._hits is not None else 0
 
     def record_hits(self, entry_ids: Sequence[int]) -> None:
         """Count a lookup that matched these entries."""

@@ -21,7 +21,7 @@ from shieldwall.cases.models import (
 from shieldwall.errors import ConflictError, NotFoundError, StorageError
 from shieldwall.storage.sealing import Sealer
 from shieldwall.storage.sql_adapter import SqlAdapter
-from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow, EntryHitRow
+from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow
 
 
 class SqlCaseRepository(SqlAdapter):
@@ -59,7 +59,12 @@ class SqlCaseRepository(SqlAdapter):
                     connection.execute(
                         insert(CaseEntryRow),
                         [
-                            {"case_id": case_id, "entry_id": entry_id, "position": position}
+                            {
+                                "case_id": case_id,
+                                "entry_id": entry_id,
+                                "position": position,
+                                "hits": 0,
+                            }
                             for position, entry_id in enumerate(entry_ids)
                         ],
                     )
@@ -75,6 +80,14 @@ class SqlCaseRepository(SqlAdapter):
                 select(CaseRow.id).where(CaseRow.number == number)
             ).scalar_one_or_none()
             return None if case_id is None else self._load(connection, case_id)
+
+    def secret_hash(self, number: str) -> str | None:
+        """The hash of the case's secret, or None (one read on the unique number index)."""
+        with self._read() as connection:
+            stored: str | None = connection.execute(
+                select(CaseRow.secret_hash).where(CaseRow.number == number)
+            ).scalar_one_or_none()
+            return stored
 
     def move(self, number: str, state: CaseState, event: CaseEvent) -> Case:
         """Set a case's state and append an event."""
@@ -136,44 +149,36 @@ class SqlCaseRepository(SqlAdapter):
 
 
 class SqlHitCounter(SqlAdapter):
-    """HitCounter on SQLite or PostgreSQL: one upsert per matched entry."""
+    """HitCounter on SQLite or PostgreSQL: a counter on each case's link to an entry.
+
+    A hit adds one to the links that exist when it happens, so a case counts only hits
+    from its filing on. One indexed update per matched lookup, touching only the cases
+    that reported the matched entries; nothing grows with the number of lookups."""
 
     def record(self, entry_ids: Sequence[int], at: datetime) -> None:
-        """One more hit for each of these entries (a row is created at the first)."""
+        """One more hit for every case linked to one of these entries."""
         ids = sorted(set(entry_ids))
         if not ids:
             return
-        try:
-            self._record(ids, at)
-        except ConflictError:  # another process created a row first: now it is known
-            self._record(ids, at)
-
-    def _record(self, ids: list[int], at: datetime) -> None:
+        with self._read() as connection:
+            linked = connection.execute(
+                select(CaseEntryRow.entry_id).where(CaseEntryRow.entry_id.in_(ids)).limit(1)
+            ).first()
+        if linked is None:  # most matches are of curated banks: no write lock for them
+            return
         with self._write() as connection:
-            known = set(
-                connection.execute(
-                    select(EntryHitRow.entry_id).where(EntryHitRow.entry_id.in_(ids))
-                ).scalars()
+            connection.execute(
+                update(CaseEntryRow)
+                .where(CaseEntryRow.entry_id.in_(ids))
+                .values(hits=CaseEntryRow.hits + 1, last_hit_at=at)
             )
-            if known:
-                connection.execute(
-                    update(EntryHitRow)
-                    .where(EntryHitRow.entry_id.in_(sorted(known)))
-                    .values(hits=EntryHitRow.hits + 1, last_at=at)
-                )
-            new = [{"entry_id": i, "hits": 1, "last_at": at} for i in ids if i not in known]
-            if new:
-                connection.execute(insert(EntryHitRow), new)
 
-    def total(self, entry_ids: Sequence[int]) -> int:
-        """All hits of these entries together."""
-        ids = sorted(set(entry_ids))
-        if not ids:
-            return 0
+    def total(self, case_id: int) -> int:
+        """The hits recorded for this case since it was filed."""
         with self._read() as connection:
             value = connection.execute(
-                select(func.coalesce(func.sum(EntryHitRow.hits), 0)).where(
-                    EntryHitRow.entry_id.in_(ids)
+                select(func.coalesce(func.sum(CaseEntryRow.hits), 0)).where(
+                    CaseEntryRow.case_id == case_id
                 )
             ).scalar_one()
         return int(value)

@@ -207,7 +207,7 @@ class CaseRow(Base):
 
 
 class CaseEntryRow(Base):
-    """Which bank entries a case's report added or found."""
+    """Which bank entries a case's report added or found, and how often each matched since."""
 
     __tablename__ = "case_entries"
     __table_args__ = (Index("ix_case_entries_entry_id", "entry_id"),)
@@ -215,6 +215,9 @@ class CaseEntryRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """Lookups that matched the entry since this case was filed (the case's copies found)."""
+    last_hit_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class CaseEventRow(Base):
@@ -231,13 +234,3 @@ class CaseEventRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
-
-
-class EntryHitRow(Base):
-    """How many lookups matched an entry, and when last: what a case's status shows."""
-
-    __tablename__ = "entry_hits"
-
-    entry_id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
-    hits: Mapped[int] = mapped_column(BigInteger)
-    last_at: Mapped[datetime] = mapped_column(UtcDateTime)

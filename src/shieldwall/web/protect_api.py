@@ -1,26 +1,31 @@
 """The victims' JSON API: file a report, read a case with its secret, withdraw it.
 
 No account and no API key: the case number and its secret are the only credentials, so
-every route is rate-limited per client address, and status and withdrawal also per case
-(guessing a secret is as slow as asking a few times an hour). A wrong secret answers
-exactly like an unknown case. Only hashes arrive here, never images. The pages of
-`/protect` (a later change) post to these routes; `shieldwall case submit` does too.
+every route is rate-limited per client address before its body is read, and bodies are
+read within small limits. Status and withdrawal also count failed tries per case
+(guessing a secret is as slow as asking a few times an hour), but never refuse the
+right secret. A wrong secret answers exactly like an unknown case, at the same cost.
+Only hashes arrive here, never images. The pages of `/protect` post to these routes;
+`shieldwall case submit` does too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.rate_limit import parse_rate_limit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
-from shieldwall.errors import InvalidInputError, PermissionDeniedError
+from shieldwall.cases.service import normalise_case_number
+from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
 from shieldwall.web.runtime import Runtime, runtime_of
@@ -34,11 +39,26 @@ MAX_REPORT_BYTES: Final = 256 * 1024
 """A report is hashes and text: 100 items and 50 locators fit in far less."""
 
 
+MAX_KEY_BYTES: Final = 4 * 1024
+"""A case number and a secret take well under 300 bytes: nothing larger is read."""
+
+
 class CaseKey(BaseModel):
     """A case number and its secret."""
 
+    model_config = ConfigDict(extra="forbid")
+
     case_number: str = Field(max_length=40)
     secret: str = Field(max_length=200)
+
+
+_KEY_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": CaseKey.model_json_schema()}},
+    }
+}
+"""The body, documented by hand: the routes read it themselves, after their limits."""
 
 
 class CaseEventOut(BaseModel):
@@ -95,11 +115,16 @@ def _case_out(case: Case, copies_found: int) -> dict[str, Any]:
     }
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object. Only `application/json` is taken: a form on another
-    site cannot send it, so no cross-site request can file a report."""
+def _require_json(request: Request) -> None:
+    """Only `application/json` is taken: a form on another site cannot send it, so no
+    cross-site request can file, read or withdraw a case."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise InvalidInputError("send the report as application/json")
+        raise InvalidInputError("send the body as application/json")
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, read within MAX_REPORT_BYTES."""
+    _require_json(request)
     raw = await read_body(request, MAX_REPORT_BYTES)
     try:
         data = json.loads(raw)
@@ -172,31 +197,51 @@ _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 @router.post(
     "/status",
     summary="A case's timeline, with its number and secret",
+    response_model=CaseOut,
     responses=_CASE_RESPONSES,
+    openapi_extra=_KEY_BODY,
 )
-def case_status(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
+async def case_status(request: Request, runtime: RuntimeDep) -> Any:
     """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
-    _guard(request, runtime, key)
-    return _answer(runtime, runtime.services.cases.open(key.case_number, key.secret))
+    key = await _case_key(request, runtime)
+    return await run_in_threadpool(_answer, runtime, key, runtime.services.cases.open)
 
 
 @router.post(
     "/withdraw",
     summary="Withdraw a case: its hashes stop matching at once",
+    response_model=CaseOut,
     responses=_CASE_RESPONSES,
+    openapi_extra=_KEY_BODY,
 )
-def withdraw_case(key: CaseKey, request: Request, runtime: RuntimeDep) -> CaseOut:
+async def withdraw_case(request: Request, runtime: RuntimeDep) -> Any:
     """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
-    _guard(request, runtime, key)
-    return _answer(runtime, runtime.services.cases.withdraw(key.case_number, key.secret))
+    key = await _case_key(request, runtime)
+    return await run_in_threadpool(_answer, runtime, key, runtime.services.cases.withdraw)
 
 
-def _guard(request: Request, runtime: Runtime, key: CaseKey) -> None:
-    """Same site only; limited per client address and per case number."""
+async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
+    """Same site only and within the per-address limit, both before a byte of the body is
+    read; then the body, at most MAX_KEY_BYTES, as a CaseKey with no other fields."""
     _same_site(request)
     _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
-    _limit(runtime, f"case:{key.case_number.strip().upper()}", "protect_read_limit")
+    _require_json(request)
+    raw = await read_body(request, MAX_KEY_BYTES)
+    try:
+        return CaseKey.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
 
 
-def _answer(runtime: Runtime, case: Case) -> CaseOut:
+def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) -> CaseOut:
+    """Run `action` (open or withdraw) with the key. Only failures are charged to the
+    case's bucket, keyed on the number as the service reads it: wrong guesses run out of
+    tries (429, the same for unknown numbers), while the right secret is never refused,
+    however many guesses others made. Secrets are 144 random bits: guessing stays hopeless.
+    """
+    try:
+        case = action(key.case_number, key.secret)
+    except NotFoundError:
+        _limit(runtime, f"case:{normalise_case_number(key.case_number)}", "protect_read_limit")
+        raise
     return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)))
