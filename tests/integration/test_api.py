@@ -285,3 +285,51 @@ def test_health_metrics_and_hma_status(api: Api) -> None:
     metrics = c.get("/metrics").text
     assert 'shieldwall_lookups_total{verdict="allow"} 2.0' in metrics
     assert 'route="/api/v1/lookup/signals"' in metrics
+
+
+def test_case_numbers_reach_only_those_who_work_on_cases(api: Api) -> None:
+    from tests.unit.test_cases import fields
+
+    c = api.client
+    filed = c.post("/protect/api/cases", json=fields())
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["case_number"]
+    manual = c.post(
+        "/api/v1/banks/reported/entries",
+        json={"entries": [{"signals": [{"type": "md5", "value": "ef" * 16}], "case_id": "T-7"}]},
+        headers=api.headers(),
+    )
+    assert manual.status_code == 201, manual.text
+    [entry_id, manual_id] = [
+        e["id"]
+        for e in c.get("/api/v1/banks/reported/entries", headers=api.headers()).json()["entries"]
+    ]
+    for role, shown in ((Role.ADMIN, number), (Role.REVIEWER, number), (Role.CURATOR, "")):
+        listed = c.get("/api/v1/banks/reported/entries", headers=api.headers(role)).json()
+        assert [e["case_id"] for e in listed["entries"]] == [shown, "T-7"], role
+        read = c.get(f"/api/v1/entries/{entry_id}", headers=api.headers(role)).json()
+        assert read["case_id"] == shown, role
+    disabled = c.post(f"/api/v1/entries/{entry_id}/disable", headers=api.headers(Role.CURATOR))
+    assert disabled.status_code == 200
+    assert disabled.json()["case_id"] == ""
+    assert (
+        c.get(f"/api/v1/entries/{manual_id}", headers=api.headers(Role.CURATOR)).json()["case_id"]
+        == "T-7"
+    )  # a curator's own reference is not a victim's case number
+    for role in (Role.ADMIN, Role.REVIEWER, Role.CURATOR):
+        for fmt in ("jsonl", "csv", "hashfile"):
+            exported = c.get(
+                f"/api/v1/banks/reported/export?format={fmt}&include_inactive=true",
+                headers=api.headers(role),
+            )
+            assert exported.status_code == 200
+            assert number not in exported.text, (role, fmt)
+        hma = c.get(
+            f"/c/bank/REPORTED/content/{entry_id}?include_signals=true", headers=api.headers(role)
+        )
+        assert hma.status_code == 200
+        assert number not in hma.text, role
+    lines = c.get(
+        "/api/v1/banks/reported/export?include_inactive=true", headers=api.headers()
+    ).text.splitlines()
+    assert [json.loads(line)["case_id"] for line in lines] == ["", "T-7"]

@@ -19,6 +19,7 @@ from shieldwall.banks.models import (
     Bank,
     BankPolicy,
     Entry,
+    EntrySource,
     EntryState,
     MatchAction,
     NewEntry,
@@ -236,16 +237,37 @@ class BankService:
             on_batch(summary)
 
     def export(
-        self, bank: str, fmt: BankFileFormat, out: TextIO, include_inactive: bool = False
+        self,
+        bank: str,
+        fmt: BankFileFormat,
+        out: TextIO,
+        include_inactive: bool = False,
+        *,
+        case_numbers: bool = True,
     ) -> int:
         """Stream a bank's entries to `out`; returns how many were written.
 
         Hash files and CSV carry active entries only; JSON lines carry every entry when
-        `include_inactive` is set, so tombstones travel with the export.
+        `include_inactive` is set, so tombstones travel with the export. Without
+        `case_numbers`, entries from victims' reports go out without their case number.
         """
         self.repository.get_bank(bank)
         states = None if include_inactive else [EntryState.ACTIVE]
-        return write_bank_file(self.iter_entries(bank, states), fmt, out)
+        entries = self.iter_entries(bank, states)
+        if not case_numbers:
+            entries = map(without_case_number, entries)
+        return write_bank_file(entries, fmt, out)
+
+
+def without_case_number(entry: Entry) -> Entry:
+    """The entry without its case number if it came from a victim's report.
+
+    A case number and the hashes it reported, together, tell whoever holds them which
+    images one person reported: only those who work on cases need to see it."""
+    provenance = entry.provenance
+    if provenance.source is not EntrySource.CASE or not provenance.case_id:
+        return entry
+    return dataclasses.replace(entry, provenance=dataclasses.replace(provenance, case_id=""))
 
 
 def _entry_of(record: ImportRecord) -> NewEntry:

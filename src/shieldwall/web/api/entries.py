@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from shieldwall.access.models import Capability
+from shieldwall.access.models import ApiKey, Capability, Role
 from shieldwall.banks.formats import BankFileFormat, ImportProblem, parse_bank_file
-from shieldwall.banks.models import EntrySource, EntryState, NewEntry, Provenance
+from shieldwall.banks.models import Entry, EntrySource, EntryState, NewEntry, Provenance
+from shieldwall.banks.service import without_case_number
 from shieldwall.errors import InvalidInputError, MediaError
 from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.security import GuardedRoute, guarded
+from shieldwall.web.security import Caller, GuardedRoute, guarded
 from shieldwall.web.uploads import check_declared_length, read_body, read_upload
 
 router = APIRouter(tags=["entries"], route_class=GuardedRoute)
@@ -26,6 +27,9 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_CSV_BYTES = 16 * 1024 * 1024
+CASE_NUMBER_ROLES: Final = frozenset({Role.ADMIN, Role.REVIEWER})
+"""Roles that see the case numbers of entries from victims' reports (they work on cases);
+curators manage hashes and need no link from a hash to a person's case."""
 
 _ENTRIES_BODY: dict[str, Any] = {
     "requestBody": {
@@ -170,6 +174,7 @@ async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut
 def list_entries(
     name: str,
     runtime: RuntimeDep,
+    caller: Caller,
     after: Annotated[int, Query(ge=0, le=2**63 - 1, description="cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     state: EntryState | None = None,
@@ -177,7 +182,7 @@ def list_entries(
     """Entries with id > `after`, in id order."""
     entries = runtime.services.repository.list_entries(name, after, limit, state)
     cursor = entries[-1].id if len(entries) == limit else None
-    return EntryPage(entries=[EntryOut.of(e) for e in entries], next_cursor=cursor)
+    return EntryPage(entries=[_shown(e, caller) for e in entries], next_cursor=cursor)
 
 
 @router.get(
@@ -187,13 +192,18 @@ def list_entries(
     responses={404: {"description": "no such entry"}},
     **guarded(Capability.READ_BANKS),
 )
-def get_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+def get_entry(entry_id: EntryId, runtime: RuntimeDep, caller: Caller) -> EntryOut:
     """One entry with its signals and provenance."""
-    return EntryOut.of(runtime.services.banks.get_entry(entry_id))
+    return _shown(runtime.services.banks.get_entry(entry_id), caller)
 
 
-def _set_state(entry_id: int, state: EntryState, runtime: Runtime) -> EntryOut:
-    return EntryOut.of(runtime.services.banks.set_entry_state(entry_id, state))
+def _shown(entry: Entry, caller: ApiKey) -> EntryOut:
+    """The entry as the caller may see it: case numbers only for those who work on cases."""
+    return EntryOut.of(entry if caller.role in CASE_NUMBER_ROLES else without_case_number(entry))
+
+
+def _set_state(entry_id: int, state: EntryState, runtime: Runtime, caller: ApiKey) -> EntryOut:
+    return _shown(runtime.services.banks.set_entry_state(entry_id, state), caller)
 
 
 @router.post(
@@ -203,9 +213,9 @@ def _set_state(entry_id: int, state: EntryState, runtime: Runtime) -> EntryOut:
     responses={404: {"description": "no such entry"}, 409: {"description": "withdrawn"}},
     **guarded(Capability.WRITE_BANKS),
 )
-def disable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+def disable_entry(entry_id: EntryId, runtime: RuntimeDep, caller: Caller) -> EntryOut:
     """Stop matching until enabled again."""
-    return _set_state(entry_id, EntryState.DISABLED, runtime)
+    return _set_state(entry_id, EntryState.DISABLED, runtime, caller)
 
 
 @router.post(
@@ -215,9 +225,9 @@ def disable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
     responses={404: {"description": "no such entry"}, 409: {"description": "withdrawn"}},
     **guarded(Capability.WRITE_BANKS),
 )
-def enable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+def enable_entry(entry_id: EntryId, runtime: RuntimeDep, caller: Caller) -> EntryOut:
     """Match again (not possible for withdrawn entries: 409)."""
-    return _set_state(entry_id, EntryState.ACTIVE, runtime)
+    return _set_state(entry_id, EntryState.ACTIVE, runtime, caller)
 
 
 @router.post(
@@ -227,6 +237,6 @@ def enable_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
     responses={404: {"description": "no such entry"}},
     **guarded(Capability.WRITE_BANKS),
 )
-def withdraw_entry(entry_id: EntryId, runtime: RuntimeDep) -> EntryOut:
+def withdraw_entry(entry_id: EntryId, runtime: RuntimeDep, caller: Caller) -> EntryOut:
     """Stop matching at once and for good; kept as a tombstone."""
-    return _set_state(entry_id, EntryState.WITHDRAWN, runtime)
+    return _set_state(entry_id, EntryState.WITHDRAWN, runtime, caller)

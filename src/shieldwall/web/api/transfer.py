@@ -105,7 +105,9 @@ def _stream_export(
     def produce() -> None:
         writer = _QueueWriter(sink)
         try:
-            runtime.services.banks.export(name, fmt, cast(TextIO, writer), include_inactive)
+            runtime.services.banks.export(
+                name, fmt, cast(TextIO, writer), include_inactive, case_numbers=False
+            )
             writer.flush()
         except BaseException as exc:  # reported to the consumer, which ends the stream
             failure.append(exc)
@@ -135,7 +137,10 @@ def export_entries(
     format: BankFileFormat = BankFileFormat.JSONL,
     include_inactive: Annotated[bool, Query(description="jsonl: also tombstones")] = False,
 ) -> StreamingResponse:
-    """Streamed page by page, so a bank of any size exports in constant memory."""
+    """Streamed page by page, so a bank of any size exports in constant memory.
+
+    Files go wherever the caller sends them: entries from victims' reports leave without
+    their case numbers (reviewers and admins read them in the entry listings)."""
     runtime.services.repository.get_bank(name)
     return StreamingResponse(
         _stream_export(runtime, name, format, include_inactive), media_type=MEDIA_TYPES[format]
