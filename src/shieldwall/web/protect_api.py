@@ -164,6 +164,7 @@ def _limit(runtime: Runtime, bucket: str, setting: str) -> None:
     responses={
         422: {"description": "invalid fields, each with a stable code"},
         403: {"description": "sent from another site"},
+        413: {"description": "the body is over 256 KiB"},
         429: {"description": "too many reports from this address"},
     },
 )
@@ -190,6 +191,8 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
 _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     403: {"description": "sent from another site"},
     404: {"description": "no case with this number and secret (the same for either)"},
+    413: {"description": "the body is over 4 KiB"},
+    422: {"description": "not a JSON object with exactly `case_number` and `secret`"},
     429: {"description": "too many attempts from this address or for this case"},
 }
 
