@@ -173,8 +173,10 @@ def document_problems(doc: dict[str, Any]) -> dict[str, Any]:
                 for status, refusal in _REFUSALS.items():
                     responses[status] = {**refusal, **responses.get(status, {})}
                     responses[status]["content"] = _problem_content()
-            if "requestBody" in operation and "400" not in responses:
-                responses["400"] = {"description": "the body could not be parsed"}
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "the body could not be parsed"})
+                # web/body_limits.py answers this for every route with a body.
+                responses.setdefault("413", {"description": "the body is over the route's limit"})
             for status, response in responses.items():
                 if _is_problem_response(path, status, response):
                     response["content"] = _problem_content()
