@@ -1,8 +1,10 @@
 """Safe decoding of image content: byte and pixel limits, EXIF orientation, fast JPEG scaling.
 
 Every failure is a MediaError with a one-line message; nothing here crashes on bad input.
-The pixel limit is checked from the header, before any pixel is decoded, and only the first
-frame of animated or multi-page files is ever decoded.
+The pixel limit and the memory budget are checked from the header, before any pixel is
+decoded; at most `max_concurrent_decodes` decodes run at once in a process; only the first
+frame of animated or multi-page files is ever decoded; and 16-bit, float and alpha images
+are reduced band by band (media/pixels.py), never widened at full size.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from shieldwall.errors import (
     ShieldwallError,
     UnsupportedMediaError,
 )
+from shieldwall.media.budget import check_budget, decode_slot
 from shieldwall.media.models import DecodedImage
+from shieldwall.media.pixels import reduced_size, to_rgb
 
 SUPPORTED: Final = "JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC/HEIF, PGM/PPM"
 """The formats decode_image accepts, as shown to people."""
@@ -51,9 +55,11 @@ _TRANSPOSES: Final = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_SIXTEEN_BIT_MODES: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
-_ALPHA_MODES: Final = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _MAX_REASON: Final = 160
+# Pillow warns of big images on open and again on load (TIFF) though our own pixel limit and
+# budget are checked first: only noise on stderr. One filter set at import is thread-safe,
+# where catch_warnings around each load, in the server's decoding threads, is not.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def check_content_size(size: int, limits: MediaLimits) -> None:
@@ -97,12 +103,15 @@ def decode_image(data: bytes, limits: MediaLimits, *, reduce_for_pdq: bool = Tru
     with _decoding(name):
         if reduce_for_pdq and name == "JPEG":
             _draft(image, limits.min_short_side)
+    # Sizes after the draft: a JPEG decoded at 1/8 scale holds 1/64 of the pixels.
+    factor = _reduction(image.size, limits.min_short_side) if reduce_for_pdq else 1
+    check_budget(name, image.mode, image.size, reduced_size(image.size, factor), limits)
+    with decode_slot(limits), _decoding(name):
         image.load()
-    orientation = _orientation(image)
-    with _decoding(name):
-        rgb = _to_rgb(image)
-        if reduce_for_pdq:
-            rgb = _reduce(rgb, limits.min_short_side)
+        orientation = _orientation(image)
+        rgb = to_rgb(image, factor)
+        if rgb is not image:
+            image.close()  # the full-size pixels go now, before the array is made
         if orientation in _TRANSPOSES:
             rgb = rgb.transpose(_TRANSPOSES[orientation])
         pixels = np.asarray(rgb)
@@ -197,10 +206,9 @@ def _draft(image: ImageFile.ImageFile, min_short_side: int) -> None:
         image.draft("RGB", (width // scale, height // scale))
 
 
-def _reduce(rgb: Image.Image, min_short_side: int) -> Image.Image:
-    """Average whole blocks of pixels (what Image.reduce does) down to the short-side floor."""
-    factor = min(rgb.size) // min_short_side
-    return rgb.reduce(factor) if factor >= 2 else rgb
+def _reduction(size: tuple[int, int], min_short_side: int) -> int:
+    """The block-averaging factor (Image.reduce) that keeps the short side at its floor."""
+    return max(1, min(size) // min_short_side)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -212,32 +220,6 @@ def _orientation(image: Image.Image) -> int:
     except Exception:  # broken EXIF is common and never a reason to refuse the pixels
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB: alpha composited on white; palette, grey, 16-bit, float and CMYK converted."""
-    mode = image.mode
-    if mode == "RGB" and "transparency" not in image.info:
-        return image
-    if mode in _SIXTEEN_BIT_MODES:
-        values = np.asarray(image).astype(np.int64)
-        if mode.startswith("I;16") or values.max(initial=0) > 255:
-            values = np.clip(values, 0, 65535) >> 8
-        return Image.fromarray(values.astype(np.uint8), "L").convert("RGB")
-    if mode == "F":
-        floats = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        if floats.max(initial=0.0) <= 1.0:
-            floats = floats * 255.0
-        return Image.fromarray(np.clip(floats, 0, 255).astype(np.uint8), "L").convert("RGB")
-    if mode in _ALPHA_MODES or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    try:
-        return image.convert("RGB")
-    except ValueError as exc:
-        raise UnsupportedMediaError(f"unsupported colour mode {mode}") from exc
 
 
 @contextmanager
