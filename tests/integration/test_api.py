@@ -282,7 +282,8 @@ def test_health_metrics_and_hma_status(api: Api) -> None:
     assert c.get("/status").status_code == 401
     assert c.get("/status", headers=api.headers(Role.REPORTER)).text == "I-AM-ALIVE"
     c.post("/api/v1/lookup/signals", json={"md5": "0" * 32}, headers=api.headers())
-    metrics = c.get("/metrics").text
+    assert c.get("/metrics").status_code == 401  # bank sizes are not for anyone
+    metrics = c.get("/metrics", headers=api.headers(Role.MONITOR)).text
     assert 'shieldwall_lookups_total{verdict="allow"} 2.0' in metrics
     assert 'route="/api/v1/lookup/signals"' in metrics
 

@@ -172,6 +172,8 @@ def test_the_secret_opens_the_case_and_a_wrong_one_looks_like_no_case(
     filed = service.file(validate_report(fields()))
     typed = filed.case.number.lower().replace("-", "- ", 1)
     assert service.open(normalise_case_number(typed), filed.secret).number == filed.case.number
+    bare = filed.case.number.replace("-", "").lower()  # typed without its hyphens
+    assert service.open(bare, filed.secret).number == filed.case.number
     with pytest.raises(NotFoundError) as wrong:
         service.open(filed.case.number, filed.secret + "x")
     with pytest.raises(NotFoundError) as unknown:

@@ -54,6 +54,12 @@ def new_case_number() -> str:
 def normalise_case_number(value: str) -> str:
     """A case number as typed (any case, spaces, O for 0...) in its canonical form."""
     text = value.strip().upper().replace(" ", "").translate(str.maketrans("OIL", "011"))
+    bare = text.replace("-", "")
+    if len(bare) == 2 + _NUMBER_GROUPS * _GROUP and bare.startswith("SW"):
+        # Typed without its hyphens (SWABCD1234): put them back where they belong.
+        digits = bare[2:]
+        groups = [digits[i : i + _GROUP] for i in range(0, len(digits), _GROUP)]
+        return "SW-" + "-".join(groups)
     return text
 
 

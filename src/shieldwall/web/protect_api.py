@@ -35,6 +35,7 @@ from shieldwall.web.uploads import read_body
 router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
+_EMPTY: Final = "the request body is empty: send a JSON object"
 MAX_REPORT_BYTES: Final = 256 * 1024
 """A report is hashes and text: 100 items and 50 locators fit in far less."""
 
@@ -125,7 +126,7 @@ def _require_json(request: Request) -> None:
 async def _json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, read within MAX_REPORT_BYTES."""
     _require_json(request)
-    raw = await read_body(request, MAX_REPORT_BYTES)
+    raw = await read_body(request, MAX_REPORT_BYTES, _EMPTY)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -229,7 +230,7 @@ async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
     _same_site(request)
     _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
     _require_json(request)
-    raw = await read_body(request, MAX_KEY_BYTES)
+    raw = await read_body(request, MAX_KEY_BYTES, _EMPTY)
     try:
         return CaseKey.model_validate_json(raw)
     except ValidationError as exc:

@@ -22,8 +22,13 @@ def check_declared_length(request: Request, limit: int) -> None:
         raise _too_large(limit)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, read in chunks and refused as soon as it passes `limit` bytes."""
+async def read_body(
+    request: Request, limit: int, empty: str = "the request body is empty: send the image bytes"
+) -> bytes:
+    """The raw body, read in chunks and refused as soon as it passes `limit` bytes.
+
+    `empty` is the message for a body with no bytes at all.
+    """
     check_declared_length(request, limit)
     parts: list[bytes] = []
     size = 0
@@ -33,7 +38,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         parts.append(chunk)
     if size == 0:
-        raise InvalidInputError("the request body is empty: send the image bytes")
+        raise InvalidInputError(empty)
     return b"".join(parts)
 
 
