@@ -26,7 +26,7 @@ from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
 
-PDQ = "f" * 16 + "0" * 16 + "a5" * 16
+PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"  # 132 bits, rank 16
 SHA = "ab" * 32
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -47,7 +47,7 @@ def fields(**changes: Any) -> dict[str, Any]:
             {"kind": "message", "value": "https://t.me/somegroup/456"},
             {"kind": "platform", "value": "a school group chat"},
         ],
-        "hashes": [{"pdq": PDQ, "md5": "cd" * 16, "sha256": SHA}],
+        "hashes": [{"pdq": PDQ, "pdq_quality": 100, "md5": "cd" * 16, "sha256": SHA}],
     }
     data.update(changes)
     return data

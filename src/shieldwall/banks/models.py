@@ -13,7 +13,8 @@ from shieldwall.signals.models import ORIGINAL, Signal
 
 MAX_PDQ_THRESHOLD: Final = 63
 DEFAULT_PDQ_THRESHOLD: Final = 31
-_BANK_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+# A leading letter or digit: a name like `-lead` reads as an option to the CLI and to scripts.
+_BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_TEXT: Final = 2000
 
 
@@ -51,10 +52,11 @@ def parse_entry_state(value: EntryState | str) -> EntryState:
 
 
 def validate_bank_name(name: str) -> str:
-    """Bank names: 1-64 of lowercase letters, digits, '-' and '_'."""
-    if not isinstance(name, str) or not _BANK_NAME.match(name):
+    """Bank names: 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit."""
+    if not isinstance(name, str) or not _BANK_NAME.fullmatch(name):
         raise InvalidInputError(
-            f"invalid bank name {name!r}: use 1-64 lowercase letters, digits, '-' or '_'"
+            f"invalid bank name {name!r}: use 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit"
         )
     return name
 

@@ -28,6 +28,7 @@ from shieldwall.banks.models import (
 )
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
+from shieldwall.signals.pdq_quality import RefusedPdqError, entry_refusals
 
 IMPORT_BATCH = 5000
 EXPORT_PAGE = 1000
@@ -146,7 +147,15 @@ class BankService:
     # Entries ----------------------------------------------------------------------------
 
     def add_entries(self, bank: str, entries: Sequence[NewEntry]) -> list[AddedEntry]:
-        """Add entries in one transaction; existing ones (same content or hash) are reused."""
+        """Add entries in one transaction; existing ones (same content or hash) are reused.
+
+        RefusedPdqError (nothing added) if an entry holds a PDQ hash that
+        signals/pdq_quality.py refuses: callers adding content drop such hashes first.
+        """
+        for position, refusal in enumerate(entry_refusals([e.signals for e in entries])):
+            if refusal is not None:
+                where = f"entry {position + 1}: " if len(entries) > 1 else ""
+                raise RefusedPdqError(refusal, where)
         added = self.repository.add_entries(bank, entries)
         if self._listeners:
             for result in added:
@@ -203,32 +212,44 @@ class BankService:
         on_batch: Callable[[ImportSummary], None] | None = None,
     ) -> ImportSummary:
         """Import a bank file, one transaction per batch: a crash loses at most the batch in
-        flight, never half an entry, and re-running the import skips what is already in."""
+        flight, never half an entry, and re-running the import skips what is already in.
+
+        Lines whose PDQ hash the acceptance rule refuses (signals/pdq_quality.py) are
+        refused lines, like malformed ones; problems come back in line order."""
         if batch_size < 1:
             raise InvalidInputError("batch size must be positive")
         self.repository.get_bank(bank)
         summary = ImportSummary()
-        batch: list[NewEntry] = []
+        batch: list[ImportRecord] = []
         for item in parse_bank_file(lines, fmt, provenance):
             if isinstance(item, ImportProblem):
                 summary.problems.append(item)
                 continue
-            batch.append(_entry_of(item))
+            batch.append(item)
             if len(batch) >= batch_size:
                 self._import_batch(bank, batch, summary, on_batch)
                 batch = []
         if batch:
             self._import_batch(bank, batch, summary, on_batch)
+        summary.problems.sort(key=lambda problem: problem.line)
         return summary
 
     def _import_batch(
         self,
         bank: str,
-        batch: list[NewEntry],
+        batch: list[ImportRecord],
         summary: ImportSummary,
         on_batch: Callable[[ImportSummary], None] | None,
     ) -> None:
-        for result in self.add_entries(bank, batch):
+        entries: list[NewEntry] = []
+        for record, refusal in zip(
+            batch, entry_refusals([r.entry.signals for r in batch]), strict=True
+        ):
+            if refusal is None:
+                entries.append(_entry_of(record))
+            else:
+                summary.problems.append(ImportProblem(record.line, refusal.reason))
+        for result in self.add_entries(bank, entries) if entries else ():
             if result.created:
                 summary.added += 1
             else:

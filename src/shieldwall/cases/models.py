@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq_quality import pdq_refusals
 
 TAKEDOWN_DEADLINE: Final = timedelta(hours=48)
 """US TAKE IT DOWN Act: removal within 48 hours of a valid request (also the UK's)."""
@@ -220,6 +221,23 @@ def _locators(raw: Any, problems: list[Problem]) -> tuple[Locator, ...]:
     return tuple(found)
 
 
+def _item_signals(item: Any) -> tuple[Signal, ...]:
+    """One item's signals; a PDQ hash carries the quality the device computed with it."""
+    if not isinstance(item, Mapping):
+        raise InvalidInputError("not an object")
+    quality = item.get("pdq_quality")
+    if quality is not None and (isinstance(quality, bool) or not isinstance(quality, int)):
+        raise InvalidInputError("pdq_quality must be an integer")
+    signals = tuple(
+        Signal.of(name, item[name], quality=quality if name == "pdq" else None)
+        for name in ("pdq", "md5", "sha256")
+        if item.get(name)
+    )
+    if not any(s.type == "sha256" for s in signals):
+        raise InvalidInputError("sha256 missing")
+    return signals
+
+
 def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]:
     if not isinstance(raw, list) or not raw:
         problems.append(Problem("hashes", "required"))
@@ -230,15 +248,15 @@ def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]
     items = []
     for item in raw:
         try:
-            if not isinstance(item, Mapping):
-                raise InvalidInputError("not an object")
-            signals = tuple(
-                Signal.of(name, item[name]) for name in ("pdq", "md5", "sha256") if item.get(name)
-            )
-            if not any(s.type == "sha256" for s in signals):
-                raise InvalidInputError("sha256 missing")
+            signals = _item_signals(item)
         except (InvalidInputError, TypeError):
             problems.append(Problem("hashes", "invalid"))
+            continue
+        # Anyone may file a report, so its PDQ hash must pass the acceptance rule with the
+        # quality the device computed: a blank image's hash would match every blank upload.
+        refusal = next(filter(None, pdq_refusals(signals, quality_required=True)), None)
+        if refusal is not None:
+            problems.append(Problem("hashes", refusal.code.value))
             continue
         items.append(signals)
     return tuple(items)

@@ -23,6 +23,8 @@ from shieldwall.cli.options import finish, jobs_option, json_option, resolve_job
 from shieldwall.cli.output import Output
 from shieldwall.errors import ShieldwallError
 from shieldwall.media.decode import read_content
+from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq_quality import signal_refusal
 
 SUBMISSION_FORMAT: Final = "shieldwall-submission/1"
 VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp"})
@@ -103,11 +105,23 @@ def _report_fields(submission: dict[str, Any], options: dict[str, Any]) -> dict[
     if locators:
         report["locators"] = [*report.get("locators", []), *locators]
     report["hashes"] = [
-        {k: v for k, v in item.items() if k in {"pdq", "md5", "sha256"}}
-        for item in submission.get("hashes", [])
-        if isinstance(item, dict)
+        _report_item(item) for item in submission.get("hashes", []) if isinstance(item, dict)
     ]
     return report
+
+
+def _report_item(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's hashes as the server takes them. A PDQ hash the server would refuse (too
+    plain, low quality, no quality) is left out: the photo is reported by its digests."""
+    sent = {k: v for k, v in item.items() if k in {"pdq", "pdq_quality", "md5", "sha256"}}
+    try:
+        pdq = Signal.of("pdq", sent["pdq"], quality=sent.get("pdq_quality"))
+    except (KeyError, TypeError, ShieldwallError):
+        return sent  # no PDQ hash, or one the server will call invalid
+    if signal_refusal(pdq, quality_required=True) is not None:
+        del sent["pdq"]
+        sent.pop("pdq_quality", None)
+    return sent
 
 
 @click.group("case")

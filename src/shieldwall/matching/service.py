@@ -22,6 +22,7 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.matching.models import Match, sort_matches, variant_label
 from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array
 from shieldwall.signals.models import ORIGINAL, Signal
+from shieldwall.signals.pdq_quality import degenerate_rows, matchable
 
 
 class _VariantNames:
@@ -112,10 +113,16 @@ class BankMatcher:
             else:
                 index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
         for bank_id, (values, keys, labels) in pdq.items():
+            hashes = hex_to_hash_array(values)
+            # Entries banked before the acceptance rule may hold degenerate hashes (all
+            # zeros, a flat image's): they are never indexed, so they can never match.
+            usable = ~degenerate_rows(hashes)
+            if not usable.any():
+                continue
             self._by_id[bank_id].pdq.add(
-                hex_to_hash_array(values),
-                np.array(keys, dtype=np.int64),
-                np.array(labels, dtype=np.uint8),
+                hashes[usable],
+                np.array(keys, dtype=np.int64)[usable],
+                np.array(labels, dtype=np.uint8)[usable],
             )
 
     def _by_bank(self, entries: Iterable[Entry]) -> dict[str, list[Entry]]:
@@ -186,7 +193,10 @@ class BankMatcher:
 
         Each bank's own threshold applies; `max_threshold` may only tighten it. One match is
         kept per (bank, entry, signal type): the nearest, preferring the untransformed query.
+        PDQ queries that the acceptance rule refuses (too little detail, degenerate values)
+        are not searched: a blank image must not match anything on PDQ; digests still are.
         """
+        signals = matchable(signals)
         best: dict[tuple[str, int, str], Match] = {}
         for index in self._banks.values():
             threshold = index.bank.policy.pdq_threshold

@@ -17,15 +17,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from shieldwall.signals import pdq_quality
 from shieldwall.signals.pdq_grid import LUMA_WEIGHTS, pdq_of_grids
 from shieldwall.signals.pdq_pixels import GRID, pdq_from_pixels
 
-REGION_MIN_QUALITY: Final = 40
-"""Region hashes below this PDQ quality are neither stored nor searched: a flat region (sky,
-a wall) hashes to noise-driven bits that could land near anything. (HMA's floor for whole
-images is 50; regions that were turned back from a tilt or cut from a screenshot lose some
-detail to resampling, and measured distances to unrelated images stay above 70 bits at 40:
-bench/RESULTS.md, section 6.)"""
+REGION_MIN_QUALITY: Final = pdq_quality.REGION_MIN_QUALITY
+"""Region hashes below this PDQ quality are neither stored nor searched (signals/pdq_quality.py)."""
 
 
 @dataclass(frozen=True)

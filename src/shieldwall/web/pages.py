@@ -72,6 +72,15 @@ MESSAGES: Final = {
     "problem_hashes_required": N_("Choose at least one photo or video first."),
     "problem_hashes_invalid": N_("A fingerprint could not be read. Choose the files again."),
     "problem_hashes_too_many": N_("Choose at most 100 files per report."),
+    "problem_hashes_pdq_low_quality": N_(
+        "A photo is too plain to fingerprint (all dark or one colour). Remove it and try again."
+    ),
+    "problem_hashes_pdq_too_plain": N_(
+        "A photo is too plain to fingerprint (all dark or one colour). Remove it and try again."
+    ),
+    "problem_hashes_pdq_quality_missing": N_(
+        "A fingerprint is incomplete. Choose the files again."
+    ),
     "problem_email_too_long": N_("The email address is too long."),
     "problem_language_invalid": N_(
         "The page language could not be read. Reload the page and try again."

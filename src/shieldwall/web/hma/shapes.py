@@ -41,8 +41,9 @@ ENABLED_TS: Final = 1
 DISABLED_TS: Final = 0
 """HMA's magic `disable_until_ts` values: 1 matches, 0 does not."""
 
-_HMA_BANK_NAME: Final = re.compile(r"[A-Z_][A-Z0-9_]*")
-BANK_NAME_MESSAGE: Final = "Bank names must be UPPER_WITH_UNDERSCORE"
+# HMA also allows a leading '_'; Shieldwall bank names start with a letter or digit.
+_HMA_BANK_NAME: Final = re.compile(r"[A-Z][A-Z0-9_]*")
+BANK_NAME_MESSAGE: Final = "Bank names must be UPPER_WITH_UNDERSCORE, starting with a letter"
 MAX_BANK_NAME: Final = 64
 
 

@@ -72,7 +72,12 @@
     };
     if (item.kind === "photo") {
       const pdq = await photoPdq(file);
-      if (pdq) item.pdq = pdq.hash;
+      // The server refuses a PDQ hash below quality 50 (a blank or near-blank image's hash
+      // would match every blank upload); such a photo is reported by its exact digests.
+      if (pdq && pdq.quality >= 50) {
+        item.pdq = pdq.hash;
+        item.pdq_quality = pdq.quality;
+      }
     }
     render(item, file, items.length);
     items.push(item);
@@ -117,7 +122,10 @@
       locators: locators,
       hashes: items.map((item) => {
         const hashes = { md5: item.md5, sha256: item.sha256 };
-        if (item.pdq) hashes.pdq = item.pdq;
+        if (item.pdq) {
+          hashes.pdq = item.pdq;
+          hashes.pdq_quality = item.pdq_quality;
+        }
         return hashes;
       }),
     };
