@@ -115,7 +115,7 @@ def _coerce_hosts(value: Any) -> tuple[str, ...]:
 def _coerce_int(name: str, value: Any) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: TOML's inf
         raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
     if number <= 0:
         raise InvalidInputError(f"setting {name} must be positive, got {number}")
@@ -174,9 +174,13 @@ def load_settings(
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # ValueError covers TOMLDecodeError, bad UTF-8 and integers of over 4,300 digits.
+        except (ValueError, RecursionError) as exc:
             raise InvalidInputError(f"cannot read {path}: {exc}") from exc
-        settings = _apply(settings, data.get("shieldwall", data), str(path))
+        section = data.get("shieldwall", data)
+        if not isinstance(section, Mapping):
+            raise InvalidInputError(f"cannot read {path}: [shieldwall] must be a table")
+        settings = _apply(settings, section, str(path))
     # Only the variables that name a setting: others (SHIELDWALL_CONFIG, test helpers) are ignored.
     from_env = {
         key.removeprefix("SHIELDWALL_"): value

@@ -208,7 +208,10 @@ def _locators(raw: Any, problems: list[Problem]) -> tuple[Locator, ...]:
     for item in raw:
         kind = item.get("kind") if isinstance(item, Mapping) else None
         value = item.get("value") if isinstance(item, Mapping) else None
-        if kind not in set(LocatorKind) or not isinstance(value, str) or not value.strip():
+        if not isinstance(kind, str) or kind not in set(LocatorKind):
+            problems.append(Problem("locators", "invalid"))  # an object or array: unhashable
+            continue
+        if not isinstance(value, str) or not value.strip():
             problems.append(Problem("locators", "invalid"))
             continue
         value = value.strip()
@@ -287,7 +290,7 @@ def validate_report(data: Mapping[str, Any]) -> Report:
     """A Report from submitted fields; InvalidReportError listing every problem otherwise."""
     problems: list[Problem] = []
     role_value = data.get("reporter")
-    if role_value not in set(ReporterRole):
+    if not isinstance(role_value, str) or role_value not in set(ReporterRole):
         problems.append(Problem("reporter", "required"))
     minor = _flag(data, "depicted_minor")
     name = _text(data, "name", problems, MAX_NAME)

@@ -90,6 +90,24 @@ def protect_command(
     return finish(out.problems)
 
 
+def read_submission(path: Path) -> dict[str, Any]:
+    """The submission `shieldwall protect` wrote to `path`; a ClickException otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != SUBMISSION_FORMAT:
+        raise click.ClickException(f"{path} is not a `shieldwall protect` submission")
+    report = data.get("report") or {}
+    if (
+        not isinstance(data.get("hashes", []), list)
+        or not isinstance(report, dict)
+        or not isinstance(report.get("locators", []), list)
+    ):
+        raise click.ClickException(f"{path} is damaged: its hashes or report have the wrong shape")
+    return data
+
+
 def _report_fields(submission: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     """The report to post: the submission's `report` object, then the options given."""
     report = dict(submission.get("report") or {})
@@ -156,13 +174,7 @@ def case_group() -> None:
 @json_option
 def submit_command(submission: Path, server: str, as_json: bool, **options: Any) -> int:
     """File a report from a submission file with a server; prints the case number and secret."""
-    try:
-        data = json.loads(submission.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"cannot read {submission}: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != SUBMISSION_FORMAT:
-        raise click.ClickException(f"{submission} is not a `shieldwall protect` submission")
-    report = _report_fields(data, options)
+    report = _report_fields(read_submission(submission), options)
     url = server.rstrip("/") + "/protect/api/cases"
     try:
         response = httpx.post(url, json=report, timeout=30.0)
