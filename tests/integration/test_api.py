@@ -18,6 +18,20 @@ from shieldwall.web.app import create_app
 from tests.support.edits import captioned, chat_screenshot, jpeg_bytes
 from tests.support.images import scene
 
+# A PDQ-like hash (128 bits set, full rank): degenerate ones (all zeros, near-constant) are
+# refused at intake and never matched, so fixtures start from this and flip bits.
+BASE_PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
+
+
+def flipped(value: str, bits: int) -> str:
+    """`value` with its first `bits` bits flipped (that many bits away)."""
+    return f"{int(value, 16) ^ (((1 << bits) - 1) << (256 - bits)):064x}"
+
+
+def spread_pdq(i: int) -> str:
+    """A distinct, PDQ-like hash per i (a power hash of i: about 128 bits set)."""
+    return f"{(i * 0x9E3779B97F4A7C15) ** 5 % (1 << 256):064x}"
+
 
 class Api:
     """A test client plus one key per role."""
@@ -125,7 +139,7 @@ def test_edited_copies_of_files_added_over_http_match_with_their_view(api: Api) 
 def test_screener_sees_no_distances_unless_allowed(api: Api) -> None:
     c = api.client
     c.post("/api/v1/banks", json={"name": "known"}, headers=api.headers())
-    pdq = "f" * 63 + "0"
+    pdq = BASE_PDQ
     c.post(
         "/api/v1/banks/known/entries",
         headers=api.headers(),
@@ -144,9 +158,9 @@ def test_screener_sees_no_distances_unless_allowed(api: Api) -> None:
 def test_threshold_only_tightens_and_batch(api: Api) -> None:
     c, h = api.client, api.headers()
     c.post("/api/v1/banks", json={"name": "known", "pdq_threshold": 10}, headers=h)
-    stored = "0" * 64
-    near = "f" + "0" * 63  # 4 bits away
-    far = "ff" + "0" * 62  # 8 bits away
+    stored = BASE_PDQ
+    near = flipped(stored, 4)
+    far = flipped(stored, 8)
     c.post(
         "/api/v1/banks/known/entries",
         headers=h,
@@ -160,7 +174,7 @@ def test_threshold_only_tightens_and_batch(api: Api) -> None:
     )
     assert (
         c.post(
-            "/api/v1/lookup/signals?threshold=63", json={"pdq": "f" * 4 + "0" * 60}, headers=h
+            "/api/v1/lookup/signals?threshold=63", json={"pdq": flipped(stored, 16)}, headers=h
         ).json()["matches"]
         == []
     )
@@ -216,7 +230,7 @@ def test_import_and_streamed_export_round_trip(api: Api) -> None:
     c, h = api.client, api.headers()
     for name in ("feed", "copy"):
         c.post("/api/v1/banks", json={"name": name}, headers=h)
-    lines = "".join(f"pdq {i:064x}\n" for i in range(1, 2501)) + "pdq bad\n"
+    lines = "".join(f"pdq {spread_pdq(i)}\n" for i in range(1, 2501)) + "pdq bad\n"
     imported = c.post(
         "/api/v1/banks/feed/import", content=lines, headers={**h, "content-type": "text/plain"}
     )
@@ -233,7 +247,7 @@ def test_import_and_streamed_export_round_trip(api: Api) -> None:
     )
     assert again.json()["added"] == 2500
     hashfile = c.get("/api/v1/banks/copy/export?format=hashfile", headers=h).text
-    assert hashfile.splitlines()[0] == f"pdq {1:064x}"
+    assert hashfile.splitlines()[0] == f"pdq {spread_pdq(1)}"
 
 
 def test_upload_limits_answer_clear_errors(api: Api, tmp_path: Path) -> None:

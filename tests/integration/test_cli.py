@@ -141,7 +141,8 @@ def test_withdrawn_entry_stops_matching(cli: Cli, tmp_path: Path) -> None:
 
 def test_import_export_round_trip_and_bad_lines(cli: Cli, tmp_path: Path) -> None:
     cli.run("bank", "create", "feed")
-    values = [f"{i:064x}" for i in range(1, 6)]
+    # PDQ-like values (about 128 bits set): near-zero ones such as f"{i:064x}" are refused.
+    values = [f"{(i * 0x9E3779B97F4A7C15) ** 5 % (1 << 256):064x}" for i in range(1, 6)]
     hashfile = tmp_path / "feed.txt"
     hashfile.write_text("# from a partner\n" + "".join(f"pdq {v}\n" for v in values) + "pdq xyz\n")
     [summary] = [

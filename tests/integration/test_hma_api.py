@@ -34,9 +34,11 @@ from tests.support.server import ServerProcess
 # HMA's own /m/compare specimens (test_api.py): 9 bits apart.
 SPECIMEN_1 = "facd8bcb2a49bcebdec1985298d5fe84bcd006c187c598c720c3c087b3fdb318"
 SPECIMEN_2 = "facd8bcb2a49bcebdec1985228d5ae84bcd006c187c598c720c2b087b3fdb318"
-STORED = "0" * 64
-NEAR = "7" + "0" * 63  # 3 bits from STORED
-OTHER = "f" * 64
+# PDQ-like hashes (about 128 bits set, full rank): degenerate ones such as all zeros are
+# refused at intake and never matched.
+STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
+NEAR = f"{int(STORED, 16) ^ (0b111 << 253):064x}"  # 3 bits from STORED
+OTHER = f"{int(STORED, 16) ^ ((1 << 256) - 1):064x}"  # every bit differs
 
 
 def jpeg(seed: int, mirror: bool = False) -> bytes:

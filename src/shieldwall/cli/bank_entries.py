@@ -26,6 +26,8 @@ from shieldwall.cli.options import (
 from shieldwall.cli.output import Output
 from shieldwall.errors import NotFoundError
 from shieldwall.signals.hashing import Purpose
+from shieldwall.signals.models import ORIGINAL
+from shieldwall.signals.pdq_quality import without_refused
 
 ADD_BATCH = 500
 FORMATS = click.Choice([f.value for f in BankFileFormat])
@@ -34,9 +36,12 @@ FORMATS = click.Choice([f.value for f in BankFileFormat])
 def _store(
     context: CliContext, out: Output, name: str, batch: list[HashedFile], provenance: Provenance
 ) -> None:
-    entries = [NewEntry(h.signals.entry_signals(), provenance) for h in batch if h.signals]
+    # A PDQ hash the acceptance rule refuses (a blank or near-blank image) is not stored;
+    # the exact digests are, so identical copies still match.
+    kept = [without_refused(h.signals.entry_signals()) for h in batch if h.signals]
+    entries = [NewEntry(signals, provenance) for signals, _ in kept]
     results = context.services.banks.add_entries(name, entries)
-    for hashed, result in zip(batch, results, strict=True):
+    for hashed, result, (signals, refused) in zip(batch, results, kept, strict=True):
         assert hashed.signals is not None
         out.record(
             {
@@ -45,9 +50,12 @@ def _store(
                 "created": result.created,
                 "state": result.state.value,
                 "signals": signals_json(hashed.signals),
-                "pdq_variants": len(hashed.signals.views),
+                "pdq_refused": refused.reason if refused else None,
+                "pdq_variants": sum(s.variant != ORIGINAL for s in signals),
             }
         )
+        if refused is not None:
+            out.note(f"{hashed.path}: pdq hash not stored ({refused.reason}); md5 and sha256 are")
 
 
 @click.command("add")

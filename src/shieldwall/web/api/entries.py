@@ -11,12 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import ApiKey, Capability, Role
-from shieldwall.banks.formats import BankFileFormat, ImportProblem, parse_bank_file
+from shieldwall.banks.formats import BankFileFormat, ImportProblem, ImportRecord, parse_bank_file
 from shieldwall.banks.models import Entry, EntrySource, EntryState, NewEntry, Provenance
 from shieldwall.banks.service import without_case_number
 from shieldwall.errors import InvalidInputError, MediaError
 from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq_quality import entry_refusals, without_refused
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import Caller, GuardedRoute, guarded
@@ -69,18 +70,22 @@ def _entries_from_json(body: EntriesIn) -> list[NewEntry]:
 
 
 def _entries_from_csv(text: str) -> list[NewEntry]:
-    entries: list[NewEntry] = []
-    problems: list[str] = []
+    records: list[ImportRecord] = []
+    problems: list[tuple[int, str]] = []
     for item in parse_bank_file(io.StringIO(text), BankFileFormat.CSV, Provenance()):
         if isinstance(item, ImportProblem):
-            problems.append(f"line {item.line}: {item.message}")
+            problems.append((item.line, item.message))
         else:
-            entries.append(item.entry)
+            records.append(item)
+    refusals = entry_refusals([record.entry.signals for record in records])
+    for record, refused in zip(records, refusals, strict=True):
+        if refused is not None:  # too plain a PDQ hash: a refused line, like a malformed one
+            problems.append((record.line, refused.reason))
     if problems:
-        raise InvalidInputError("; ".join(problems[:20]))
-    if not entries:
+        raise InvalidInputError("; ".join(f"line {n}: {m}" for n, m in sorted(problems)[:20]))
+    if not records:
         raise InvalidInputError("the CSV body holds no entries")
-    return entries
+    return [record.entry for record in records]
 
 
 @router.post(
@@ -152,15 +157,15 @@ async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut
         return AddedOut(
             entry_id=0, created=False, state="refused", filename=upload.filename, error=str(exc)
         )
-    [added] = await run_in_threadpool(
-        runtime.services.banks.add_entries, bank, [NewEntry(signals.entry_signals())]
-    )
+    # A PDQ hash the acceptance rule refuses is not stored; the exact digests still are.
+    kept, refused = without_refused(signals.entry_signals())
+    [added] = await run_in_threadpool(runtime.services.banks.add_entries, bank, [NewEntry(kept)])
     return AddedOut(
         entry_id=added.entry_id,
         created=added.created,
         state=added.state.value,
         filename=upload.filename,
-        signals=signals.as_json(),
+        signals={**signals.as_json(), "pdq_refused": refused.reason if refused else None},
     )
 
 

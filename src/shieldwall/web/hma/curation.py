@@ -28,6 +28,7 @@ from shieldwall.banks.models import (
 from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
 from shieldwall.signals.hashing import Purpose
 from shieldwall.signals.models import ORIGINAL, Signal
+from shieldwall.signals.pdq_quality import pdq_refusals, without_refused
 from shieldwall.web.hma.hashing import (
     UPLOAD_BODY,
     ContentTypeHint,
@@ -227,13 +228,20 @@ def bank_get_content(
 def _add(
     runtime: Runtime, caller: ApiKey, bank: Bank, signals: list[Signal], note: str
 ) -> dict[str, Any]:
-    """Add one entry; HMA's `{"id", "signals"}`. Deleted (withdrawn) content stays deleted."""
+    """Add one entry; HMA's `{"id", "signals"}`. Deleted (withdrawn) content stays deleted.
+
+    A PDQ hash of content that the acceptance rule refuses is not stored (the digests are:
+    exact copies still match) and the answer says why in `pdq_refused`."""
+    kept, refused = without_refused(signals)
     provenance = Provenance(EntrySource.MANUAL, submitted_by=caller.name, note=note)
-    [added] = runtime.services.banks.add_entries(bank.name, [NewEntry(tuple(signals), provenance)])
+    [added] = runtime.services.banks.add_entries(bank.name, [NewEntry(kept, provenance)])
     if added.state is EntryState.WITHDRAWN:
         abort(409, f"content {added.entry_id} was deleted from this bank; deletion is final")
-    shown = {s.type: s.value for s in signals if s.variant == ORIGINAL}  # not region variants
-    return {"id": added.entry_id, "signals": shown}
+    shown = {s.type: s.value for s in kept if s.variant == ORIGINAL}  # not region variants
+    answer: dict[str, Any] = {"id": added.entry_id, "signals": shown}
+    if refused is not None:
+        answer["pdq_refused"] = refused.reason
+    return answer
 
 
 def _signals_of(values: Any) -> list[Signal]:
@@ -264,7 +272,11 @@ def bank_add_as_signals(
 ) -> dict[str, Any]:
     """`{"pdq": "..."}` (any of pdq, md5, sha256) -> `{"id", "signals"}`."""
     bank = _bank(runtime, bank_name)
-    return _add(runtime, caller, bank, _signals_of(body), "")
+    signals = _signals_of(body)
+    refused = next(filter(None, pdq_refusals(signals)), None)
+    if refused is not None:  # hashes given by value: refused whole, like a bad import line
+        abort(400, f"Invalid pdq signal: {refused.reason}")
+    return _add(runtime, caller, bank, signals, "")
 
 
 def _form_metadata(fields: dict[str, str]) -> tuple[Any, Any]:
@@ -314,7 +326,7 @@ async def bank_add_content(
     hashed = await run_in_threadpool(
         hash_photo, content, settings.media, selection, False, Purpose.BANK
     )
-    signals = [Signal.of(name, value) for name, value in hashed.values.items()]
+    signals = [hashed.primary[name] for name in hashed.values]  # PDQ with its quality
     signals += hashed.variants
     added: dict[str, Any] = await run_in_threadpool(
         _add, runtime, caller, bank, signals, checked_note

@@ -67,6 +67,8 @@ class Hashed:
     the digests."""
     variants: tuple[Signal, ...] = ()
     """Region variants a bank stores with the PDQ hash (when hashed for a bank)."""
+    primary: dict[str, Signal] = field(default_factory=dict)
+    """The chosen signal types' signals as computed (the PDQ hash carries its quality)."""
 
 
 def lookup_content_type(name: str) -> str:
@@ -110,7 +112,7 @@ def hash_photo(
     if purpose is None:
         purpose = Purpose.LOOKUP if dihedral else Purpose.PLAIN
     hashed = hash_content(data, limits, purpose=purpose)
-    values = {"pdq": hashed.pdq.value, "md5": hashed.md5.value, "sha256": hashed.sha256.value}
+    primary = {"pdq": hashed.pdq, "md5": hashed.md5, "sha256": hashed.sha256}
     queries: list[Signal] = []
     variants: tuple[Signal, ...] = ()
     if "pdq" in selection:
@@ -120,7 +122,9 @@ def hash_photo(
         else:
             variants = hashed.views
     queries.extend(s for s in (hashed.md5, hashed.sha256) if s.type in selection)
-    return Hashed({name: values[name] for name in selection}, tuple(queries), variants)
+    chosen = {name: primary[name] for name in selection}
+    values = {name: signal.value for name, signal in chosen.items()}
+    return Hashed(values, tuple(queries), variants, chosen)
 
 
 async def read_form_upload(request: Request, limit: int) -> Upload | None:
