@@ -47,6 +47,9 @@ ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
 DETAIL_ROLES: Final = frozenset({Role.ADMIN, Role.CURATOR})
 """Roles that always see distances and entry ids; others only with `see_details`."""
 
+CASE_NUMBER_ROLES: Final = frozenset({Role.ADMIN, Role.REVIEWER})
+"""Roles that see which case reported an entry (others could link a victim's reports)."""
+
 
 @dataclass(frozen=True)
 class ApiKey:
@@ -63,6 +66,11 @@ class ApiKey:
     def can(self, capability: Capability) -> bool:
         """True if this key's role grants the capability (and the key is not revoked)."""
         return self.revoked_at is None and capability in ROLE_CAPABILITIES[self.role]
+
+    @property
+    def sees_case_numbers(self) -> bool:
+        """Whether entry listings show this key the case numbers of reported entries."""
+        return self.role in CASE_NUMBER_ROLES
 
     @property
     def sees_details(self) -> bool:

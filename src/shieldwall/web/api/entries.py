@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from shieldwall.access.models import ApiKey, Capability, Role
+from shieldwall.access.models import ApiKey, Capability
 from shieldwall.banks.formats import BankFileFormat, ImportProblem, ImportRecord, parse_bank_file
 from shieldwall.banks.models import Entry, EntrySource, EntryState, NewEntry, Provenance
 from shieldwall.banks.service import without_case_number
@@ -28,9 +28,6 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_CSV_BYTES = 16 * 1024 * 1024
-CASE_NUMBER_ROLES: Final = frozenset({Role.ADMIN, Role.REVIEWER})
-"""Roles that see the case numbers of entries from victims' reports (they work on cases);
-curators manage hashes and need no link from a hash to a person's case."""
 
 _ENTRIES_BODY: dict[str, Any] = {
     "requestBody": {
@@ -204,7 +201,7 @@ def get_entry(entry_id: EntryId, runtime: RuntimeDep, caller: Caller) -> EntryOu
 
 def _shown(entry: Entry, caller: ApiKey) -> EntryOut:
     """The entry as the caller may see it: case numbers only for those who work on cases."""
-    return EntryOut.of(entry if caller.role in CASE_NUMBER_ROLES else without_case_number(entry))
+    return EntryOut.of(entry if caller.sees_case_numbers else without_case_number(entry))
 
 
 def _set_state(entry_id: int, state: EntryState, runtime: Runtime, caller: ApiKey) -> EntryOut:
