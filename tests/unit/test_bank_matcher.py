@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import random
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import EntryState, MatchAction, NewEntry, Provenance
 from shieldwall.banks.service import BankService
+from shieldwall.config import MediaLimits
 from shieldwall.errors import ConflictError, NotFoundError
 from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
+from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq import pdq_distance
+from shieldwall.signals.pdq_quality import signal_refusal
 
 
 def random_pdq(rng: random.Random) -> str:
@@ -214,3 +221,61 @@ def test_apply_added_ignores_inactive_entries_and_unknown_banks(
     disabled = service.set_entry_state(paused.entry_id, EntryState.DISABLED)
     matcher.apply_added_many([disabled, service.get_entry(elsewhere.entry_id)])
     assert matcher.size() == {"bank": 0}
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _black(width: int, height: int) -> bytes:
+    return _png(np.zeros((height, width, 3), dtype=np.uint8))
+
+
+def test_a_legacy_all_zero_entry_never_makes_blank_images_answer_review(
+    service: BankService,
+) -> None:
+    """Issue 9 item 6: a report filed with an all-zero PDQ made every black image `review`."""
+    service.create_bank("reported", action=MatchAction.REVIEW)
+    legacy = NewEntry((Signal.of("pdq", "0" * 64),), Provenance(note="banked before the rule"))
+    # Written at the repository level, as data banked before the acceptance rule was.
+    [loaded] = service.repository.add_entries("reported", [legacy])
+    matcher = BankMatcher.load(service.repository)
+    assert matcher.size() == {"reported": 0}
+    for width, height in ((640, 480), (32, 32)):
+        black = hash_content(_black(width, height), MediaLimits(), purpose=Purpose.LOOKUP)
+        assert black.pdq.value == "0" * 64  # what every all-black image hashes to
+        matches = matcher.match_signals(black.lookup_signals())
+        assert matches == []
+        assert verdict_of(matches) is MatchAction.ALLOW
+    # Heard later (another worker's write, the change log): still never indexed.
+    [fresh] = service.repository.add_entries("reported", [NewEntry((Signal.of("pdq", "1" * 64),))])
+    matcher.apply_added_many([service.get_entry(e.entry_id) for e in (loaded, fresh)])
+    assert matcher.size() == {"reported": 0}
+    assert matcher.match_signals([Signal.of("pdq", "0" * 64), Signal.of("pdq", "1" * 64)]) == []
+
+
+def test_a_low_quality_query_is_not_matched_on_pdq_but_its_digests_are(
+    service: BankService,
+) -> None:
+    service.create_bank("bank", action=MatchAction.REVIEW)
+    y, x = np.mgrid[0:320, 0:480].astype(np.float32)
+    ramp = np.stack([x / 480 * 200, y / 320 * 200, (x + y) / 800 * 200], axis=-1)
+    plain = _png(ramp.astype(np.uint8))
+    banked = hash_content(plain, MediaLimits())
+    assert banked.pdq.quality is not None
+    assert banked.pdq.quality < 50
+    # A gradient's PDQ value looks like any other (a hash file carries no quality)...
+    stored_pdq = Signal.of("pdq", banked.pdq.value)
+    assert signal_refusal(stored_pdq) is None
+    [stored] = service.repository.add_entries("bank", [NewEntry((stored_pdq, banked.sha256))])
+    matcher = BankMatcher.load(service.repository)
+    # ...but a query knows its quality: too little detail to search on PDQ.
+    same = hash_content(plain, MediaLimits(), purpose=Purpose.LOOKUP)
+    matches = matcher.match_signals(same.lookup_signals())
+    assert [(m.entry_id, m.signal_type) for m in matches] == [(stored.entry_id, "sha256")]
+    shifted = _png(np.clip(ramp + 1, 0, 255).astype(np.uint8))
+    near = hash_content(shifted, MediaLimits(), purpose=Purpose.LOOKUP)
+    assert pdq_distance(near.pdq.value, banked.pdq.value) <= 31  # PDQ alone would match
+    assert matcher.match_signals(near.lookup_signals()) == []

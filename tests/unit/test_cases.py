@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import EntryState, MatchAction
@@ -21,9 +23,11 @@ from shieldwall.cases.models import (
     validate_report,
 )
 from shieldwall.cases.service import REPORTED_BANK, CaseService, normalise_case_number
+from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError, NotFoundError
 from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
+from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.models import Signal
 
 PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"  # 132 bits, rank 16
@@ -288,3 +292,40 @@ def test_a_second_case_counts_only_the_copies_found_after_it_was_filed() -> None
     assert service.copies_found(second.case) == 0  # nothing of the first person's hits
     service.record_hits(first.case.entry_ids)
     assert (service.copies_found(first.case), service.copies_found(second.case)) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("item", "code"),
+    [
+        ({"pdq": "0" * 64, "pdq_quality": 100}, "pdq_too_plain"),  # every black image's hash
+        ({"pdq": "f" * 64, "pdq_quality": 100}, "pdq_too_plain"),
+        ({"pdq": PDQ, "pdq_quality": 49}, "pdq_low_quality"),
+        ({"pdq": PDQ}, "pdq_quality_missing"),
+        ({"pdq": PDQ, "pdq_quality": "90"}, "invalid"),
+        ({"pdq": PDQ, "pdq_quality": True}, "invalid"),
+        ({"pdq": PDQ, "pdq_quality": 101}, "invalid"),
+    ],
+)
+def test_a_report_refuses_a_pdq_hash_that_would_match_blank_images(
+    item: dict[str, Any], code: str
+) -> None:
+    """Issue 9 item 6: anyone could file an all-zero PDQ and make black images `review`."""
+    data = fields(hashes=[{"sha256": SHA}, {**item, "sha256": "ef" * 32}])
+    assert problems(data) == {("hashes", code)}
+
+
+def test_a_report_keeps_the_quality_the_device_computed() -> None:
+    report = validate_report(fields())
+    assert [s.quality for s in report.hashes[0]] == [100, None, None]
+    digests_only = validate_report(fields(hashes=[{"sha256": SHA, "pdq_quality": 3}]))
+    assert [s.type for s in digests_only.hashes[0]] == ["sha256"]
+
+
+def test_a_blank_photo_hashed_on_the_device_cannot_be_filed_by_its_pdq() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480)).save(buffer, "PNG")
+    black = hash_content(buffer.getvalue(), MediaLimits())
+    item = {"pdq": black.pdq.value, "pdq_quality": black.pdq.quality, "sha256": SHA}
+    assert problems(fields(hashes=[item])) == {("hashes", "pdq_low_quality")}
+    lying = {**item, "pdq_quality": 100}
+    assert problems(fields(hashes=[lying])) == {("hashes", "pdq_too_plain")}
