@@ -348,3 +348,70 @@ def test_case_numbers_reach_only_those_who_work_on_cases(api: Api) -> None:
         "/api/v1/banks/reported/export?include_inactive=true", headers=api.headers()
     ).text.splitlines()
     assert [json.loads(line)["case_id"] for line in lines] == ["", "T-7"]
+
+
+def _black_png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_blank_images_cannot_be_banked_to_match_every_blank_upload(api: Api) -> None:
+    """Issue 9 item 6: quality-0 PDQ hashes banked by curators matched every flat image."""
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known", "action": "review"}, headers=h)
+    added = c.post(
+        "/api/v1/banks/known/files",
+        files=[("files", ("black.png", _black_png(640, 480), "image/png"))],
+        headers=h,
+    )
+    assert added.status_code == 201, added.text
+    [result] = added.json()["results"]
+    assert "quality 0 is below 50" in result["signals"]["pdq_refused"]
+    stored = c.get(f"/api/v1/entries/{result['entry_id']}", headers=h).json()
+    assert sorted(s["type"] for s in stored["signals"]) == ["md5", "sha256"]
+    # Another black image (other bytes): nothing to match. The same bytes: its SHA-256.
+    other = c.post("/api/v1/lookup", content=_black_png(800, 600), headers=h).json()
+    assert (other["verdict"], other["matches"]) == ("allow", [])
+    same = c.post("/api/v1/lookup", content=_black_png(640, 480), headers=h).json()
+    assert {m["signal_type"] for m in same["matches"]} == {"md5", "sha256"}
+    photo = c.post(
+        "/api/v1/banks/known/files", files=[("files", ("a.jpg", jpeg(3), "image/jpeg"))], headers=h
+    )
+    assert photo.json()["results"][0]["signals"]["pdq_refused"] is None
+
+
+def test_hash_only_adds_refuse_degenerate_pdq_hashes_with_the_reason(api: Api) -> None:
+    c, h = api.client, api.headers()
+    c.post("/api/v1/banks", json={"name": "known"}, headers=h)
+    blank = {"entries": [{"signals": [{"type": "pdq", "value": "0" * 64}]}]}
+    refused = c.post("/api/v1/banks/known/entries", json=blank, headers=h)
+    assert refused.status_code == 422
+    assert "0 of 256 bits set" in refused.json()["detail"]
+    low = {"entries": [{"signals": [{"type": "pdq", "value": BASE_PDQ, "quality": 12}]}]}
+    assert (
+        "quality 12 is below 50"
+        in (c.post("/api/v1/banks/known/entries", json=low, headers=h).json()["detail"])
+    )
+    csv_body = f"signal_type,signal\npdq,{spread_pdq(1)}\npdq,{'0' * 64}\n"
+    csv = c.post(
+        "/api/v1/banks/known/entries", content=csv_body, headers={**h, "content-type": "text/csv"}
+    )
+    assert csv.status_code == 422
+    assert csv.json()["detail"].startswith("line 3: pdq hash has 0 of 256 bits set")
+    lines = f"pdq {spread_pdq(2)}\npdq {'f' * 64}\n"
+    imported = c.post(
+        "/api/v1/banks/known/import", content=lines, headers={**h, "content-type": "text/plain"}
+    ).json()
+    assert (imported["added"], len(imported["problems"])) == (1, 1)
+    assert c.get("/api/v1/banks/known", headers=h).json()["entries"]["active"] == 1
+    query = c.post("/api/v1/lookup/signals", json={"pdq": "0" * 64}, headers=h).json()
+    assert query["matches"] == []
+
+
+def test_a_bank_name_must_start_with_a_letter_or_digit(api: Api) -> None:
+    c, h = api.client, api.headers()
+    for name in ("-lead", "_lead"):
+        refused = c.post("/api/v1/banks", json={"name": name}, headers=h)
+        assert refused.status_code == 422, name
+    assert c.post("/api/v1/banks", json={"name": "lead"}, headers=h).status_code == 201

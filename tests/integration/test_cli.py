@@ -229,3 +229,25 @@ def test_hash_variants_and_human_tables(cli: Cli, tmp_path: Path) -> None:
     assert record["signals"]["pdq"] in human
     cli.run("bank", "create", "people-table")
     assert "people-table" in cli.run("bank", "list").stdout
+
+
+def test_blank_images_and_degenerate_lines_never_bank_a_pdq_hash(cli: Cli, tmp_path: Path) -> None:
+    """Issue 9 item 6: `bank add` keeps a blank image's digests only; imports refuse lines."""
+    cli.run("bank", "create", "known", "--action", "review")
+    images = tmp_path / "images"
+    write_scenes(images, [5])
+    Image.new("RGB", (640, 480)).save(images / "black.png")
+    added = {Path(r["path"]).name: r for r in cli.json("bank", "add", "known", str(images))}
+    assert "quality 0 is below 50" in added["black.png"]["pdq_refused"]
+    assert added["black.png"]["pdq_variants"] == 0
+    assert added["scene-005.jpg"]["pdq_refused"] is None
+    Image.new("RGB", (300, 200)).save(tmp_path / "other-black.png")
+    [other] = cli.json("match", str(tmp_path / "other-black.png"))
+    assert other["matches"] == []
+    feed = tmp_path / "feed.txt"
+    feed.write_text(f"pdq {'0' * 64}\npdq {(7 * 0x9E3779B97F4A7C15) ** 5 % (1 << 256):064x}\n")
+    proc = cli.run("bank", "import", "known", str(feed), "--json", ok=False)
+    assert proc.returncode == 1
+    assert f"{feed}:1: pdq hash has 0 of 256 bits set" in proc.stderr
+    [summary] = [r for r in map(json.loads, proc.stdout.splitlines()) if "added" in r]
+    assert (summary["added"], summary["problems"]) == (1, 1)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
@@ -692,3 +692,43 @@ def test_hma_documented_curl_calls_work_with_base_url_and_key_changed(tmp_path: 
         assert curl.json("hash_url", 400) == {"message": "URL lookups are disabled on this server"}
     finally:
         server.stop()
+
+
+def _black_png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_blank_content_banks_its_digests_and_blank_signals_are_refused(hma: Hma) -> None:
+    """Issue 9 item 6: degenerate PDQ hashes are never banked through the HMA API."""
+    c, h = hma.c, hma.h()
+    hma.create_bank("TEST_BANK")
+    black = _black_png(640, 480)
+    added = c.post("/c/bank/TEST_BANK/content", files=photo(black), headers=h)
+    assert added.status_code == 200, added.text
+    answer = added.json()
+    assert sorted(answer["signals"]) == ["md5", "sha256"]
+    assert "quality 0 is below 50" in answer["pdq_refused"]
+    stored = hma.services.banks.get_entry(answer["id"])
+    assert sorted(s.type for s in stored.signals) == ["md5", "sha256"]
+    other_black = _black_png(320, 200)
+    looked_up = c.post("/m/lookup", files=photo(other_black), headers=h)
+    assert looked_up.json()["pdq"] == {}
+    for value in ("0" * 64, "f" * 64):
+        refused = c.post("/c/bank/TEST_BANK/signal", json={"pdq": value}, headers=h)
+        assert_hma_error(refused, 400)
+        assert "bits set" in refused.json()["message"]
+    with_md5 = c.post(
+        "/c/bank/TEST_BANK/signal", json={"pdq": "0" * 64, "md5": "ab" * 16}, headers=h
+    )
+    assert_hma_error(with_md5, 400)  # given by value: refused whole, like an import line
+    normal = c.post("/c/bank/TEST_BANK/content", files=photo(jpeg(3)), headers=h).json()
+    assert "pdq" in normal["signals"]
+    assert "pdq_refused" not in normal
+
+
+def test_hma_bank_names_start_with_a_letter(hma: Hma) -> None:
+    refused = hma.c.post("/c/banks", json={"name": "_LEAD"}, headers=hma.h())
+    assert_hma_error(refused, 400)
+    assert "starting with a letter" in refused.json()["message"]
