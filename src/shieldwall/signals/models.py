@@ -27,7 +27,7 @@ DIHEDRAL_VARIANTS: Final = (
 )
 
 PDQ_LOW_QUALITY: Final = 50
-"""PDQ quality below this is reported as low quality (still matchable, but flagged)."""
+"""PDQ quality below this is low quality: never stored or searched (signals/pdq_quality.py)."""
 
 _HEX = frozenset(string.hexdigits)
 _VARIANT_CHARS = frozenset(string.ascii_lowercase + string.digits + "_-.:")
@@ -97,7 +97,7 @@ class Signal:
 
     @property
     def low_quality(self) -> bool:
-        """True for a PDQ hash whose quality is below 50: matchable, but flagged."""
+        """True for a PDQ hash whose quality is below 50: too little detail to store or search."""
         return self.quality is not None and self.quality < PDQ_LOW_QUALITY
 
     @property

@@ -12,18 +12,19 @@ The rule, with the figures bench/pdq_acceptance.py measures:
   (HMA's floor), at least 40 for region variants and edit-undoing views (their floor,
   measured in signals/regions.py).
 - Between 64 and 192 of the 256 bits set. PDQ sets the bits above the median of its 256
-  coefficients, so every one of 4,000+ hashes of real and generated photos has exactly 128
-  (fewer only when coefficients tie); random hex has 128 +- 8. So every accepted hash is
+  coefficients, so all 6,500 distinct hashes of 500 BSDS500 photos, the scikit-image
+  samples and 300 generated scenes (with rotations and mirrors) have exactly 128 (fewer
+  only when coefficients tie); random hex has 94-164 in 100,000. So every accepted hash is
   more than the largest bank threshold (63 bits) from the all-zero and all-one hashes.
 - Rank at least 11 over GF(2) of the 16x16 bit matrix (one 16-bit word per DCT row). A
   flat image's coefficients are rounding noise of a rank-one product, so its bits form a
-  low-rank pattern: of 30,000 distinct hashes of flat colours (8-1200 px a side, pdqhash
-  and our reduced-grid path, all rotations) 99.95% have rank 0-10 and 22-128 bits set, so
-  the bit count alone misses them. Whole-image hashes of 500 BSDS500 photos, scikit-image
-  samples and 300 generated scenes have rank 13-16; of 38,000 region and view hashes of
-  the same photos, 24 (0.06%, thin bands) fall below 11 and are dropped with the flat
-  ones. Random hex falls below 11 with odds under 1 in a million. Pure periodic patterns
-  (a checkerboard) are refused too. Gradients are refused by quality (at most 44).
+  low-rank pattern: 33,000 distinct hashes of flat greys and colours (8-1200 px a side,
+  pdqhash and our reduced-grid path, all rotations) have rank 0-10 (99.95-100% below 11
+  in each run; the rest have quality 0) and 0-128 bits set, so the bit count alone misses
+  them. The photos' whole-image hashes have rank 13-16 and random hex 12-16; of 31,000
+  region and view hashes of the photos, 0.03% (thin bands) fall below 11 and are dropped
+  with the flat ones. A pure periodic pattern (a checkerboard) is refused too. Gradients
+  have full-rank hashes but quality at most 44: refused by quality.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ bench/RESULTS.md, section 6.)"""
 
 MIN_BITS_SET: Final = 64
 MAX_BITS_SET: Final = 192
-"""Bits set allowed in a PDQ hash: real hashes have 128, random hex 128 +- 8."""
+"""Bits set allowed in a PDQ hash: real hashes have 128, random hex 94-164."""
 
 MIN_RANK: Final = 11
 """GF(2) rank floor of a PDQ hash's 16x16 bit matrix: flat images give 0-10, photos 13-16."""
@@ -218,7 +219,7 @@ def gf2_ranks(rows: npt.NDArray[np.uint16], cap: int = _SIDE) -> npt.NDArray[np.
     the bit is the pivot, and XOR-ing it into every row with the bit (itself included,
     which retires it) clears the column. A matrix whose rank reaches `cap` stops there
     (loading a bank only needs to know rank >= MIN_RANK), and small chunks stay in cache:
-    about 0.5 s per million hashes.
+    0.5-1 s per million hashes (bench/pdq_acceptance.py).
     """
     ranks = np.empty(len(rows), dtype=np.int8)
     for start in range(0, len(rows), _RANK_CHUNK):
