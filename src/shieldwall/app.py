@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -16,10 +17,16 @@ from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
-from shieldwall.storage.engine import create_database_engine, is_sqlite
+from shieldwall.storage.engine import (
+    create_database_engine,
+    is_sqlite,
+    start_wal_checkpointer,
+    tighten_mode,
+)
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
-from shieldwall.storage.sealing import Sealer, load_data_key
+from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
+from shieldwall.storage.wal_checkpoint import WalCheckpointer
 
 
 @dataclass
@@ -33,6 +40,8 @@ class Services:
     access: AccessService
     rate_limiter: RateLimiter
     cases: CaseService
+    checkpointer: WalCheckpointer | None = None
+    """Keeps an embedded SQLite database's write-ahead log small (None on PostgreSQL)."""
 
     def matcher(self, bank_names: list[str] | None = None) -> BankMatcher:
         """A matcher over the named banks (all if none), kept current by this process's writes."""
@@ -51,12 +60,15 @@ class Services:
         return live
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the checkpointer and release database connections."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
 def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
     """Open the database (bringing an embedded SQLite one to the current schema) and wire up."""
+    _tighten_data_directory(settings.home)
     engine = create_database_engine(settings.effective_database_url)
     if migrate_sqlite and is_sqlite(engine):
         upgrade_engine(engine)
@@ -73,4 +85,13 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         notifier=notifier,
         hits=SqlHitCounter(engine),
     )
-    return Services(settings, engine, repository, banks, access, limiter, cases)
+    checkpointer = start_wal_checkpointer(engine)
+    return Services(settings, engine, repository, banks, access, limiter, cases, checkpointer)
+
+
+def _tighten_data_directory(home: Path) -> None:
+    # New data directories are made 0700 where they are made (engine, key file); an older
+    # install's is tightened here, but only when it holds our files: `home` may be set to
+    # a folder that is not ours alone.
+    if any((home / name).exists() for name in ("shieldwall.db", KEY_FILE)):
+        tighten_mode(home)

@@ -221,6 +221,21 @@ class InMemoryBankRepository:
             found = (self._entries.get(entry_id) for entry_id in sorted(set(entry_ids)))
             return [stored.entry for stored in found if stored is not None]
 
+    def index_rows_by_id(
+        self, entry_ids: Sequence[int]
+    ) -> tuple[dict[int, EntryState], list[IndexRow]]:
+        """States of the entries with these ids that exist, and all their signals as rows."""
+        with self._lock:
+            entries = self.get_entries(entry_ids)  # the one read by id (tests wrap it)
+            bank_ids = {record.name: record.id for record in self._banks.values()}
+        states = {entry.id: entry.state for entry in entries}
+        rows = [
+            IndexRow(entry.id, bank_ids[entry.bank], signal.type, signal.value, signal.variant)
+            for entry in entries
+            for signal in entry.signals
+        ]
+        return states, rows
+
     def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries exist and are active."""
         with self._lock:

@@ -84,6 +84,14 @@ class BankRepository(Protocol):
         """The entries with these ids that exist, in id order (missing ids are skipped)."""
         ...
 
+    def index_rows_by_id(
+        self, entry_ids: Sequence[int]
+    ) -> tuple[dict[int, EntryState], list[IndexRow]]:
+        """States of the entries with these ids that exist, and every signal of theirs as an
+        index row, whatever the state: what a matcher needs to follow them (the change-log
+        tailer's read, far cheaper than get_entries)."""
+        ...
+
     def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries exist and are active (a lookup's re-check: states only)."""
         ...

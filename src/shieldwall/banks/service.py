@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
@@ -31,7 +32,22 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.signals.pdq_quality import RefusedPdqError, entry_refusals
 
 IMPORT_BATCH = 5000
+IMPORT_BATCH_SECONDS = 0.25
+"""Time an import transaction aims to stay under: on SQLite every other writer (a lookup's
+audit record, another worker's new entry) waits for the write lock that long."""
+MIN_IMPORT_BATCH = 100
 EXPORT_PAGE = 1000
+
+
+def next_batch_size(size: int, seconds: float, largest: int) -> int:
+    """The next import batch's size after one of `size` took `seconds`: smaller when it took
+    longer than IMPORT_BATCH_SECONDS (a large database), larger again, up to `largest`,
+    when it took under half of that."""
+    if seconds > IMPORT_BATCH_SECONDS:
+        return max(min(MIN_IMPORT_BATCH, largest), int(size * IMPORT_BATCH_SECONDS / seconds))
+    if seconds < IMPORT_BATCH_SECONDS / 2:
+        return min(largest, size * 2)
+    return size
 
 
 class EntryListener(Protocol):
@@ -213,6 +229,7 @@ class BankService:
     ) -> ImportSummary:
         """Import a bank file, one transaction per batch: a crash loses at most the batch in
         flight, never half an entry, and re-running the import skips what is already in.
+        Batches hold at most `batch_size` entries, fewer while transactions run long.
 
         Lines whose PDQ hash the acceptance rule refuses (signals/pdq_quality.py) are
         refused lines, like malformed ones; problems come back in line order."""
@@ -221,13 +238,16 @@ class BankService:
         self.repository.get_bank(bank)
         summary = ImportSummary()
         batch: list[ImportRecord] = []
+        size = batch_size
         for item in parse_bank_file(lines, fmt, provenance):
             if isinstance(item, ImportProblem):
                 summary.problems.append(item)
                 continue
             batch.append(item)
-            if len(batch) >= batch_size:
+            if len(batch) >= size:
+                started = time.monotonic()
                 self._import_batch(bank, batch, summary, on_batch)
+                size = next_batch_size(size, time.monotonic() - started, batch_size)
                 batch = []
         if batch:
             self._import_batch(bank, batch, summary, on_batch)

@@ -165,7 +165,7 @@ def _open_text(path: str) -> TextIO:
     type=click.IntRange(1, 100_000),
     default=5000,
     show_default=True,
-    help="Entries per transaction.",
+    help="Most entries per transaction (fewer while transactions run long).",
 )
 @provenance_options
 @json_option

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,6 +186,59 @@ class BankMatcher:
                         if holders:
                             holders[:] = [h for h in holders if h[0] != entry.id]
 
+    def apply_current_rows(
+        self, states: Mapping[int, EntryState], rows: Iterable[IndexRow]
+    ) -> None:
+        """Hold exactly the active ones of some entries, given their states and every signal
+        of theirs as index rows: how the change-log tailer follows other processes' writes
+        without building Entry objects. Idempotent, like `apply_added` and `apply_removed`."""
+        by_entry: dict[int, list[IndexRow]] = defaultdict(list)
+        for row in rows:
+            if row.bank_id in self._by_id:
+                by_entry[row.entry_id].append(row)
+        active = {
+            entry_id: entry_rows
+            for entry_id, entry_rows in by_entry.items()
+            if states.get(entry_id) is EntryState.ACTIVE
+        }
+        with self._lock:
+            self._remove_rows_locked(
+                row
+                for entry_id, entry_rows in by_entry.items()
+                if entry_id not in active
+                for row in entry_rows
+            )
+            held = self._held_locked(active)
+            self._add_rows_locked(
+                row
+                for entry_id, entry_rows in active.items()
+                if entry_id not in held
+                for row in entry_rows
+            )
+
+    def _held_locked(self, entries: Mapping[int, list[IndexRow]]) -> set[int]:
+        """Which of these entries (by their rows) the indexes hold already."""
+        # Only entries at or below the highest id indexed so far can be held already.
+        maybe = [rows for entry_id, rows in entries.items() if entry_id <= self._max_entry_id]
+        held: set[int] = set()
+        for bank_id, bank_rows in _by_bank_id(row for rows in maybe for row in rows).items():
+            index = self._by_id[bank_id]
+            held |= index.pdq.live_keys({row.entry_id for row in bank_rows})
+            for row in bank_rows:
+                holders = index.exact.get((row.signal_type, row.value), ())
+                if any(holder[0] == row.entry_id for holder in holders):
+                    held.add(row.entry_id)
+        return held
+
+    def _remove_rows_locked(self, rows: Iterable[IndexRow]) -> None:
+        for bank_id, bank_rows in _by_bank_id(rows).items():
+            index = self._by_id[bank_id]
+            index.pdq.remove({row.entry_id for row in bank_rows})
+            for row in bank_rows:
+                holders = index.exact.get((row.signal_type, row.value))
+                if holders:
+                    holders[:] = [h for h in holders if h[0] != row.entry_id]
+
     def match_signals(
         self, signals: Sequence[Signal], max_threshold: int | None = None
     ) -> list[Match]:
@@ -245,6 +298,13 @@ class BankMatcher:
             if matched_banks.intersection(index.bank.policy.allow_list_banks)
         }
         return [m for m in matches if m.bank not in suppressed]
+
+
+def _by_bank_id(rows: Iterable[IndexRow]) -> dict[int, list[IndexRow]]:
+    grouped: dict[int, list[IndexRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.bank_id].append(row)
+    return grouped
 
 
 def _better(candidate: Match, held: Match) -> bool:

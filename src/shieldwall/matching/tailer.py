@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final
 
-from shieldwall.banks.models import Entry, EntryChange, EntryState
+from shieldwall.banks.models import Entry, EntryChange
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.holder import MatcherHolder
@@ -35,6 +35,8 @@ SEED_WINDOW: Final = 10_000
 """Seqs below the start position checked for gaps: transactions that drew them may still
 be committing while the matcher loads."""
 MAX_BACKOFF: Final = 5.0
+READ_CHUNK: Final = 1000
+"""Entries read per transaction: short reads let SQLite reset its log while an import runs."""
 
 log = logging.getLogger("shieldwall.matching")
 
@@ -195,16 +197,13 @@ class ChangeTailer:
             return len(changes)
         banks = self._holder.bank_ids
         wanted = {c.entry_id for c in changes if c.entry_id is not None and c.bank_id in banks}
-        if wanted:
-            entries = self._repository.get_entries(sorted(wanted))
-            apply_current_states(self._holder.matcher, entries)
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), READ_CHUNK):
+            # States and signals only, not whole entries: an import's changes arrive by the
+            # ten thousand, and reading Entry objects made the tailer slower than the import.
+            states, rows = self._repository.index_rows_by_id(ordered[start : start + READ_CHUNK])
+            self._holder.matcher.apply_current_rows(states, rows)
         return len(changes)
-
-
-def apply_current_states(matcher: BankMatcher, entries: Sequence[Entry]) -> None:
-    """Make the matcher hold exactly the active ones of these entries."""
-    matcher.apply_removed_many(entry for entry in entries if entry.state is not EntryState.ACTIVE)
-    matcher.apply_added_many(entry for entry in entries if entry.state is EntryState.ACTIVE)
 
 
 class LiveMatcher:

@@ -16,6 +16,7 @@ from shieldwall.banks.models import (
     Entry,
     EntrySource,
     EntryState,
+    IndexRow,
     MatchAction,
     Provenance,
 )
@@ -27,6 +28,7 @@ IN_CHUNK: Final = 900
 """Values per IN list on SQLite: under its oldest bound-parameter limit (999)."""
 
 _T = TypeVar("_T")
+_STATES: Final = {state.value: state for state in EntryState}
 
 
 def chunks(values: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
@@ -196,3 +198,30 @@ def load_entries_by_id(connection: Connection, entry_ids: Sequence[int]) -> list
     for condition in _id_filters(connection, EntryRow.id, entry_ids):
         found += load_entries(connection, entry_query().where(condition))
     return sorted(found, key=lambda entry: entry.id)
+
+
+def load_index_rows_by_id(
+    connection: Connection, entry_ids: Sequence[int]
+) -> tuple[dict[int, EntryState], list[IndexRow]]:
+    """States of the entries with these ids that exist, and all their signals as index rows."""
+    states: dict[int, EntryState] = {}
+    rows: list[IndexRow] = []
+    for condition in _id_filters(connection, EntryRow.id, entry_ids):
+        result = connection.execute(
+            select(
+                EntryRow.id,
+                EntryRow.bank_id,
+                EntryRow.state,
+                EntrySignalRow.signal_type,
+                EntrySignalRow.value,
+                EntrySignalRow.variant,
+            )
+            .outerjoin(EntrySignalRow, EntrySignalRow.entry_id == EntryRow.id)
+            .where(condition)
+            .order_by(EntryRow.id, EntrySignalRow.id)
+        )
+        for entry_id, owner_id, state, signal_type, value, variant in result:
+            states[entry_id] = _STATES[state]
+            if signal_type is not None:
+                rows.append(IndexRow(entry_id, owner_id, signal_type, value, variant))
+    return states, rows

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from shieldwall.banks.models import EntrySource, EntryState, NewEntry
 from shieldwall.storage.change_log import log_added_entries
+from shieldwall.storage.engine import checkpoint_after_commit
 from shieldwall.storage.tables import UtcDateTime
 
 _ENTRY_COLUMNS: Final = (
@@ -125,6 +126,7 @@ def insert_new_entries(
     """
     if not new_entries:
         return {}
+    checkpoint_after_commit(connection)
     stored_now = _stored_timestamp(connection, now)
     if connection.dialect.name == "postgresql":
         return _insert_postgresql(connection, owner_id, new_entries, stored_now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Final
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -29,9 +30,36 @@ from shieldwall.storage.bulk import find_existing, insert_new_entries
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, BankRow, EntryRow, EntrySignalRow
 
+INDEX_WINDOW: Final = 10_000
+"""Entry ids read per transaction when loading index rows (tens of milliseconds each)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _index_rows(
+    connection: Connection, bank_ids: list[int], after: int, until: int
+) -> list[IndexRow]:
+    """Matchable signals of the banks' active entries with after < id <= until, by entry id."""
+    query = (
+        select(
+            EntrySignalRow.entry_id,
+            EntryRow.bank_id,
+            EntrySignalRow.signal_type,
+            EntrySignalRow.value,
+            EntrySignalRow.variant,
+        )
+        .join(EntryRow, EntryRow.id == EntrySignalRow.entry_id)
+        .where(
+            EntryRow.bank_id.in_(bank_ids),
+            EntryRow.state == EntryState.ACTIVE.value,
+            EntryRow.id > after,
+            EntryRow.id <= until,
+        )
+        .order_by(EntryRow.id, EntrySignalRow.id)
+    )
+    return [IndexRow(*row) for row in connection.execute(query)]
 
 
 def _check_entry_id(entry_id: int) -> None:
@@ -209,6 +237,16 @@ class SqlBankRepository(SqlAdapter):
         with self._read() as connection:
             return rows.load_entries_by_id(connection, wanted)
 
+    def index_rows_by_id(
+        self, entry_ids: Sequence[int]
+    ) -> tuple[dict[int, EntryState], list[IndexRow]]:
+        """States of the entries with these ids that exist, and all their signals as rows."""
+        wanted = sorted({int(entry_id) for entry_id in entry_ids if 0 < entry_id <= MAX_ID})
+        if not wanted:
+            return {}, []
+        with self._read() as connection:
+            return rows.load_index_rows_by_id(connection, wanted)
+
     def active_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries exist and are active: one indexed query on entry rows."""
         wanted = sorted({int(entry_id) for entry_id in entry_ids if 0 < entry_id <= MAX_ID})
@@ -259,30 +297,33 @@ class SqlBankRepository(SqlAdapter):
     ) -> Iterator[list[IndexRow]]:
         """Matchable signals (active entries) of the given banks, in batches, by entry id.
 
-        Rows are streamed (server-side cursor on PostgreSQL) from one consistent snapshot;
-        the connection is held until the iterator is exhausted or closed.
+        Read a window of entry ids at a time, each in its own short transaction: one
+        snapshot held over a whole load would stop SQLite from resetting its log (and
+        PostgreSQL's vacuum) for as long as the load takes. Changes between windows reach
+        a matcher through the change log, tailed from a position read before the load.
         """
         if batch_size < 1:
             raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
         wanted = sorted({int(bank_id) for bank_id in bank_ids if 0 < bank_id <= MAX_ID})
         if not wanted:
             return
-        query = (
-            select(
-                EntrySignalRow.entry_id,
-                EntryRow.bank_id,
-                EntrySignalRow.signal_type,
-                EntrySignalRow.value,
-                EntrySignalRow.variant,
-            )
-            .join(EntryRow, EntryRow.id == EntrySignalRow.entry_id)
-            .where(EntryRow.bank_id.in_(wanted), EntryRow.state == EntryState.ACTIVE.value)
-            .order_by(EntryRow.id, EntrySignalRow.id)
-        )
         with self._read() as connection:
-            result = connection.execution_options(yield_per=batch_size).execute(query)
-            for partition in result.partitions():
-                yield [IndexRow(*row) for row in partition]
+            first, last = connection.execute(
+                select(func.min(EntryRow.id), func.max(EntryRow.id)).where(
+                    EntryRow.bank_id.in_(wanted)
+                )
+            ).one()
+        if first is None:
+            return
+        pending: list[IndexRow] = []
+        for start in range(int(first) - 1, int(last), INDEX_WINDOW):
+            with self._read() as connection:
+                pending += _index_rows(connection, wanted, start, start + INDEX_WINDOW)
+            while len(pending) >= batch_size:
+                yield pending[:batch_size]
+                pending = pending[batch_size:]
+        if pending:
+            yield pending
 
     # Change log
 

@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shieldwall.errors import InvalidInputError, StorageError
+from shieldwall.storage.engine import tighten_mode
 
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
@@ -69,7 +70,7 @@ def load_data_key(configured: str, home: Path) -> bytes:
         return key
     path = home / KEY_FILE
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -77,6 +78,7 @@ def load_data_key(configured: str, home: Path) -> bytes:
         else:
             with os.fdopen(descriptor, "wb") as stream:
                 stream.write(secrets.token_bytes(KEY_BYTES))
+    tighten_mode(path)  # a key file copied in (or restored) with looser permissions
     key = path.read_bytes()
     if len(key) != KEY_BYTES:
         raise StorageError(f"{path} is not a {KEY_BYTES}-byte data key")
