@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final
 
-from shieldwall.banks.models import Entry, EntryChange
+from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.holder import MatcherHolder
@@ -197,11 +197,19 @@ class ChangeTailer:
             return len(changes)
         banks = self._holder.bank_ids
         wanted = {c.entry_id for c in changes if c.entry_id is not None and c.bank_id in banks}
+        # States and signals only, not whole entries: an import's changes arrive by the ten
+        # thousand, and reading Entry objects made the tailer slower than the import. Read in
+        # short transactions, applied at once (the index merges one batch, not ten).
         ordered = sorted(wanted)
+        states: dict[int, EntryState] = {}
+        rows: list[IndexRow] = []
         for start in range(0, len(ordered), READ_CHUNK):
-            # States and signals only, not whole entries: an import's changes arrive by the
-            # ten thousand, and reading Entry objects made the tailer slower than the import.
-            states, rows = self._repository.index_rows_by_id(ordered[start : start + READ_CHUNK])
+            found, found_rows = self._repository.index_rows_by_id(
+                ordered[start : start + READ_CHUNK]
+            )
+            states.update(found)
+            rows += found_rows
+        if states:
             self._holder.matcher.apply_current_rows(states, rows)
         return len(changes)
 

@@ -220,7 +220,7 @@ def load_index_rows_by_id(
             .where(condition)
             .order_by(EntryRow.id, EntrySignalRow.id)
         )
-        for entry_id, owner_id, state, signal_type, value, variant in result:
+        for entry_id, owner_id, state, signal_type, value, variant in result.all():
             states[entry_id] = _STATES[state]
             if signal_type is not None:
                 rows.append(IndexRow(entry_id, owner_id, signal_type, value, variant))
