@@ -5,7 +5,8 @@ thousands of rows per call, so rows go to the driver as plain tuples: `executema
 SQLite, and on PostgreSQL one `INSERT .. SELECT FROM unnest(arrays)` per table (one round
 trip each, whatever the batch size). Everything runs on the caller's connection, inside
 the caller's transaction, which also records one `entry_added` change per new entry
-(one more statement per batch, see change_log.py).
+(one more statement per batch, see change_log.py). On SQLite a large batch also has its
+connection copy the log pages it wrote back once it commits (engine.checkpoint_after_commit).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ _SQLITE_FIND: Final = (
     "SELECT dedupe_key, id, state FROM entries WHERE bank_id = ? AND dedupe_key IN ({marks})"
 )
 _SQLITE_IN_CHUNK: Final = 900  # under the oldest SQLite bound-parameter limit (999)
+CHECKPOINT_AFTER: Final = 500
+"""New entries from which a write copies its own log pages back after its commit (SQLite):
+an import batch, not a web request adding one entry (the background checkpointer's job)."""
 
 # One array parameter rather than an IN list: a prepared IN list of hundreds of values
 # gets a generic plan that scans the whole table once psycopg prepares it.
@@ -126,7 +130,8 @@ def insert_new_entries(
     """
     if not new_entries:
         return {}
-    checkpoint_after_commit(connection)
+    if len(new_entries) >= CHECKPOINT_AFTER:
+        checkpoint_after_commit(connection)
     stored_now = _stored_timestamp(connection, now)
     if connection.dialect.name == "postgresql":
         return _insert_postgresql(connection, owner_id, new_entries, stored_now)
