@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import traceback
 from collections import Counter
@@ -23,6 +24,7 @@ _INTERESTING_8: Final = (0, 1, 0x7F, 0x80, 0xFF)
 _INTERESTING_16: Final = (0, 0x7FFF, 0x8000, 0xFFFF, 0x0100)
 _INTERESTING_32: Final = (0, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x00010000, 100_000)
 _NUMBERS: Final = (b"0", b"-1", b"1e999", b"-0", b"99999999999999999999", b"1.5", b"NaN")
+_DIGITS: Final = re.compile(rb"[0-9]+")
 _CORPUS_CAP: Final = 256
 _SHOWN_HEX: Final = 4096  # bytes of a crashing input shown in a report
 
@@ -106,7 +108,9 @@ def _child(rng: random.Random, mutator: Mutator, corpus: list[bytes], json_tree:
         tree = _json_or_none(parent)
         if tree is not None:
             text = json.dumps(mutate_json(tree, rng), ensure_ascii=rng.random() < 0.5)
-            return text.encode("utf-8", "surrogatepass")  # lone surrogates: invalid UTF-8
+            data = text.encode("utf-8", "surrogatepass")  # lone surrogates: invalid UTF-8
+            if len(data) <= mutator.max_size:  # grown lists of long strings can get huge
+                return data
     return mutator.mutate(parent, corpus)
 
 
@@ -212,7 +216,9 @@ class Mutator:
 
     def _repeat_chunk(self, out: bytearray, _: Sequence[bytes]) -> None:
         start, stop = self._span(out)
-        times = self.rng.choice((2, 10, 100, 1000))
+        # Never past the size cap: a bigger copy would only be cut again, at a cost.
+        room = max(0, self.max_size - len(out)) // max(1, stop - start)
+        times = min(self.rng.choice((2, 10, 100, 1000)), room + 1)
         out[start:stop] = bytes(out[start:stop]) * times
 
     def _truncate(self, out: bytearray, _: Sequence[bytes]) -> None:
@@ -229,13 +235,9 @@ class Mutator:
 
     def _replace_number(self, out: bytearray, _: Sequence[bytes]) -> None:
         """Replace a run of ASCII digits with an extreme or malformed number."""
-        digits = [i for i, byte in enumerate(out) if 0x30 <= byte <= 0x39]
-        if not digits:
-            return
-        start = stop = self.rng.choice(digits)
-        while stop < len(out) and 0x30 <= out[stop] <= 0x39:
-            stop += 1
-        out[start:stop] = self.rng.choice(_NUMBERS)
+        match = _DIGITS.search(out, self._pos(out, end=True)) or _DIGITS.search(out)
+        if match is not None:
+            out[match.start() : match.end()] = self.rng.choice(_NUMBERS)
 
 
 def mutate_json(value: Any, rng: random.Random, depth: int = 0) -> Any:
