@@ -16,8 +16,6 @@ Exits 1 when anything crashed.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -28,24 +26,15 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine_info import describe_machine
+
 from tests.support.fuzz_targets import all_targets
 from tests.support.fuzzing import FuzzReport, fuzz
 
 
 def machine() -> str:
     """CPU, cores, load and versions, for the record."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (
-        f"{cpu}; {os.cpu_count()} logical CPUs; load average {load}\n"
-        f"{platform.platform()}; Python {platform.python_version()}; Pillow {Image.__version__}"
-    )
+    return describe_machine(f"Pillow {Image.__version__}")
 
 
 def row(report: FuzzReport) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from machine_info import describe_machine
 from PIL import Image
 
 from shieldwall.config import MediaLimits
@@ -137,18 +137,8 @@ def machine() -> str:
     """CPU, cores, OS and library versions, for the record."""
     import pdqhash
 
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (
-        f"{cpu}; {os.cpu_count()} logical CPUs; load average {load}\n"
-        f"{platform.platform()}; Python {platform.python_version()}; numpy {np.__version__}; "
-        f"Pillow {Image.__version__}; pdqhash {pdqhash.__version__}"
+    return describe_machine(
+        f"numpy {np.__version__}; Pillow {Image.__version__}; pdqhash {pdqhash.__version__}"
     )
 
 
