@@ -340,13 +340,22 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             {"kind": loc.kind.value, "value": loc.value, "state": loc.state.value}
             for loc in report.locators
         ],
-        "hashes": [{s.type: s.value for s in item} for item in report.hashes],
+        "hashes": [_item_to_dict(item) for item in report.hashes],
         "depicted_minor": report.depicted_minor,
         "country": report.country,
         "name": report.name,
         "authority": report.authority,
         "language": report.language,
     }
+
+
+def _item_to_dict(item: tuple[Signal, ...]) -> dict[str, Any]:
+    """One item as the report sent it: signals by type, and the PDQ hash's quality."""
+    out: dict[str, Any] = {s.type: s.value for s in item}
+    quality = next((s.quality for s in item if s.type == "pdq"), None)
+    if quality is not None:
+        out["pdq_quality"] = quality
+    return out
 
 
 def report_from_dict(data: Mapping[str, Any]) -> Report:
@@ -359,9 +368,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
             Locator(LocatorKind(loc["kind"]), loc["value"], LocatorState(loc["state"]))
             for loc in data["locators"]
         ),
-        hashes=tuple(
-            tuple(Signal.of(name, value) for name, value in item.items()) for item in data["hashes"]
-        ),
+        hashes=tuple(_item_signals(item) for item in data["hashes"]),
         depicted_minor=bool(data["depicted_minor"]),
         country=data["country"],
         name=data["name"],
