@@ -115,11 +115,13 @@ def _float_max(image: Image.Image) -> float:
 
 def _float(band: Image.Image, scale: float) -> Image.Image:
     """Float samples in 0-1 (scale 255) or 0-255 (scale 1) as bytes; NaN as 0."""
-    floats = np.asarray(band, dtype=np.float64)  # a band-sized copy, worked on in place
-    np.multiply(floats, scale, out=floats)
-    np.clip(floats, 0, 255, out=floats)
-    floats[np.isnan(floats)] = 0
-    return Image.fromarray(floats.astype(np.uint8), "L")
+    # Damaged files carry NaN and infinities: they become 0 and 255, without warnings.
+    with np.errstate(invalid="ignore", over="ignore"):
+        floats = np.asarray(band, dtype=np.float64)  # a band-sized copy, worked on in place
+        np.multiply(floats, scale, out=floats)
+        np.clip(floats, 0, 255, out=floats)
+        floats[np.isnan(floats)] = 0
+        return Image.fromarray(floats.astype(np.uint8), "L")
 
 
 def _premultiplied(band: Image.Image) -> Image.Image:
