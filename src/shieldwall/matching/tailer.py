@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final
 
+from shieldwall.background import DaemonLoop
 from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
@@ -70,8 +71,7 @@ class ChangeTailer:
         self._seeded = False
         self._caught_up_at = clock()
         self._poll_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = DaemonLoop("shieldwall-change-tailer", self._run)
         self.applied = 0
         """Changes applied so far (metrics)."""
         self.reloads = 0
@@ -97,7 +97,7 @@ class ChangeTailer:
     @property
     def running(self) -> bool:
         """Whether the polling thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     def lag_seconds(self) -> float:
         """Seconds since the log was last read to its end: older changes are applied."""
@@ -105,24 +105,15 @@ class ChangeTailer:
 
     def start(self) -> None:
         """Start polling in a daemon thread (no-op if it runs already)."""
-        if self.running:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="shieldwall-change-tailer", daemon=True
-        )
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling; waits for a round in progress to finish (up to `timeout` s)."""
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
+        self._loop.stop(timeout)
 
     def _run(self) -> None:
         failures = 0
-        while not self._stopping.is_set():
+        while not self._loop.stopping.is_set():
             try:
                 self.poll()
                 failures = 0
@@ -130,7 +121,7 @@ class ChangeTailer:
                 failures += 1
                 log.warning("change log poll failed (attempt %d)", failures, exc_info=True)
             delay = min(self._interval * 2 ** min(failures, 8), MAX_BACKOFF)
-            self._stopping.wait(delay if failures else self._interval)
+            self._loop.stopping.wait(delay if failures else self._interval)
 
     def poll(self) -> int:
         """One round: read new changes, look again for skipped seqs; changes applied."""
@@ -171,7 +162,7 @@ class ChangeTailer:
                 self._gaps.note(expected, change.seq - 1)
                 expected = change.seq + 1
             self._last_seq = changes[-1].seq
-            if len(changes) < self._batch or self._stopping.is_set():
+            if len(changes) < self._batch or self._loop.stopping.is_set():
                 break
         return applied
 

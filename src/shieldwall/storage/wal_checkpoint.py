@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from shieldwall.background import DaemonLoop
+
 JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
 """Bytes the log may keep on disk once reset (SQLite's journal_size_limit); beyond it, the
 checkpointers reset and truncate it."""
@@ -96,8 +98,7 @@ class WalCheckpointer:
         self._patience = patience
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = DaemonLoop("shieldwall-wal-checkpoint", self._run)
         self.rounds = 0
         """Rounds completed (metrics, tests)."""
         self.resets = 0
@@ -106,31 +107,22 @@ class WalCheckpointer:
     @property
     def running(self) -> bool:
         """Whether the thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     def start(self) -> None:
         """Checkpoint every `interval` seconds in a daemon thread (no-op if running)."""
-        if self.running:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="shieldwall-wal-checkpoint", daemon=True
-        )
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread and close its connection."""
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
+        self._loop.stop(timeout)
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
+        while not self._loop.stopping.wait(self._interval):
             try:
                 self.run_once()
             except sqlite3.Error:  # a locked or missing file must not end the thread
@@ -145,7 +137,7 @@ class WalCheckpointer:
             deadline = time.monotonic() + self._patience
             result = checkpoint(connection, self._database, self._size_limit)
             while wal_size(self._database) > self._size_limit and not result.reset:
-                if time.monotonic() >= deadline or self._stopping.is_set():
+                if time.monotonic() >= deadline or self._loop.stopping.is_set():
                     break
                 time.sleep(RESET_RETRY)
                 result = checkpoint(connection, self._database, self._size_limit)
