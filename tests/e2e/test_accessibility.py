@@ -55,6 +55,9 @@ def test_the_pages_have_no_serious_accessibility_problems(
 ) -> None:
     process, _ = server
     page = axe_page
+    page.goto(f"{process.url}/?lang={lang}")  # the home page
+    assert _serious_problems(page) == []
+    page.screenshot(path=str(tmp_path / f"home-{lang}.png"), full_page=True)
     page.goto(f"{process.url}/protect?lang={lang}")
     assert _serious_problems(page) == []
     page.set_input_files("#files", [str(p) for p in write_scenes(tmp_path / "a", [3])])

@@ -72,3 +72,4 @@ def install_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
 
     app.mount(ASSETS, StaticFiles(directory=str(_swagger_assets())), name="docs-assets")
     app.include_router(router)
+    app.state.api_docs = True  # the home page links to /docs only when it is there

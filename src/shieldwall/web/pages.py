@@ -173,7 +173,7 @@ def problem_message(field: str, code: str, lang: str) -> str:
     return _translations(lang).gettext(text) if text else f"{field}: {code}"
 
 
-def _page(request: Request, template: str) -> HTMLResponse:
+def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     lang = choose_language(
         request.query_params.get("lang"), request.headers.get("accept-language", "")
     )
@@ -186,9 +186,18 @@ def _page(request: Request, template: str) -> HTMLResponse:
             languages=LANGUAGES,
             path=request.url.path,
             messages={key: translate(text) for key, text in MESSAGES.items()},
+            **context,
         )
     )
     return HTMLResponse(html, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+
+
+@router.get("/")
+def home_page(request: Request) -> HTMLResponse:
+    """What this service is, with links to the victims' pages, the API docs and health."""
+    return _page(
+        request, "protect/home.html", api_docs=getattr(request.app.state, "api_docs", False)
+    )
 
 
 @router.get("/protect")
@@ -204,9 +213,10 @@ def status_page(request: Request) -> HTMLResponse:
 
 
 async def protect_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    """Add PAGE_HEADERS to every response under /protect."""
+    """Add PAGE_HEADERS to every response under /protect, and to the home page."""
     response = await call_next(request)
-    if request.url.path == "/protect" or request.url.path.startswith("/protect/"):
+    path = request.url.path
+    if path in ("/", "/protect") or path.startswith("/protect/"):
         response.headers.update(PAGE_HEADERS)
     return response
 

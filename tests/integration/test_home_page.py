@@ -1,0 +1,52 @@
+"""`GET /`: a small page saying what the service is, in the pages' languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shieldwall.app import build_services
+from shieldwall.config import load_settings
+from shieldwall.web.app import create_app
+
+
+def _client(home: Path, **overrides: str) -> Iterator[TestClient]:
+    settings = load_settings(
+        config_file=home / "absent.toml",
+        environ={},
+        overrides={"home": str(home), "database_url": f"sqlite:///{home / 'h.db'}", **overrides},
+    )
+    with TestClient(create_app(build_services(settings))) as client:
+        yield client
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    yield from _client(tmp_path)
+
+
+def test_the_home_page_says_what_this_is_and_links_onwards(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "set-cookie" not in page.headers
+    for link in ('href="/protect?lang=en"', 'href="/protect/status?lang=en"', 'href="/docs"'):
+        assert link in page.text
+    assert "fingerprints" in page.text
+
+
+@pytest.mark.parametrize(("lang", "text"), [("es", "Si te ha pasado a ti"), ("ko", "이런 일을")])
+def test_the_home_page_speaks_the_visitors_language(
+    client: TestClient, lang: str, text: str
+) -> None:
+    assert text in client.get("/", params={"lang": lang}).text
+    assert text in client.get("/", headers={"accept-language": lang}).text
+
+
+def test_no_docs_link_when_the_docs_are_off(tmp_path: Path) -> None:
+    for client in _client(tmp_path, api_docs="false"):
+        assert 'href="/docs"' not in client.get("/").text
