@@ -10,6 +10,7 @@ from typing import Final
 
 import click
 
+from shieldwall.allocator import limit_arenas
 from shieldwall.cli.context import CliContext, pass_context
 
 ADMIN_KEY_FILE: Final = "admin-key.txt"
@@ -55,6 +56,7 @@ def serve(context: CliContext, host: str, port: int, workers: int, log_level: st
         _hand_over_admin_key(issued.token, context.settings.home)
     services.close()
     _export_settings(context)
+    limit_arenas()  # before workers start: they inherit MALLOC_ARENA_MAX
     uvicorn.run(
         "shieldwall.web.app:app_from_environment",
         factory=True,
