@@ -66,6 +66,9 @@ class Settings:
     trusted_hosts: tuple[str, ...] = ("*",)
     # The API documentation page /docs (its assets served by the service itself).
     api_docs: bool = True
+    # A rate-limit table shared by the worker processes of one host (storage/
+    # shared_buckets.py); `serve` makes one in `home` and sets this for its workers.
+    rate_limit_table: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -86,6 +89,7 @@ _ENV_KEYS = {
     "url_allow_hosts",
     "trusted_hosts",
     "api_docs",
+    "rate_limit_table",
     "smtp_url",
     "mail_from",
     "data_key",
@@ -139,7 +143,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         name = key.lower()
         if name == "home":
             changes["home"] = Path(str(value))
-        elif name in {"database_url", "smtp_url", "mail_from", "data_key"}:
+        elif name in {"database_url", "smtp_url", "mail_from", "data_key", "rate_limit_table"}:
             changes[name] = str(value)
         elif name in {"protect_file_limit", "protect_read_limit"}:
             changes[name] = _rate_limit(name, value)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from shieldwall.access.buckets import SWEEP_INTERVAL_S
 from shieldwall.access.models import ApiKey, Role
 from shieldwall.access.rate_limit import (
     DEFAULT_RATE_LIMITS,
-    SWEEP_INTERVAL_S,
     RateLimit,
     RateLimiter,
     parse_rate_limit,

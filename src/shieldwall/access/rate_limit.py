@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from shieldwall.access.buckets import BucketStore, InMemoryBuckets
 from shieldwall.access.models import ApiKey, Role
 from shieldwall.errors import InvalidInputError, RateLimitedError
 
 MAX_RATE: Final = 1_000_000.0
 MAX_BURST: Final = 1_000_000_000
-SWEEP_INTERVAL_S: Final = 60.0
-"""How often (by the limiter's clock) buckets that have refilled are forgotten."""
 
 
 @dataclass(frozen=True)
@@ -98,31 +96,22 @@ def parse_rate_limits(
     return limits
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-    full_at: float  # when it will have refilled completely: from then on, a new bucket
-
-
 class RateLimiter:
     """Token buckets per API key id, sized by the key's role; thread-safe.
 
-    A bucket that has had time to refill completely is the same as a new one, so such
-    buckets are dropped on a periodic sweep: memory grows only with recently busy keys.
+    The buckets live in a BucketStore: this process's memory by default, or a table that
+    every worker on the host shares (storage/shared_buckets.py, used by `serve`).
     """
 
     def __init__(
         self,
         limits: Mapping[Role, RateLimit] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        store: BucketStore | None = None,
     ) -> None:
         self._limits = dict(DEFAULT_RATE_LIMITS)
         self._limits.update(limits or {})
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[Hashable, _Bucket] = {}
-        self._next_sweep = clock() + SWEEP_INTERVAL_S
+        self._store = store if store is not None else InMemoryBuckets(clock)
 
     def limit_for(self, role: Role) -> RateLimit:
         """The limit applied to keys of `role`."""
@@ -149,39 +138,14 @@ class RateLimiter:
         """`check` for any bucket (an address, a case number) under the given limit."""
         if not (math.isfinite(cost) and cost >= 0):
             raise InvalidInputError(f"rate limit cost must be a non-negative number, got {cost}")
-        needed = min(float(cost), float(limit.burst))
-        with self._lock:
-            now = self._clock()
-            if now >= self._next_sweep:
-                self._sweep(now)
-            bucket = self._buckets.get(bucket_key)
-            if bucket is None:
-                bucket = self._buckets[bucket_key] = _Bucket(float(limit.burst), now, now)
-            elapsed = max(now - bucket.updated, 0.0)  # a clock that steps back refills nothing
-            bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * limit.rate_per_second)
-            bucket.updated = max(now, bucket.updated)
-            allowed = bucket.tokens >= needed or not refuse
-            if allowed:
-                bucket.tokens -= cost  # below zero for a cost over the burst: debt
-            missing = float(limit.burst) - bucket.tokens
-            bucket.full_at = bucket.updated + missing / limit.rate_per_second
-            if allowed:
-                return
-            retry_after = (needed - bucket.tokens) / limit.rate_per_second
-        raise RateLimitedError(
-            f"rate limit of {limit.rate_per_second:g} requests per second exceeded; "
-            f"retry after {retry_after:.3g} s",
-            retry_after,
-        )
+        retry_after = self._store.take(bucket_key, limit, float(cost), refuse)
+        if retry_after is not None:
+            raise RateLimitedError(
+                f"rate limit of {limit.rate_per_second:g} requests per second exceeded; "
+                f"retry after {retry_after:.3g} s",
+                retry_after,
+            )
 
     def tracked_keys(self) -> int:
         """How many buckets are held (for metrics and tests)."""
-        with self._lock:
-            return len(self._buckets)
-
-    def _sweep(self, now: float) -> None:
-        # Caller holds the lock. A bucket that has refilled completely is a new one.
-        full = [key_id for key_id, bucket in self._buckets.items() if now >= bucket.full_at]
-        for key_id in full:
-            del self._buckets[key_id]
-        self._next_sweep = now + SWEEP_INTERVAL_S
+        return self._store.tracked()

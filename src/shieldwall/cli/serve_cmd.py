@@ -12,9 +12,14 @@ import click
 
 from shieldwall.allocator import limit_arenas
 from shieldwall.cli.context import CliContext, pass_context
+from shieldwall.storage.shared_buckets import create_table
 
 ADMIN_KEY_FILE: Final = "admin-key.txt"
 """Where the first admin key goes when stderr is not a terminal (inside the data directory)."""
+
+
+RATE_LIMIT_TABLE: Final = "rate-limits.bin"
+"""The workers' shared rate-limit buckets, made anew in the data directory at each start."""
 
 
 def _export_settings(context: CliContext) -> None:
@@ -22,6 +27,9 @@ def _export_settings(context: CliContext) -> None:
     settings = context.settings
     os.environ["SHIELDWALL_HOME"] = str(settings.home)
     os.environ["SHIELDWALL_DATABASE_URL"] = settings.effective_database_url
+    # One table for all workers: a key's limit holds for the whole service.
+    table = create_table(settings.home / RATE_LIMIT_TABLE)
+    os.environ["SHIELDWALL_RATE_LIMIT_TABLE"] = str(table.resolve())
 
 
 @click.command("serve")
