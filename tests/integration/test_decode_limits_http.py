@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
 from shieldwall.app import build_services
-from shieldwall.config import MIB, load_settings
+from shieldwall.config import load_settings
+from shieldwall.media.limits import MIB
 from shieldwall.web.app import create_app
 from tests.support.deep_images import deep_png, float_tiff
 

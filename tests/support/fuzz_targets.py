@@ -24,9 +24,10 @@ from shieldwall.banks.models import EntrySource, Provenance
 from shieldwall.cases.models import report_from_dict, report_to_dict, validate_report
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.cli.case_cmd import SUBMISSION_FORMAT, _report_fields, read_submission
-from shieldwall.config import MIB, MediaLimits, load_settings
+from shieldwall.config import MediaLimits, load_settings
 from shieldwall.errors import InvalidInputError, MediaError, ShieldwallError
 from shieldwall.media.decode import decode_image
+from shieldwall.media.limits import MIB
 from tests.support.fuzz_http import http_target
 from tests.support.fuzz_seeds import IMAGE_TOKENS, MD5, PDQ, SHA256, image_seeds, report_dict
 from tests.support.fuzzing import Target

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-from shieldwall.config import MediaLimits
 from shieldwall.errors import DecompressionBombError
+from shieldwall.media.limits import MediaLimits
 
 MIB: Final = 1024 * 1024
 # Pillow keeps 1-bit, grey and palette images in one byte a pixel, 16-bit grey in two, and

@@ -21,7 +21,6 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from shieldwall.config import MediaLimits
 from shieldwall.errors import (
     CorruptMediaError,
     DecompressionBombError,
@@ -31,6 +30,7 @@ from shieldwall.errors import (
     UnsupportedMediaError,
 )
 from shieldwall.media.budget import check_budget, decode_slot
+from shieldwall.media.limits import MediaLimits
 from shieldwall.media.models import DecodedImage
 from shieldwall.media.pixels import reduced_size, to_rgb
 
