@@ -25,7 +25,13 @@ def free_port() -> int:
 class ServerProcess:
     """Starts `python -m shieldwall serve` and stops it with SIGTERM (graceful shutdown)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1, start_timeout: float = 60) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 1,
+        start_timeout: float = 60,
+        log_level: str = "warning",
+    ) -> None:
         self.home = Path(env["SHIELDWALL_HOME"])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -42,7 +48,7 @@ class ServerProcess:
                 "--workers",
                 str(workers),
                 "--log-level",
-                "warning",
+                log_level,
             ],
             env=env,
             stdout=self._stream,

@@ -27,6 +27,7 @@ from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
 from shieldwall.web.metrics import Metrics
 from shieldwall.web.pages import install_pages
+from shieldwall.web.paths import HmaPathMiddleware
 from shieldwall.web.problems import install_problem_handlers
 from shieldwall.web.response_headers import ResponseHeadersMiddleware
 from shieldwall.web.runtime import Runtime
@@ -36,10 +37,10 @@ log = logging.getLogger("shieldwall.web")
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
 
 Every endpoint needs an API key (`X-API-Key: <key>` or `Authorization: Bearer <key>`),
-except the health answers `/status/live` and `/status/ready` and the victims' own routes
-under `/protect/api` (a case number and its secret). Keys have a role; screeners see
-verdicts and banks, not distances or entry ids, unless their key was created with
-`see_details`; `/metrics` needs a `monitor` (or admin) key. Errors are
+except the health answers `/status/live`, `/status/ready` and HMA's `/status`, and the
+victims' own routes under `/protect/api` (a case number and its secret). Keys have a
+role; screeners see verdicts and banks, not distances or entry ids, unless their key was
+created with `see_details`; `/metrics` needs a `monitor` (or admin) key. Errors are
 `application/problem+json` with a stable `type`. Request bodies are limited per route
 (413 past the limit, chunked bodies too).
 """
@@ -125,6 +126,7 @@ def create_app(services: Services) -> FastAPI:
     if services.settings.api_docs:
         install_docs(app)
     _install_guards(app, services.settings, metrics)
+    app.add_middleware(HmaPathMiddleware)  # outermost: guards and routes see the HMA path
     return app
 
 

@@ -1,13 +1,23 @@
-"""Structured JSON logs for the service (never media bytes, contacts or full hashes)."""
+"""Structured JSON logs for the service (never media bytes, contacts, full hashes or keys)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
+# HMA clients that can only set a base URL carry their API key in it (`/hma/<key>/c/banks`,
+# web/paths.py); uvicorn's access log writes the path as received, slashes and all.
+_KEYED_PATH: Final = re.compile(r"/+hma/+[^/\s\"?#]+", re.IGNORECASE)
+REDACTED_KEY_PATH: Final = "/hma/<redacted>"
+
+
+def scrub(text: str) -> str:
+    """`text` with the key of every `/hma/<key>` base path replaced by `<redacted>`."""
+    return _KEYED_PATH.sub(REDACTED_KEY_PATH, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,7 +34,8 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # The whole line, so a key is also scrubbed from extra fields and tracebacks.
+        return scrub(json.dumps(entry, default=str))
 
 
 def log_config(level: str = "info") -> dict[str, Any]:

@@ -58,6 +58,7 @@ def metrics(runtime: RuntimeDep) -> Response:
     if runtime.ready():
         for bank, size in runtime.matcher().size().items():
             runtime.metrics.index_size.labels(bank=bank).set(size)
+    runtime.metrics.observe_audit(runtime.services.access.audit_stats())
     return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
@@ -66,8 +67,10 @@ def metrics(runtime: RuntimeDep) -> Response:
     summary="HMA health answer",
     response_class=PlainTextResponse,
     tags=["hma"],
-    **guarded(Capability.ANY_KEY),
 )
 def hma_status() -> PlainTextResponse:
-    """`I-AM-ALIVE`, as Hasher-Matcher-Actioner answers (with a key, unlike HMA)."""
+    """`I-AM-ALIVE` without a key, as Hasher-Matcher-Actioner answers.
+
+    Load balancers and probes written for HMA call it bare; it says nothing but "up".
+    """
     return PlainTextResponse("I-AM-ALIVE")

@@ -1,0 +1,131 @@
+"""HMA clients as they are (ROOST Coop, atproto-hma): base URLs, keys in them, lenient input.
+
+Coop's default base URL ends with `/` (every path starts `//`), and neither client can
+send a key header: they reach the HMA routes under `/hma/<key>/`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from shieldwall.access.models import Role
+from shieldwall.app import Services, build_services
+from shieldwall.config import load_settings
+from shieldwall.web.app import create_app
+from tests.support.server import ServerProcess
+
+
+class Client:
+    """A test client and one key per role."""
+
+    def __init__(self, client: TestClient, services: Services) -> None:
+        self.c = client
+        self.services = services
+        self.tokens = {role: services.access.issue_key(role.value, role).token for role in Role}
+
+    def h(self, role: Role = Role.CURATOR) -> dict[str, str]:
+        return {"X-API-Key": self.tokens[role]}
+
+
+def _services(tmp_path: Path, **overrides: Any) -> Services:
+    settings = load_settings(
+        config_file=tmp_path / "absent.toml",
+        environ={},
+        overrides={
+            "home": str(tmp_path),
+            "database_url": f"sqlite:///{tmp_path / 'hma.db'}",
+            **overrides,
+        },
+    )
+    return build_services(settings)
+
+
+@pytest.fixture
+def hma(tmp_path: Path) -> Iterator[Client]:
+    services = _services(tmp_path)
+    with TestClient(create_app(services)) as client:
+        yield Client(client, services)
+
+
+# Paths ------------------------------------------------------------------------------------
+
+BASE = "http://testserver"
+"""Absolute URLs: httpx would read a path starting `//` as a host."""
+
+
+def test_duplicate_slashes_reach_the_same_routes(hma: Client) -> None:
+    c, h = hma.c, hma.h()
+    created = c.post(f"{BASE}//c//banks", json={"name": "COOP_BANK"}, headers=h)
+    assert created.status_code == 201, created.text
+    for path in ("//c/banks", "/c//banks", "///c///banks"):
+        listed = c.get(BASE + path, headers=h)
+        assert listed.status_code == 200, path
+        assert listed.json() == [{"name": "COOP_BANK", "matching_enabled_ratio": 1.0}]
+    # The 404 that Coop reads as "bank deleted" is gone for a bank that exists.
+    assert c.get(f"{BASE}//c/bank/COOP_BANK", headers=h).json()["name"] == "COOP_BANK"
+    assert c.get(f"{BASE}//c/bank/OTHER_BANK", headers=h).status_code == 404
+    assert c.get(f"{BASE}//status").text == "I-AM-ALIVE"
+    # Collapsing does not open anything: the key is still checked.
+    assert c.get(f"{BASE}//c/banks").status_code == 401
+
+
+def test_a_key_in_the_base_path_reaches_the_hma_routes(hma: Client) -> None:
+    c = hma.c
+    curator, screener = hma.tokens[Role.CURATOR], hma.tokens[Role.SCREENER]
+    created = c.post(f"/hma/{curator}/c/banks", json={"name": "BASE_BANK"})
+    assert created.status_code == 201, created.text
+    # Coop's base URL ends with '/': `/hma/<key>//c/banks`.
+    for path in (f"/hma/{curator}/c/banks", f"/hma/{curator}//c/banks", f"//hma/{curator}/c/banks"):
+        listed = c.get(BASE + path)
+        assert listed.status_code == 200, path
+        assert [bank["name"] for bank in listed.json()] == ["BASE_BANK"]
+    assert c.get(f"/hma/{curator}/status").text == "I-AM-ALIVE"
+    # The key's role still decides: a screener may look up, not curate.
+    assert c.post(f"/hma/{screener}/c/banks", json={"name": "NOPE"}).status_code == 403
+    assert c.get(f"/hma/{screener}/c/banks").status_code == 403
+    # The path's key is the credential, whatever header comes with it.
+    assert c.get(f"/hma/{screener}/c/banks", headers=hma.h(Role.CURATOR)).status_code == 403
+    assert c.get("/hma/sw_000000000000_not-a-real-secret-but-right-size/c/banks").status_code == 401
+
+
+def test_only_hma_routes_are_reachable_under_the_key_path(hma: Client) -> None:
+    admin = hma.tokens[Role.ADMIN]
+    for path in (f"/hma/{admin}/api/v1/banks", f"/hma/{admin}/metrics", f"/hma/{admin}", "/hma/"):
+        answer = hma.c.get(path)
+        assert answer.status_code == 404, path
+        assert admin not in answer.text
+    assert hma.c.get("/api/v1/banks", headers={"X-API-Key": admin}).status_code == 200
+
+
+def test_the_key_in_a_base_path_is_never_written_to_the_log(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SHIELDWALL_HOME": str(tmp_path / "home"),
+        "SHIELDWALL_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+    }
+    server = ServerProcess(env, log_level="info")
+    try:
+        key = server.admin_key()
+        secret = key.rsplit("_", 1)[-1]
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            created = client.post(f"/hma/{key}/c/banks", json={"name": "LOGGED"})
+            assert created.status_code == 201, created.text
+            assert client.get(f"/hma/{key}//c/banks").status_code == 200
+            assert client.get(f"{server.url}//hma//{key}//c/bank/LOGGED").status_code == 200
+            assert client.get(f"/hma/{key}/c/bank/MISSING?x=1").status_code == 404
+            assert client.get(f"/hma/{key}/api/v1/banks").status_code == 404
+    finally:
+        server.stop()
+    log = server.stderr()
+    server.remove_log()
+    assert "/hma/<redacted>/c/banks" in log  # the access log is on, and scrubbed
+    assert "/hma/<redacted>/api/v1/banks" in log
+    assert key not in log
+    assert secret not in log
