@@ -21,6 +21,9 @@ from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
 from tests.support.server import ServerProcess
 
+# A PDQ-like hash (about 128 bits set): degenerate ones are refused at intake.
+STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
+
 
 class Client:
     """A test client and one key per role."""
@@ -129,3 +132,111 @@ def test_the_key_in_a_base_path_is_never_written_to_the_log(tmp_path: Path) -> N
     assert "/hma/<redacted>/api/v1/banks" in log
     assert key not in log
     assert secret not in log
+
+
+# Lenient input ----------------------------------------------------------------------------
+
+
+def test_numbers_and_booleans_may_arrive_as_strings(hma: Client) -> None:
+    c, h = hma.c, hma.h()
+    # What Coop sends when it creates a bank.
+    coop = c.post("/c/banks", json={"name": "COOP", "enabled_ratio": "1"}, headers=h)
+    assert coop.status_code == 201, coop.text
+    assert coop.json() == {"name": "COOP", "matching_enabled_ratio": 1.0}
+    off = c.post("/c/banks", json={"name": "OFF", "enabled_ratio": "0.0"}, headers=h)
+    assert off.json()["matching_enabled_ratio"] == 0.0
+    for spelling, ratio in (("true", 1.0), ("0", 0.0), ("YES", 1.0), (False, 0.0), (1, 1.0)):
+        changed = c.put("/c/bank/COOP", json={"enabled": spelling}, headers=h)
+        assert changed.status_code == 200, (spelling, changed.text)
+        assert changed.json()["matching_enabled_ratio"] == ratio, spelling
+    assert c.put("/c/bank/COOP", json={"enabled_ratio": " 1 "}, headers=h).status_code == 200
+    content = c.post("/c/bank/COOP/signal", json={"md5": "ab" * 16}, headers=h).json()["id"]
+    disabled = c.put(f"/c/bank/COOP/content/{content}", json={"disable_until_ts": "0"}, headers=h)
+    assert disabled.json()["disable_until_ts"] == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("enabled_ratio", "lots", "enabled_ratio must be a number"),
+        ("enabled_ratio", True, "enabled_ratio must be a number"),
+        ("enabled_ratio", "nan", "enabled_ratio must be a number"),
+        ("enabled_ratio", 10**400, "enabled_ratio must be a number"),
+        ("enabled_ratio", "1.5", "enabled_ratio must be between 0.0 and 1.0"),
+        ("enabled_ratio", -1, "enabled_ratio must be between 0.0 and 1.0"),
+        ("enabled", "maybe", "enabled must be true or false"),
+        ("enabled", 2, "enabled must be true or false"),
+        ("enabled", [], "enabled must be true or false"),
+    ],
+)
+def test_values_hma_would_refuse_are_refused_with_its_400(
+    hma: Client, field: str, value: Any, message: str
+) -> None:
+    answer = hma.c.post("/c/banks", json={"name": "BANK", field: value}, headers=hma.h())
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {"message": message}
+    assert hma.c.get("/c/banks", headers=hma.h()).json() == []
+
+
+def test_disable_until_ts_past_any_number_is_400_not_500(hma: Client) -> None:
+    c, h = hma.c, hma.h()
+    assert c.post("/c/banks", json={"name": "B"}, headers=h).status_code == 201
+    content = c.post("/c/bank/B/signal", json={"md5": "cd" * 16}, headers=h).json()["id"]
+    answer = c.put(
+        f"/c/bank/B/content/{content}",
+        content=b'{"disable_until_ts": 1e999}',
+        headers={**h, "content-type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+
+
+def test_a_note_and_metadata_ride_along_with_signals(hma: Client) -> None:
+    c, h = hma.c, hma.h()
+    assert c.post("/c/banks", json={"name": "NOTED"}, headers=h).status_code == 201
+    body = {"pdq": STORED, "note": "reported by a helpline", "metadata": {"content_id": "c-1"}}
+    added = c.post("/c/bank/NOTED/signal", json=body, headers=h)
+    assert added.status_code == 200, added.text
+    assert added.json()["signals"] == {"pdq": STORED}  # HMA's add answer: id and signals
+    shown = c.get(f"/c/bank/NOTED/content/{added.json()['id']}", headers=h).json()
+    assert shown["note"] == "reported by a helpline"
+    too_long = c.post("/c/bank/NOTED/signal", json={"md5": "ef" * 16, "note": "x" * 256}, headers=h)
+    assert too_long.json() == {"message": "note must be at most 255 characters"}
+    bad_metadata = c.post(
+        "/c/bank/NOTED/signal", json={"md5": "ef" * 16, "metadata": {"colour": 1}}, headers=h
+    )
+    assert bad_metadata.status_code == 400
+    assert bad_metadata.json()["message"].startswith("Invalid metadata")
+
+
+# Discovery routes -------------------------------------------------------------------------
+
+
+def test_signal_and_content_types_are_listed_as_hma_lists_them(hma: Client) -> None:
+    c = hma.c
+    reviewer = hma.h(Role.REVIEWER)
+    signal_types = c.get("/c/signal_type", headers=reviewer)
+    assert signal_types.status_code == 200, signal_types.text
+    assert signal_types.json() == [
+        {"name": "pdq", "enabled_ratio": 1.0},
+        {"name": "md5", "enabled_ratio": 1.0},
+        {"name": "sha256", "enabled_ratio": 1.0},
+    ]
+    assert c.get("/c/content_type", headers=reviewer).json() == [
+        {"name": "photo", "enabled": True},
+        {"name": "video", "enabled": False},
+    ]
+    # Guarded like the other curation reads.
+    assert c.get("/c/signal_type").status_code == 401
+    assert c.get("/c/content_type", headers=hma.h(Role.SCREENER)).status_code == 403
+
+
+def test_the_site_map_lists_the_hma_routes(hma: Client) -> None:
+    answer = hma.c.get("/site-map", headers=hma.h(Role.MONITOR))
+    assert answer.status_code == 200, answer.text
+    paths = answer.json()
+    assert paths == sorted(paths)
+    for path in ("/status", "/site-map", "/h/hash", "/m/lookup", "/c/banks", "/c/signal_type"):
+        assert path in paths
+    assert not [path for path in paths if path.startswith(("/api/", "/protect", "/metrics"))]
+    assert hma.c.get("/site-map").status_code == 401
+    assert hma.c.get(f"/hma/{hma.tokens[Role.SCREENER]}/site-map").json() == paths

@@ -52,6 +52,7 @@ UNKNOWN_TOKEN: Final = "sw_000000000000_not-a-real-secret-but-right-size"
 """Well-formed, but no such key."""
 BANK: Final = "known"
 
+ALL_ROLES: Final = frozenset(Role)
 EXPECTED_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("post", "/api/v1/keys"): frozenset({Role.ADMIN}),
     ("get", "/api/v1/keys"): frozenset({Role.ADMIN}),
@@ -63,6 +64,7 @@ EXPECTED_ROLES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("post", "/api/v1/banks/{name}/import"): frozenset({Role.ADMIN, Role.CURATOR}),
     ("get", "/api/v1/banks"): frozenset({Role.ADMIN, Role.CURATOR, Role.REVIEWER}),
     ("get", "/api/v1/banks/{name}/export"): frozenset({Role.ADMIN, Role.CURATOR, Role.REVIEWER}),
+    ("get", "/site-map"): ALL_ROLES,
     # Bank sizes (the reported bank's too): for a Prometheus scraper's key and admins only.
     ("get", "/metrics"): frozenset({Role.ADMIN, Role.MONITOR}),
 }

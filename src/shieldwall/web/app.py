@@ -22,6 +22,7 @@ from shieldwall.web import ops, protect_api
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
+from shieldwall.web.hma import configuration as hma_configuration
 from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
@@ -119,6 +120,7 @@ def create_app(services: Services) -> FastAPI:
         hma_hashing.router,
         hma_matching.router,
         hma_curation.router,
+        hma_configuration.router,
         protect_api.router,
     ):
         app.include_router(router)

@@ -38,6 +38,7 @@ from shieldwall.web.hma.hashing import (
     read_form_upload,
     signal_selection,
 )
+from shieldwall.web.hma.lenient import lax_bool, lax_float
 from shieldwall.web.hma.shapes import (
     SIGNAL_TYPE_NAMES,
     HmaRoute,
@@ -75,15 +76,14 @@ def _wanted_state(body: dict[str, Any]) -> bool | None:
     """Whether the bank should match, from HMA's `enabled_ratio` or else `enabled`."""
     ratio = body.get("enabled_ratio")
     if ratio is not None:
-        if isinstance(ratio, bool) or not isinstance(ratio, int | float):
-            abort(400, "enabled_ratio must be a number")
-        if ratio not in (0, 1):
+        value = lax_float("enabled_ratio", ratio)  # Coop sends "1"
+        if not 0 <= value <= 1:
+            abort(400, "enabled_ratio must be between 0.0 and 1.0")
+        if value not in (0, 1):
             abort(400, "Shieldwall banks match all or nothing: enabled_ratio must be 0.0 or 1.0")
-        return ratio == 1
+        return value == 1
     enabled = body.get("enabled")
-    if enabled is not None and not isinstance(enabled, bool):
-        abort(400, "enabled must be true or false")
-    return enabled
+    return None if enabled is None else lax_bool("enabled", enabled)
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -270,13 +270,17 @@ def _signals_of(values: Any) -> list[Signal]:
 def bank_add_as_signals(
     bank_name: str, runtime: RuntimeDep, caller: Caller, body: JsonBody
 ) -> dict[str, Any]:
-    """`{"pdq": "..."}` (any of pdq, md5, sha256) -> `{"id", "signals"}`."""
+    """`{"pdq": "...", "note"?: "..."}` (any of pdq, md5, sha256) -> `{"id", "signals"}`."""
     bank = _bank(runtime, bank_name)
-    signals = _signals_of(body)
+    data = dict(_object(body))
+    # As in HMA, the note rides along with the signals; so may metadata (HMA's content add).
+    note = content_note(data.pop("note", None))
+    check_metadata(data.pop("metadata", None))
+    signals = _signals_of(data)
     refused = next(filter(None, pdq_refusals(signals)), None)
     if refused is not None:  # hashes given by value: refused whole, like a bad import line
         abort(400, f"Invalid pdq signal: {refused.reason}")
-    return _add(runtime, caller, bank, signals, "")
+    return _add(runtime, caller, bank, signals, note)
 
 
 def _form_metadata(fields: dict[str, str]) -> tuple[Any, Any]:
@@ -344,7 +348,7 @@ def _state_for(disable_until_ts: Any) -> EntryState:
         abort(400, f"Invalid int: '{disable_until_ts}'")
     try:
         value = int(disable_until_ts)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999
         abort(400, f"Invalid int: '{disable_until_ts}'")
     if value < 0:
         abort(400, "disable_until_ts must be a non-negative integer")
