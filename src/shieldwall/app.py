@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from shieldwall.cases.service import CaseService
 from shieldwall.config import Settings
 from shieldwall.integrations.mail import NoNotifier, SmtpNotifier
 from shieldwall.matching.service import BankMatcher
+from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.engine import (
@@ -40,6 +43,10 @@ class Services:
     access: AccessService
     rate_limiter: RateLimiter
     cases: CaseService
+    matcher_slot: MatcherSlot
+    """The live matcher over every bank, once a server has loaded it (`matcher_slot.load`)."""
+    screening: ScreeningService
+    """Every lookup (web, HMA, CLI) goes through this: bank filter, re-check, hits, audit."""
     checkpointer: WalCheckpointer | None = None
     """Keeps an embedded SQLite database's write-ahead log small (None on PostgreSQL)."""
 
@@ -60,7 +67,8 @@ class Services:
         return live
 
     def close(self) -> None:
-        """Stop the checkpointer and release database connections."""
+        """Stop the matcher's log tailer and the checkpointer; release database connections."""
+        self.matcher_slot.close()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
@@ -85,8 +93,28 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         notifier=notifier,
         hits=SqlHitCounter(engine),
     )
+    slot = MatcherSlot(functools.partial(_serving_matcher, repository, banks))
+    screening = ScreeningService(
+        slot.get,
+        settings.media,
+        access.record_lookup,
+        still_active=banks.active_entry_ids,
+        on_matches=cases.record_hits,
+    )
     checkpointer = start_wal_checkpointer(engine)
-    return Services(settings, engine, repository, banks, access, limiter, cases, checkpointer)
+    return Services(
+        settings, engine, repository, banks, access, limiter, cases, slot, screening, checkpointer
+    )
+
+
+def _serving_matcher(repository: SqlBankRepository, banks: BankService) -> LiveMatcher:
+    """The live matcher a server's lookups use: every bank, following every writer."""
+    live = LiveMatcher.open(repository, [])
+    banks.subscribe(live)
+    # This process's own bank changes (policy, enabled, renamed) reload it at once; other
+    # processes' arrive through the change log.
+    banks.on_bank_change(live.holder.reload)
+    return live
 
 
 def _tighten_data_directory(home: Path) -> None:

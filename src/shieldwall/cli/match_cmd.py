@@ -8,8 +8,10 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
-from shieldwall.matching.models import verdict_of
 from shieldwall.signals.hashing import Purpose
+
+CLI_KIND = "cli"
+"""The audit record's kind for `shieldwall match` lookups (they have no API key)."""
 
 
 @click.command("match")
@@ -41,7 +43,11 @@ def match_command(
     """Match images against banks; edited copies (crops, borders, captions, screenshots,
     mirrors, rotations) are found too, and each match says which view or variant matched."""
     out = Output(as_json)
-    matcher = context.services.matcher(list(banks))
+    services = context.services
+    # Only the named banks (and their allow-lists) are loaded, so no bank filter is needed;
+    # the lookups still share the web's re-check, hit counting and audit record.
+    matcher = services.matcher(list(banks))
+    screening = services.screening.with_matcher(lambda: matcher)
     files = list(walk_paths(paths))
     rows: list[tuple[str, ...]] = []
     hashed_files = hash_files(
@@ -51,8 +57,10 @@ def match_command(
         if hashed.signals is None:
             out.problem(hashed.path, hashed.error or "unreadable")
             continue
-        matches = matcher.match_signals(hashed.signals.lookup_signals(), threshold)
-        verdict = verdict_of(matches)
+        result = screening.screen_queries(
+            hashed.signals.lookup_signals(), None, CLI_KIND, max_threshold=threshold
+        )
+        matches, verdict = result.matches, result.verdict
         out.record(
             {
                 "path": hashed.path,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from shieldwall.access.models import LookupEvent
 from shieldwall.config import MediaLimits
@@ -32,7 +33,11 @@ def signals_from_mapping(values: Mapping[str, object]) -> list[Signal]:
 
 
 class ScreeningService:
-    """Answers lookups against the live matcher and records each one (never the content)."""
+    """Answers lookups against the live matcher and records each one (never the content).
+
+    Every front end (native API, HMA API, CLI) looks up through this class, so they share
+    the bank filter, the still-active re-check, hit counting and the audit record.
+    """
 
     def __init__(
         self,
@@ -54,30 +59,53 @@ class ScreeningService:
         self._still_active = still_active
         self._on_matches = on_matches  # counts hits for the cases' status pages
 
+    def with_matcher(self, matcher: Callable[[], BankMatcher]) -> ScreeningService:
+        """The same screening (audit, re-check, hit counting) over another matcher."""
+        return ScreeningService(
+            matcher, self._limits, self._record, self._clock, self._still_active, self._on_matches
+        )
+
     def screen_content(
         self,
         data: bytes,
         key_id: int | None,
         max_threshold: int | None = None,
-        banks: Sequence[str] = (),
+        banks: Collection[str] | None = None,
         kind: str = "file",
     ) -> ScreeningResult:
         """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
         hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
-        result = self._result(hashed.lookup_signals(), max_threshold, banks, hashed.as_json())
-        self._audit(key_id, kind, [result])
-        return result
+        return self.screen_queries(
+            hashed.lookup_signals(), key_id, kind, max_threshold, banks, hashed.as_json()
+        )
 
     def screen_signals(
         self,
         values: Mapping[str, object],
         key_id: int | None,
         max_threshold: int | None = None,
-        banks: Sequence[str] = (),
+        banks: Collection[str] | None = None,
     ) -> ScreeningResult:
         """Match given signals."""
-        result = self._result(signals_from_mapping(values), max_threshold, banks, None)
-        self._audit(key_id, "signals", [result])
+        return self.screen_queries(
+            signals_from_mapping(values), key_id, "signals", max_threshold, banks
+        )
+
+    def screen_queries(
+        self,
+        queries: Sequence[Signal],
+        key_id: int | None,
+        kind: str,
+        max_threshold: int | None = None,
+        banks: Collection[str] | None = None,
+        computed: dict[str, Any] | None = None,
+    ) -> ScreeningResult:
+        """Match one content's signals computed elsewhere (an HMA upload, a CLI file) or given.
+
+        `computed` is what the answer shows as the content's signals (None: nothing).
+        """
+        result = self._result(queries, max_threshold, banks, computed)
+        self._audit(key_id, kind, [result])
         return result
 
     def screen_batch(
@@ -85,7 +113,7 @@ class ScreeningService:
         items: Sequence[Mapping[str, object]],
         key_id: int | None,
         max_threshold: int | None = None,
-        banks: Sequence[str] = (),
+        banks: Collection[str] | None = None,
     ) -> list[ScreeningResult]:
         """Match up to 1,000 signal sets; a bad set gets its own error, the rest still run."""
         if len(items) > MAX_BATCH:
@@ -105,11 +133,13 @@ class ScreeningService:
         self,
         signals: Sequence[Signal],
         max_threshold: int | None,
-        banks: Sequence[str],
-        computed: dict[str, object] | None,
+        banks: Collection[str] | None,
+        computed: dict[str, Any] | None,
     ) -> ScreeningResult:
+        # The matcher applies each bank's threshold, the PDQ acceptance rule (degenerate or
+        # featureless hashes are not searched) and the allow-lists.
         matches: list[Match] = self._matcher().match_signals(signals, max_threshold)
-        if banks:
+        if banks is not None:
             wanted = set(banks)
             matches = [m for m in matches if m.bank in wanted]
         if matches and self._still_active is not None:

@@ -110,7 +110,7 @@ async def lookup_file(
         data,
         caller.id,
         allowed_threshold(caller, threshold),
-        banks or (),
+        banks,
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
@@ -130,7 +130,7 @@ def lookup_signals(
     values = body.values()
     watch_for_probing(runtime, caller, [values])
     result = runtime.screening.screen_signals(
-        values, caller.id, allowed_threshold(caller, threshold), banks or ()
+        values, caller.id, allowed_threshold(caller, threshold), banks
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
@@ -159,7 +159,7 @@ def lookup_batch(
         runtime.services.rate_limiter.charge(caller, len(sets) - 1)
     watch_for_probing(runtime, caller, sets)
     results = runtime.screening.screen_batch(
-        sets, caller.id, allowed_threshold(caller, threshold), banks or ()
+        sets, caller.id, allowed_threshold(caller, threshold), banks
     )
     for result in results:
         runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
@@ -189,7 +189,7 @@ async def lookup_url(
         data,
         caller.id,
         allowed_threshold(caller, threshold),
-        banks or (),
+        banks,
         "url",
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()

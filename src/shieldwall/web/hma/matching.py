@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.access.models import ApiKey, Capability, LookupEvent
+from shieldwall.access.models import ApiKey, Capability
 from shieldwall.banks.models import EntryState
 from shieldwall.errors import InvalidSignalError, NotFoundError, PermissionDeniedError
-from shieldwall.matching.models import Match, verdict_of
-from shieldwall.matching.service import BankMatcher
+from shieldwall.matching.models import Match
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
+from shieldwall.signals.pdq import pdq_distance
 from shieldwall.web.hma.hashing import UPLOAD_BODY, Hashed, hash_upload, hash_url
 from shieldwall.web.hma.shapes import (
     HmaRoute,
@@ -50,17 +49,13 @@ _DETAILS_REFUSED = (
     "(use a key created with see_details, or /api/v1/lookup for a yes/no answer)"
 )
 TMatchByBank = dict[str, list[dict[str, Any]]]
+HMA_KIND = "hma"
+"""The audit record's kind for lookups through the HMA routes."""
 
 
 def _require_details(caller: ApiKey) -> None:
     if not caller.sees_details:
         raise PermissionDeniedError(_DETAILS_REFUSED)
-
-
-def _live_matcher(runtime: Runtime) -> BankMatcher:
-    if not runtime.ready():
-        abort(503, "index not yet ready")
-    return runtime.matcher()
 
 
 def _query_signal(signal_type: str, value: str) -> Signal:
@@ -71,23 +66,16 @@ def _query_signal(signal_type: str, value: str) -> Signal:
         abort(400, f"invalid signal: {exc}")
 
 
-def match_and_record(
+def screen(
     runtime: Runtime, caller: ApiKey, queries: Sequence[Signal], banks: set[str] | None
 ) -> list[Match]:
-    """Match signals against the live indexes, keep the wanted banks, and audit the lookup."""
-    matches = _live_matcher(runtime).match_signals(queries)
-    if banks is not None:
-        matches = [m for m in matches if m.bank in banks]
-    if matches:  # withdrawn in another worker a moment ago: see ScreeningService
-        active = runtime.services.banks.active_entry_ids(sorted({m.entry_id for m in matches}))
-        matches = [m for m in matches if m.entry_id in active]
-        runtime.services.cases.record_hits(sorted({m.entry_id for m in matches}))
-    verdict = verdict_of(matches).value
-    runtime.services.access.record_lookup(
-        LookupEvent(caller.id, datetime.now(UTC), "hma", 1, len(matches), verdict)
-    )
-    runtime.metrics.lookups.labels(verdict=verdict).inc()
-    return matches
+    """One content's (or signal's) matches through the one screening path, which audits it."""
+    if not runtime.ready():
+        abort(503, "index not yet ready")
+    # HMA lookups take no threshold (each bank's own applies), and need see_details anyway.
+    result = runtime.screening.screen_queries(queries, caller.id, HMA_KIND, banks=banks)
+    runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
+    return result.matches
 
 
 def matches_by_bank(matches: Sequence[Match], signal_type: str) -> TMatchByBank:
@@ -107,7 +95,7 @@ def matches_by_bank(matches: Sequence[Match], signal_type: str) -> TMatchByBank:
 def _content_lookup(
     runtime: Runtime, caller: ApiKey, hashed: Hashed, banks: set[str] | None
 ) -> dict[str, TMatchByBank]:
-    matches = match_and_record(runtime, caller, hashed.queries, banks)
+    matches = screen(runtime, caller, hashed.queries, banks)
     return {signal_type: matches_by_bank(matches, signal_type) for signal_type in hashed.values}
 
 
@@ -130,7 +118,7 @@ def raw_lookup(
     type_name = require_param("signal_type", signal_type)
     with_distance = parse_bool(include_distance)
     query = _query_signal(type_name, value)
-    matches = match_and_record(runtime, caller, [query], bank_filter(banks))
+    matches = screen(runtime, caller, [query], bank_filter(banks))
     if with_distance:
         return {
             "matches": [
@@ -173,7 +161,7 @@ async def lookup_get(
     if not signal or not signal_type:
         abort(400, "Either url or both signal and signal_type are required")
     query = _query_signal(signal_type, signal)
-    matches = await run_in_threadpool(match_and_record, runtime, caller, [query], wanted)
+    matches = await run_in_threadpool(screen, runtime, caller, [query], wanted)
     return dict(matches_by_bank(matches, query.type))
 
 
@@ -198,10 +186,6 @@ async def lookup_post(
     return dict(found)
 
 
-def _pdq_distance(left: str, right: str) -> int:
-    return (int(left, 16) ^ int(right, 16)).bit_count()
-
-
 def _compare_pair(runtime: Runtime, signal_type: str, pair: object) -> list[Any]:
     if not isinstance(pair, list):
         abort(400, f"Comparison hashes for {signal_type} was not a list")
@@ -214,7 +198,7 @@ def _compare_pair(runtime: Runtime, signal_type: str, pair: object) -> list[Any]
         abort(400, f"Invalid {signal_type} hash: {exc}")
     if not SIGNAL_TYPES[name].distance_based:
         return [left.value == right.value, {}]
-    distance = _pdq_distance(left.value, right.value)
+    distance = pdq_distance(left.value, right.value)
     return [distance <= runtime.services.settings.default_pdq_threshold, {"distance": distance}]
 
 
