@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +14,6 @@ from shieldwall import __version__
 from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
-from shieldwall.matching.service import BankMatcher
-from shieldwall.matching.tailer import LiveMatcher
-from shieldwall.screening.service import ScreeningService
 from shieldwall.web import ops, protect_api
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
@@ -47,56 +43,20 @@ created with `see_details`; `/metrics` needs a `monitor` (or admin) key. Errors 
 """
 
 
-class _MatcherSlot:
-    """The process's live matcher (tails the change log), loaded in the background so the
-    server answers health checks at once; lookups wait for it."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._live: LiveMatcher | None = None
-        self._loaded = threading.Event()
-
-    def load(self) -> None:
-        live = self._live = self._services.live_matcher()
-        # This process's own bank changes reload at once; other processes' via the log.
-        self._services.banks.on_bank_change(live.holder.reload)
-        self._loaded.set()
-
-    def get(self) -> BankMatcher:
-        self._loaded.wait()
-        assert self._live is not None
-        return self._live.matcher
-
-    def ready(self) -> bool:
-        return self._loaded.is_set()
-
-    def close(self) -> None:
-        if self._live is not None:
-            self._live.close()
-
-
 def create_app(services: Services) -> FastAPI:
     """The whole HTTP service over the given services."""
     metrics = Metrics()
-    slot = _MatcherSlot(services)
-    screening = ScreeningService(
-        slot.get,
-        services.settings.media,
-        services.access.record_lookup,
-        still_active=services.banks.active_entry_ids,
-        on_matches=services.cases.record_hits,
-    )
+    slot = services.matcher_slot
     probes = ProbeDetector(functools.partial(_probe_alert, metrics))
-    runtime = Runtime(services, metrics, slot.get, slot.ready, screening, probes)
+    runtime = Runtime(services, metrics, slot.get, slot.ready, services.screening, probes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loader = threading.Thread(target=slot.load, name="index-loader", daemon=True)
-        loader.start()
+        # Health answers at once; lookups wait for the index (HMA's answer 503 meanwhile).
+        loader = slot.load_in_background()
         yield
         loader.join()
-        slot.close()
-        services.close()
+        services.close()  # closes the matcher slot too
 
     app = FastAPI(
         title="Shieldwall",
