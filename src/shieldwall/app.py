@@ -68,6 +68,7 @@ class Services:
 
     def close(self) -> None:
         """Stop the matcher's log tailer and the checkpointer; release database connections."""
+        self.access.close()  # writes the buffered lookup audit rows while the engine is open
         self.matcher_slot.close()
         if self.checkpointer is not None:
             self.checkpointer.stop()

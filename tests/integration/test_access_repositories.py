@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +13,10 @@ from sqlalchemy import Engine, event, select, text
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
-from shieldwall.access.service import AccessService
+from shieldwall.access.service import REVOKED_KEY, AccessService
 from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.tables import ApiKeyRow
 
 Storage = tuple[ApiKeyRepository, LookupLog]
@@ -159,6 +162,31 @@ def test_access_service_round_trip_on_each_adapter(keys: ApiKeyRepository, log: 
     assert [e.key_id for e in access.recent_lookups()] == [screener.key.id]
 
 
+def test_record_many_appends_in_order(log: LookupLog) -> None:
+    log.record(LookupEvent(None, T0, "file", 1, 0, "allow"))
+    log.record_many(
+        [LookupEvent(n, T0 + timedelta(seconds=n), "hma", n, 0, "allow") for n in (1, 2, 3)]
+    )
+    log.record_many([])
+    assert [e.key_id for e in log.recent()] == [3, 2, 1, None]
+    assert [e.queries for e in log.recent(key_id=2)] == [2]
+
+
+def test_record_many_is_all_or_none(log: LookupLog) -> None:
+    naive = LookupEvent(2, T0.replace(tzinfo=None), "file", 1, 0, "allow")
+    with pytest.raises(InvalidInputError):
+        log.record_many([LookupEvent(1, T0, "file", 1, 0, "allow"), naive])
+    assert log.recent() == []
+
+
+def test_list_with_hashes_holds_every_key_and_its_hash(keys: ApiKeyRepository) -> None:
+    assert keys.list_with_hashes() == []
+    first = _create(keys, "aaaaaaaaaaaa")
+    second = keys.create("b", Role.ADMIN, True, "bbbbbbbbbbbb", "f" * 64)
+    revoked = keys.revoke(first.id)
+    assert keys.list_with_hashes() == [(revoked, HASH), (second, "f" * 64)]
+
+
 # SQL only
 
 
@@ -173,22 +201,80 @@ def test_only_the_hash_reaches_the_database(sql_engine: Engine) -> None:
     assert hashlib.sha256(issued.token.encode()).hexdigest() in rows[0]
 
 
-def test_revocation_is_seen_by_other_processes_at_once(database_url: str) -> None:
-    from shieldwall.storage.engine import create_database_engine
+def _refusal(access: AccessService, token: str) -> str | None:
+    """Why `token` is refused, or None if it is accepted."""
+    try:
+        access.authenticate(token)
+    except AuthenticationError as refused:
+        return str(refused)
+    return None
+
+
+def test_revocation_is_seen_by_other_processes_within_a_second(database_url: str) -> None:
     from shieldwall.storage.migrate import upgrade_database
 
     upgrade_database(database_url)
     engines = [create_database_engine(database_url) for _ in range(2)]
+    services = [AccessService(SqlApiKeyRepository(e), SqlLookupLog(e)) for e in engines]
     try:
-        one, two = (AccessService(SqlApiKeyRepository(e), SqlLookupLog(e)) for e in engines)
+        one, two = services
         issued = one.issue_key("k", Role.SCREENER)
-        assert two.authenticate(issued.token) == issued.key
+        assert two.authenticate(issued.token) == issued.key  # two's table holds it now
         two.revoke(issued.key.id)
-        with pytest.raises(AuthenticationError):
-            one.authenticate(issued.token)
+        with pytest.raises(AuthenticationError, match="revoked"):
+            two.authenticate(issued.token)  # the revoking process: at once
+        deadline = time.monotonic() + 1.0
+        while _refusal(one, issued.token) != REVOKED_KEY:
+            assert time.monotonic() < deadline, "the other process still accepts the key"
+            time.sleep(0.02)
     finally:
+        for service in services:
+            service.close()
         for engine in engines:
             engine.dispose()
+
+
+def test_a_key_created_elsewhere_is_accepted_at_once(database_url: str) -> None:
+    from shieldwall.storage.migrate import upgrade_database
+
+    upgrade_database(database_url)
+    engines = [create_database_engine(database_url) for _ in range(2)]
+    services = [AccessService(SqlApiKeyRepository(e), SqlLookupLog(e)) for e in engines]
+    try:
+        one, two = services
+        first = one.issue_key("first", Role.ADMIN)
+        assert two.authenticate(first.token) == first.key  # loads two's table
+        later = one.issue_key("later", Role.SCREENER)
+        assert two.authenticate(later.token) == later.key  # the fallback read finds it
+    finally:
+        for service in services:
+            service.close()
+        for engine in engines:
+            engine.dispose()
+
+
+def test_buffered_lookups_reach_the_database_within_the_flush_window(sql_engine: Engine) -> None:
+    access = AccessService(SqlApiKeyRepository(sql_engine), SqlLookupLog(sql_engine))
+    reader = SqlLookupLog(sql_engine)
+    try:
+        for n in range(5):
+            access.record_lookup(access.lookup_event(None, "hma", n + 1, 0, "allow"))
+        deadline = time.monotonic() + 5.0  # the flusher writes within 250 ms; 5 s for slow CI
+        while len(reader.recent()) < 5:
+            assert time.monotonic() < deadline, "buffered lookups never reached the database"
+            time.sleep(0.02)
+        assert [e.queries for e in reader.recent()] == [5, 4, 3, 2, 1]
+    finally:
+        access.close()
+
+
+def test_close_writes_what_is_buffered(sql_engine: Engine) -> None:
+    access = AccessService(SqlApiKeyRepository(sql_engine), SqlLookupLog(sql_engine))
+    for _ in range(3):
+        access.record_lookup(access.lookup_event(None, "file", 1, 0, "allow"))
+    access.close()
+    assert access.audit_stats().depth == 0
+    assert len(SqlLookupLog(sql_engine).recent()) == 3
 
 
 def test_recording_a_lookup_is_one_insert(sql_engine: Engine) -> None:
@@ -206,3 +292,19 @@ def test_recording_a_lookup_is_one_insert(sql_engine: Engine) -> None:
     assert [s for s in statements if s not in {"BEGIN"}] == ["INSERT"]
     with sql_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM lookup_events")).scalar_one() == 1
+
+
+def test_closing_the_services_writes_the_buffered_lookups(tmp_path: Path) -> None:
+    from shieldwall.app import build_services
+    from shieldwall.config import Settings
+
+    services = build_services(Settings(home=tmp_path / "home"))
+    access = services.access
+    for _ in range(3):
+        access.record_lookup(access.lookup_event(None, "hma", 1, 0, "allow"))
+    engine = create_database_engine(services.settings.effective_database_url)
+    services.close()  # at once: long before the 250 ms flush interval
+    try:
+        assert len(SqlLookupLog(engine).recent()) == 3
+    finally:
+        engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Final
@@ -65,6 +65,11 @@ class InMemoryApiKeyRepository:
         with self._lock:
             return [self._keys[key_id] for key_id in sorted(self._keys)]
 
+    def list_with_hashes(self) -> list[tuple[ApiKey, str]]:
+        """Every key, revoked ones included, with its secret hash, by id."""
+        with self._lock:
+            return [(self._keys[key_id], self._hashes[key_id]) for key_id in sorted(self._keys)]
+
     def revoke(self, key_id: int) -> ApiKey:
         """Revoke a key (idempotent); NotFoundError if none."""
         with self._lock:
@@ -92,11 +97,15 @@ class InMemoryLookupLog:
 
     def record(self, event: LookupEvent) -> None:
         """Append one event (its time kept in UTC, as the SQL adapter returns it)."""
-        if event.at.tzinfo is None:
+        self.record_many([event])
+
+    def record_many(self, events: Sequence[LookupEvent]) -> None:
+        """Append events in order; a naive time refuses them all (none is kept)."""
+        if any(event.at.tzinfo is None for event in events):
             raise InvalidInputError("lookup time must be timezone-aware")
-        event = replace(event, at=event.at.astimezone(UTC))
+        in_utc = [replace(event, at=event.at.astimezone(UTC)) for event in events]
         with self._lock:
-            self._events.append(event)
+            self._events.extend(in_utc)
 
     def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
         """The most recently recorded events, optionally of one key, newest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
@@ -24,6 +25,10 @@ class ApiKeyRepository(Protocol):
         """Every key, revoked ones included, by id."""
         ...
 
+    def list_with_hashes(self) -> list[tuple[ApiKey, str]]:
+        """Every key, revoked ones included, with its secret hash, by id (one read)."""
+        ...
+
     def revoke(self, key_id: int) -> ApiKey:
         """Revoke a key (idempotent); NotFoundError if none."""
         ...
@@ -38,6 +43,10 @@ class LookupLog(Protocol):
 
     def record(self, event: LookupEvent) -> None:
         """Append one event."""
+        ...
+
+    def record_many(self, events: Sequence[LookupEvent]) -> None:
+        """Append events in their order, in one transaction: all of them or none."""
         ...
 
     def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:

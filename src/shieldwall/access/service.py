@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
+from shieldwall.access.audit_buffer import AuditBuffer, AuditBufferStats
+from shieldwall.access.key_table import KeyTable
 from shieldwall.access.models import ApiKey, IssuedKey, LookupEvent, Role
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
 from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
@@ -95,18 +97,28 @@ def _event_count(name: str, value: int) -> int:
 
 
 class AccessService:
-    """API keys (shown once, stored hashed) and the lookup audit log."""
+    """API keys (shown once, stored hashed) and the lookup audit log.
+
+    Keys are checked against a per-process table (`KeyTable`) refreshed in the background,
+    and lookups are recorded through a buffer (`AuditBuffer`) flushed in batches behind
+    the request: call `close` on shutdown so the last rows are written.
+    """
 
     def __init__(
         self,
         keys: ApiKeyRepository,
         log: LookupLog,
         clock: Callable[[], datetime] = _utc_now,
+        *,
+        key_table: KeyTable | None = None,
+        audit: AuditBuffer | None = None,
     ) -> None:
         self._keys = keys
         self._log = log
         self._clock = clock
         self._bootstrap_lock = threading.Lock()
+        self._table = key_table if key_table is not None else KeyTable(keys)
+        self._audit = audit if audit is not None else AuditBuffer(log)
 
     def issue_key(self, name: str, role: Role | str, see_details: bool = False) -> IssuedKey:
         """Create a key; the returned token is the only copy of its secret."""
@@ -115,17 +127,19 @@ class AccessService:
         for _ in range(_ISSUE_ATTEMPTS):
             prefix = secrets.token_hex(PREFIX_HEX_BYTES)
             token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+            digest = hash_token(token)
             try:
-                key = self._keys.create(name, role, bool(see_details), prefix, hash_token(token))
+                key = self._keys.create(name, role, bool(see_details), prefix, digest)
             except ConflictError:  # a 48-bit prefix collided: draw another
                 continue
+            self._table.put(key, digest)  # usable in this process at once
             return IssuedKey(key, token)
         raise ConflictError("could not draw an unused key prefix; try again")
 
     def authenticate(self, token: str | None) -> ApiKey:
         """The active key behind `token`; AuthenticationError for anything else."""
         token, prefix = parse_token(token)
-        found = self._keys.find_by_prefix(prefix)
+        found = self._table.find(prefix)
         stored_hash = found[1] if found is not None else _DUMMY_HASH
         matches = hmac.compare_digest(hash_token(token), stored_hash)
         if found is None or not matches:
@@ -143,7 +157,9 @@ class AccessService:
         """Revoke a key at once (idempotent); NotFoundError if none."""
         if isinstance(key_id, bool) or not isinstance(key_id, int) or key_id < 1:
             raise NotFoundError(f"no API key {key_id}")
-        return self._keys.revoke(key_id)
+        key = self._keys.revoke(key_id)
+        self._table.revoked(key)  # refused in this process at once, elsewhere within 1 s
+        return key
 
     def bootstrap_admin(self) -> IssuedKey | None:
         """An admin key when no active key exists (first start), else None.
@@ -169,7 +185,11 @@ class AccessService:
         )
 
     def record_lookup(self, event: LookupEvent) -> None:
-        """Append one lookup to the audit log; errors propagate (lookups fail closed)."""
+        """Validate one lookup and buffer it; it reaches the audit log within 250 ms.
+
+        Invalid events raise at once. Database failures do not reach the caller: the
+        buffer keeps the rows and retries (see `AuditBuffer`).
+        """
         if event.key_id is not None and not 0 < event.key_id <= MAX_KEY_ID:
             raise InvalidInputError(f"lookup key id out of range: {event.key_id}")
         if not isinstance(event.at, datetime) or event.at.tzinfo is None:
@@ -178,10 +198,24 @@ class AccessService:
         _event_field("verdict", event.verdict)
         _event_count("queries", event.queries)
         _event_count("matches", event.matches)
-        self._log.record(event)
+        self._audit.append(event)
 
     def recent_lookups(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
-        """The most recently recorded lookups, optionally of one key, newest first."""
+        """The newest recorded lookups, optionally of one key (this process's buffer first)."""
         if limit < 1:
             raise InvalidInputError(f"limit must be at least 1, got {limit}")
+        self.flush()
         return self._log.recent(key_id, limit)
+
+    def flush(self) -> None:
+        """Write this process's buffered lookups now; StorageError (rows kept) on failure."""
+        self._audit.flush()
+
+    def audit_stats(self) -> AuditBufferStats:
+        """The audit buffer's depth, last flush time, dropped rows and failed flushes."""
+        return self._audit.stats()
+
+    def close(self) -> None:
+        """Stop the background threads and write the buffered lookups (graceful shutdown)."""
+        self._table.close()
+        self._audit.close()

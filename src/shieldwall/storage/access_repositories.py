@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -23,7 +23,7 @@ _KEY_COLUMNS: Final = (
     ApiKeyRow.created_at,
     ApiKeyRow.revoked_at,
 )
-# Built once: the lookup log runs one INSERT per lookup and should not recompile it.
+# Built once: the lookup log runs an INSERT per flush and should not recompile it.
 _INSERT_EVENT: Final = insert(LookupEventRow)
 _EVENT_COLUMNS: Final = (
     LookupEventRow.key_id,
@@ -105,6 +105,14 @@ class SqlApiKeyRepository(SqlAdapter):
             rows = connection.execute(select(*_KEY_COLUMNS).order_by(ApiKeyRow.id)).all()
         return [_api_key(row) for row in rows]
 
+    def list_with_hashes(self) -> list[tuple[ApiKey, str]]:
+        """Every key, revoked ones included, with its secret hash, by id (one read)."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(*_KEY_COLUMNS, ApiKeyRow.secret_hash).order_by(ApiKeyRow.id)
+            ).all()
+        return [(_api_key(row), row.secret_hash) for row in rows]
+
     def revoke(self, key_id: int) -> ApiKey:
         """Revoke a key (idempotent: the first revocation time is kept); NotFoundError if none."""
         # Out-of-range ids would overflow the drivers' integer conversion; none can exist.
@@ -133,24 +141,31 @@ class SqlApiKeyRepository(SqlAdapter):
 
 
 class SqlLookupLog(SqlAdapter):
-    """LookupLog on SQLite or PostgreSQL: one INSERT per recorded lookup."""
+    """LookupLog on SQLite or PostgreSQL: one multi-row INSERT per batch of lookups."""
 
     def record(self, event: LookupEvent) -> None:
         """Append one event (a single-statement transaction)."""
-        if event.at.tzinfo is None:
+        self.record_many([event])
+
+    def record_many(self, events: Sequence[LookupEvent]) -> None:
+        """Append events in order in one transaction (executemany); all or none."""
+        if any(event.at.tzinfo is None for event in events):
             raise InvalidInputError("lookup time must be timezone-aware")
+        if not events:
+            return
+        rows = [
+            {
+                "key_id": event.key_id,
+                "at": event.at,
+                "kind": event.kind,
+                "queries": event.queries,
+                "matches": event.matches,
+                "verdict": event.verdict,
+            }
+            for event in events
+        ]
         with self._write() as connection:
-            connection.execute(
-                _INSERT_EVENT,
-                {
-                    "key_id": event.key_id,
-                    "at": event.at,
-                    "kind": event.kind,
-                    "queries": event.queries,
-                    "matches": event.matches,
-                    "verdict": event.verdict,
-                },
-            )
+            connection.execute(_INSERT_EVENT, rows)
 
     def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
         """The most recently recorded events, optionally of one key, newest first."""

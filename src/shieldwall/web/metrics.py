@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
+
+from shieldwall.access.audit_buffer import AuditBufferStats
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -57,6 +60,39 @@ class Metrics:
             ["bank"],
             registry=self.registry,
         )
+
+        self.audit_buffer_rows = Gauge(
+            "shieldwall_audit_buffer_rows",
+            "Lookup audit rows buffered in this process, not yet written",
+            registry=self.registry,
+        )
+        self.audit_flush_seconds = Gauge(
+            "shieldwall_audit_flush_seconds",
+            "Duration of this process's last successful audit flush",
+            registry=self.registry,
+        )
+        self.audit_dropped = Counter(
+            "shieldwall_audit_dropped_rows",
+            "Lookup audit rows dropped because the buffer overflowed while flushes failed",
+            registry=self.registry,
+        )
+        self.audit_flush_failures = Counter(
+            "shieldwall_audit_flush_failures",
+            "Audit flushes that failed (the rows were kept and retried)",
+            registry=self.registry,
+        )
+        self._audit_seen = AuditBufferStats(0, 0.0, 0, 0)
+        self._audit_lock = threading.Lock()  # concurrent scrapes must not count twice
+
+    def observe_audit(self, stats: AuditBufferStats) -> None:
+        """Set the audit buffer's gauges and advance its counters to `stats` (at render)."""
+        with self._audit_lock:
+            self.audit_buffer_rows.set(stats.depth)
+            self.audit_flush_seconds.set(stats.last_flush_seconds)
+            self.audit_dropped.inc(max(0, stats.dropped - self._audit_seen.dropped))
+            failed = stats.failed_flushes - self._audit_seen.failed_flushes
+            self.audit_flush_failures.inc(max(0, failed))
+            self._audit_seen = stats
 
     def render(self) -> bytes:
         """Prometheus text exposition."""
