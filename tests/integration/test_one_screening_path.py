@@ -1,7 +1,8 @@
 """Every lookup path (native, HMA, CLI) gives the same verdict, matches and audit record.
 
 They all go through `Services.screening`; these tests hold them to it for the same input,
-and show that an entry withdrawn by another worker stops matching on every path at once.
+show that an entry withdrawn by another worker stops matching on every path at once, and
+that every path counts a victim's copies found.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shieldwall.signals.models import Signal
 from shieldwall.web.app import create_app
 from tests.support.edits import jpeg_bytes
 from tests.support.images import scene
+from tests.unit.test_cases import fields
 
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
 NEAR = f"{int(STORED, 16) ^ (0b111 << 253):064x}"  # 3 bits from STORED
@@ -232,3 +234,31 @@ def test_unknown_hma_banks_match_nothing_and_are_still_audited(world: World) -> 
         "/m/lookup", params={**params, "banks": "KNOWN"}, headers=world.headers
     )
     assert _hma_keys("pdq", answer.json()) == {("known", world.hash_entry, "pdq", 3)}
+
+
+def test_every_path_counts_a_copy_found_for_the_victims_case(world: World) -> None:
+    signals = hash_content(world.photo, world.settings.media)
+    hashes = {
+        "pdq": signals.pdq.value,
+        "pdq_quality": signals.pdq.quality,
+        "md5": signals.md5.value,
+        "sha256": signals.sha256.value,
+    }
+    filed = world.client.post("/protect/api/cases", json=fields(hashes=[hashes]))
+    assert filed.status_code == 201, filed.text
+    case = {"case_number": filed.json()["case_number"], "secret": filed.json()["secret"]}
+
+    def copies_found() -> int:
+        found: int = world.client.post("/protect/api/status", json=case).json()["copies_found"]
+        return found
+
+    assert copies_found() == 0
+    looked_up = 0
+    for content_path in CONTENT_PATHS.values():
+        content_path(world)
+        looked_up += 1
+        assert copies_found() == looked_up
+    for signal_path in SIGNAL_PATHS.values():
+        signal_path(world, "md5", signals.md5.value)
+        looked_up += 1
+        assert copies_found() == looked_up
