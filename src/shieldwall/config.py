@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +30,9 @@ class Settings:
     # Lookups by URL fetch content from the internet on a caller's behalf: off by default.
     url_lookups: bool = False
     url_allow_hosts: tuple[str, ...] = ()
+    # Internal hosts and networks URL lookups may reach (e.g. "10.1.2.0/24", "media.internal");
+    # loopback, link-local and metadata addresses only when listed as that exact address.
+    url_allow_private: tuple[str, ...] = ()
     # Per-role overrides of access.rate_limit.DEFAULT_RATE_LIMITS, e.g. ("screener", "200/400"),
     # from `rate_<role>` keys (SHIELDWALL_RATE_SCREENER=200/400); sorted by role.
     rate_limits: tuple[tuple[str, str], ...] = ()
@@ -69,6 +73,7 @@ _ENV_KEYS = {
     "jobs",
     "url_lookups",
     "url_allow_hosts",
+    "url_allow_private",
     "trusted_hosts",
     "api_docs",
     "rate_limit_table",
@@ -96,6 +101,18 @@ def _coerce_bool(name: str, value: Any) -> bool:
 def _coerce_hosts(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list | tuple) else str(value).split(",")
     return tuple(str(item).strip().lower() for item in items if str(item).strip())
+
+
+def _coerce_networks(name: str, value: Any) -> tuple[str, ...]:
+    """Host names, addresses and networks; a mistyped network fails here, not silently later."""
+    entries = _coerce_hosts(value)
+    for entry in entries:
+        if "/" in entry:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise InvalidInputError(f"setting {name}: {entry!r} is not a network") from exc
+    return entries
 
 
 def _coerce_int(name: str, value: Any) -> int:
@@ -135,6 +152,8 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = _coerce_bool(name, value)
         elif name in {"url_allow_hosts", "trusted_hosts"}:
             changes[name] = _coerce_hosts(value)
+        elif name == "url_allow_private":
+            changes[name] = _coerce_networks(name, value)
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})
         elif name in _RATE_KEYS:

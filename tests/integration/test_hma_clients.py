@@ -6,7 +6,10 @@ send a key header: they reach the HMA routes under `/hma/<key>/`.
 
 from __future__ import annotations
 
+import http.server
+import io
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,10 @@ from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.config import MediaLimits, load_settings
+from shieldwall.signals.hashing import hash_content
 from shieldwall.web.app import create_app
+from tests.support.images import scene
 from tests.support.server import ServerProcess
 
 # A PDQ-like hash (about 128 bits set): degenerate ones are refused at intake.
@@ -240,3 +245,65 @@ def test_the_site_map_lists_the_hma_routes(hma: Client) -> None:
     assert not [path for path in paths if path.startswith(("/api/", "/protect", "/metrics"))]
     assert hma.c.get("/site-map").status_code == 401
     assert hma.c.get(f"/hma/{hma.tokens[Role.SCREENER]}/site-map").json() == paths
+
+
+# URL hashing (what Coop calls at run time) -----------------------------------------------
+
+
+@pytest.fixture
+def media_store() -> Iterator[str]:
+    """A plain HTTP server on loopback serving one JPEG at /photo.jpg."""
+    body = _jpeg()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/photo.jpg" else 404)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    scene(5).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_url_hashing_reaches_only_what_the_operator_listed(
+    tmp_path: Path, media_store: str
+) -> None:
+    url = f"{media_store}/photo.jpg"
+    expected = hash_content(_jpeg(), MediaLimits())
+    listed = _services(tmp_path, url_lookups=True, url_allow_private=["127.0.0.1"])
+    with TestClient(create_app(listed)) as client:
+        key = {"X-API-Key": listed.access.issue_key("coop", Role.SCREENER).token}
+        hashed = client.get("/h/hash", params={"url": url}, headers=key)
+        assert hashed.status_code == 200, hashed.text
+        assert hashed.json() == {
+            "pdq": expected.pdq.value,
+            "md5": expected.md5.value,
+            "sha256": expected.sha256.value,
+        }
+    unlisted = _services(tmp_path / "other", url_lookups=True, url_allow_private=["127.0.0.0/8"])
+    with TestClient(create_app(unlisted)) as client:
+        key = {"X-API-Key": unlisted.access.issue_key("coop", Role.SCREENER).token}
+        refused = client.get("/h/hash", params={"url": url}, headers=key)
+        assert refused.status_code == 400, refused.text
+        assert refused.json() == {
+            "message": "127.0.0.1 resolves to 127.0.0.1 (loopback): refused; only listing the "
+            "exact address 127.0.0.1 in url_allow_private allows it"
+        }

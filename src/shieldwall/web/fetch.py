@@ -23,17 +23,29 @@ import httpx
 
 from shieldwall.config import Settings
 from shieldwall.errors import FetchError, MediaTooLargeError
+from shieldwall.web.fetch_addresses import (
+    IPAddress,
+    PrivateAllowance,
+    address_refusal_reason,
+    ascii_host,
+)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = [
+    "DISABLED_MESSAGE",
+    "FetchTimeouts",
+    "IPAddress",
+    "UrlFetcher",
+    "address_refusal_reason",  # re-exported from its home, web/fetch_addresses.py
+    "fetch_url",
+    "system_resolver",
+]
+
 AddressPolicy = Callable[[IPAddress], str | None]
 
 DISABLED_MESSAGE: Final = "URL lookups are disabled on this server"
 MAX_REDIRECTS: Final = 3
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _SCHEMES: Final = frozenset({"http", "https"})
-_METADATA_ADDRESSES: Final = frozenset(
-    ipaddress.ip_address(text) for text in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
-)
 _METADATA_NAMES: Final = frozenset(
     {
         "metadata",
@@ -43,9 +55,6 @@ _METADATA_NAMES: Final = frozenset(
         "instance-data.ec2.internal",
     }
 )
-_SHARED_V4: Final = ipaddress.ip_network("100.64.0.0/10")
-_NAT64_V6: Final = ipaddress.ip_network("64:ff9b::/96")
-_UNIQUE_LOCAL_V6: Final = ipaddress.ip_network("fc00::/7")
 _LABEL: Final = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _NUMERIC_LABEL: Final = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
@@ -70,42 +79,6 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def address_refusal_reason(address: IPAddress | str) -> str | None:
-    """Why content may not be fetched from `address` (e.g. "private"), or None if it may."""
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if ip in _METADATA_ADDRESSES:
-        return "cloud metadata"
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded, kind = _embedded_ipv4(ip)
-        if embedded is not None:
-            reason = address_refusal_reason(embedded)
-            return None if reason is None else f"{kind} {reason}"
-    checks: tuple[tuple[bool, str], ...] = (
-        (ip.is_unspecified, "unspecified"),
-        (ip.is_loopback, "loopback"),
-        (ip.is_link_local, "link-local"),
-        (ip.is_multicast, "multicast"),
-        (ip in _SHARED_V4, "shared (carrier-grade NAT)"),
-        (ip in _UNIQUE_LOCAL_V6, "unique local"),
-        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site-local"),
-        (ip.is_reserved, "reserved"),
-        (ip.is_private, "private"),
-        (not ip.is_global, "non-global"),
-    )
-    return next((reason for refused, reason in checks if refused), None)
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address | None, str]:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), judged as that."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped, "IPv4-mapped"
-    if ip.sixtofour is not None:
-        return ip.sixtofour, "6to4"
-    if ip in _NAT64_V6:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64"
-    return None, ""
-
-
 @dataclass(frozen=True)
 class FetchTimeouts:
     """Seconds allowed to connect, between reads, and for the whole fetch with redirects."""
@@ -126,7 +99,9 @@ class _Target:
     is_ip_literal: bool
 
 
-def _parse_target(url: httpx.URL | str, allow_hosts: Sequence[str]) -> _Target:
+def _parse_target(
+    url: httpx.URL | str, allow_hosts: Sequence[str], allowance: PrivateAllowance
+) -> _Target:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
@@ -143,7 +118,8 @@ def _parse_target(url: httpx.URL | str, allow_hosts: Sequence[str]) -> _Target:
     is_ip_literal = _is_ip_literal(host)
     if not is_ip_literal:
         _check_host_name(host)
-    _check_allow_list(host, is_ip_literal, allow_hosts)
+    if not allowance.allows_host(host, is_ip_literal):  # listed internal hosts are allowed
+        _check_allow_list(host, is_ip_literal, allow_hosts)
     shown_host = f"[{host}]" if ":" in host else host
     host_header = shown_host if parsed.port is None else f"{shown_host}:{port}"
     return _Target(parsed.copy_with(fragment=None), host, port, host_header, is_ip_literal)
@@ -171,19 +147,10 @@ def _check_host_name(host: str) -> None:
 def _check_allow_list(host: str, is_ip_literal: bool, allow_hosts: Sequence[str]) -> None:
     if not allow_hosts:
         return
-    for allowed in (_ascii_host(entry) for entry in allow_hosts):
+    for allowed in (ascii_host(entry) for entry in allow_hosts):
         if allowed and (host == allowed or (not is_ip_literal and host.endswith("." + allowed))):
             return
     raise FetchError(f"{host} is not on this server's list of allowed hosts")
-
-
-def _ascii_host(entry: str) -> str:
-    """An allow-list entry as URL hosts are compared: lower case, IDNA, no trailing dot."""
-    try:
-        host = httpx.URL(f"http://{entry.strip()}/").raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeError):
-        host = entry.strip().lower()
-    return host.rstrip(".")
 
 
 class UrlFetcher:
@@ -205,6 +172,7 @@ class UrlFetcher:
         self._timeouts = timeouts
         self._policy = address_policy
         self._max_redirects = max_redirects
+        self._allowance = PrivateAllowance.parse(settings.url_allow_private)
 
     async def fetch(self, url: str) -> bytes:
         """The content at `url`, or FetchError / MediaTooLargeError with a one-line reason."""
@@ -227,7 +195,7 @@ class UrlFetcher:
         location: httpx.URL | str = url
         for hop in range(self._max_redirects + 1):
             try:
-                target = _parse_target(location, self._settings.url_allow_hosts)
+                target = _parse_target(location, self._settings.url_allow_hosts, self._allowance)
                 addresses = await self._vetted_addresses(target)
             except FetchError as exc:
                 if hop == 0:
@@ -264,7 +232,9 @@ class UrlFetcher:
                 raise FetchError(f"{target.host} resolved to an unusable address") from None
             reason = self._policy(address)
             if reason is not None:
-                raise FetchError(f"{target.host} resolves to {address} ({reason}): refused")
+                refusal = self._allowance.refusal(target.host, address, reason)
+                if refusal is not None:
+                    raise FetchError(refusal)
             addresses.append(address)
         if not addresses:
             raise FetchError(f"cannot resolve {target.host}")
