@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter, parse_rate_limits
 from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
@@ -29,6 +30,7 @@ from shieldwall.storage.engine import (
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
+from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
 
 
@@ -83,7 +85,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         upgrade_engine(engine)
     repository = SqlBankRepository(engine)
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
-    limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
+    limiter = RateLimiter(parse_rate_limits(settings.rate_limits), store=_bucket_store(settings))
     banks = BankService(repository)
     notifier = (
         SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()
@@ -124,3 +126,10 @@ def _tighten_data_directory(home: Path) -> None:
     # a folder that is not ours alone.
     if any((home / name).exists() for name in ("shieldwall.db", KEY_FILE)):
         tighten_mode(home)
+
+
+def _bucket_store(settings: Settings) -> BucketStore | None:
+    """The host's shared rate-limit table when `serve` made one; else this process's own."""
+    if not settings.rate_limit_table:
+        return None
+    return SharedMemoryBuckets(Path(settings.rate_limit_table))

@@ -6,12 +6,15 @@ import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shieldwall.access.models import ApiKey, Role
 from shieldwall.access.rate_limit import RateLimit, RateLimiter
 from shieldwall.errors import RateLimitedError
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets, create_table
+from tests.support.cli import Cli
+from tests.support.server import ServerProcess
 
 LIMIT = RateLimit(0.001, 50)  # 50 at once, then almost nothing for the test's duration
 
@@ -84,3 +87,29 @@ def test_a_file_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
     bogus.write_bytes(b"\0" * 4096)
     with pytest.raises(ValueError, match="not a rate-limit table"):
         SharedMemoryBuckets(bogus)
+
+
+def test_two_workers_of_serve_share_a_keys_limit(tmp_path: Path) -> None:
+    env = {**Cli(tmp_path / "home").env, "SHIELDWALL_RATE_SCREENER": "0.01/10"}
+    server = ServerProcess(env, workers=2)
+    try:
+        admin = {"x-api-key": server.admin_key()}
+        made = httpx.post(
+            f"{server.url}/api/v1/keys",
+            json={"name": "platform", "role": "screener"},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        screener = {"x-api-key": made.json()["token"]}
+        answers = [
+            # A new connection each time: the kernel spreads them over both workers.
+            httpx.post(
+                f"{server.url}/api/v1/lookup/signals", json={"md5": "a" * 32}, headers=screener
+            ).status_code
+            for _ in range(40)
+        ]
+    finally:
+        server.stop()
+        server.remove_log()
+    assert answers.count(200) in (10, 11), answers  # per-worker buckets would allow 20
+    assert answers.count(429) == 40 - answers.count(200)
