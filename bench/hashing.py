@@ -2,7 +2,7 @@
 
 Anchor, in the same run: ThreatExchange's `PdqSignal.hash_from_bytes(bytes)` (Pillow
 decode at full size, then pdqhash) plus hashlib MD5 and SHA-256 of the bytes, one after
-the other. Product: `shieldwall.signals.hashing.hash_content` (DCT-domain JPEG decode at
+the other. Product: `shieldwall.hashing.service.hash_content` (DCT-domain JPEG decode at
 1/2, 1/4 or 1/8 scale, PDQ's 64x64 grid computed from it, digests in a thread).
 
 The photos are BSDS500 images from ../shared/data/photos-bsds500, enlarged with Lanczos to
@@ -39,7 +39,7 @@ from machine_info import describe_machine
 from PIL import Image
 
 from shieldwall.config import MediaLimits
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos-bsds500"

@@ -25,8 +25,8 @@ import pdqhash
 from PIL import Image
 
 from shieldwall.config import MediaLimits
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.pdq_index import hex_to_hash_array
-from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq import pdq_bits_to_hex
 from shieldwall.signals.pdq_pixels import pdq_from_pixels

@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))  # for tests.support
 from shieldwall.app import build_services  # noqa: E402
 from shieldwall.banks.models import Entry  # noqa: E402
 from shieldwall.config import MediaLimits, Settings  # noqa: E402
+from shieldwall.hashing.service import Purpose, hash_content  # noqa: E402
 from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array  # noqa: E402
 from shieldwall.matching.service import BankMatcher  # noqa: E402
-from shieldwall.signals.hashing import Purpose, hash_content  # noqa: E402
 from shieldwall.signals.models import Signal  # noqa: E402
 from tests.support import edits  # noqa: E402
 from tests.support.images import scene  # noqa: E402

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shieldwall.config import MediaLimits
-from shieldwall.signals.hashing import Purpose, hash_content
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.pdq import pdq_distance
 from tests.support.edits import (
     bordered,

@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from shieldwall.config import MediaLimits
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
 from tests.support.edits import jpeg_bytes
 from tests.support.images import sample_photos, scene

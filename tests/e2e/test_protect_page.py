@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from shieldwall.config import MediaLimits
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
 from tests.support.images import write_scenes
 from tests.support.server import ServerProcess

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps
 from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
 from shieldwall.config import MediaLimits, load_settings
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from shieldwall.web.hma import hashing as hma_hashing
 from tests.support.images import scene

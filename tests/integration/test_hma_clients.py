@@ -6,6 +6,7 @@ send a key header: they reach the HMA routes under `/hma/<key>/`.
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import io
 import os
@@ -21,7 +22,7 @@ from fastapi.testclient import TestClient
 from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
 from shieldwall.config import MediaLimits, load_settings
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from tests.support.images import scene
 from tests.support.server import ServerProcess
@@ -60,6 +61,39 @@ def hma(tmp_path: Path) -> Iterator[Client]:
     services = _services(tmp_path)
     with TestClient(create_app(services)) as client:
         yield Client(client, services)
+
+
+def test_status_says_index_not_loaded_until_it_is(hma: Client) -> None:
+    """HMA's matcher answers 503 INDEX-NOT-LOADED while its index loads; so does Shieldwall."""
+    runtime = hma.c.app.state.runtime  # type: ignore[attr-defined]
+    loading = dataclasses.replace(runtime, ready=lambda: False)
+    hma.c.app.state.runtime = loading  # type: ignore[attr-defined]
+    try:
+        answer = hma.c.get("/status")
+        assert (answer.status_code, answer.text) == (503, "INDEX-NOT-LOADED")
+    finally:
+        hma.c.app.state.runtime = runtime  # type: ignore[attr-defined]
+    assert hma.c.get("/status").text == "I-AM-ALIVE"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hma/%00/c/banks",
+        "/hma/%C3%A9%F0%9F%98%80/c/banks",
+        "/hma/%FF%FE/c/banks",
+        "/hma/" + "k" * 5000 + "/c/banks",
+        "/hma//c/banks",
+        "/hma/k/c/bank/%2F..%2F/content/1",
+        "//hma//",
+        "/" * 300,
+    ],
+)
+def test_odd_paths_are_refused_never_500(hma: Client, path: str) -> None:
+    answer = hma.c.get(BASE + path)
+    assert answer.status_code < 500, (path, answer.text)
+    if path.startswith("/hma/"):  # a bad key, or no such route: never let through
+        assert answer.status_code in (400, 401, 404), (path, answer.text)
 
 
 # Paths ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from shieldwall.app import Services, build_services
 from shieldwall.banks.models import EntryState, NewEntry
 from shieldwall.cli.main import cli
 from shieldwall.config import Settings, load_settings
-from shieldwall.signals.hashing import Purpose, hash_content
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.app import create_app
 from tests.support.edits import jpeg_bytes

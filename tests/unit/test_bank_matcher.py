@@ -14,9 +14,9 @@ from shieldwall.banks.models import EntryState, MatchAction, NewEntry, Provenanc
 from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
 from shieldwall.errors import ConflictError, NotFoundError
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
-from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.pdq_quality import signal_refusal

@@ -25,9 +25,9 @@ from shieldwall.cases.models import (
 from shieldwall.cases.service import REPORTED_BANK, CaseService, normalise_case_number
 from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError, NotFoundError
+from shieldwall.hashing.service import hash_content
 from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
-from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.models import Signal
 
 PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"  # 132 bits, rank 16

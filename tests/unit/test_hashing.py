@@ -13,8 +13,8 @@ from PIL import Image, ImageChops
 
 from shieldwall.config import MediaLimits
 from shieldwall.errors import CorruptMediaError, MediaTooLargeError
+from shieldwall.hashing.service import ContentSignals, hash_content
 from shieldwall.media.decode import decode_image
-from shieldwall.signals.hashing import ContentSignals, hash_content
 from shieldwall.signals.models import DIHEDRAL_VARIANTS
 from shieldwall.signals.pdq import pdq_bits_to_hex, pdq_distance
 from tests.support.images import scene

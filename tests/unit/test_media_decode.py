@@ -21,8 +21,8 @@ from shieldwall.errors import (
     MediaTooLargeError,
     UnsupportedMediaError,
 )
+from shieldwall.hashing.service import hash_content
 from shieldwall.media.decode import claimed_format, decode_image
-from shieldwall.signals.hashing import hash_content
 from shieldwall.signals.pdq import pdq_distance
 from tests.support.images import scene
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from shieldwall.cli.case_cmd import _report_fields
 from shieldwall.config import MediaLimits
-from shieldwall.signals.hashing import Purpose, hash_content
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, Signal
 from shieldwall.signals.pdq import pdq_bits_to_hex
 from shieldwall.signals.pdq_pixels import pdq_from_pixels

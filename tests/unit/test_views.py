@@ -10,10 +10,10 @@ from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import NewEntry
 from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.service import BankMatcher
 from shieldwall.normalise.rotation import clear_centre
 from shieldwall.normalise.views import bank_regions, query_views
-from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.pdq_pixels import pdq_from_pixels

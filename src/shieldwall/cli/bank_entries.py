@@ -25,7 +25,7 @@ from shieldwall.cli.options import (
 )
 from shieldwall.cli.output import Output
 from shieldwall.errors import NotFoundError
-from shieldwall.signals.hashing import Purpose
+from shieldwall.hashing.service import Purpose
 from shieldwall.signals.models import ORIGINAL
 from shieldwall.signals.pdq_quality import without_refused
 

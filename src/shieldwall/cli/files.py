@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from shieldwall.config import MediaLimits
 from shieldwall.errors import ShieldwallError
+from shieldwall.hashing.service import ContentSignals, Purpose, hash_content
 from shieldwall.media.decode import read_content
-from shieldwall.signals.hashing import ContentSignals, Purpose, hash_content
 
 PROGRESS_MIN_FILES = 5
 

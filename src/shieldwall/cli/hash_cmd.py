@@ -8,7 +8,7 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
-from shieldwall.signals.hashing import ContentSignals
+from shieldwall.hashing.service import ContentSignals
 
 
 def signals_json(signals: ContentSignals, with_variants: bool = False) -> dict[str, object]:

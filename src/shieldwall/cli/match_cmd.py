@@ -8,7 +8,7 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
-from shieldwall.signals.hashing import Purpose
+from shieldwall.hashing.service import Purpose
 
 CLI_KIND = "cli"
 """The audit record's kind for `shieldwall match` lookups (they have no API key)."""

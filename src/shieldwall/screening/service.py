@@ -9,10 +9,10 @@ from typing import Any
 from shieldwall.access.models import LookupEvent
 from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.models import Match, verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.screening.models import ScreeningResult
-from shieldwall.signals.hashing import Purpose, hash_content
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
 
 MAX_BATCH = 1000

@@ -15,7 +15,7 @@ from shieldwall.banks.formats import BankFileFormat, ImportProblem, ImportRecord
 from shieldwall.banks.models import Entry, EntrySource, EntryState, NewEntry, Provenance
 from shieldwall.banks.service import without_case_number
 from shieldwall.errors import InvalidInputError, MediaError
-from shieldwall.signals.hashing import Purpose, hash_content
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import entry_refusals, without_refused
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage

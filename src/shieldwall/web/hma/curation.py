@@ -26,7 +26,7 @@ from shieldwall.banks.models import (
     Provenance,
 )
 from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
-from shieldwall.signals.hashing import Purpose
+from shieldwall.hashing.service import Purpose
 from shieldwall.signals.models import ORIGINAL, Signal
 from shieldwall.signals.pdq_quality import pdq_refusals, without_refused
 from shieldwall.web.hma.hashing import (

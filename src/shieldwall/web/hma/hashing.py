@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import Capability
 from shieldwall.config import MediaLimits, Settings
-from shieldwall.signals.hashing import Purpose, hash_content
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.fetch import fetch_url
 from shieldwall.web.hma.shapes import CONTENT_TYPES, SIGNAL_TYPE_NAMES, HmaRoute, abort, hma_route
