@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,8 +54,10 @@ def log() -> InMemoryLookupLog:
 
 
 @pytest.fixture
-def access(keys: InMemoryApiKeyRepository, log: InMemoryLookupLog) -> AccessService:
-    return AccessService(keys, log, clock=Clock())
+def access(keys: InMemoryApiKeyRepository, log: InMemoryLookupLog) -> Iterator[AccessService]:
+    service = AccessService(keys, log, clock=Clock())
+    yield service
+    service.close()  # stops the key table's refresh thread and the audit flusher
 
 
 def test_issued_token_has_the_documented_shape_and_authenticates(access: AccessService) -> None:
@@ -166,9 +169,12 @@ def test_non_text_tokens_are_unauthenticated(access: AccessService, token: objec
 )
 def test_any_text_is_an_authentication_error_and_nothing_else(token: str) -> None:
     service = AccessService(InMemoryApiKeyRepository(), InMemoryLookupLog())
-    service.issue_key("k", Role.SCREENER)
-    with pytest.raises(AuthenticationError):
-        service.authenticate(token)
+    try:
+        service.issue_key("k", Role.SCREENER)
+        with pytest.raises(AuthenticationError):
+            service.authenticate(token)
+    finally:
+        service.close()
 
 
 def test_bootstrap_admin_only_when_no_active_key(access: AccessService) -> None:

@@ -246,3 +246,21 @@ def test_a_stale_table_reads_the_database_per_request() -> None:
         access.authenticate(issued.token)
     assert keys.prefix_reads == 1
     access.close()
+
+
+def test_metrics_show_the_buffer_and_count_drops_once() -> None:
+    from shieldwall.access.audit_buffer import AuditBufferStats
+    from shieldwall.web.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.observe_audit(
+        AuditBufferStats(depth=7, last_flush_seconds=0.004, dropped=2, failed_flushes=1)
+    )
+    metrics.observe_audit(
+        AuditBufferStats(depth=3, last_flush_seconds=0.002, dropped=5, failed_flushes=1)
+    )
+    lines = metrics.render().decode().splitlines()
+    assert "shieldwall_audit_buffer_rows 3.0" in lines
+    assert "shieldwall_audit_flush_seconds 0.002" in lines
+    assert "shieldwall_audit_dropped_rows_total 5.0" in lines  # not 7: scrapes add the change
+    assert "shieldwall_audit_flush_failures_total 1.0" in lines

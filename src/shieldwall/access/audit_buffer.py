@@ -52,7 +52,7 @@ class AuditBuffer:
 
     def __init__(
         self,
-        log_: LookupLog,
+        target: LookupLog,
         *,
         interval: float = FLUSH_INTERVAL,
         flush_rows: int = FLUSH_ROWS,
@@ -61,7 +61,7 @@ class AuditBuffer:
     ) -> None:
         if interval <= 0 or flush_rows < 1 or max_rows < flush_rows or max_retry_delay <= 0:
             raise InvalidInputError("audit buffer: positive interval, 1 <= flush_rows <= max_rows")
-        self._log = log_
+        self._target = target
         self._interval = interval
         self._flush_rows = flush_rows
         self._max_rows = max_rows
@@ -126,7 +126,7 @@ class AuditBuffer:
     def _write(self, batch: list[LookupEvent]) -> None:
         started = time.perf_counter()
         try:
-            self._log.record_many(batch)
+            self._target.record_many(batch)
         except BaseException:
             with self._lock:
                 self._pending.extendleft(reversed(batch))  # back in front, order kept
