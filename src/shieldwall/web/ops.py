@@ -67,10 +67,14 @@ def metrics(runtime: RuntimeDep) -> Response:
     summary="HMA health answer",
     response_class=PlainTextResponse,
     tags=["hma"],
+    responses={503: {"description": "`INDEX-NOT-LOADED`: the index is still loading"}},
 )
-def hma_status() -> PlainTextResponse:
+def hma_status(runtime: RuntimeDep) -> PlainTextResponse:
     """`I-AM-ALIVE` without a key, as Hasher-Matcher-Actioner answers.
 
-    Load balancers and probes written for HMA call it bare; it says nothing but "up".
+    Load balancers and probes written for HMA call it bare; it says nothing but whether to
+    send traffic: like HMA's matcher, 503 `INDEX-NOT-LOADED` until the index has loaded.
     """
+    if not runtime.ready():
+        return PlainTextResponse("INDEX-NOT-LOADED", status_code=503)
     return PlainTextResponse("I-AM-ALIVE")
