@@ -44,5 +44,5 @@ def create_key(body: KeyCreate, runtime: RuntimeDep) -> KeyCreated:
     **guarded(Capability.MANAGE_KEYS),
 )
 def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**63 - 1)], runtime: RuntimeDep) -> KeyOut:
-    """Revoke a key: it stops working at once."""
+    """Revoke a key: refused at once by this worker, within 1 s by every other one."""
     return KeyOut.of(runtime.services.access.revoke(key_id))
