@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import io
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi.testclient import TestClient
 from shieldwall.access.models import Role
 from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
-from shieldwall.signals.hashing import hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from tests.support.images import scene
 
@@ -147,6 +148,7 @@ def services_for_hma_tests(tmp_path: Path, **overrides: Any) -> Services:
     settings: dict[str, Any] = {
         "url_lookups": True,
         "url_allow_hosts": ["127.0.0.1"],
+        "url_allow_private": ["127.0.0.1"],
         "media": {"max_bytes": MAX_BYTES},
     }
     return make_services(tmp_path, **{**settings, **overrides})
@@ -157,9 +159,18 @@ def services(tmp_path: Path) -> Services:
     return services_for_hma_tests(tmp_path)
 
 
+def wait_ready(client: TestClient, timeout: float = 30) -> None:
+    """Wait for the matcher to load, as HMA's tests build their index before calling."""
+    deadline = time.monotonic() + timeout
+    while client.get(f"{TEST_HOST}/status/ready").status_code != 200:
+        assert time.monotonic() < deadline, "not ready in time"
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def app_client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services)) as client:
+        wait_ready(client)
         yield client
 
 

@@ -22,10 +22,6 @@ from fastapi.testclient import TestClient
 from shieldwall.app import Services
 from tests.compat.conftest import TEST_HOST, HmaClient, ImageServer
 
-LOOPBACK_REFUSED = (
-    "URL fetching refuses 127.0.0.1 even when url_allow_hosts names it "
-    "(allowed private hosts: being fixed)"
-)
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
 LONG_NAMES = "HMA-created bank names are limited to 64 characters (255: being fixed)"
 RATIO = "enabled_ratio must be 0 or 1 (HMA's fractional ratios: being fixed)"
@@ -142,7 +138,6 @@ def test_add_content_by_upload_with_coops_metadata_fields(
     assert signals["pdq"] == coop.pdq_of(photo)
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_add_content_by_url_with_coops_query(coop: HmaClient, image_server: ImageServer) -> None:
     bank = create_bank(coop, "Intimate images")
     params = {
@@ -185,7 +180,6 @@ def test_submitted_item_is_matched_against_the_orgs_banks(
         assert match_banks(coop, [banked, empty], hashed.json()) == expected, name
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_submitted_item_is_hashed_by_url(coop: HmaClient, image_server: ImageServer) -> None:
     banked = create_bank(coop, "Intimate images")
     upload(coop, banked, image_server.files["image1.jpg"])

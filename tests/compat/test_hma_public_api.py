@@ -16,8 +16,8 @@ the differences listed in docs/hma.md ("Differences found by the ported tests").
 
 from __future__ import annotations
 
-import json
 import random
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -40,10 +40,6 @@ from tests.compat.conftest import (
 )
 
 # Reasons for the strict xfails; each is listed in docs/hma.md.
-LOOPBACK_REFUSED = (
-    "URL fetching refuses 127.0.0.1 even when url_allow_hosts names it "
-    "(allowed private hosts: being fixed)"
-)
 VIDEO = "video content and video_md5 come with a later issue"
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
 LIVE_BODY = 'GET /status/live answers JSON {"status": "live"}, not the text I-AM-ALIVE'
@@ -77,7 +73,7 @@ def add_by_url(client: HmaClient, bank: str, url: str, **body: object) -> int:
 
 
 def add_by_upload(client: HmaClient, bank: str, photo: bytes, **fields: str) -> int:
-    """The same photo uploaded (HMA takes both); used where the URL is not the subject."""
+    """The same photo uploaded (HMA takes both, with `metadata` and `note` as form fields)."""
     response = client.post(
         f"/c/bank/{bank}/content",
         files={"photo": ("image1.jpg", photo, "image/jpeg")},
@@ -91,11 +87,20 @@ def add_by_upload(client: HmaClient, bank: str, photo: bytes, **fields: str) -> 
 # test_api.py --------------------------------------------------------------------------
 
 
-def test_status_response(app_client: TestClient) -> None:
-    # Probes written for HMA send no key. (HMA's INDEX-NOT-LOADED / INDEX-STALE answers
-    # need its index cache faked; Shieldwall's index is live, so only I-AM-ALIVE applies.)
-    response = app_client.get(f"{TEST_HOST}/status")
-    assert (response.status_code, response.content) == (200, b"I-AM-ALIVE")
+def test_status_response(services: Services) -> None:
+    # Probes written for HMA send no key. Until the index is loaded the answer is HMA's
+    # 503 INDEX-NOT-LOADED, then I-AM-ALIVE. (HMA's INDEX-STALE needs its index cache
+    # faked; Shieldwall's index is live, so it is not ported.)
+    deadline = time.monotonic() + 30
+    with TestClient(create_app(services)) as app_client:
+        while True:
+            response = app_client.get(f"{TEST_HOST}/status")
+            answer = (response.status_code, response.content)
+            if answer == (200, b"I-AM-ALIVE"):
+                break
+            assert answer == (503, b"INDEX-NOT-LOADED")
+            assert time.monotonic() < deadline, "the index did not load in 30 s"
+            time.sleep(0.05)
 
 
 @pytest.mark.xfail(strict=True, reason=LIVE_BODY)
@@ -112,7 +117,6 @@ def test_openapi_documentation_available(client: HmaClient) -> None:
     assert response.json()["info"]["title"] == "Open Media Match API"
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_lookup_success_by_url(client: HmaClient, image_server: ImageServer) -> None:
     response = client.get(f"/m/lookup?url={image_server.image('image1.jpg')}")
     assert response.status_code == 200, response.text
@@ -260,7 +264,7 @@ def test_banks_delete(client: HmaClient) -> None:
 
 def test_bank_get_content(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_GET")
-    content_id = add_by_upload(client, "TEST_BANK_GET", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_GET", image_server.image("image1.jpg"))
     response = client.get(f"/c/bank/TEST_BANK_GET/content/{content_id}")
     assert response.status_code == 200, response.text
     assert response.json()["id"] == content_id
@@ -272,7 +276,6 @@ def test_bank_get_content_404(client: HmaClient) -> None:
     assert client.get("/c/bank/TEST_BANK_GET/content/1").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_banks_add_content(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "NEW_BANK")
     url = image_server.image("image1.jpg")
@@ -302,7 +305,7 @@ def test_banks_add_content_by_upload(client: HmaClient, image_server: ImageServe
 @pytest.mark.xfail(strict=True, reason=FUTURE_DISABLE)
 def test_bank_update_content(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_UPDATE")
-    content_id = add_by_upload(client, "TEST_BANK_UPDATE", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_UPDATE", image_server.image("image1.jpg"))
     until = int((datetime.now() + timedelta(days=365)).timestamp())
     response = client.put(
         f"/c/bank/TEST_BANK_UPDATE/content/{content_id}", json={"disable_until_ts": until}
@@ -313,7 +316,7 @@ def test_bank_update_content(client: HmaClient, image_server: ImageServer) -> No
 
 def test_bank_update_content_400(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_UPDATE")
-    content_id = add_by_upload(client, "TEST_BANK_UPDATE", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_UPDATE", image_server.image("image1.jpg"))
     response = client.put(
         f"/c/bank/TEST_BANK_UPDATE/content/{content_id}", json={"disable_until_ts": 9999999999}
     )
@@ -322,34 +325,26 @@ def test_bank_update_content_400(client: HmaClient, image_server: ImageServer) -
 
 def test_banks_delete_content(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "NEW_BANK")
-    assert add_by_upload(client, "NEW_BANK", image_server.files["image1.jpg"]) == 1
+    assert add_by_url(client, "NEW_BANK", image_server.image("image1.jpg")) == 1
     response = client.delete("/c/bank/NEW_BANK/content/1")
     assert (response.status_code, response.json()) == (200, {"deleted": 1})
 
 
 def test_banks_add_metadata(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "NEW_BANK")
-    photo = {"photo": ("image1.jpg", image_server.files["image1.jpg"], "image/jpeg")}
-    bad = client.post(
-        "/c/bank/NEW_BANK/content",
-        files=photo,
-        data={"metadata": json.dumps({"invalid_metadata": 5})},
-    )
+    add = f"/c/bank/NEW_BANK/content?url={image_server.image('image1.jpg')}&content_type=photo"
+    bad = client.post(add, json={"metadata": {"invalid_metadata": 5}})
     assert bad.status_code == 400, bad.text
-    good = client.post(
-        "/c/bank/NEW_BANK/content",
-        files=photo,
-        data={"metadata": json.dumps({"content_id": "1197433091", "json": {"asdf": {}}})},
-    )
+    good = client.post(add, json={"metadata": {"content_id": "1197433091", "json": {"asdf": {}}}})
     assert good.status_code == 200, good.text
 
 
 def test_banks_add_hash_index(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "NEW_BANK")
-    assert add_by_upload(client, "NEW_BANK", image_server.files["image1.jpg"]) == 1
+    assert add_by_url(client, "NEW_BANK", image_server.image("image1.jpg")) == 1
     create_bank(client, "NEW_BANK_2")
     # (Upstream also adds the second image to the first bank.)
-    assert add_by_upload(client, "NEW_BANK", image_server.files["image2.jpg"]) == 2
+    assert add_by_url(client, "NEW_BANK", image_server.image("image2.jpg")) == 2
     for content_id, name in ((1, "image1.jpg"), (2, "image2.jpg")):
         pdq = client.pdq_of(image_server.files[name])
         response = client.get(f"/m/raw_lookup?signal_type=pdq&signal={pdq}")
@@ -359,7 +354,7 @@ def test_banks_add_hash_index(client: HmaClient, image_server: ImageServer) -> N
 
 def test_bank_get_content_with_signals(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_GET_SIGS")
-    content_id = add_by_upload(client, "TEST_BANK_GET_SIGS", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_GET_SIGS", image_server.image("image1.jpg"))
     plain = client.get(f"/c/bank/TEST_BANK_GET_SIGS/content/{content_id}")
     assert plain.status_code == 200
     assert plain.json()["id"] == content_id
@@ -383,11 +378,11 @@ def test_bank_get_content_returns_stored_metadata(
     client: HmaClient, image_server: ImageServer
 ) -> None:
     create_bank(client, "TEST_BANK_METADATA")
-    content_id = add_by_upload(
+    content_id = add_by_url(
         client,
         "TEST_BANK_METADATA",
-        image_server.files["image1.jpg"],
-        metadata=json.dumps(CONTENT_METADATA),
+        image_server.image("image1.jpg"),
+        metadata=CONTENT_METADATA,
     )
     response = client.get(f"/c/bank/TEST_BANK_METADATA/content/{content_id}")
     assert response.status_code == 200
@@ -401,11 +396,11 @@ def test_bank_get_content_include_metadata_false(
 ) -> None:
     create_bank(client, "TEST_BANK_NO_METADATA")
     metadata = {"content_id": "id1", "content_uri": "https://example.com/1"}
-    content_id = add_by_upload(
+    content_id = add_by_url(
         client,
         "TEST_BANK_NO_METADATA",
-        image_server.files["image1.jpg"],
-        metadata=json.dumps(metadata),
+        image_server.image("image1.jpg"),
+        metadata=metadata,
     )
     response = client.get(
         f"/c/bank/TEST_BANK_NO_METADATA/content/{content_id}?include_metadata=false"
@@ -416,8 +411,8 @@ def test_bank_get_content_include_metadata_false(
 
 def test_bank_add_content_with_note(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_NOTE")
-    content_id = add_by_upload(
-        client, "TEST_BANK_NOTE", image_server.files["image1.jpg"], note="Reported by user X"
+    content_id = add_by_url(
+        client, "TEST_BANK_NOTE", image_server.image("image1.jpg"), note="Reported by user X"
     )
     response = client.get(f"/c/bank/TEST_BANK_NOTE/content/{content_id}")
     assert response.status_code == 200
@@ -428,7 +423,7 @@ def test_bank_add_content_without_note_omitted(
     client: HmaClient, image_server: ImageServer
 ) -> None:
     create_bank(client, "TEST_BANK_NO_NOTE")
-    content_id = add_by_upload(client, "TEST_BANK_NO_NOTE", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_NO_NOTE", image_server.image("image1.jpg"))
     response = client.get(f"/c/bank/TEST_BANK_NO_NOTE/content/{content_id}")
     assert response.status_code == 200
     assert "note" not in response.json()
@@ -437,7 +432,7 @@ def test_bank_add_content_without_note_omitted(
 @pytest.mark.xfail(strict=True, reason=NOTE_FIXED)
 def test_bank_update_content_note(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_NOTE_UPDATE")
-    content_id = add_by_upload(client, "TEST_BANK_NOTE_UPDATE", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_NOTE_UPDATE", image_server.image("image1.jpg"))
     path = f"/c/bank/TEST_BANK_NOTE_UPDATE/content/{content_id}"
     assert client.put(path, json={"note": "Initial note"}).status_code == 200
     assert client.get(path).json()["note"] == "Initial note"
@@ -449,10 +444,10 @@ def test_bank_update_content_note(client: HmaClient, image_server: ImageServer) 
 
 def test_bank_add_note_too_long(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_NOTE_LONG")
+    url = image_server.image("image1.jpg")
     response = client.post(
-        "/c/bank/TEST_BANK_NOTE_LONG/content",
-        files={"photo": ("image1.jpg", image_server.files["image1.jpg"], "image/jpeg")},
-        data={"note": "x" * 256},
+        f"/c/bank/TEST_BANK_NOTE_LONG/content?url={url}&content_type=photo",
+        json={"note": "x" * 256},
     )
     assert response.status_code == 400, response.text
 
@@ -485,7 +480,7 @@ def test_bank_get_content_without_metadata_omitted(
     client: HmaClient, image_server: ImageServer
 ) -> None:
     create_bank(client, "TEST_BANK_NO_META")
-    content_id = add_by_upload(client, "TEST_BANK_NO_META", image_server.files["image1.jpg"])
+    content_id = add_by_url(client, "TEST_BANK_NO_META", image_server.image("image1.jpg"))
     response = client.get(f"/c/bank/TEST_BANK_NO_META/content/{content_id}")
     assert response.status_code == 200
     assert "metadata" not in response.json()
@@ -619,7 +614,6 @@ def refusal(client: HmaClient, url: str) -> str:
     return message
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_valid_urls(client: HmaClient, image_server: ImageServer) -> None:
     # Valid forms (path, port, query, fragment), on the one host the tests can reach.
     base = image_server.image("image1.jpg")
@@ -691,7 +685,6 @@ def test_empty_allowed_hostnames(tmp_path: Path) -> None:
             assert "allowed hosts" not in client.get("/h/hash", params={"url": url}).text
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_content_length_validation(client: HmaClient, image_server: ImageServer) -> None:
     # The image server announces one byte over the configured limit.
     too_large = client.get(
@@ -702,10 +695,14 @@ def test_content_length_validation(client: HmaClient, image_server: ImageServer)
     assert fits.status_code == 200, fits.text
 
 
-@pytest.mark.xfail(strict=True, reason=LOOPBACK_REFUSED)
 def test_content_length_validation_default(tmp_path: Path, image_server: ImageServer) -> None:
     # No limit configured: the default one applies (HMA's DEFAULT_MAX_REMOTE_FILE_SIZE).
-    services = make_services(tmp_path, url_lookups=True, url_allow_hosts=["127.0.0.1"])
+    services = make_services(
+        tmp_path,
+        url_lookups=True,
+        url_allow_hosts=["127.0.0.1"],
+        url_allow_private=["127.0.0.1"],
+    )
     default_limit = services.settings.media.max_bytes
     token = services.access.issue_key("hma-client", Role.ADMIN).token
     with TestClient(create_app(services)) as test_client:
