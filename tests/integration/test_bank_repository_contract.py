@@ -43,7 +43,7 @@ def test_duplicate_bank_name_is_a_conflict(repository: BankRepository) -> None:
     assert len(repository.list_banks()) == 1
 
 
-@pytest.mark.parametrize("name", ["", "Upper", "with space", "dot.name", "x" * 65, "ü"])
+@pytest.mark.parametrize("name", ["", "Upper", "with space", "dot.name", "x" * 256, "ü"])
 def test_invalid_bank_names_are_rejected(repository: BankRepository, name: str) -> None:
     with pytest.raises(InvalidInputError):
         make_bank(repository, name)
@@ -51,6 +51,16 @@ def test_invalid_bank_names_are_rejected(repository: BankRepository, name: str) 
     with pytest.raises(InvalidInputError):
         repository.rename_bank("valid", name)
     assert [bank.name for bank in repository.list_banks()] == ["valid"]
+
+
+def test_bank_names_may_be_255_characters_long(repository: BankRepository) -> None:
+    """As long as HMA's, which clients such as ROOST Coop fill (`coop_<org>_<name>`)."""
+    longest = "a" + "b" * 254
+    make_bank(repository, longest)
+    renamed = "c" * 255
+    repository.rename_bank(longest, renamed)
+    assert [bank.name for bank in repository.list_banks()] == [renamed]
+    assert repository.get_bank(renamed).name == renamed
 
 
 def test_missing_bank_is_not_found_everywhere(repository: BankRepository) -> None:

@@ -247,6 +247,19 @@ def test_a_note_and_metadata_ride_along_with_signals(hma: Client) -> None:
     assert bad_metadata.json()["message"].startswith("Invalid metadata")
 
 
+def test_bank_names_may_be_as_long_as_hmas(hma: Client) -> None:
+    c, h = hma.c, hma.h()
+    longest = "COOP_" + "A" * 250
+    created = c.post("/c/banks", json={"name": longest, "enabled_ratio": "1"}, headers=h)
+    assert created.status_code == 201, created.text
+    assert c.get(f"/c/bank/{longest}", headers=h).json()["name"] == longest
+    added = c.post(f"/c/bank/{longest}/signal", json={"md5": "ab" * 16}, headers=h)
+    assert added.status_code == 200, added.text
+    too_long = c.post("/c/banks", json={"name": "B" * 256}, headers=h)
+    assert too_long.status_code == 400
+    assert too_long.json()["message"].endswith("at most 255 characters long")
+
+
 # Discovery routes -------------------------------------------------------------------------
 
 

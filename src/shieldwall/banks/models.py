@@ -13,8 +13,10 @@ from shieldwall.signals.models import ORIGINAL, Signal
 
 MAX_PDQ_THRESHOLD: Final = 63
 DEFAULT_PDQ_THRESHOLD: Final = 31
+MAX_BANK_NAME: Final = 255
+"""As long as HMA's (ROOST Coop names its banks `COOP_<ORG>_<NAME>`)."""
 # A leading letter or digit: a name like `-lead` reads as an option to the CLI and to scripts.
-_BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_BANK_NAME = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_BANK_NAME - 1}}}$")
 MAX_TEXT: Final = 2000
 
 
@@ -52,11 +54,11 @@ def parse_entry_state(value: EntryState | str) -> EntryState:
 
 
 def validate_bank_name(name: str) -> str:
-    """Bank names: 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit."""
+    """Bank names: 1-255 lowercase letters, digits, '-' or '_', starting with a letter or digit."""
     if not isinstance(name, str) or not _BANK_NAME.fullmatch(name):
         raise InvalidInputError(
-            f"invalid bank name {name!r}: use 1-64 lowercase letters, digits, '-' or '_', "
-            "starting with a letter or digit"
+            f"invalid bank name {name!r}: use 1-{MAX_BANK_NAME} lowercase letters, digits, "
+            "'-' or '_', starting with a letter or digit"
         )
     return name
 

@@ -76,7 +76,9 @@ class BankRow(Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # 255 as in HMA. SQLite never enforces a VARCHAR length, so its schema keeps the 64 it
+    # was created with (widening there means rebuilding `banks`, whose deletion cascades).
+    name: Mapped[str] = mapped_column(String(255).with_variant(String(64), "sqlite"), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
     pdq_threshold: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))

@@ -11,7 +11,7 @@ from shieldwall.access.models import ApiKey
 from shieldwall.banks.models import Bank, Entry, EntryState
 
 Action = Literal["block", "review", "allow"]
-BankName = Field(pattern=r"^[a-z0-9_-]{1,64}$", description="lowercase letters, digits, - and _")
+BankName = Field(pattern=r"^[a-z0-9_-]{1,255}$", description="lowercase letters, digits, - and _")
 
 
 class BankCreate(BaseModel):
@@ -30,7 +30,7 @@ class BankUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,64}$")
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,255}$")
     enabled: bool | None = None
     pdq_threshold: int | None = Field(default=None, ge=0, le=63)
     action: Action | None = None

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall import errors
 from shieldwall.access.models import Capability
-from shieldwall.banks.models import Bank, Entry, EntryState, validate_bank_name
+from shieldwall.banks.models import MAX_BANK_NAME, Bank, Entry, EntryState, validate_bank_name
 from shieldwall.signals.models import ORIGINAL, SIGNAL_TYPES, signal_kind
 from shieldwall.web.problems import problem
 from shieldwall.web.security import GuardedRoute, guarded
@@ -44,7 +44,6 @@ DISABLED_TS: Final = 0
 # HMA also allows a leading '_'; Shieldwall bank names start with a letter or digit.
 _HMA_BANK_NAME: Final = re.compile(r"[A-Z][A-Z0-9_]*")
 BANK_NAME_MESSAGE: Final = "Bank names must be UPPER_WITH_UNDERSCORE, starting with a letter"
-MAX_BANK_NAME: Final = 64
 
 
 class HmaError(Exception):
