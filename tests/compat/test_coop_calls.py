@@ -23,7 +23,6 @@ from shieldwall.app import Services
 from tests.compat.conftest import TEST_HOST, HmaClient, ImageServer
 
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
-LONG_NAMES = "HMA-created bank names are limited to 64 characters (255: being fixed)"
 RATIO = "enabled_ratio must be 0 or 1 (HMA's fractional ratios: being fixed)"
 
 ORG = "E7C89CE7729"  # Coop's org ids are alphanumeric; it upper-cases them
@@ -92,7 +91,6 @@ def test_create_bank_with_a_fractional_ratio(coop: HmaClient) -> None:
     assert coop.get(f"/c/bank/{bank}").json()["matching_enabled_ratio"] == 0.5
 
 
-@pytest.mark.xfail(strict=True, reason=LONG_NAMES)
 def test_create_bank_with_a_long_name(coop: HmaClient) -> None:
     bank = create_bank(coop, "Reported by the trust and safety team " * 4)
     assert len(bank) > 64
