@@ -11,17 +11,20 @@ import atexit
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Final
 
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shieldwall.access.models import Role
 from shieldwall.app import build_services
@@ -49,10 +52,37 @@ def _build_app() -> tuple[FastAPI, str, int]:
     return create_app(services), issued.token, issued.key.id
 
 
+def _started_once(app: FastAPI) -> ASGIApp:
+    """The app with its lifespan run once, for the whole module, and the index loaded.
+
+    Schemathesis calls an ASGI app through a test client per request, which would run the
+    lifespan (load the index, then close everything) around every call.
+    """
+    client = TestClient(app)
+    client.__enter__()
+    atexit.register(client.__exit__, None, None, None)
+    deadline = time.monotonic() + 60
+    while client.get("/status/ready").status_code != 200:
+        assert time.monotonic() < deadline, "the index did not load"
+        time.sleep(0.05)
+
+    async def without_lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:  # already started: acknowledge start-up and shutdown, do nothing
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+
+    return without_lifespan
+
+
 # Bank imports take JSON lines as text; send generated strings as they are.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 APP, TOKEN, ADMIN_KEY_ID = _build_app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _started_once(APP))
 
 
 @schema.parametrize()
