@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import secrets
 import stat
 from pathlib import Path
@@ -50,3 +51,18 @@ def test_a_configured_key_wins_and_bad_ones_are_refused(tmp_path: Path) -> None:
     (tmp_path / "data.key").write_bytes(b"x")
     with pytest.raises(StorageError, match="data key"):
         load_data_key("", tmp_path)
+
+
+def _key_of(home: str) -> bytes:
+    return load_data_key("", Path(home))
+
+
+def test_processes_starting_together_share_one_whole_key(tmp_path: Path) -> None:
+    # Workers of `serve` start at the same moment: none may read a half-written key file.
+    for attempt in range(5):
+        home = str(tmp_path / f"home{attempt}")
+        with multiprocessing.get_context("spawn").Pool(6) as pool:
+            keys = pool.map(_key_of, [home] * 12)
+        assert len(set(keys)) == 1
+        assert len(keys[0]) == 32
+        assert sorted(p.name for p in Path(home).iterdir()) == ["data.key"]  # no drafts left

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -70,16 +71,26 @@ def load_data_key(configured: str, home: Path) -> bytes:
         return key
     path = home / KEY_FILE
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(secrets.token_bytes(KEY_BYTES))
+        _make_key_file(path)
     tighten_mode(path)  # a key file copied in (or restored) with looser permissions
     key = path.read_bytes()
     if len(key) != KEY_BYTES:
         raise StorageError(f"{path} is not a {KEY_BYTES}-byte data key")
     return key
+
+
+def _make_key_file(path: Path) -> None:
+    """Write a new key beside `path`, then link it into place: a process starting at the same
+    moment sees either no key file or a whole one, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(secrets.token_bytes(KEY_BYTES))
+            stream.flush()
+            os.fsync(stream.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: keep theirs
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
