@@ -23,13 +23,14 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageOps
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import MediaLimits, load_settings
+from shieldwall.app import Services
+from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from shieldwall.web.hma import hashing as hma_hashing
 from tests.support.images import scene
 from tests.support.server import ServerProcess
+from tests.support.services import make_services
 
 # HMA's own /m/compare specimens (test_api.py): 9 bits apart.
 SPECIMEN_1 = "facd8bcb2a49bcebdec1985298d5fe84bcd006c187c598c720c3c087b3fdb318"
@@ -85,16 +86,7 @@ class Hma:
 
 
 def _services(tmp_path: Path, **overrides: Any) -> Services:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'hma.db'}",
-            **overrides,
-        },
-    )
-    return build_services(settings)
+    return make_services(tmp_path, "hma.db", **overrides)
 
 
 @pytest.fixture

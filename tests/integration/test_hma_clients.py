@@ -20,12 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import MediaLimits, load_settings
+from shieldwall.app import Services
+from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from tests.support.images import scene
 from tests.support.server import ServerProcess
+from tests.support.services import make_services
 
 # A PDQ-like hash (about 128 bits set): degenerate ones are refused at intake.
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
@@ -44,16 +45,7 @@ class Client:
 
 
 def _services(tmp_path: Path, **overrides: Any) -> Services:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'hma.db'}",
-            **overrides,
-        },
-    )
-    return build_services(settings)
+    return make_services(tmp_path, "hma.db", **overrides)
 
 
 @pytest.fixture

@@ -1,0 +1,19 @@
+"""One way for tests to build services over a fresh SQLite file in a temporary home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from shieldwall.app import Services, build_services
+from shieldwall.config import load_settings
+
+
+def make_services(home: Path, database: str = "shieldwall.db", **overrides: Any) -> Services:
+    """Services over `home` (no shieldwall.toml, no SHIELDWALL_* variables) and settings."""
+    settings = load_settings(
+        config_file=home / "absent.toml",
+        environ={},
+        overrides={"home": str(home), "database_url": f"sqlite:///{home / database}", **overrides},
+    )
+    return build_services(settings)
