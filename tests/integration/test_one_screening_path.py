@@ -8,6 +8,7 @@ that every path counts a victim's copies found.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,11 @@ def world(tmp_path: Path) -> Iterator[World]:
     )
     issued = services.access.issue_key("detail", Role.SCREENER, see_details=True)
     with TestClient(create_app(services)) as client:
+        # HMA's lookups answer 503 until the index has loaded (as HMA's matcher does).
+        deadline = time.monotonic() + 30
+        while client.get("/status/ready").status_code != 200:
+            assert time.monotonic() < deadline, "the index did not load"
+            time.sleep(0.02)
         yield World(
             settings,
             services,
