@@ -30,7 +30,7 @@ from shieldwall.web.app import create_app
 from shieldwall.web.hma import hashing as hma_hashing
 from tests.support.images import scene
 from tests.support.server import ServerProcess
-from tests.support.services import make_services
+from tests.support.services import make_services, wait_until_ready
 
 # HMA's own /m/compare specimens (test_api.py): 9 bits apart.
 SPECIMEN_1 = "facd8bcb2a49bcebdec1985298d5fe84bcd006c187c598c720c3c087b3fdb318"
@@ -93,6 +93,7 @@ def _services(tmp_path: Path, **overrides: Any) -> Services:
 def hma(tmp_path: Path) -> Iterator[Hma]:
     services = _services(tmp_path)
     with TestClient(create_app(services)) as client:
+        wait_until_ready(client)
         yield Hma(client, services)
 
 

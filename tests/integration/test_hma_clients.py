@@ -26,7 +26,7 @@ from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
 from tests.support.images import scene
 from tests.support.server import ServerProcess
-from tests.support.services import make_services
+from tests.support.services import make_services, wait_until_ready
 
 # A PDQ-like hash (about 128 bits set): degenerate ones are refused at intake.
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
@@ -52,6 +52,7 @@ def _services(tmp_path: Path, **overrides: Any) -> Services:
 def hma(tmp_path: Path) -> Iterator[Client]:
     services = _services(tmp_path)
     with TestClient(create_app(services)) as client:
+        wait_until_ready(client)
         yield Client(client, services)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
+
+from fastapi.testclient import TestClient
 
 from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
@@ -17,3 +20,11 @@ def make_services(home: Path, database: str = "shieldwall.db", **overrides: Any)
         overrides={"home": str(home), "database_url": f"sqlite:///{home / database}", **overrides},
     )
     return build_services(settings)
+
+
+def wait_until_ready(client: TestClient, timeout: float = 30) -> None:
+    """Poll /status/ready until the index has loaded (HMA lookups answer 503 before)."""
+    deadline = time.monotonic() + timeout
+    while client.get("/status/ready").status_code != 200:
+        assert time.monotonic() < deadline, "the index did not load"
+        time.sleep(0.02)
