@@ -17,10 +17,9 @@ from typing import Final
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.middleware.base import RequestResponseEndpoint
 
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -31,7 +30,8 @@ PAGE_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-"""Sent with every response under /protect (pages, scripts and the JSON API)."""
+"""Sent with the home page and every response under /protect (pages, scripts and the JSON
+API), by web/response_headers.py."""
 
 
 def N_(text: str) -> str:  # noqa: N802 (gettext's name for "translate later")
@@ -212,18 +212,8 @@ def status_page(request: Request) -> HTMLResponse:
     return _page(request, "protect/status.html")
 
 
-async def protect_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    """Add PAGE_HEADERS to every response under /protect, and to the home page."""
-    response = await call_next(request)
-    path = request.url.path
-    if path in ("/", "/protect") or path.startswith("/protect/"):
-        response.headers.update(PAGE_HEADERS)
-    return response
-
-
 def install_pages(app: FastAPI) -> None:
     """Mount the pages, their static files and their headers on the app."""
     static = resources.files("shieldwall.web") / "static" / "protect"
     app.mount("/protect/static", StaticFiles(directory=str(static)), name="protect-static")
     app.include_router(router)
-    app.middleware("http")(protect_headers)

@@ -1,10 +1,11 @@
 """Headers every answer carries, and redirects that never name a host.
 
 JSON answers must not be sniffed into HTML, and nothing the service sends may load
-scripts or be framed unless a page says otherwise (the victims' pages and /docs set
-their own, narrower-or-equal policies, which are kept). Starlette builds redirects
-(`/protect/` to `/protect`) from the request's Host header, so a forged Host would
-send people elsewhere: every `Location` is cut to its path and query.
+scripts or be framed unless a page says otherwise: the home page and everything under
+/protect get the victims' pages' headers (pages.PAGE_HEADERS), and /docs sets its own.
+Starlette builds redirects (`/protect/` to `/protect`) from the request's Host header,
+so a forged Host would send people elsewhere: every `Location` is cut to its path and
+query.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shieldwall.web.pages import PAGE_HEADERS
+
 DEFAULT_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
@@ -24,6 +27,11 @@ DEFAULT_HEADERS: Final = {
     "X-Frame-Options": "DENY",
 }
 """Added to every response that does not already set them."""
+
+
+def _is_page(path: str) -> bool:
+    """The home page and everything under /protect (pages, scripts, the victims' API)."""
+    return path in ("/", "/protect") or path.startswith("/protect/")
 
 
 def relative_location(location: str) -> str:
@@ -50,6 +58,9 @@ class ResponseHeadersMiddleware:
         async def amended(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if _is_page(scope["path"]):
+                    for name, value in PAGE_HEADERS.items():
+                        headers[name] = value
                 for name, value in DEFAULT_HEADERS.items():
                     if name not in headers:
                         headers[name] = value
