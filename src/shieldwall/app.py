@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from shieldwall.access.buckets import BucketStore
-from shieldwall.access.rate_limit import RateLimiter, parse_rate_limits
+from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import CaseService
@@ -85,7 +85,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         upgrade_engine(engine)
     repository = SqlBankRepository(engine)
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
-    limiter = RateLimiter(parse_rate_limits(settings.rate_limits), store=_bucket_store(settings))
+    limiter = RateLimiter(settings.rate_limits, store=_bucket_store(settings))
     banks = BankService(repository)
     notifier = (
         SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()

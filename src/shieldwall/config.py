@@ -8,14 +8,23 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from shieldwall.access.models import Role
-from shieldwall.access.rate_limit import parse_rate_limit
+from shieldwall.access.rate_limit import (
+    RateLimit,
+    RoleRateLimits,
+    parse_rate_limit,
+    rate_limit_role,
+)
 from shieldwall.errors import InvalidInputError
 from shieldwall.media.limits import MediaLimits
 
 __all__ = ["MediaLimits", "Settings", "load_settings"]
+
+
+PROTECT_FILE_LIMIT: Final = RateLimit(0.0028, 5)
+PROTECT_READ_LIMIT: Final = RateLimit(0.0167, 20)
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,9 @@ class Settings:
     # Internal hosts and networks URL lookups may reach (e.g. "10.1.2.0/24", "media.internal");
     # loopback, link-local and metadata addresses only when listed as that exact address.
     url_allow_private: tuple[str, ...] = ()
-    # Per-role overrides of access.rate_limit.DEFAULT_RATE_LIMITS, e.g. ("screener", "200/400"),
-    # from `rate_<role>` keys (SHIELDWALL_RATE_SCREENER=200/400); sorted by role.
-    rate_limits: tuple[tuple[str, str], ...] = ()
+    # Each role's limit: access.rate_limit.DEFAULT_RATE_LIMITS with overrides from
+    # `rate_<role>` keys as RATE/BURST (SHIELDWALL_RATE_SCREENER=200/400), parsed on load.
+    rate_limits: RoleRateLimits = field(default_factory=RoleRateLimits)
     # Acknowledgement emails to people who file a report: off unless an SMTP server is set,
     # e.g. smtp://mail.example:25, smtp+starttls://user:password@mail.example:587.
     smtp_url: str = ""
@@ -44,8 +53,8 @@ class Settings:
     data_key: str = ""
     # Victims' API limits per client address (and per case for status and withdrawal), as
     # RATE/BURST with RATE per second: 10 reports an hour after 5; 60 reads an hour after 20.
-    protect_file_limit: str = "0.0028/5"
-    protect_read_limit: str = "0.0167/20"
+    protect_file_limit: RateLimit = PROTECT_FILE_LIMIT
+    protect_read_limit: RateLimit = PROTECT_READ_LIMIT
     mail_from: str = "Shieldwall <no-reply@localhost>"
     # Host names the service answers to (the Host header); "*" takes any. Set them in
     # production so that a forged Host header is refused with 400.
@@ -55,6 +64,10 @@ class Settings:
     # A rate-limit table shared by the worker processes of one host (storage/
     # shared_buckets.py); `serve` makes one in `home` and sets this for its workers.
     rate_limit_table: str = ""
+    # Re-check every matching lookup's entries against the database (a withdrawal stops
+    # matching at once). Off: only while this host's change beacon says the index may lag
+    # (storage/change_beacon.py). Turn on where several hosts write to one database.
+    match_recheck_always: bool = False
 
     @property
     def effective_database_url(self) -> str:
@@ -77,6 +90,7 @@ _ENV_KEYS = {
     "trusted_hosts",
     "api_docs",
     "rate_limit_table",
+    "match_recheck_always",
     "smtp_url",
     "mail_from",
     "data_key",
@@ -125,18 +139,21 @@ def _coerce_int(name: str, value: Any) -> int:
     return number
 
 
-def _rate_limit(name: str, value: Any) -> str:
-    text = str(value).strip()
+def _rate_limit(name: str, value: Any) -> RateLimit:
+    """A `RATE/BURST` setting parsed, or an error naming the setting and the value."""
+    if isinstance(value, RateLimit):
+        return value
+    if not isinstance(value, str):  # e.g. TOML's `rate_screener = 5`
+        raise InvalidInputError(f'setting {name} must be text like "200/400", got {value!r}')
     try:
-        parse_rate_limit(text)
+        return parse_rate_limit(value.strip())
     except InvalidInputError as exc:
         raise InvalidInputError(f"setting {name}: {exc}") from None
-    return text
 
 
 def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
     media = settings.media
-    rates = dict(settings.rate_limits)
+    rates = settings.rate_limits
     changes: dict[str, Any] = {}
     for key, value in values.items():
         name = key.lower()
@@ -148,7 +165,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = _rate_limit(name, value)
         elif name in {"default_pdq_threshold", "jobs"}:
             changes[name] = _coerce_int(name, value)
-        elif name in {"url_lookups", "api_docs"}:
+        elif name in {"url_lookups", "api_docs", "match_recheck_always"}:
             changes[name] = _coerce_bool(name, value)
         elif name in {"url_allow_hosts", "trusted_hosts"}:
             changes[name] = _coerce_hosts(value)
@@ -157,14 +174,13 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})
         elif name in _RATE_KEYS:
-            rates[_RATE_KEYS[name]] = _rate_limit(name, value)
+            rates = rates.with_limit(rate_limit_role(name), _rate_limit(name, value))
         elif name == "media" and isinstance(value, Mapping):
             nested = _apply(replace(settings, media=media), value, origin)
             media = nested.media
         else:
             raise InvalidInputError(f"unknown setting {key!r} in {origin}")
-    changes["rate_limits"] = tuple(sorted(rates.items()))
-    return replace(settings, media=media, **changes)
+    return replace(settings, media=media, rate_limits=rates, **changes)
 
 
 def load_settings(

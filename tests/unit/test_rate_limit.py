@@ -232,7 +232,7 @@ def test_parse_rate_limits_overrides_defaults() -> None:
     assert limits[Role.REPORTER] == RateLimit(1.0, 1)
     assert limits[Role.ADMIN] == DEFAULT_RATE_LIMITS[Role.ADMIN]
     assert parse_rate_limits([("curator", "5/5")])[Role.CURATOR] == RateLimit(5.0, 5)
-    assert parse_rate_limits(()) == dict(DEFAULT_RATE_LIMITS)
+    assert parse_rate_limits(()).as_dict() == dict(DEFAULT_RATE_LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -254,11 +254,16 @@ def test_settings_carry_rate_limits_from_file_and_environment(tmp_path: Path) ->
     settings = load_settings(
         config_file=config, environ={"SHIELDWALL_RATE_REPORTER": "3/6", "SHIELDWALL_RATE_X": "1"}
     )
-    assert settings.rate_limits == (("reporter", "3/6"), ("screener", "300/600"))
-    limits = parse_rate_limits(settings.rate_limits)
+    limits = settings.rate_limits  # parsed once, when the settings were loaded
+    assert limits.overrides == (
+        (Role.SCREENER, RateLimit(300.0, 600)),
+        (Role.REPORTER, RateLimit(3.0, 6)),
+    )
     assert limits[Role.SCREENER] == RateLimit(300.0, 600)
     assert limits[Role.REPORTER] == RateLimit(3.0, 6)
-    assert load_settings(config_file=tmp_path / "absent.toml", environ={}).rate_limits == ()
+    assert limits[Role.ADMIN] == DEFAULT_RATE_LIMITS[Role.ADMIN]
+    unset = load_settings(config_file=tmp_path / "absent.toml", environ={}).rate_limits
+    assert unset.as_dict() == dict(DEFAULT_RATE_LIMITS)
 
 
 @pytest.mark.parametrize(

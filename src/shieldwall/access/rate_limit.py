@@ -72,30 +72,63 @@ def parse_rate_limit(text: str) -> RateLimit:
     return RateLimit(rate, burst)
 
 
+def rate_limit_role(name: str) -> Role:
+    """The role a rate-limit key names: `screener` or `rate_screener`; InvalidInputError else."""
+    role_name = str(name).strip().lower().removeprefix("rate_")
+    try:
+        return Role(role_name)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"unknown role {name!r} in rate limits (known: {known})") from None
+
+
 def parse_rate_limits(
     values: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> dict[Role, RateLimit]:
+) -> RoleRateLimits:
     """The default limits with `{role: "RATE/BURST"}` overrides applied.
 
     Keys are role names, optionally written `rate_<role>` as in settings; unknown roles
     and malformed values are InvalidInputError.
     """
     pairs = values.items() if isinstance(values, Mapping) else values
-    limits = dict(DEFAULT_RATE_LIMITS)
+    limits = RoleRateLimits()
     for name, text in pairs:
-        role_name = str(name).strip().lower().removeprefix("rate_")
+        role = rate_limit_role(name)
         try:
-            role = Role(role_name)
-        except ValueError:
-            known = ", ".join(r.value for r in Role)
-            raise InvalidInputError(
-                f"unknown role {name!r} in rate limits (known: {known})"
-            ) from None
-        try:
-            limits[role] = parse_rate_limit(text)
+            limits = limits.with_limit(role, parse_rate_limit(text))
         except InvalidInputError as exc:
             raise InvalidInputError(f"rate limit for {role.value}: {exc}") from None
     return limits
+
+
+@dataclass(frozen=True)
+class RoleRateLimits:
+    """Each role's limit: DEFAULT_RATE_LIMITS with the configured overrides, parsed once.
+
+    Settings hold this (config.py parses `rate_<role>` values into it when they are
+    loaded), so a bad value fails at start-up and nothing parses limits again later.
+    """
+
+    overrides: tuple[tuple[Role, RateLimit], ...] = ()
+
+    def __post_init__(self) -> None:
+        for role, limit in self.overrides:
+            if not isinstance(role, Role) or not isinstance(limit, RateLimit):
+                raise InvalidInputError(f"rate limit override must be (Role, RateLimit): {role!r}")
+        # One entry per role (the last given wins), in role order: equal limits compare equal.
+        merged = dict(self.overrides)
+        object.__setattr__(self, "overrides", tuple((r, merged[r]) for r in Role if r in merged))
+
+    def __getitem__(self, role: Role) -> RateLimit:
+        return self.as_dict()[role]
+
+    def as_dict(self) -> dict[Role, RateLimit]:
+        """Every role's limit."""
+        return {**DEFAULT_RATE_LIMITS, **dict(self.overrides)}
+
+    def with_limit(self, role: Role, limit: RateLimit) -> RoleRateLimits:
+        """These limits with `role`'s replaced."""
+        return RoleRateLimits((*self.overrides, (role, limit)))
 
 
 class RateLimiter:
@@ -107,12 +140,14 @@ class RateLimiter:
 
     def __init__(
         self,
-        limits: Mapping[Role, RateLimit] | None = None,
+        limits: RoleRateLimits | Mapping[Role, RateLimit] | None = None,
         clock: Callable[[], float] = time.monotonic,
         store: BucketStore | None = None,
     ) -> None:
         self._limits = dict(DEFAULT_RATE_LIMITS)
-        self._limits.update(limits or {})
+        self._limits.update(
+            limits.as_dict() if isinstance(limits, RoleRateLimits) else limits or {}
+        )
         self._store = store if store is not None else InMemoryBuckets(clock)
 
     def limit_for(self, role: Role) -> RateLimit:

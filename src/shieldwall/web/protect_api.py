@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.access.rate_limit import parse_rate_limit
+from shieldwall.access.rate_limit import RateLimit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
@@ -151,9 +151,8 @@ def _same_site(request: Request) -> None:
         raise PermissionDeniedError("requests from other sites are refused")
 
 
-def _limit(runtime: Runtime, bucket: str, setting: str) -> None:
-    """Take a token from a bucket limited by a `protect_*_limit` setting (RATE/BURST)."""
-    limit = parse_rate_limit(getattr(runtime.services.settings, setting))
+def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
+    """Take a token from a bucket limited by a `protect_*_limit` setting."""
     runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
 
 
@@ -172,7 +171,7 @@ def _limit(runtime: Runtime, bucket: str, setting: str) -> None:
 async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     """Validate the report, put its hashes in the `reported` bank and open a case."""
     _same_site(request)
-    _limit(runtime, f"file:{_client(request)}", "protect_file_limit")
+    _limit(runtime, f"file:{_client(request)}", runtime.services.settings.protect_file_limit)
     data = await _json_object(request)
     try:
         report = validate_report(data)
@@ -228,7 +227,7 @@ async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
     """Same site only and within the per-address limit, both before a byte of the body is
     read; then the body, at most MAX_KEY_BYTES, as a CaseKey with no other fields."""
     _same_site(request)
-    _limit(runtime, f"read:{_client(request)}", "protect_read_limit")
+    _limit(runtime, f"read:{_client(request)}", runtime.services.settings.protect_read_limit)
     _require_json(request)
     raw = await read_body(request, MAX_KEY_BYTES, _EMPTY)
     try:
@@ -246,6 +245,7 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
     try:
         case = action(key.case_number, key.secret)
     except NotFoundError:
-        _limit(runtime, f"case:{normalise_case_number(key.case_number)}", "protect_read_limit")
+        number = normalise_case_number(key.case_number)
+        _limit(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
         raise
     return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)))
