@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from shieldwall.access.audit_buffer import FLUSH_ROWS
 from tests.support.cli import Cli
+from tests.support.polling import eventually
 from tests.support.server import ServerProcess
 from tests.unit.test_cases import PDQ
 
@@ -60,10 +61,11 @@ class Load:
 
     def wait_for(self, answered: int, within: float = 60) -> None:
         """Until at least `answered` lookups were answered (bounded)."""
-        deadline = time.monotonic() + within
-        while self.answered < answered:
-            assert time.monotonic() < deadline, f"only {self.answered} lookups answered"
-            time.sleep(0.05)
+        eventually(
+            lambda: self.answered >= answered,
+            timeout=within,
+            message=f"fewer than {answered} lookups answered",
+        )
 
     def stop(self) -> int:
         """Stop the clients; the number of lookups answered."""
@@ -154,9 +156,12 @@ def test_a_revoked_key_is_refused_by_every_worker_within_a_second(tmp_path: Path
             for name in ("by cli", "by api")
         ]
         for key in created:  # accepted by every worker (a new key: fallback or refresh)
-            deadline = time.monotonic() + 5
-            while any(_refused(server.url, key["token"], 10)):
-                assert time.monotonic() < deadline, "a new key was never accepted everywhere"
+            eventually(
+                lambda token=key["token"]: not any(_refused(server.url, token, 10)),
+                timeout=5,
+                interval=0,
+                message="a new key was never accepted everywhere",
+            )
 
         cli.run("key", "revoke", str(created[0]["id"]))  # another process
         _assert_refused_everywhere_within_bound(server.url, created[0]["token"], time.monotonic())

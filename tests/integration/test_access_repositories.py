@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputEr
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.tables import ApiKeyRow
+from tests.support.polling import eventually
 
 Storage = tuple[ApiKeyRepository, LookupLog]
 HASH = hashlib.sha256(b"a token").hexdigest()
@@ -223,10 +223,11 @@ def test_revocation_is_seen_by_other_processes_within_a_second(database_url: str
         two.revoke(issued.key.id)
         with pytest.raises(AuthenticationError, match="revoked"):
             two.authenticate(issued.token)  # the revoking process: at once
-        deadline = time.monotonic() + 1.0
-        while _refusal(one, issued.token) != REVOKED_KEY:
-            assert time.monotonic() < deadline, "the other process still accepts the key"
-            time.sleep(0.02)
+        eventually(
+            lambda: _refusal(one, issued.token) == REVOKED_KEY,
+            timeout=1.0,
+            message="the other process still accepts the key",
+        )
     finally:
         for service in services:
             service.close()
@@ -259,10 +260,11 @@ def test_buffered_lookups_reach_the_database_within_the_flush_window(sql_engine:
     try:
         for n in range(5):
             access.record_lookup(access.lookup_event(None, "hma", n + 1, 0, "allow"))
-        deadline = time.monotonic() + 5.0  # the flusher writes within 250 ms; 5 s for slow CI
-        while len(reader.recent()) < 5:
-            assert time.monotonic() < deadline, "buffered lookups never reached the database"
-            time.sleep(0.02)
+        eventually(  # the flusher writes within 250 ms; 5 s for slow CI
+            lambda: len(reader.recent()) >= 5,
+            timeout=5.0,
+            message="buffered lookups never reached the database",
+        )
         assert [e.queries for e in reader.recent()] == [5, 4, 3, 2, 1]
     finally:
         access.close()

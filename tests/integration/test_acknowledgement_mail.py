@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from shieldwall.app import build_services
 from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
+from tests.support.polling import eventually
 from tests.support.server import free_port
 from tests.unit.test_cases import fields
 
@@ -31,9 +31,7 @@ class Inbox:
         return "250 OK"
 
     def wait(self, count: int, seconds: float = 10.0) -> list[Message]:
-        deadline = time.monotonic() + seconds
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: len(self.messages) >= count, timeout=seconds, message="no mail")
         return self.messages
 
 

@@ -26,6 +26,7 @@ from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import Sealer
+from tests.support.clock import FakeClock
 from tests.unit.test_cases import fields
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -65,7 +66,7 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]
     engine = create_database_engine(database_url)
     sealer = CountingSealer(secrets.token_bytes(32))
     cases = SqlCaseRepository(engine, sealer)
-    service = CaseService(cases, BankService(SqlBankRepository(engine)), lambda: NOW)
+    service = CaseService(cases, BankService(SqlBankRepository(engine)), FakeClock(NOW))
     state = World(engine, sealer, service, service.file(validate_report(fields())))
 
     def statement(*args: Any) -> None:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from shieldwall.storage.bulk import insert_new_entries
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
+from tests.support.polling import eventually
 
 WITHIN = 2.0
 """Seconds a change may take to reach every worker (the issue's requirement)."""
@@ -154,16 +154,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def within(condition: Callable[[], bool], seconds: float = WITHIN) -> float:
-    """Seconds until `condition` held, asking again and again (bounded polling)."""
-    started = time.monotonic()
-    while not condition():
-        elapsed = time.monotonic() - started
-        assert elapsed < seconds, f"not within {seconds} s"
-        time.sleep(0.02)
-    elapsed = time.monotonic() - started
-    assert elapsed < seconds, f"took {elapsed:.2f} s"
-    return elapsed
+def within(condition: Callable[[], bool]) -> float:
+    """Seconds until `condition` held; fails if that is not within the freshness bound."""
+    return eventually(condition, timeout=WITHIN)
 
 
 def ready(worker: Worker, database_url: str) -> None:

@@ -33,6 +33,7 @@ from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.signals.models import Signal
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.repositories import SqlBankRepository
+from tests.support.polling import eventually
 
 TOTAL = 100_000
 BATCH = 5_000
@@ -114,12 +115,13 @@ def _start_importer(tmp_path: Path, url: str) -> subprocess.Popen[str]:
 
 def _seconds_until_matchable(live: LiveMatcher, value: str) -> float:
     """Seconds until the live matcher matches `value`, polled (at most 3 times the bound)."""
-    started = time.monotonic()
     probe = [Signal.of("pdq", value)]
-    while not live.match_signals(probe):
-        assert time.monotonic() - started < 3 * FRESH_WITHIN, "never became matchable"
-        time.sleep(0.01)
-    return time.monotonic() - started
+    return eventually(
+        lambda: live.match_signals(probe),
+        timeout=3 * FRESH_WITHIN,
+        interval=0.01,
+        message="never became matchable",
+    )
 
 
 @pytest.mark.slow

@@ -14,17 +14,10 @@ from shieldwall.access.rate_limit import RateLimit, RateLimiter
 from shieldwall.errors import RateLimitedError
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets, create_table
 from tests.support.cli import Cli
+from tests.support.clock import FakeClock
 from tests.support.server import ServerProcess
 
 LIMIT = RateLimit(0.001, 50)  # 50 at once, then almost nothing for the test's duration
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _spend(path: str, attempts: int, results: multiprocessing.Queue[int]) -> None:
@@ -52,8 +45,8 @@ def test_four_processes_share_one_burst(tmp_path: Path) -> None:
 
 
 def test_the_bucket_arithmetic_is_the_limiters(tmp_path: Path) -> None:
-    clock = Clock()
-    store = SharedMemoryBuckets(create_table(tmp_path / "t.bin", slots=64), clock)
+    clock = FakeClock()
+    store = SharedMemoryBuckets(create_table(tmp_path / "t.bin", slots=64), clock.monotonic)
     limiter = RateLimiter({Role.SCREENER: RateLimit(2.0, 5)}, store=store)
     key = ApiKey(3, "platform", Role.SCREENER, False, "sw_000000000003", datetime.now(UTC))
     for _ in range(5):
@@ -61,7 +54,7 @@ def test_the_bucket_arithmetic_is_the_limiters(tmp_path: Path) -> None:
     with pytest.raises(RateLimitedError) as refused:
         limiter.check(key)
     assert refused.value.retry_after == pytest.approx(0.5)
-    clock.now += 1.0
+    clock.advance(1.0)
     limiter.check(key)
     limiter.check(key)
     with pytest.raises(RateLimitedError):
@@ -70,13 +63,13 @@ def test_the_bucket_arithmetic_is_the_limiters(tmp_path: Path) -> None:
 
 
 def test_a_full_table_reuses_refilled_buckets_and_keeps_busy_ones(tmp_path: Path) -> None:
-    clock = Clock()
-    store = SharedMemoryBuckets(create_table(tmp_path / "t.bin", slots=16), clock)
+    clock = FakeClock()
+    store = SharedMemoryBuckets(create_table(tmp_path / "t.bin", slots=16), clock.monotonic)
     busy = RateLimit(0.001, 1)
     assert store.take("victim", busy, 1.0, True) is None
     for n in range(15):  # fill every other slot with buckets that refill in a second
         assert store.take(f"other-{n}", RateLimit(1.0, 1), 1.0, True) is None
-    clock.now += 2.0  # the others have refilled; the victim's bucket is still empty
+    clock.advance(2.0)  # the others have refilled; the victim's bucket is still empty
     for n in range(15, 40):
         store.take(f"new-{n}", RateLimit(1.0, 1), 1.0, True)
     assert store.take("victim", busy, 1.0, True) is not None  # still refused

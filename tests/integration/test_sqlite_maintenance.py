@@ -7,7 +7,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from tests.support.banks import pdq_entry
+from tests.support.polling import eventually
 
 LOG_LIMIT = 64 * 1024 * 1024
 """The bound the log is kept under (JOURNAL_SIZE_LIMIT), stated here on its own."""
@@ -33,15 +34,6 @@ def _wal_bytes(database: Path) -> int:
 
 def _mode(path: Path) -> str:
     return oct(stat.S_IMODE(path.stat().st_mode))
-
-
-def _until(condition: Callable[[], bool], seconds: float, step: Callable[[], None]) -> None:
-    """Run `step` until `condition` holds; fail after `seconds` (bounded polling)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {seconds} s")
-        step()
 
 
 @pytest.fixture
@@ -112,7 +104,11 @@ def test_log_is_cut_back_and_stays_bounded_while_a_tailer_reads(serving: Service
 
     # Once the reader is gone, a checkpoint period later the log is back under the limit
     # (before: it kept its largest size for as long as the process ran) ...
-    _until(lambda: _wal_bytes(database) <= LOG_LIMIT, 5.0, lookups)
+    def shrunk_after_lookups() -> bool:
+        lookups()
+        return _wal_bytes(database) <= LOG_LIMIT
+
+    eventually(shrunk_after_lookups, timeout=5.0, interval=0)
     # ... and stays there while writes go on and the tailer keeps reading.
     largest = 0
     for _ in range(20):

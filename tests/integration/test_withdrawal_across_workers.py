@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.support.cli import Cli
+from tests.support.polling import eventually
 from tests.support.server import ServerProcess
 from tests.unit.test_cases import PDQ, fields
 
@@ -27,10 +27,12 @@ def test_withdrawal_stops_matching_in_every_worker_at_once(tmp_path: Path) -> No
     try:
         admin = {"X-API-Key": server.admin_key()}
         filed = httpx.post(f"{server.url}/protect/api/cases", json=fields(), timeout=10).json()
-        deadline = time.monotonic() + 30
-        while _verdicts(server.url, admin, 8) != ["review"] * 8:  # both workers hold it
-            assert time.monotonic() < deadline, "the filed hashes never matched everywhere"
-            time.sleep(0.2)
+        eventually(  # both workers hold it
+            lambda: _verdicts(server.url, admin, 8) == ["review"] * 8,
+            timeout=30,
+            interval=0.2,
+            message="the filed hashes never matched everywhere",
+        )
         key = {"case_number": filed["case_number"], "secret": filed["secret"]}
         withdrawn = httpx.post(f"{server.url}/protect/api/withdraw", json=key, timeout=10)
         assert withdrawn.json()["state"] == "withdrawn"

@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.polling import eventually
 
 
 def free_port() -> int:
@@ -20,6 +21,10 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+class ServerExitedError(AssertionError):
+    """The server process ended while the test waited for it to answer."""
 
 
 class ServerProcess:
@@ -62,17 +67,21 @@ class ServerProcess:
 
     def wait_live(self) -> None:
         """Poll /status/live until the server answers (bounded)."""
-        deadline = time.monotonic() + self._start_timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.stderr()}")
+                raise ServerExitedError(f"server exited early:\n{self.stderr()}")
             try:
-                if httpx.get(f"{self.url}/status/ready", timeout=2).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/status/ready", timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server not ready in time:\n{self.stderr()}")
+                return False
+
+        try:
+            eventually(ready, timeout=self._start_timeout, interval=0.1)
+        except ServerExitedError:
+            raise
+        except AssertionError:
+            raise AssertionError(f"server not ready in time:\n{self.stderr()}") from None
 
     @property
     def admin_key_file(self) -> Path:

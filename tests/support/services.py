@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from shieldwall.app import Services, build_services
 from shieldwall.config import load_settings
+from tests.support.polling import eventually
 
 
 def make_services(home: Path, database: str = "shieldwall.db", **overrides: Any) -> Services:
@@ -24,7 +24,8 @@ def make_services(home: Path, database: str = "shieldwall.db", **overrides: Any)
 
 def wait_until_ready(client: TestClient, timeout: float = 30) -> None:
     """Poll /status/ready until the index has loaded (HMA lookups answer 503 before)."""
-    deadline = time.monotonic() + timeout
-    while client.get("/status/ready").status_code != 200:
-        assert time.monotonic() < deadline, "the index did not load"
-        time.sleep(0.02)
+    eventually(
+        lambda: client.get("/status/ready").status_code == 200,
+        timeout=timeout,
+        message="the index did not load",
+    )

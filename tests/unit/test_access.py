@@ -28,19 +28,10 @@ from shieldwall.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from tests.support.clock import FakeClock
 
 TOKEN_SHAPE = re.compile(r"sw_[0-9a-f]{12}_[A-Za-z0-9_-]{32}")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Clock:
-    """A settable clock."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ def log() -> InMemoryLookupLog:
 
 @pytest.fixture
 def access(keys: InMemoryApiKeyRepository, log: InMemoryLookupLog) -> Iterator[AccessService]:
-    service = AccessService(keys, log, clock=Clock())
+    service = AccessService(keys, log, clock=FakeClock(T0))
     yield service
     service.close()  # stops the key table's refresh thread and the audit flusher
 

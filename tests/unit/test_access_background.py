@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -17,19 +16,14 @@ from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
 from shieldwall.access.models import ApiKey, LookupEvent, Role
 from shieldwall.access.service import INVALID_KEY, REVOKED_KEY, AccessService
 from shieldwall.errors import AuthenticationError, StorageError
+from tests.support.clock import FakeClock
+from tests.support.polling import eventually
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _event(n: int) -> LookupEvent:
     return LookupEvent(n, T0, "signals", n, 0, "allow")
-
-
-def _eventually(check: Callable[[], bool], what: str, within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.01)
 
 
 class FlakyLog(InMemoryLookupLog):
@@ -69,7 +63,7 @@ def test_a_full_buffer_is_flushed_before_the_interval(
         buffer.append(_event(n))
     assert flaky.recent() == []  # below the size and long before the interval: buffered
     buffer.append(_event(3))
-    _eventually(lambda: len(flaky.recent()) == 3, "a full buffer was not flushed")
+    eventually(lambda: len(flaky.recent()) == 3, message="a full buffer was not flushed")
     assert [e.key_id for e in flaky.recent()] == [3, 2, 1]
 
 
@@ -77,7 +71,7 @@ def test_rows_are_flushed_every_interval(flaky: FlakyLog, buffers: list[AuditBuf
     buffer = AuditBuffer(flaky, interval=0.05, flush_rows=100)
     buffers.append(buffer)
     buffer.append(_event(1))
-    _eventually(lambda: len(flaky.recent()) == 1, "the interval flush never came")
+    eventually(lambda: len(flaky.recent()) == 1, message="the interval flush never came")
     assert buffer.stats().depth == 0
     assert buffer.stats().last_flush_seconds > 0
 
@@ -90,12 +84,14 @@ def test_an_outage_keeps_the_rows_in_order_and_retries(
     flaky.down.set()
     for n in range(1, 6):
         buffer.append(_event(n))
-    _eventually(lambda: buffer.stats().failed_flushes >= 3, "no retries while down")
+    eventually(lambda: buffer.stats().failed_flushes >= 3, message="no retries while down")
     with pytest.raises(StorageError):
         buffer.flush()  # an explicit flush says so, and keeps the rows
     assert buffer.stats().depth == 5
     flaky.down.clear()
-    _eventually(lambda: buffer.stats().depth == 0, "the rows were not written after the outage")
+    eventually(
+        lambda: buffer.stats().depth == 0, message="the rows were not written after the outage"
+    )
     assert [e.key_id for e in flaky.recent()] == [5, 4, 3, 2, 1]
 
 
@@ -110,7 +106,9 @@ def test_an_overflowing_buffer_drops_the_oldest_and_counts_them(
             buffer.append(_event(n))
         assert buffer.stats().depth == 5
         assert buffer.stats().dropped == 3
-        _eventually(lambda: "3 oldest rows dropped" in caplog.text, "the drop was not logged")
+        eventually(
+            lambda: "3 oldest rows dropped" in caplog.text, message="the drop was not logged"
+        )
     flaky.down.clear()
     buffer.flush()
     assert [e.key_id for e in flaky.recent()] == [8, 7, 6, 5, 4]
@@ -160,23 +158,13 @@ class CountingKeys(InMemoryApiKeyRepository):
         return self.snapshot if self.snapshot is not None else super().list_with_hashes()
 
 
-class FakeMonotonic:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _service(keys: CountingKeys, clock: FakeMonotonic) -> tuple[AccessService, KeyTable]:
-    table = KeyTable(keys, refresh_interval=3600, max_staleness=2.0, clock=clock)
+def _service(keys: CountingKeys, clock: FakeClock) -> tuple[AccessService, KeyTable]:
+    table = KeyTable(keys, refresh_interval=3600, max_staleness=2.0, clock=clock.monotonic)
     return AccessService(keys, InMemoryLookupLog(), key_table=table), table
 
 
 def test_known_keys_are_checked_without_a_database_read() -> None:
-    keys, clock = CountingKeys(), FakeMonotonic()
+    keys, clock = CountingKeys(), FakeClock()
     access, _table = _service(keys, clock)
     issued = access.issue_key("k", Role.SCREENER)
     for _ in range(100):
@@ -186,7 +174,7 @@ def test_known_keys_are_checked_without_a_database_read() -> None:
 
 
 def test_random_prefixes_cannot_force_a_database_read_per_request() -> None:
-    keys, clock = CountingKeys(), FakeMonotonic()
+    keys, clock = CountingKeys(), FakeClock()
     access, _table = _service(keys, clock)
     access.issue_key("k", Role.SCREENER)
     for _ in range(1000):
@@ -194,7 +182,7 @@ def test_random_prefixes_cannot_force_a_database_read_per_request() -> None:
         with pytest.raises(AuthenticationError, match=INVALID_KEY):
             access.authenticate(token)
     assert keys.prefix_reads <= 5  # the fallback's burst; the clock did not move
-    clock.now += 1.0
+    clock.advance(1.0)
     with pytest.raises(AuthenticationError):
         access.authenticate(f"sw_{secrets.token_hex(6)}_{secrets.token_urlsafe(24)}")
     assert keys.prefix_reads <= 6
@@ -202,27 +190,27 @@ def test_random_prefixes_cannot_force_a_database_read_per_request() -> None:
 
 
 def test_a_revocation_elsewhere_is_seen_at_the_next_refresh() -> None:
-    keys, clock = CountingKeys(), FakeMonotonic()
-    table = KeyTable(keys, refresh_interval=0.05, clock=clock)
+    keys, clock = CountingKeys(), FakeClock()
+    table = KeyTable(keys, refresh_interval=0.05, clock=clock.monotonic)
     access = AccessService(keys, InMemoryLookupLog(), key_table=table)
     issued = access.issue_key("k", Role.SCREENER)
     assert access.authenticate(issued.token) == issued.key
     keys.revoke(issued.key.id)  # another process, straight to storage
 
     def refused() -> bool:
-        clock.now += 0.05
+        clock.advance(0.05)
         try:
             access.authenticate(issued.token)
         except AuthenticationError as error:
             return str(error) == REVOKED_KEY
         return False
 
-    _eventually(refused, "the background refresh never saw the revocation", within=1.0)
+    eventually(refused, timeout=1.0, message="the background refresh never saw the revocation")
     access.close()
 
 
 def test_an_old_refresh_cannot_undo_this_process_s_revocation() -> None:
-    keys, clock = CountingKeys(), FakeMonotonic()
+    keys, clock = CountingKeys(), FakeClock()
     access, table = _service(keys, clock)
     issued = access.issue_key("k", Role.SCREENER)
     access.authenticate(issued.token)
@@ -235,13 +223,13 @@ def test_an_old_refresh_cannot_undo_this_process_s_revocation() -> None:
 
 
 def test_a_stale_table_reads_the_database_per_request() -> None:
-    keys, clock = CountingKeys(), FakeMonotonic()
+    keys, clock = CountingKeys(), FakeClock()
     access, _table = _service(keys, clock)
     issued = access.issue_key("k", Role.SCREENER)
     access.authenticate(issued.token)
     keys.down = True  # refreshes fail from now on
     InMemoryApiKeyRepository.revoke(keys, issued.key.id)  # behind the table's back
-    clock.now += 2.5  # past the staleness bound: the table may miss revocations
+    clock.advance(2.5)  # past the staleness bound: the table may miss revocations
     with pytest.raises(AuthenticationError, match="revoked"):
         access.authenticate(issued.token)
     assert keys.prefix_reads == 1

@@ -29,6 +29,7 @@ from shieldwall.hashing.service import hash_content
 from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
+from tests.support.clock import FakeClock
 
 PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"  # 132 bits, rank 16
 SHA = "ab" * 32
@@ -133,23 +134,15 @@ def test_the_workflow_only_moves_forward_and_withdrawal_is_always_possible() -> 
     assert TRANSITIONS[CaseState.WITHDRAWN] == frozenset()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def world() -> tuple[CaseService, BankService, Clock]:
-    clock = Clock()
+def world() -> tuple[CaseService, BankService, FakeClock]:
+    clock = FakeClock(NOW)
     banks = BankService(InMemoryBankRepository())
     return CaseService(InMemoryCaseRepository(), banks, clock), banks, clock
 
 
 def test_filing_opens_a_case_whose_hashes_match_for_review(
-    world: tuple[CaseService, BankService, Clock],
+    world: tuple[CaseService, BankService, FakeClock],
 ) -> None:
     service, banks, _ = world
     filed = service.file(validate_report(fields(depicted_minor=True, reporter="guardian")))
@@ -170,7 +163,7 @@ def test_filing_opens_a_case_whose_hashes_match_for_review(
 
 
 def test_the_secret_opens_the_case_and_a_wrong_one_looks_like_no_case(
-    world: tuple[CaseService, BankService, Clock],
+    world: tuple[CaseService, BankService, FakeClock],
 ) -> None:
     service, _, _ = world
     filed = service.file(validate_report(fields()))
@@ -186,13 +179,13 @@ def test_the_secret_opens_the_case_and_a_wrong_one_looks_like_no_case(
 
 
 def test_withdrawal_tombstones_the_hashes_at_once() -> None:
-    clock, repository, cases = Clock(), InMemoryBankRepository(), InMemoryCaseRepository()
+    clock, repository, cases = FakeClock(NOW), InMemoryBankRepository(), InMemoryCaseRepository()
     banks = BankService(repository)
     filed = CaseService(cases, banks, clock).file(validate_report(fields()))
     matcher = BankMatcher.load(repository)  # a running matcher, told of changes at once
     service = CaseService(cases, BankService(repository, [matcher]), clock)
     assert matcher.match_signals([Signal.of("sha256", SHA)])
-    clock.now = NOW + timedelta(hours=3)
+    clock.advance(timedelta(hours=3))
     withdrawn = service.withdraw(filed.case.number, filed.secret)
     assert withdrawn.state is CaseState.WITHDRAWN
     assert [e.kind for e in withdrawn.events] == ["received", "withdrawn"]
@@ -203,7 +196,7 @@ def test_withdrawal_tombstones_the_hashes_at_once() -> None:
 
 
 def test_a_hash_another_open_case_reported_stays_active(
-    world: tuple[CaseService, BankService, Clock],
+    world: tuple[CaseService, BankService, FakeClock],
 ) -> None:
     service, banks, _ = world
     first = service.file(validate_report(fields()))
@@ -216,7 +209,7 @@ def test_a_hash_another_open_case_reported_stays_active(
 
 
 def test_reviewers_move_cases_only_along_the_workflow(
-    world: tuple[CaseService, BankService, Clock],
+    world: tuple[CaseService, BankService, FakeClock],
 ) -> None:
     service, _, _ = world
     filed = service.file(validate_report(fields()))
@@ -280,13 +273,13 @@ def test_unknown_report_fields_are_refused() -> None:
 
 
 def test_a_second_case_counts_only_the_copies_found_after_it_was_filed() -> None:
-    clock, cases = Clock(), InMemoryCaseRepository()
+    clock, cases = FakeClock(NOW), InMemoryCaseRepository()
     banks = BankService(InMemoryBankRepository())
     service = CaseService(cases, banks, clock, hits=InMemoryHitCounter(cases))
     first = service.file(validate_report(fields()))
     service.record_hits(first.case.entry_ids)
     service.record_hits(first.case.entry_ids)
-    clock.now = NOW + timedelta(days=3)
+    clock.advance(timedelta(days=3))
     second = service.file(validate_report(fields(email="friend@example.org")))
     assert second.case.entry_ids == first.case.entry_ids  # the same image: one entry
     assert service.copies_found(second.case) == 0  # nothing of the first person's hits

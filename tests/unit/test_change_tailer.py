@@ -18,6 +18,8 @@ from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import ChangeTailer, LiveMatcher
 from shieldwall.signals.models import Signal
+from tests.support.clock import FakeClock
+from tests.support.polling import eventually
 
 _rng = random.Random(11)
 
@@ -100,14 +102,6 @@ class DelayedCommits(InMemoryBankRepository):
     ) -> Iterator[list[IndexRow]]:
         for batch in super().iter_index_rows(bank_ids, batch_size):
             yield [r for r in batch if r.entry_id not in self.hidden_entries]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -277,14 +271,14 @@ def test_missing_seqs_are_given_up_after_the_timeout(
 ) -> None:
     writer.create_bank("ncii")
     clock = FakeClock()
-    tailer = tail(repository, gap_timeout=30.0, clock=clock)
+    tailer = tail(repository, gap_timeout=30.0, clock=clock.monotonic)
     repository.hide(lambda: writer.add_entries("ncii", [entry(new_pdq())]))  # rolled back
     writer.add_entries("ncii", [entry(new_pdq())])
     tailer.poll()
-    clock.now += 29
+    clock.advance(29)
     tailer.poll()
     assert tailer.missing_seqs == 1
-    clock.now += 2
+    clock.advance(2)
     tailer.poll()
     assert tailer.missing_seqs == 0
 
@@ -314,23 +308,13 @@ def test_catches_up_in_batches(repository: DelayedCommits, writer: BankService) 
 
 def test_lag_is_the_time_since_the_log_was_read_to_its_end(repository: DelayedCommits) -> None:
     clock = FakeClock()
-    tailer = tail(repository, clock=clock)
-    clock.now += 5
+    tailer = tail(repository, clock=clock.monotonic)
+    clock.advance(5)
     assert tailer.lag_seconds() == 5
     tailer.poll()
     assert tailer.lag_seconds() == 0
-    clock.now += 0.5
+    clock.advance(0.5)
     assert tailer.lag_seconds() == 0.5
-
-
-def wait_for(condition: Callable[[], bool], within: float = 2.0) -> float:
-    """Seconds until `condition` held (bounded polling); fails after `within` seconds."""
-    started = time.monotonic()
-    while not condition():
-        elapsed = time.monotonic() - started
-        assert elapsed < within, f"not within {within} s"
-        time.sleep(0.01)
-    return time.monotonic() - started
 
 
 def test_thread_follows_the_log_survives_errors_and_stops_promptly(
@@ -344,7 +328,7 @@ def test_thread_follows_the_log_survives_errors_and_stops_promptly(
     try:
         value = new_pdq()
         [added] = writer.add_entries("ncii", [entry(value)])
-        wait_for(lambda: matched(tailer.holder.matcher, value) == [added.entry_id])
+        eventually(lambda: matched(tailer.holder.matcher, value) == [added.entry_id], timeout=2.0)
         assert repository.failures == []
     finally:
         started = time.monotonic()
@@ -358,7 +342,9 @@ def test_live_matcher_hears_its_own_process_at_once(repository: DelayedCommits) 
     service.create_bank("ncii")
     with LiveMatcher.open(repository, interval=3600) as live:
         service.subscribe(live)
-        wait_for(lambda: live.tailer.polls >= 1)  # its first round is done: no more for now
+        eventually(
+            lambda: live.tailer.polls >= 1, timeout=2.0
+        )  # its first round is done: no more for now
         value = new_pdq()
         [added] = service.add_entries("ncii", [entry(value)])
         assert matched(live, value) == [added.entry_id]  # before any poll

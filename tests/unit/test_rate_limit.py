@@ -20,18 +20,9 @@ from shieldwall.access.rate_limit import (
 )
 from shieldwall.config import load_settings
 from shieldwall.errors import InvalidInputError, RateLimitedError
+from tests.support.clock import FakeClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _key(key_id: int, role: Role = Role.SCREENER) -> ApiKey:
@@ -51,13 +42,13 @@ def _take(limiter: RateLimiter, key: ApiKey, times: int) -> int:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def limiter(clock: Clock) -> RateLimiter:
-    return RateLimiter({Role.SCREENER: RateLimit(2.0, 5)}, clock=clock)
+def limiter(clock: FakeClock) -> RateLimiter:
+    return RateLimiter({Role.SCREENER: RateLimit(2.0, 5)}, clock=clock.monotonic)
 
 
 def test_burst_then_rate_limited_with_retry_after(limiter: RateLimiter) -> None:
@@ -71,35 +62,35 @@ def test_burst_then_rate_limited_with_retry_after(limiter: RateLimiter) -> None:
     assert "retry after" in str(caught.value)
 
 
-def test_bucket_refills_over_time(limiter: RateLimiter, clock: Clock) -> None:
+def test_bucket_refills_over_time(limiter: RateLimiter, clock: FakeClock) -> None:
     key = _key(1)
     assert _take(limiter, key, 10) == 5
-    clock.now += 0.49
+    clock.advance(0.49)
     with pytest.raises(RateLimitedError) as caught:
         limiter.check(key)
     assert caught.value.retry_after == pytest.approx(0.01)
-    clock.now += 0.01
+    clock.advance(0.01)
     limiter.check(key)
-    clock.now += 1.0
+    clock.advance(1.0)
     assert _take(limiter, key, 10) == 2
-    clock.now += 3600
+    clock.advance(3600)
     assert _take(limiter, key, 10) == 5  # never more than the burst
 
 
-def test_retry_after_is_honest(limiter: RateLimiter, clock: Clock) -> None:
+def test_retry_after_is_honest(limiter: RateLimiter, clock: FakeClock) -> None:
     key = _key(1)
     _take(limiter, key, 5)
     with pytest.raises(RateLimitedError) as caught:
         limiter.check(key)
-    clock.now += caught.value.retry_after
+    clock.advance(caught.value.retry_after)
     limiter.check(key)
 
 
-def test_denied_requests_do_not_drain_the_bucket(limiter: RateLimiter, clock: Clock) -> None:
+def test_denied_requests_do_not_drain_the_bucket(limiter: RateLimiter, clock: FakeClock) -> None:
     key = _key(1)
     _take(limiter, key, 5)
     assert _take(limiter, key, 1000) == 0
-    clock.now += 0.5
+    clock.advance(0.5)
     limiter.check(key)
 
 
@@ -109,9 +100,10 @@ def test_keys_have_their_own_buckets(limiter: RateLimiter) -> None:
     assert _take(limiter, _key(1), 1) == 0
 
 
-def test_limits_follow_the_role(clock: Clock) -> None:
+def test_limits_follow_the_role(clock: FakeClock) -> None:
     limiter = RateLimiter(
-        {Role.SCREENER: RateLimit(100.0, 50), Role.REPORTER: RateLimit(1.0, 2)}, clock=clock
+        {Role.SCREENER: RateLimit(100.0, 50), Role.REPORTER: RateLimit(1.0, 2)},
+        clock=clock.monotonic,
     )
     assert _take(limiter, _key(1, Role.SCREENER), 100) == 50
     assert _take(limiter, _key(2, Role.REPORTER), 100) == 2
@@ -129,61 +121,61 @@ def test_defaults_favour_screeners() -> None:
 
 
 def test_cost_takes_several_tokens_and_a_cost_over_the_burst_leaves_debt(
-    limiter: RateLimiter, clock: Clock
+    limiter: RateLimiter, clock: FakeClock
 ) -> None:
     key = _key(1)
     limiter.check(key, cost=4)
     with pytest.raises(RateLimitedError) as caught:
         limiter.check(key, cost=3)
     assert caught.value.retry_after == pytest.approx(1.0)
-    clock.now += 10
+    clock.advance(10)
     limiter.check(key, cost=1000)  # needs a full bucket of 5, and costs all 1,000
     assert _take(limiter, key, 1) == 0
-    clock.now += 490  # 2 per second: 980 of the 995 missing tokens back
+    clock.advance(490)  # 2 per second: 980 of the 995 missing tokens back
     assert _take(limiter, key, 1) == 0
-    clock.now += 10
+    clock.advance(10)
     assert _take(limiter, key, 1) == 1
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(InvalidInputError):
             limiter.check(key, cost=bad)
 
 
-def test_clock_stepping_back_refills_nothing(limiter: RateLimiter, clock: Clock) -> None:
+def test_clock_stepping_back_refills_nothing(limiter: RateLimiter, clock: FakeClock) -> None:
     key = _key(1)
     _take(limiter, key, 5)
-    clock.now -= 100
+    clock.advance(-100)
     assert _take(limiter, key, 1) == 0
-    clock.now += 100.5
+    clock.advance(100.5)
     assert _take(limiter, key, 5) == 1
 
 
-def test_idle_buckets_are_dropped(limiter: RateLimiter, clock: Clock) -> None:
+def test_idle_buckets_are_dropped(limiter: RateLimiter, clock: FakeClock) -> None:
     for key_id in range(1, 1001):
         limiter.check(_key(key_id))
     assert limiter.tracked_keys() == 1000
-    clock.now += SWEEP_INTERVAL_S - 1  # everyone has refilled, but no sweep is due yet
+    clock.advance(SWEEP_INTERVAL_S - 1)  # everyone has refilled, but no sweep is due yet
     busy = _key(5000)
     _take(limiter, busy, 5)  # empty: needs 2.5 s to refill
     assert limiter.tracked_keys() == 1001
-    clock.now += 1
+    clock.advance(1)
     limiter.check(_key(1))  # this check sweeps: only the busy bucket is still refilling
     assert limiter.tracked_keys() == 2  # busy, and key 1 created again after the sweep
     assert _take(limiter, busy, 5) == 2  # its state survived the sweep
-    clock.now += SWEEP_INTERVAL_S
+    clock.advance(SWEEP_INTERVAL_S)
     limiter.check(_key(7))
     assert limiter.tracked_keys() == 1
 
 
-def test_a_dropped_bucket_comes_back_full(limiter: RateLimiter, clock: Clock) -> None:
+def test_a_dropped_bucket_comes_back_full(limiter: RateLimiter, clock: FakeClock) -> None:
     key = _key(1)
     _take(limiter, key, 5)
-    clock.now += SWEEP_INTERVAL_S
+    clock.advance(SWEEP_INTERVAL_S)
     limiter.check(_key(2))
     assert _take(limiter, key, 10) == 5
 
 
-def test_concurrent_checks_never_overspend(clock: Clock) -> None:
-    limiter = RateLimiter({Role.SCREENER: RateLimit(1.0, 500)}, clock=clock)
+def test_concurrent_checks_never_overspend(clock: FakeClock) -> None:
+    limiter = RateLimiter({Role.SCREENER: RateLimit(1.0, 500)}, clock=clock.monotonic)
     key = _key(1)
     passed: list[int] = []
     barrier = threading.Barrier(8)

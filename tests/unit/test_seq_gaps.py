@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from shieldwall.matching.seq_gaps import SeqGaps
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 def test_noted_gaps_are_missing_until_found() -> None:
-    gaps = SeqGaps(30, Clock())
+    gaps = SeqGaps(30, FakeClock().monotonic)
     gaps.note(3, 2)  # empty: nothing skipped
     gaps.note(3, 7)
     gaps.note(10, 10)
@@ -32,14 +25,14 @@ def test_noted_gaps_are_missing_until_found() -> None:
 
 
 def test_gaps_must_be_noted_in_seq_order() -> None:
-    gaps = SeqGaps(30, Clock())
+    gaps = SeqGaps(30, FakeClock().monotonic)
     gaps.note(5, 6)
     with pytest.raises(ValueError, match="seq order"):
         gaps.note(6, 9)
 
 
 def test_windows_above_a_seq_and_joined_to_a_bounded_count() -> None:
-    gaps = SeqGaps(30, Clock())
+    gaps = SeqGaps(30, FakeClock().monotonic)
     for seq in range(0, 400, 4):  # 100 single-seq gaps, 4 apart
         gaps.note(seq + 1, seq + 1)
     assert len(gaps.windows(most=100)) == 100
@@ -52,17 +45,17 @@ def test_windows_above_a_seq_and_joined_to_a_bounded_count() -> None:
 
 
 def test_gaps_expire_after_the_timeout_from_when_they_were_noticed() -> None:
-    clock = Clock()
-    gaps = SeqGaps(30, clock)
+    clock = FakeClock(monotonic_start=0.0)
+    gaps = SeqGaps(30, clock.monotonic)
     gaps.note(1, 4)
-    clock.now = 20
+    clock.advance(20)
     gaps.note(8, 8)
     gaps.found([2])  # the pieces keep the time their gap was noticed
-    clock.now = 29.9
+    clock.advance(9.9)
     assert gaps.expire() == 0
-    clock.now = 30
+    clock.advance(0.1)
     assert gaps.expire() == 3
     assert gaps.windows() == [(8, 8)]
-    clock.now = 50
+    clock.advance(20)
     assert gaps.expire() == 1
     assert len(gaps) == 0
