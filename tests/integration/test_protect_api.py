@@ -12,20 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import build_services
-from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
+from tests.support.services import make_services
 from tests.unit.test_cases import PDQ, SHA, fields
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'p.db'}"},
-    )
-    services = build_services(settings)
+    services = make_services(tmp_path, "p.db")
     admin = {"X-API-Key": services.access.issue_key("admin", Role.ADMIN).token}
     with TestClient(create_app(services)) as test_client:
         yield test_client, admin
@@ -313,7 +307,8 @@ def test_the_case_key_body_stays_documented(client: tuple[TestClient, dict[str, 
     doc = c.get("/openapi.json").json()
     for path in ("/protect/api/status", "/protect/api/withdraw"):
         operation = doc["paths"][path]["post"]
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schema = doc["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
         assert set(schema["properties"]) == {"case_number", "secret"}
         assert schema["additionalProperties"] is False
         assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {

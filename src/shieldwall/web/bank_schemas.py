@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.access.models import ApiKey
-from shieldwall.banks.models import Bank, Entry, EntryState
+from shieldwall.access.models import ApiKey, Role
+from shieldwall.banks.models import Bank, Entry, EntrySource, EntryState, MatchAction
+from shieldwall.web.domain_types import SignalTypeName
 
-Action = Literal["block", "review", "allow"]
 BankName = Field(pattern=r"^[a-z0-9_-]{1,255}$", description="lowercase letters, digits, - and _")
 
 
@@ -21,7 +20,7 @@ class BankCreate(BaseModel):
 
     name: str = BankName
     pdq_threshold: int = Field(default=31, ge=0, le=63)
-    action: Action = "block"
+    action: MatchAction = MatchAction.BLOCK
     allow_list_banks: list[str] = Field(default_factory=list, max_length=100)
 
 
@@ -33,7 +32,7 @@ class BankUpdate(BaseModel):
     name: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,255}$")
     enabled: bool | None = None
     pdq_threshold: int | None = Field(default=None, ge=0, le=63)
-    action: Action | None = None
+    action: MatchAction | None = None
     allow_list_banks: list[str] | None = Field(default=None, max_length=100)
 
 
@@ -43,7 +42,7 @@ class BankOut(BaseModel):
     name: str
     enabled: bool
     pdq_threshold: int
-    action: Action
+    action: MatchAction
     allow_list_banks: list[str]
     created_at: datetime
     updated_at: datetime
@@ -56,7 +55,7 @@ class BankOut(BaseModel):
             name=bank.name,
             enabled=bank.enabled,
             pdq_threshold=bank.policy.pdq_threshold,
-            action=bank.policy.action.value,
+            action=bank.policy.action,
             allow_list_banks=list(bank.policy.allow_list_banks),
             created_at=bank.created_at,
             updated_at=bank.updated_at,
@@ -69,7 +68,7 @@ class SignalIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["pdq", "md5", "sha256"]
+    type: SignalTypeName
     value: str = Field(max_length=64)
     variant: str = Field(default="original", max_length=64)
     quality: int | None = Field(default=None, ge=0, le=100)
@@ -81,7 +80,7 @@ class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     signals: list[SignalIn] = Field(min_length=1, max_length=64)
-    source: Literal["manual", "case", "exchange"] = "manual"
+    source: EntrySource = EntrySource.MANUAL
     submitted_by: str = Field(default="", max_length=2000)
     case_id: str = Field(default="", max_length=2000)
     note: str = Field(default="", max_length=2000)
@@ -115,7 +114,7 @@ class AddedListOut(BaseModel):
 class SignalOut(BaseModel):
     """A stored signal."""
 
-    type: str
+    type: SignalTypeName
     value: str
     variant: str
     quality: int | None
@@ -126,9 +125,9 @@ class EntryOut(BaseModel):
 
     id: int
     bank: str
-    state: str
+    state: EntryState
     signals: list[SignalOut]
-    source: str
+    source: EntrySource
     submitted_by: str
     case_id: str
     note: str
@@ -141,12 +140,12 @@ class EntryOut(BaseModel):
         return cls(
             id=entry.id,
             bank=entry.bank,
-            state=entry.state.value,
+            state=entry.state,
             signals=[
                 SignalOut(type=s.type, value=s.value, variant=s.variant, quality=s.quality)
                 for s in entry.signals
             ],
-            source=entry.provenance.source.value,
+            source=entry.provenance.source,
             submitted_by=entry.provenance.submitted_by,
             case_id=entry.provenance.case_id,
             note=entry.provenance.note,
@@ -177,7 +176,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    role: Literal["admin", "curator", "screener", "reviewer", "reporter"]
+    role: Role
     see_details: bool = False
 
 
@@ -186,7 +185,7 @@ class KeyOut(BaseModel):
 
     id: int
     name: str
-    role: str
+    role: Role
     see_details: bool
     prefix: str
     created_at: datetime
@@ -198,7 +197,7 @@ class KeyOut(BaseModel):
         return cls(
             id=key.id,
             name=key.name,
-            role=key.role.value,
+            role=key.role,
             see_details=key.see_details,
             prefix=key.prefix,
             created_at=key.created_at,

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall import errors
+from shieldwall.web.body_docs import add_body_schemas
 
 PROBLEM_TYPE_PREFIX: Final = "urn:shieldwall:problem:"
 MEDIA_TYPE: Final = "application/problem+json"
@@ -97,7 +98,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return document_problems(generate())
+        return document_problems(add_body_schemas(generate()))
 
     setattr(app, "openapi", openapi)  # noqa: B010 (mypy refuses assigning to a method)
 

@@ -26,6 +26,7 @@ from shieldwall.access.rate_limit import RateLimit
 from shieldwall.cases.models import Case, InvalidReportError, validate_report
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from shieldwall.web.body_docs import json_model, request_body
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
 from shieldwall.web.runtime import Runtime, runtime_of
@@ -53,12 +54,7 @@ class CaseKey(BaseModel):
     secret: str = Field(max_length=200)
 
 
-_KEY_BODY: Final[dict[str, Any]] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": CaseKey.model_json_schema()}},
-    }
-}
+_KEY_BODY: Final = request_body({"application/json": json_model(CaseKey)})
 """The body, documented by hand: the routes read it themselves, after their limits."""
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Hex = str
+from shieldwall.banks.models import MatchAction
+from shieldwall.web.domain_types import SignalTypeName, signal_values_model
+
+if TYPE_CHECKING:
+    _SignalValues = BaseModel
+else:  # one optional hex field per registered signal type (pdq, md5, sha256, ...)
+    _SignalValues = signal_values_model("_SignalValues")
 
 
-class SignalSet(BaseModel):
-    """Signals to look up; give at least one."""
+class SignalSet(_SignalValues):
+    """Signals to look up, by signal type; give at least one."""
 
     model_config = ConfigDict(extra="forbid")
-
-    pdq: Hex | None = Field(default=None, description="64 hex digits", max_length=64)
-    md5: Hex | None = Field(default=None, description="32 hex digits", max_length=32)
-    sha256: Hex | None = Field(default=None, description="64 hex digits", max_length=64)
 
     def values(self) -> dict[str, object]:
         """The signals that were given."""
@@ -35,7 +37,7 @@ class MatchOut(BaseModel):
     """One match; distance and entry id only for keys allowed to see details."""
 
     bank: str
-    signal_type: str
+    signal_type: SignalTypeName
     entry_id: int | None = None
     distance: int | None = None
     variant: str | None = None
@@ -44,7 +46,7 @@ class MatchOut(BaseModel):
 class LookupOut(BaseModel):
     """A lookup's answer, sorted by verdict then distance."""
 
-    verdict: Literal["block", "review", "allow"]
+    verdict: MatchAction
     matches: list[MatchOut]
     signals: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Annotated, Any
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import entry_refusals, without_refused
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
+from shieldwall.web.body_docs import guarded_with_body, json_model, multipart_files
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import Caller, GuardedRoute, guarded
 from shieldwall.web.uploads import check_declared_length, read_body, read_upload
@@ -29,31 +30,11 @@ EntryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_CSV_BYTES = 16 * 1024 * 1024
 
-_ENTRIES_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/EntriesIn"}},
-            "text/csv": {"schema": {"type": "string", "description": "signal_type,signal,note"}},
-        },
-    }
+_ENTRIES_BODY: Final = {
+    "application/json": json_model(EntriesIn),
+    "text/csv": {"schema": {"type": "string", "description": "signal_type,signal,note"}},
 }
-_FILES_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
-                    },
-                    "required": ["files"],
-                }
-            }
-        },
-    }
-}
+_FILES_BODY: Final = multipart_files("files", many=True)
 
 
 def _entries_from_json(body: EntriesIn) -> list[NewEntry]:
@@ -91,10 +72,7 @@ def _entries_from_csv(text: str) -> list[NewEntry]:
     status_code=201,
     response_model=AddedListOut,
     responses={404: {"description": "no such bank"}, 413: {"description": "body too large"}},
-    **(
-        guarded(Capability.WRITE_BANKS)
-        | {"openapi_extra": {**_ENTRIES_BODY, "x-capability": "write_banks"}}
-    ),
+    **guarded_with_body(Capability.WRITE_BANKS, _ENTRIES_BODY),
 )
 async def add_entries(name: str, request: Request, runtime: RuntimeDep) -> AddedListOut:
     """Add entries in one transaction: all or none. Existing ones come back created=false."""
@@ -120,10 +98,7 @@ async def add_entries(name: str, request: Request, runtime: RuntimeDep) -> Added
     status_code=201,
     response_model=AddedListOut,
     responses={404: {"description": "no such bank"}, 413: {"description": "too large"}},
-    **(
-        guarded(Capability.WRITE_BANKS)
-        | {"openapi_extra": {**_FILES_BODY, "x-capability": "write_banks"}}
-    ),
+    **guarded_with_body(Capability.WRITE_BANKS, _FILES_BODY),
 )
 async def add_files(name: str, request: Request, runtime: RuntimeDep) -> AddedListOut:
     """Hash each uploaded image and add it; a bad file gets an error, the rest are added."""

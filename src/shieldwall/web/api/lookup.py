@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from shieldwall.access.models import Capability
 from shieldwall.errors import InvalidInputError
 from shieldwall.screening.models import ScreeningResult
+from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalSet
 from shieldwall.web.security import Caller, GuardedRoute, guarded
@@ -32,21 +33,10 @@ Threshold = Annotated[
 ]
 Banks = Annotated[list[str] | None, Query(alias="bank", description="Only these banks.")]
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "image/*": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
+_UPLOAD_BODY: Final = {
+    **multipart_files("file"),
+    "application/octet-stream": BINARY,
+    "image/*": BINARY,
 }
 
 
@@ -94,7 +84,7 @@ async def _content(request: Request, limit: int) -> bytes:
         415: {"description": "unsupported"},
         422: {"description": "corrupt or invalid"},
     },
-    **(guarded(Capability.LOOKUP) | {"openapi_extra": {**_UPLOAD_BODY, "x-capability": "lookup"}}),
+    **guarded_with_body(Capability.LOOKUP, _UPLOAD_BODY),
 )
 async def lookup_file(
     request: Request,

@@ -6,7 +6,7 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
-from typing import Annotated, Any, Final, TextIO, cast
+from typing import Annotated, Final, TextIO, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -16,6 +16,7 @@ from shieldwall.access.models import Capability
 from shieldwall.banks.formats import BankFileFormat, detect_format
 from shieldwall.banks.models import EntrySource, Provenance
 from shieldwall.web.bank_schemas import ImportOut
+from shieldwall.web.body_docs import TEXT, guarded_with_body
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute, guarded
 from shieldwall.web.uploads import read_body
@@ -30,16 +31,7 @@ MEDIA_TYPES: Final = {
     BankFileFormat.CSV: "text/csv; charset=utf-8",
     BankFileFormat.HASHFILE: "text/plain; charset=utf-8",
 }
-_IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "text/plain": {"schema": {"type": "string"}},
-            "text/csv": {"schema": {"type": "string"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
-        },
-    }
-}
+_IMPORT_BODY: Final = {"text/plain": TEXT, "text/csv": TEXT, "application/x-ndjson": TEXT}
 
 
 @router.post(
@@ -47,10 +39,7 @@ _IMPORT_BODY: dict[str, Any] = {
     summary="Import hashes: `pdq <hex>` lines, CSV or JSON lines",
     response_model=ImportOut,
     responses={404: {"description": "no such bank"}, 413: {"description": "body too large"}},
-    **(
-        guarded(Capability.WRITE_BANKS)
-        | {"openapi_extra": {**_IMPORT_BODY, "x-capability": "write_banks"}}
-    ),
+    **guarded_with_body(Capability.WRITE_BANKS, _IMPORT_BODY),
 )
 async def import_entries(
     name: str,
