@@ -18,6 +18,7 @@ from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLooku
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.tables import ApiKeyRow
 from tests.support.polling import eventually
+from tests.support.services import make_services
 
 Storage = tuple[ApiKeyRepository, LookupLog]
 HASH = hashlib.sha256(b"a token").hexdigest()
@@ -297,10 +298,7 @@ def test_recording_a_lookup_is_one_insert(sql_engine: Engine) -> None:
 
 
 def test_closing_the_services_writes_the_buffered_lookups(tmp_path: Path) -> None:
-    from shieldwall.app import build_services
-    from shieldwall.config import Settings
-
-    services = build_services(Settings(home=tmp_path / "home"))
+    services = make_services(tmp_path / "home")
     access = services.access
     for _ in range(3):
         access.record_lookup(access.lookup_event(None, "hma", 1, 0, "allow"))

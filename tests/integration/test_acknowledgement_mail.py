@@ -12,11 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from shieldwall.app import build_services
-from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
 from tests.support.polling import eventually
 from tests.support.server import free_port
+from tests.support.services import make_services
 from tests.unit.test_cases import fields
 
 
@@ -45,17 +44,10 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _client(tmp_path: Path, smtp_url: str) -> TestClient:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'm.db'}",
-            "smtp_url": smtp_url,
-            "mail_from": "Shieldwall <help@shieldwall.test>",
-        },
+    services = make_services(
+        tmp_path, "m.db", smtp_url=smtp_url, mail_from="Shieldwall <help@shieldwall.test>"
     )
-    return TestClient(create_app(build_services(settings)))
+    return TestClient(create_app(services))
 
 
 def test_the_acknowledgement_names_the_case_but_never_the_secret(

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageOps
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.app import Services
 from shieldwall.web.app import create_app
 from tests.support.edits import captioned, chat_screenshot, jpeg_bytes
 from tests.support.images import scene
+from tests.support.services import make_services
 
 # A PDQ-like hash (128 bits set, full rank): degenerate ones (all zeros, near-constant) are
 # refused at intake and never matched, so fixtures start from this and flip bits.
@@ -50,12 +50,7 @@ class Api:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'api.db'}"},
-    )
-    services = build_services(settings)
+    services = make_services(tmp_path, "api.db")
     with TestClient(create_app(services)) as client:
         yield Api(client, services)
 

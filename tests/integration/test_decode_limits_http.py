@@ -9,26 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import build_services
-from shieldwall.config import load_settings
 from shieldwall.media.limits import MIB
 from shieldwall.web.app import create_app
 from tests.support.deep_images import deep_png, float_tiff
+from tests.support.services import make_services
 
 
 @pytest.fixture
 def lookup(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """A client on a server whose decodes may use 64 MiB, and a screener's headers."""
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'api.db'}",
-            "max_decode_bytes": 64 * MIB,
-        },
-    )
-    services = build_services(settings)
+    services = make_services(tmp_path, "api.db", max_decode_bytes=64 * MIB)
     token = services.access.issue_key("screener", Role.SCREENER).token
     with TestClient(create_app(services)) as client:
         yield client, {"X-API-Key": token}

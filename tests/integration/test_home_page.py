@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from shieldwall.app import build_services
-from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
+from tests.support.services import make_services
 
 
 def _client(home: Path, **overrides: str) -> Iterator[TestClient]:
-    settings = load_settings(
-        config_file=home / "absent.toml",
-        environ={},
-        overrides={"home": str(home), "database_url": f"sqlite:///{home / 'h.db'}", **overrides},
-    )
-    with TestClient(create_app(build_services(settings))) as client:
+    with TestClient(create_app(make_services(home, "h.db", **overrides))) as client:
         yield client
 
 

@@ -26,14 +26,14 @@ from pathlib import Path
 import pytest
 
 from shieldwall.access.models import LookupEvent
-from shieldwall.app import Services, build_services
+from shieldwall.app import Services
 from shieldwall.banks.models import BankPolicy, EntryState, NewEntry
-from shieldwall.config import Settings
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.signals.models import Signal
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.repositories import SqlBankRepository
 from tests.support.polling import eventually
+from tests.support.services import make_services
 
 TOTAL = 100_000
 BATCH = 5_000
@@ -92,7 +92,7 @@ class AuditWriters:
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Services]:
     """A serving worker's services on a new SQLite database with the two banks."""
-    services = build_services(Settings(home=tmp_path / "home"))
+    services = make_services(tmp_path / "home")
     services.repository.create_bank("import", BankPolicy())
     services.repository.create_bank("ncii", BankPolicy())
     yield services

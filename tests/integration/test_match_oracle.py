@@ -12,9 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import build_services
-from shieldwall.config import load_settings
 from shieldwall.web.app import create_app
+from tests.support.services import make_services
 
 
 def _balanced_hash(rng: random.Random) -> int:
@@ -56,16 +55,7 @@ class Oracle:
 
 @pytest.fixture
 def oracle(tmp_path: Path) -> Iterator[Oracle]:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'oracle.db'}",
-            "rate_screener": "1/10",
-        },
-    )
-    services = build_services(settings)
+    services = make_services(tmp_path, "oracle.db", rate_screener="1/10")
     access = services.access
     tokens = {
         "admin": access.issue_key("admin", Role.ADMIN).token,

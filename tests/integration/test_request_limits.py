@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.app import Services
 from shieldwall.web.app import create_app
 from shieldwall.web.body_limits import DEFAULT_LIMIT, KIB, MIB, human_size
+from tests.support.services import make_services
 
 CHUNK = 64 * KIB
 MAX_BYTES = MIB
@@ -42,17 +42,7 @@ class Served:
 
 
 def _serve(home: Path, **overrides: Any) -> Iterator[Served]:
-    settings = load_settings(
-        config_file=home / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(home),
-            "database_url": f"sqlite:///{home / 'limits.db'}",
-            "max_bytes": MAX_BYTES,
-            **overrides,
-        },
-    )
-    services = build_services(settings)
+    services = make_services(home, "limits.db", max_bytes=MAX_BYTES, **overrides)
     tokens = {role: services.access.issue_key(role.value, role).token for role in Role}
     app = create_app(services)
     admin = {"x-api-key": tokens[Role.ADMIN]}

@@ -26,9 +26,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import DETAIL_ROLES, ROLE_CAPABILITIES, Capability, Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.app import Services
 from shieldwall.web.app import create_app
+from tests.support.services import make_services
 
 HEALTH_OPERATIONS: Final = frozenset(
     {("get", "/status/live"), ("get", "/status/ready"), ("get", "/status")}
@@ -208,12 +208,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
     """Walk every operation once with no key, a bad key and a key of each role."""
     home: Path = tmp_path_factory.mktemp("role-matrix")
     unlimited = {f"rate_{role.value}": "1000000/1000000" for role in Role}
-    settings = load_settings(
-        config_file=home / "absent.toml",
-        environ={},
-        overrides={"home": str(home), "database_url": f"sqlite:///{home / 'm.db'}", **unlimited},
-    )
-    services = build_services(settings)
+    services = make_services(home, "m.db", **unlimited)
     tokens = {
         (role, details): services.access.issue_key(f"walker {role} {details}", role, details).token
         for role in Role
@@ -329,12 +324,7 @@ def test_hand_written_table_agrees_with_the_matrix_and_the_server(walk: Walk) ->
 
 
 def test_public_routes_answer_without_a_key(tmp_path: Path) -> None:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'p.db'}"},
-    )
-    with TestClient(create_app(build_services(settings))) as client:
+    with TestClient(create_app(make_services(tmp_path, "p.db"))) as client:
         for method, path in sorted(HEALTH_OPERATIONS):
             assert client.request(method.upper(), path).status_code in (200, 503), path
         for method, path in sorted(VICTIM_OPERATIONS):

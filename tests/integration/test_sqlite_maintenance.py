@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from shieldwall.access.models import LookupEvent
-from shieldwall.app import Services, build_services
+from shieldwall.app import Services
 from shieldwall.banks.models import BankPolicy
-from shieldwall.config import Settings
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from tests.support.banks import pdq_entry
 from tests.support.polling import eventually
+from tests.support.services import make_services
 
 LOG_LIMIT = 64 * 1024 * 1024
 """The bound the log is kept under (JOURNAL_SIZE_LIMIT), stated here on its own."""
@@ -47,7 +47,7 @@ def umask_022() -> Iterator[None]:
 @pytest.fixture
 def serving(tmp_path: Path) -> Iterator[Services]:
     """A serving worker's services on a new SQLite database in its data directory."""
-    services = build_services(Settings(home=tmp_path / "home"))
+    services = make_services(tmp_path / "home")
     services.repository.create_bank("import", BankPolicy())
     yield services
     services.close()
@@ -122,7 +122,7 @@ def test_log_is_cut_back_and_stays_bounded_while_a_tailer_reads(serving: Service
 
 def test_new_install_is_owner_only(tmp_path: Path, umask_022: None) -> None:
     home = tmp_path / "home"
-    services = build_services(Settings(home=home))
+    services = make_services(home)
     try:
         services.repository.create_bank("ncii", BankPolicy())  # a write: the log files exist
         assert _mode(home) == oct(0o700)
@@ -134,7 +134,7 @@ def test_new_install_is_owner_only(tmp_path: Path, umask_022: None) -> None:
 
 def test_existing_install_is_tightened_at_start(tmp_path: Path, umask_022: None) -> None:
     home = tmp_path / "home"
-    build_services(Settings(home=home)).close()
+    make_services(home).close()
     database = home / "shieldwall.db"
     # An install made before the fix: everything readable by everyone, log files present.
     held = sqlite3.connect(database, isolation_level=None)
@@ -146,7 +146,7 @@ def test_existing_install_is_tightened_at_start(tmp_path: Path, umask_022: None)
         for name in names:
             (home / name).chmod(0o644)
         home.chmod(0o755)
-        services = build_services(Settings(home=home))
+        services = make_services(home)
         services.close()
         assert _mode(home) == oct(0o700)
         for name in names:
