@@ -23,7 +23,6 @@ from shieldwall.app import Services
 from tests.compat.conftest import TEST_HOST, HmaClient, ImageServer
 
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
-RATIO = "enabled_ratio must be 0 or 1 (HMA's fractional ratios: being fixed)"
 
 ORG = "E7C89CE7729"  # Coop's org ids are alphanumeric; it upper-cases them
 
@@ -85,7 +84,6 @@ def test_create_bank_with_ratio_as_a_string(coop: HmaClient) -> None:
     assert coop.get(f"/c/bank/{disabled}").json()["matching_enabled_ratio"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=RATIO)
 def test_create_bank_with_a_fractional_ratio(coop: HmaClient) -> None:
     bank = create_bank(coop, "Sampled bank", enabled_ratio=0.5)
     assert coop.get(f"/c/bank/{bank}").json()["matching_enabled_ratio"] == 0.5

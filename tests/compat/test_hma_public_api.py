@@ -47,12 +47,9 @@ OPENAPI_PATH = (
     "no /openapi/openapi.json: Shieldwall documents its own API at /openapi.json "
     "(when api_docs is on)"
 )
-RATIO = "enabled_ratio must be 0 or 1 (HMA's fractional ratios: being fixed)"
 FUTURE_DISABLE = (
     "disable_until_ts in the future is 400: Shieldwall has no timed disabling (by design)"
 )
-METADATA_NOT_STORED = "metadata is validated but not stored or returned (being fixed)"
-NOTE_FIXED = "a note cannot be changed after the add (being fixed)"
 DEGENERATE_HASH = "degenerate PDQ hashes such as all zeros are refused at intake (by design)"
 
 
@@ -237,7 +234,6 @@ def test_banks_create(client: HmaClient) -> None:
     assert (listed.status_code, listed.json()) == (200, [created.json()])
 
 
-@pytest.mark.xfail(strict=True, reason=RATIO)
 def test_banks_update(client: HmaClient) -> None:
     create_bank(client, "MY_TEST_BANK")
     assert client.put("/c/bank/MY_TEST_BANK", json={"name": "1_invalid_name"}).status_code == 400
@@ -373,7 +369,6 @@ CONTENT_METADATA = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=METADATA_NOT_STORED)
 def test_bank_get_content_returns_stored_metadata(
     client: HmaClient, image_server: ImageServer
 ) -> None:
@@ -429,7 +424,6 @@ def test_bank_add_content_without_note_omitted(
     assert "note" not in response.json()
 
 
-@pytest.mark.xfail(strict=True, reason=NOTE_FIXED)
 def test_bank_update_content_note(client: HmaClient, image_server: ImageServer) -> None:
     create_bank(client, "TEST_BANK_NOTE_UPDATE")
     content_id = add_by_url(client, "TEST_BANK_NOTE_UPDATE", image_server.image("image1.jpg"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -227,9 +228,16 @@ def test_banks_update(hma: Hma) -> None:
     assert off.json()["matching_enabled_ratio"] == 0
     on = c.put("/c/bank/MY_TEST_BANK_RENAMED", json={"enabled_ratio": 1.0}, headers=h)
     assert on.json()["matching_enabled_ratio"] == 1.0
-    # HMA samples a fraction of lookups per bank; Shieldwall banks match all or nothing.
-    half = c.put("/c/bank/MY_TEST_BANK_RENAMED", json={"enabled_ratio": 0.5}, headers=h)
-    assert_hma_error(half, 400)
+    # HMA samples a share of lookups per bank: any ratio in 0..1, numbers or strings.
+    half = c.put("/c/bank/MY_TEST_BANK_RENAMED", json={"enabled_ratio": "0.5"}, headers=h)
+    assert half.json()["matching_enabled_ratio"] == 0.5
+    for wrong in (1.5, -0.1, "half", True):
+        bad = c.put("/c/bank/MY_TEST_BANK_RENAMED", json={"enabled_ratio": wrong}, headers=h)
+        assert_hma_error(bad, 400)
+    assert c.put("/c/bank/MY_TEST_BANK_RENAMED", json={"enabled": True}, headers=h).json() == {
+        "name": "MY_TEST_BANK_RENAMED",
+        "matching_enabled_ratio": 1.0,
+    }
     assert_hma_error(
         c.put("/c/bank/GONE", json={"enabled": True}, headers=h), 404, "Bank not found"
     )
@@ -306,8 +314,35 @@ def test_add_content_with_metadata_and_note(hma: Hma) -> None:
         headers=h,
     )
     assert good.status_code == 200, good.text
-    shown = c.get(f"/c/bank/NEW_BANK/content/{good.json()['id']}", headers=h).json()
+    path = f"/c/bank/NEW_BANK/content/{good.json()['id']}"
+    shown = c.get(path, headers=h).json()
     assert shown["note"] == "fake"
+    # Stored and shown as HMA's GET writes it: every field, the unset ones null.
+    assert shown["metadata"] == {
+        "content_id": "1197433091",
+        "content_uri": None,
+        "json": {"asdf": {}},
+        "collab": None,
+    }
+    assert "metadata" not in c.get(f"{path}?include_metadata=false", headers=h).json()
+    # HMA's PUT answers its content config: the note changes, the metadata is as stored.
+    changed = c.put(path, json={"note": "reviewed"}, headers=h).json()
+    assert changed["note"] == "reviewed"
+    assert changed["user_metadata"] == {"content_id": "1197433091", "json": {"asdf": {}}}
+    assert c.get(path, headers=h).json()["note"] == "reviewed"
+    assert_hma_error(c.put(path, json={"note": "x" * 256}, headers=h), 400)
+    assert_hma_error(c.put(path, json={"note": 5}, headers=h), 400)
+    assert c.get(path, headers=h).json()["note"] == "reviewed"
+    assert c.put(path, json={"note": None}, headers=h).json()["note"] is None
+    # By signal (HMA's takes the note only; Shieldwall keeps metadata there too).
+    by_signal = c.post(
+        "/c/bank/NEW_BANK/signal",
+        json={"pdq": STORED, "note": "n", "metadata": {"content_uri": "https://x.test/1"}},
+        headers=h,
+    )
+    assert by_signal.status_code == 200, by_signal.text
+    shown = c.get(f"/c/bank/NEW_BANK/content/{by_signal.json()['id']}", headers=h).json()
+    assert (shown["note"], shown["metadata"]["content_uri"]) == ("n", "https://x.test/1")
     long_note = c.post(
         "/c/bank/NEW_BANK/content", files=photo(jpeg(2)), data={"note": "x" * 256}, headers=h
     )
@@ -380,9 +415,21 @@ def test_update_and_delete_content(hma: Hma) -> None:
     assert c.delete(path, headers=h).json() == {"deleted": 0}
     assert c.get(path, headers=h).status_code == 404
     assert c.get(lookup, headers=h).json() == {}
-    # Shieldwall keeps deletions as tombstones: the same hash cannot quietly come back.
+    # As in HMA, the same hash can be added again: a new content id, matching again; the
+    # deleted one stays deleted (Shieldwall keeps it as a tombstone).
     again = c.post("/c/bank/TEST_BANK/signal", json={"pdq": STORED}, headers=h)
-    assert_hma_error(again, 409)
+    assert again.status_code == 200, again.text
+    new_id = again.json()["id"]
+    assert new_id != content_id
+    assert c.get(path, headers=h).status_code == 404
+    assert c.get(lookup, headers=h).json() == {
+        "TEST_BANK": [{"bank_content_id": new_id, "distance": "0"}]
+    }
+    same = c.post("/c/bank/TEST_BANK/signal", json={"pdq": STORED}, headers=h)
+    assert same.json()["id"] == new_id  # added once: the bank holds it now
+    assert c.delete(f"/c/bank/TEST_BANK/content/{new_id}", headers=h).json() == {"deleted": 1}
+    third = c.post("/c/bank/TEST_BANK/signal", json={"pdq": STORED}, headers=h)
+    assert third.json()["id"] not in (content_id, new_id)
 
 
 # Matching --------------------------------------------------------------------------------
@@ -414,6 +461,44 @@ def test_lookup_and_raw_lookup_by_signal(hma: Hma) -> None:
     none = c.get(f"/m/raw_lookup?signal_type=pdq&signal={STORED}&banks=NON_EXISTENT", headers=h)
     assert none.json() == {"matches": []}
     assert c.get(f"/m/lookup?signal_type=pdq&signal={OTHER}", headers=h).json() == {}
+
+
+def _seed_drawing(below: bool, ratio: float) -> str:
+    """A `seed` whose draw (HMA's: random.Random(seed)) falls below or above `ratio`."""
+    return next(
+        seed
+        for seed in (f"content-{n}" for n in range(1000))
+        if (random.Random(seed).random() < ratio) == below
+    )
+
+
+def test_enabled_ratio_samples_lookups_as_hma_does(hma: Hma) -> None:
+    c, h = hma.c, hma.h()
+    hma.create_bank("ALWAYS")
+    hma.create_bank("QUARTER")
+    hma.add_signal("ALWAYS", pdq=STORED)
+    hma.add_signal("QUARTER", pdq=STORED)
+    put = c.put("/c/bank/QUARTER", json={"enabled_ratio": 0.25}, headers=h)
+    assert put.json()["matching_enabled_ratio"] == 0.25
+    lookup = f"/m/lookup?signal_type=pdq&signal={STORED}"
+
+    def banks(query: str = "") -> list[str]:
+        return sorted(c.get(lookup + query, headers=h).json())
+
+    # A seed (the content id, in HMA's clients) gives the same answer every time.
+    inside, outside = _seed_drawing(True, 0.25), _seed_drawing(False, 0.25)
+    assert [banks(f"&seed={inside}") for _ in range(3)] == [["ALWAYS", "QUARTER"]] * 3
+    assert [banks(f"&seed={outside}") for _ in range(3)] == [["ALWAYS"]] * 3
+    assert banks(f"&seed={outside}&bypass_coinflip=true") == ["ALWAYS", "QUARTER"]
+    raw = c.get(f"/m/raw_lookup?signal_type=pdq&signal={STORED}", headers=h).json()
+    assert len(raw["matches"]) == 2  # raw lookups ignore ratios, as in HMA
+    # Without a seed, about a quarter of lookups search the bank (25 of 100 expected).
+    searched = sum("QUARTER" in banks() for _ in range(100))
+    assert 5 <= searched <= 50, searched
+    # Ratio 0 disables the bank: no lookup searches it, whatever the draw.
+    c.put("/c/bank/QUARTER", json={"enabled_ratio": "0"}, headers=h)
+    assert banks(f"&seed={inside}&bypass_coinflip=true") == ["ALWAYS"]
+    assert c.get("/c/bank/QUARTER", headers=h).json()["matching_enabled_ratio"] == 0.0
 
 
 def test_lookup_errors_are_hma_shaped(hma: Hma) -> None:

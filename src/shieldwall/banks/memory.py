@@ -215,6 +215,14 @@ class InMemoryBankRepository:
                 self._log(ChangeKind.ENTRY_STATE, stored.bank_id, entry_id)
             return stored.entry
 
+    def set_entry_note(self, entry_id: int, note: str) -> Entry:
+        """Replace an entry's note (matching does not read it: no change is logged)."""
+        with self._lock:
+            stored = self._entry(entry_id)
+            provenance = replace(stored.entry.provenance, note=note)
+            stored.entry = replace(stored.entry, provenance=provenance, updated_at=self._clock())
+            return stored.entry
+
     def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
         """The entries with these ids that exist, in id order (missing ids are skipped)."""
         with self._lock:

@@ -18,6 +18,8 @@ MAX_BANK_NAME: Final = 255
 # A leading letter or digit: a name like `-lead` reads as an option to the CLI and to scripts.
 _BANK_NAME = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_BANK_NAME - 1}}}$")
 MAX_TEXT: Final = 2000
+MAX_METADATA: Final = 16_000
+"""Characters of a submitter's metadata (JSON text) kept with an entry."""
 
 
 class MatchAction(StrEnum):
@@ -70,8 +72,15 @@ class BankPolicy:
     pdq_threshold: int = DEFAULT_PDQ_THRESHOLD
     action: MatchAction = MatchAction.BLOCK
     allow_list_banks: tuple[str, ...] = ()
+    matching_ratio: float = 1.0
+    """HMA's `enabled_ratio`: the share of HMA lookups (`/m/lookup`) that search this bank
+    while it is enabled (each lookup draws once; its `seed` makes the draw repeatable)."""
 
     def __post_init__(self) -> None:
+        ratio = self.matching_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+            raise InvalidInputError(f"matching ratio must be 0.0-1.0, got {ratio!r}")
+        object.__setattr__(self, "matching_ratio", float(ratio))
         if not isinstance(self.pdq_threshold, int) or not (
             0 <= self.pdq_threshold <= MAX_PDQ_THRESHOLD
         ):
@@ -103,6 +112,9 @@ class Provenance:
     submitted_by: str = ""
     case_id: str = ""
     note: str = ""
+    metadata: str = ""
+    """The submitter's own metadata about the content as JSON text ("" if none), kept as
+    given and never exported (HMA's `content_id`, `content_uri`, `json`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", EntrySource(self.source))
@@ -110,6 +122,8 @@ class Provenance:
             value = getattr(self, label)
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 raise InvalidInputError(f"{label} must be text of at most {MAX_TEXT} characters")
+        if not isinstance(self.metadata, str) or len(self.metadata) > MAX_METADATA:
+            raise InvalidInputError(f"metadata must be text of at most {MAX_METADATA} characters")
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,9 @@ class NewEntry:
     # Imports of native files may carry disabled or withdrawn entries (tombstones); they are
     # stored in that state from the start, never briefly active.
     state: EntryState = EntryState.ACTIVE
+    replaces: int | None = None
+    """The withdrawn entry of the same content this one follows (HMA's delete, then add
+    again): the new entry gets its own identity, and the withdrawal stays final."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", EntryState(self.state))
@@ -138,11 +155,11 @@ class NewEntry:
         also makes interrupted imports safe to re-run.
         """
         originals = [s for s in self.signals if s.variant == ORIGINAL] or list(self.signals)
-        for signal in originals:
-            if signal.type == "sha256":
-                return f"sha256:{signal.value}"
-        first = originals[0]
-        return f"{first.type}:{first.value}"
+        key = next(
+            (f"sha256:{s.value}" for s in originals if s.type == "sha256"),
+            f"{originals[0].type}:{originals[0].value}",
+        )
+        return key if self.replaces is None else f"{key}#after:{self.replaces}"
 
 
 @dataclass(frozen=True)

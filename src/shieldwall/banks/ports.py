@@ -64,6 +64,10 @@ class BankRepository(Protocol):
         """Move an entry to a state. Withdrawn is final (ConflictError on any change)."""
         ...
 
+    def set_entry_note(self, entry_id: int, note: str) -> Entry:
+        """Replace an entry's note; NotFoundError if there is no such entry."""
+        ...
+
     def list_entries(
         self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
     ) -> list[Entry]:

@@ -125,6 +125,7 @@ class BankService:
         pdq_threshold: int | None = None,
         action: MatchAction | str | None = None,
         allow_list_banks: Sequence[str] | None = None,
+        matching_ratio: float | None = None,
     ) -> Bank:
         """Change the given parts of a bank's policy, keeping the rest."""
         current = self.repository.get_bank(name).policy
@@ -134,6 +135,7 @@ class BankService:
             allow_list_banks=(
                 current.allow_list_banks if allow_list_banks is None else tuple(allow_list_banks)
             ),
+            matching_ratio=current.matching_ratio if matching_ratio is None else matching_ratio,
         )
         bank = self.repository.set_policy(name, policy)
         self._banks_changed()
@@ -188,6 +190,10 @@ class BankService:
             for listener in self._listeners:
                 listener.apply_removed(entry)
         return entry
+
+    def set_entry_note(self, entry_id: int, note: str) -> Entry:
+        """Replace an entry's note (HMA lets clients change it)."""
+        return self.repository.set_entry_note(entry_id, note)
 
     def active_entry_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries are active now in the bank of record."""

@@ -55,7 +55,11 @@ def bank_id(connection: Connection, name: str) -> int:
 
 def policy_values(policy: BankPolicy) -> dict[str, Any]:
     """The bank columns that hold a policy (allow-lists live in their own table)."""
-    return {"pdq_threshold": policy.pdq_threshold, "action": MatchAction(policy.action).value}
+    return {
+        "pdq_threshold": policy.pdq_threshold,
+        "action": MatchAction(policy.action).value,
+        "matching_ratio": policy.matching_ratio,
+    }
 
 
 def replace_allow_list(connection: Connection, owner_id: int, allow_ids: Collection[int]) -> None:
@@ -74,6 +78,7 @@ _BANK_COLUMNS: Final = (
     BankRow.enabled,
     BankRow.pdq_threshold,
     BankRow.action,
+    BankRow.matching_ratio,
     BankRow.created_at,
     BankRow.updated_at,
 )
@@ -94,7 +99,9 @@ def _allow_lists(connection: Connection, owner_id: int | None) -> dict[int, list
 
 
 def _bank(row: Row[*tuple[Any, ...]], allow_list: Sequence[str]) -> Bank:
-    policy = BankPolicy(row.pdq_threshold, MatchAction(row.action), tuple(allow_list))
+    policy = BankPolicy(
+        row.pdq_threshold, MatchAction(row.action), tuple(allow_list), row.matching_ratio
+    )
     return Bank(row.id, row.name, bool(row.enabled), policy, row.created_at, row.updated_at)
 
 
@@ -122,6 +129,7 @@ _ENTRY_COLUMNS: Final = (
     EntryRow.submitted_by,
     EntryRow.case_id,
     EntryRow.note,
+    EntryRow.user_metadata,
     EntryRow.created_at,
     EntryRow.updated_at,
 )
@@ -175,7 +183,9 @@ def load_entries(connection: Connection, query: Select[*tuple[Any, ...]]) -> lis
             id=row.id,
             bank=row.bank,
             signals=tuple(signals[row.id]),
-            provenance=Provenance(EntrySource(row.source), row.submitted_by, row.case_id, row.note),
+            provenance=Provenance(
+                EntrySource(row.source), row.submitted_by, row.case_id, row.note, row.user_metadata
+            ),
             state=EntryState(row.state),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from shieldwall.banks.models import (
     EntryState,
     IndexRow,
     NewEntry,
+    Provenance,
     parse_entry_state,
     validate_bank_name,
 )
@@ -32,6 +33,24 @@ from shieldwall.storage.tables import MAX_ID, BankRow, EntryRow, EntrySignalRow
 
 INDEX_WINDOW: Final = 10_000
 """Entry ids read per transaction when loading index rows (tens of milliseconds each)."""
+
+
+def _store_metadata(
+    connection: Connection, new_entries: Sequence[tuple[str, NewEntry]], new_ids: dict[str, int]
+) -> None:
+    """Write the submitters' metadata of just-inserted entries (the bulk insert leaves "")."""
+    values = [
+        {"entry_id": new_ids[key], "metadata": entry.provenance.metadata}
+        for key, entry in new_entries
+        if entry.provenance.metadata and key in new_ids
+    ]
+    if values:
+        connection.execute(
+            update(EntryRow)
+            .where(EntryRow.id == bindparam("entry_id"))
+            .values(user_metadata=bindparam("metadata")),
+            values,
+        )
 
 
 def _utc_now() -> datetime:
@@ -184,6 +203,7 @@ class SqlBankRepository(SqlAdapter):
                     first_index[key] = index
             new_entries = [(key, entries[index]) for key, index in first_index.items()]
             new_ids = insert_new_entries(connection, bank_id, new_entries, self._clock())
+            _store_metadata(connection, new_entries, new_ids)
             raced = [key for key, _ in new_entries if key not in new_ids]
             if raced:  # added by a concurrent import since the lookup (PostgreSQL only)
                 existing.update(find_existing(connection, bank_id, raced))
@@ -227,6 +247,20 @@ class SqlBankRepository(SqlAdapter):
                     .values(state=state.value, updated_at=self._clock())
                 )
                 self._log(connection, ChangeKind.ENTRY_STATE, owner_id, entry_id)
+            return rows.load_entry(connection, entry_id)
+
+    def set_entry_note(self, entry_id: int, note: str) -> Entry:
+        """Replace an entry's note (matching does not read it: no change is logged)."""
+        _check_entry_id(entry_id)
+        Provenance(note=note)  # the same checks as when the entry was added
+        with self._write() as connection:
+            updated = connection.execute(
+                update(EntryRow)
+                .where(EntryRow.id == entry_id)
+                .values(note=note, updated_at=self._clock())
+            )
+            if updated.rowcount == 0:
+                raise NotFoundError(f"no entry {entry_id}")
             return rows.load_entry(connection, entry_id)
 
     def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -82,6 +83,7 @@ class BankRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     pdq_threshold: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
+    matching_ratio: Mapped[float] = mapped_column(Float, server_default="1.0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -118,6 +120,8 @@ class EntryRow(Base):
     submitted_by: Mapped[str] = mapped_column(Text)
     case_id: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text)
+    # The submitter's JSON metadata; bulk inserts leave it to the default ("").
+    user_metadata: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

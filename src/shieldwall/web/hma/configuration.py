@@ -13,7 +13,8 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 
 from shieldwall.access.models import Capability
-from shieldwall.web.hma.shapes import CONTENT_TYPES, SIGNAL_TYPE_NAMES, HmaRoute, hma_route
+from shieldwall.web.hma.names import CONTENT_TYPES, SIGNAL_TYPE_NAMES
+from shieldwall.web.hma.routing import HmaRoute, hma_route
 from shieldwall.web.paths import is_hma_path
 
 router = APIRouter(tags=["hma"], route_class=HmaRoute)

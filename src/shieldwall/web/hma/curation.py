@@ -2,7 +2,8 @@
 
 HMA content is a Shieldwall entry: its id is the entry id, `disable_until_ts` 1/0 is the
 active/disabled state, and deleting content withdraws the entry (kept as a tombstone, so
-the removal travels with exports; adding the same content again is refused).
+the removal travels with exports; adding the same content again makes a new entry, as
+HMA makes a new row). A bank's `enabled_ratio` is stored with its policy (see sampling.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import json
 import time
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -25,10 +26,19 @@ from shieldwall.banks.models import (
     NewEntry,
     Provenance,
 )
+from shieldwall.banks.service import BankService
 from shieldwall.errors import ConflictError, InvalidSignalError, NotFoundError
 from shieldwall.hashing.service import Purpose
 from shieldwall.signals.models import ORIGINAL, Signal
 from shieldwall.signals.pdq_quality import pdq_refusals, without_refused
+from shieldwall.web.hma.bank_shapes import bank_json
+from shieldwall.web.hma.content_shapes import (
+    content_config_json,
+    content_json,
+    content_metadata,
+    content_note,
+)
+from shieldwall.web.hma.errors import abort, abort_name_taken
 from shieldwall.web.hma.hashing import (
     UPLOAD_BODY,
     ContentTypeHint,
@@ -39,23 +49,14 @@ from shieldwall.web.hma.hashing import (
     signal_selection,
 )
 from shieldwall.web.hma.lenient import lax_bool, lax_float
-from shieldwall.web.hma.shapes import (
+from shieldwall.web.hma.names import (
     SIGNAL_TYPE_NAMES,
-    HmaRoute,
-    abort,
-    abort_name_taken,
-    bank_json,
     bank_name_or_404,
-    check_metadata,
-    content_config_json,
-    content_json,
-    content_note,
-    hma_route,
-    json_body,
-    json_body_doc,
     new_bank_name,
     shieldwall_bank_name,
 )
+from shieldwall.web.hma.params import json_body, json_object
+from shieldwall.web.hma.routing import HmaRoute, hma_route, json_body_doc
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import Caller
 
@@ -72,26 +73,30 @@ def _bank(runtime: Runtime, hma_name: str) -> Bank:
         abort(404, f"bank '{hma_name}' not found")
 
 
-def _wanted_state(body: dict[str, Any]) -> bool | None:
-    """Whether the bank should match, from HMA's `enabled_ratio` or else `enabled`."""
+def _wanted_ratio(body: dict[str, Any]) -> float | None:
+    """HMA's new `matching_enabled_ratio` from a body, None to leave it as it is.
+
+    As in HMA, `enabled` sets 1.0 or 0.0 and `enabled_ratio` (0..1, also as a string: Coop
+    sends "1") overrides it."""
     ratio = body.get("enabled_ratio")
     if ratio is not None:
-        value = lax_float("enabled_ratio", ratio)  # Coop sends "1"
+        value = lax_float("enabled_ratio", ratio)
         if not 0 <= value <= 1:
             abort(400, "enabled_ratio must be between 0.0 and 1.0")
-        if value not in (0, 1):
-            abort(400, "Shieldwall banks match all or nothing: enabled_ratio must be 0.0 or 1.0")
-        return value == 1
+        return value
     enabled = body.get("enabled")
-    return None if enabled is None else lax_bool("enabled", enabled)
+    if enabled is None:
+        return None
+    return 1.0 if lax_bool("enabled", enabled) else 0.0
 
 
-def _object(body: Any) -> dict[str, Any]:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        abort(400, "this endpoint expects a json object payload")
-    return body
+def _apply_ratio(banks: BankService, bank: Bank, ratio: float) -> Bank:
+    """A ratio of 0 disables the bank (its stored share is kept); any other enables it."""
+    if ratio > 0 and ratio != bank.policy.matching_ratio:
+        bank = banks.update_policy(bank.name, matching_ratio=ratio)
+    if (ratio > 0) != bank.enabled:
+        bank = banks.set_bank_enabled(bank.name, ratio > 0)
+    return bank
 
 
 # Banks -----------------------------------------------------------------------------------
@@ -113,19 +118,17 @@ def banks_index(runtime: RuntimeDep) -> list[dict[str, Any]]:
 )
 def bank_create(runtime: RuntimeDep, body: JsonBody) -> dict[str, Any]:
     """`{"name": "UPPER_NAME", "enabled_ratio"?: 0|1, "enabled"?: bool}` -> the bank (201)."""
-    data = _object(body)
+    data = json_object(body)
     if data.get("name") is None:
         abort(400, "name is required")
     name = new_bank_name(data["name"])
-    enabled = _wanted_state(data)
+    ratio = _wanted_ratio(data)
     banks = runtime.services.banks
     try:
         bank = banks.create_bank(name)
     except ConflictError:
         abort_name_taken("Bank already exists")
-    if enabled is False:
-        bank = banks.set_bank_enabled(name, False)
-    return bank_json(bank)
+    return bank_json(_apply_ratio(banks, bank, 1.0 if ratio is None else ratio))
 
 
 @router.get(
@@ -155,17 +158,15 @@ def bank_update(bank_name: str, runtime: RuntimeDep, body: JsonBody) -> dict[str
         bank = None
     if bank is None:
         abort(404, "Bank not found")
-    data = _object(body)
+    data = json_object(body)
     new_name = new_bank_name(data["name"]) if data.get("name") is not None else bank.name
-    enabled = _wanted_state(data)
+    ratio = _wanted_ratio(data)
     if new_name != bank.name:
         try:
             bank = banks.rename_bank(bank.name, new_name)
         except ConflictError:
             abort_name_taken("Bank name already exists")
-    if enabled is not None and enabled != bank.enabled:
-        bank = banks.set_bank_enabled(bank.name, enabled)
-    return bank_json(bank)
+    return bank_json(bank if ratio is None else _apply_ratio(banks, bank, ratio))
 
 
 @router.delete(
@@ -217,31 +218,55 @@ def bank_get_content(
     content_id: str,
     runtime: RuntimeDep,
     include_signals: Annotated[str | None, Query()] = None,
+    include_metadata: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """`{"id", "disable_until_ts", "original_media_uri", "bank", "signals"?, "note"?}`."""
+    """`{"id", "disable_until_ts", "original_media_uri", "bank", "signals"?, "metadata"?,
+    "note"?}`: signals on request, metadata unless `include_metadata=false` (as in HMA)."""
     bank = _bank(runtime, bank_name)
     entry = _banked_or_404(runtime, bank, content_id)
     wants_signals = (include_signals or "false").lower() == "true"
-    return content_json(entry, bank, wants_signals)
+    wants_metadata = (include_metadata or "true").lower() == "true"
+    return content_json(entry, bank, wants_signals, wants_metadata)
+
+
+MAX_READDS: Final = 100
+"""Delete-and-add-again rounds of one content in one bank that HMA clients may make."""
 
 
 def _add(
-    runtime: Runtime, caller: ApiKey, bank: Bank, signals: list[Signal], note: str
+    runtime: Runtime, caller: ApiKey, bank: Bank, signals: list[Signal], provenance: Provenance
 ) -> dict[str, Any]:
-    """Add one entry; HMA's `{"id", "signals"}`. Deleted (withdrawn) content stays deleted.
+    """Add one entry; HMA's `{"id", "signals"}` (the existing id if the bank holds it).
 
-    A PDQ hash of content that the acceptance rule refuses is not stored (the digests are:
-    exact copies still match) and the answer says why in `pdq_refused`."""
+    Content deleted from the bank (a withdrawn entry, kept as a tombstone) is added again
+    as a new entry with a new id, as HMA does; the tombstone stays withdrawn. A PDQ hash
+    of content that the acceptance rule refuses is not stored (the digests are: exact
+    copies still match) and the answer says why in `pdq_refused`."""
     kept, refused = without_refused(signals)
-    provenance = Provenance(EntrySource.MANUAL, submitted_by=caller.name, note=note)
-    [added] = runtime.services.banks.add_entries(bank.name, [NewEntry(kept, provenance)])
-    if added.state is EntryState.WITHDRAWN:
-        abort(409, f"content {added.entry_id} was deleted from this bank; deletion is final")
+    replaces: int | None = None
+    for _ in range(MAX_READDS):
+        new = NewEntry(tuple(kept), provenance, replaces=replaces)
+        [added] = runtime.services.banks.add_entries(bank.name, [new])
+        if added.state is not EntryState.WITHDRAWN:
+            break
+        replaces = added.entry_id  # deleted before: the next identity in its line
+    else:
+        abort(409, f"content was deleted from this bank {MAX_READDS} times; not added again")
     shown = {s.type: s.value for s in kept if s.variant == ORIGINAL}  # not region variants
     answer: dict[str, Any] = {"id": added.entry_id, "signals": shown}
     if refused is not None:
         answer["pdq_refused"] = refused.reason
     return answer
+
+
+def _provenance(caller: ApiKey, note: Any, metadata: Any) -> Provenance:
+    """Who added the content, with HMA's note and metadata (400 if either is malformed)."""
+    return Provenance(
+        EntrySource.MANUAL,
+        submitted_by=caller.name,
+        note=content_note(note),
+        metadata=content_metadata(metadata),
+    )
 
 
 def _signals_of(values: Any) -> list[Signal]:
@@ -272,15 +297,14 @@ def bank_add_as_signals(
 ) -> dict[str, Any]:
     """`{"pdq": "...", "note"?: "..."}` (any of pdq, md5, sha256) -> `{"id", "signals"}`."""
     bank = _bank(runtime, bank_name)
-    data = dict(_object(body))
+    data = dict(json_object(body))
     # As in HMA, the note rides along with the signals; so may metadata (HMA's content add).
-    note = content_note(data.pop("note", None))
-    check_metadata(data.pop("metadata", None))
+    provenance = _provenance(caller, data.pop("note", None), data.pop("metadata", None))
     signals = _signals_of(data)
     refused = next(filter(None, pdq_refusals(signals)), None)
     if refused is not None:  # hashes given by value: refused whole, like a bad import line
         abort(400, f"Invalid pdq signal: {refused.reason}")
-    return _add(runtime, caller, bank, signals, note)
+    return _add(runtime, caller, bank, signals, provenance)
 
 
 def _form_metadata(fields: dict[str, str]) -> tuple[Any, Any]:
@@ -314,12 +338,11 @@ async def bank_add_content(
     if upload is not None:
         metadata, note = _form_metadata(upload.fields)
     elif request.headers.get("content-type", "").startswith("application/json"):
-        data = _object(await json_body(request))
+        data = json_object(await json_body(request))
         metadata, note = data.get("metadata"), data.get("note")
     else:
         metadata, note = None, None
-    check_metadata(metadata)
-    checked_note = content_note(note)
+    provenance = _provenance(caller, note, metadata)
     selection = signal_selection(types)
     if url:
         content = await fetch_content(url, content_type, settings)
@@ -333,7 +356,7 @@ async def bank_add_content(
     signals = [hashed.primary[name] for name in hashed.values]  # PDQ with its quality
     signals += hashed.variants
     added: dict[str, Any] = await run_in_threadpool(
-        _add, runtime, caller, bank, signals, checked_note
+        _add, runtime, caller, bank, signals, provenance
     )
     return added
 
@@ -363,22 +386,22 @@ def _state_for(disable_until_ts: Any) -> EntryState:
 
 @router.put(
     "/bank/{bank_name}/content/{content_id}",
-    summary="HMA: enable or disable banked content (`disable_until_ts` 1 or 0)",
+    summary="HMA: enable or disable banked content (`disable_until_ts` 1 or 0), change its note",
     **hma_route(Capability.WRITE_BANKS, (400, 404, 413), json_body_doc({"disable_until_ts": 0})),
 )
 def bank_update_content(
     bank_name: str, content_id: str, runtime: RuntimeDep, body: JsonBody
 ) -> dict[str, Any]:
-    """The content config as HMA's Flask jsonify writes it."""
+    """`disable_until_ts` and `note` ("" removes it) -> the content config as HMA writes it."""
     bank = _bank(runtime, bank_name)
     entry = _banked_or_404(runtime, bank, content_id)
-    data = _object(body)
-    if "note" in data and content_note(data["note"]) != entry.provenance.note:
-        abort(400, "Shieldwall keeps the note given when content was banked; it cannot change")
-    if "disable_until_ts" in data:
-        state = _state_for(data["disable_until_ts"])
-        if state is not entry.state:
-            entry = runtime.services.banks.set_entry_state(entry.id, state)
+    data = json_object(body)
+    state = _state_for(data["disable_until_ts"]) if "disable_until_ts" in data else None
+    note = content_note(data["note"]) if "note" in data else None  # all checked first
+    if state is not None and state is not entry.state:
+        entry = runtime.services.banks.set_entry_state(entry.id, state)
+    if note is not None and note != entry.provenance.note:
+        entry = runtime.services.banks.set_entry_note(entry.id, note)
     return content_config_json(entry, bank)
 
 

@@ -18,7 +18,9 @@ from shieldwall.config import MediaLimits, Settings
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.signals.models import Signal
 from shieldwall.web.fetch import fetch_url
-from shieldwall.web.hma.shapes import CONTENT_TYPES, SIGNAL_TYPE_NAMES, HmaRoute, abort, hma_route
+from shieldwall.web.hma.errors import abort
+from shieldwall.web.hma.names import CONTENT_TYPES, SIGNAL_TYPE_NAMES
+from shieldwall.web.hma.routing import HmaRoute, hma_route
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.uploads import check_declared_length, read_upload
 
