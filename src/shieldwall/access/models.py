@@ -86,13 +86,36 @@ class IssuedKey:
     token: str
 
 
+class LookupKind(StrEnum):
+    """Which front end a lookup came through, as the audit log records it."""
+
+    FILE = "file"  # native API: an uploaded image
+    SIGNALS = "signals"  # native API: given signals
+    URL = "url"  # native API: an image fetched by URL
+    BATCH = "batch"  # native API: up to 1,000 signal sets
+    HMA = "hma"  # the HMA-compatible routes
+    CLI = "cli"  # `shieldwall match` (no API key)
+
+
+class LookupVerdict(StrEnum):
+    """A lookup's verdict as the audit log records it: the most severe action matched.
+
+    The values are banks.models.MatchAction's (a lower layer cannot import it; a test
+    keeps the two equal): screening records `LookupVerdict(result.verdict)`.
+    """
+
+    BLOCK = "block"
+    REVIEW = "review"
+    ALLOW = "allow"
+
+
 @dataclass(frozen=True)
 class LookupEvent:
     """One lookup for the audit log: never the content or its signals."""
 
     key_id: int | None
     at: datetime
-    kind: str  # "file", "signals", "url", "batch", "hma"
+    kind: LookupKind
     queries: int
     matches: int
-    verdict: str
+    verdict: LookupVerdict

@@ -8,12 +8,21 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Final
+from enum import StrEnum
+from typing import Final, TypeVar
 
 from shieldwall.access.audit_buffer import AuditBuffer, AuditBufferStats
 from shieldwall.access.key_table import KeyTable
-from shieldwall.access.models import ApiKey, IssuedKey, LookupEvent, Role
+from shieldwall.access.models import (
+    ApiKey,
+    IssuedKey,
+    LookupEvent,
+    LookupKind,
+    LookupVerdict,
+    Role,
+)
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
 from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 
@@ -25,7 +34,6 @@ SECRET_BYTES: Final = 24
 TOKEN_LENGTH: Final = len(TOKEN_PREFIX) + 2 * PREFIX_HEX_BYTES + 1 + 4 * SECRET_BYTES // 3
 _TOKEN_PATTERN: Final = re.compile(r"sw_([0-9a-f]{12})_([A-Za-z0-9_-]{32})", re.ASCII)
 MAX_NAME_LENGTH: Final = 100
-MAX_EVENT_FIELD_LENGTH: Final = 16
 MAX_KEY_ID: Final = 2**63 - 1
 BOOTSTRAP_NAME: Final = "bootstrap admin"
 _ISSUE_ATTEMPTS: Final = 5
@@ -84,10 +92,19 @@ def parse_role(role: Role | str) -> Role:
         raise InvalidInputError(f"unknown role {role!r} (known: {known})") from None
 
 
-def _event_field(name: str, value: str) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_EVENT_FIELD_LENGTH:
-        raise InvalidInputError(f"lookup {name} must be 1-{MAX_EVENT_FIELD_LENGTH} characters")
-    return value
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _event_enum(enum: type[_E], name: str, value: object) -> _E:
+    """`value` as a member of `enum` (its member or value); InvalidInputError otherwise."""
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    known = ", ".join(member.value for member in enum)
+    shown = str(value)[:40]
+    raise InvalidInputError(f"lookup {name} must be one of {known}, got {shown!r}")
 
 
 def _event_count(name: str, value: int) -> int:
@@ -172,16 +189,21 @@ class AccessService:
             return self.issue_key(BOOTSTRAP_NAME, Role.ADMIN)
 
     def lookup_event(
-        self, key: ApiKey | None, kind: str, queries: int, matches: int, verdict: str
+        self,
+        key: ApiKey | None,
+        kind: LookupKind | str,
+        queries: int,
+        matches: int,
+        verdict: LookupVerdict | str,
     ) -> LookupEvent:
         """A lookup event stamped with this service's clock (validated, never content)."""
         return LookupEvent(
             key_id=key.id if key is not None else None,
             at=self._clock(),
-            kind=_event_field("kind", kind),
+            kind=_event_enum(LookupKind, "kind", kind),
             queries=_event_count("queries", queries),
             matches=_event_count("matches", matches),
-            verdict=_event_field("verdict", verdict),
+            verdict=_event_enum(LookupVerdict, "verdict", verdict),
         )
 
     def record_lookup(self, event: LookupEvent) -> None:
@@ -194,11 +216,11 @@ class AccessService:
             raise InvalidInputError(f"lookup key id out of range: {event.key_id}")
         if not isinstance(event.at, datetime) or event.at.tzinfo is None:
             raise InvalidInputError("lookup time must be a timezone-aware datetime")
-        _event_field("kind", event.kind)
-        _event_field("verdict", event.verdict)
+        kind = _event_enum(LookupKind, "kind", event.kind)
+        verdict = _event_enum(LookupVerdict, "verdict", event.verdict)
         _event_count("queries", event.queries)
         _event_count("matches", event.matches)
-        self._audit.append(event)
+        self._audit.append(replace(event, kind=kind, verdict=verdict))
 
     def recent_lookups(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:
         """The newest recorded lookups, optionally of one key (this process's buffer first)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from shieldwall.access.models import LookupKind
 from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
 from shieldwall.hashing.service import Purpose
 
-CLI_KIND = "cli"
+CLI_KIND = LookupKind.CLI
 """The audit record's kind for `shieldwall match` lookups (they have no API key)."""
 
 

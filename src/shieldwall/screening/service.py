@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shieldwall.access.models import LookupEvent
+from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict
 from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError
 from shieldwall.hashing.service import Purpose, hash_content
@@ -71,7 +71,7 @@ class ScreeningService:
         key_id: int | None,
         max_threshold: int | None = None,
         banks: Collection[str] | None = None,
-        kind: str = "file",
+        kind: LookupKind = LookupKind.FILE,
     ) -> ScreeningResult:
         """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
         hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
@@ -88,14 +88,14 @@ class ScreeningService:
     ) -> ScreeningResult:
         """Match given signals."""
         return self.screen_queries(
-            signals_from_mapping(values), key_id, "signals", max_threshold, banks
+            signals_from_mapping(values), key_id, LookupKind.SIGNALS, max_threshold, banks
         )
 
     def screen_queries(
         self,
         queries: Sequence[Signal],
         key_id: int | None,
-        kind: str,
+        kind: LookupKind,
         max_threshold: int | None = None,
         banks: Collection[str] | None = None,
         computed: dict[str, Any] | None = None,
@@ -126,7 +126,7 @@ class ScreeningService:
                 results.append(ScreeningResult(None, [], verdict_of([]), [str(exc)]))
                 continue
             results.append(self._result(signals, max_threshold, banks, None))
-        self._audit(key_id, "batch", results)
+        self._audit(key_id, LookupKind.BATCH, results)
         return results
 
     def _result(
@@ -149,7 +149,12 @@ class ScreeningService:
             self._on_matches(sorted({m.entry_id for m in matches}))
         return ScreeningResult(computed, matches, verdict_of(matches))
 
-    def _audit(self, key_id: int | None, kind: str, results: list[ScreeningResult]) -> None:
+    def _audit(
+        self, key_id: int | None, kind: LookupKind, results: list[ScreeningResult]
+    ) -> None:
         matches = sum(len(r.matches) for r in results)
         verdict = verdict_of([m for r in results for m in r.matches])
-        self._record(LookupEvent(key_id, self._clock(), kind, len(results), matches, verdict.value))
+        event = LookupEvent(
+            key_id, self._clock(), kind, len(results), matches, LookupVerdict(verdict.value)
+        )
+        self._record(event)

@@ -9,7 +9,7 @@ from typing import Any, Final
 from sqlalchemy import Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.access.models import ApiKey, LookupEvent, LookupKind, LookupVerdict, Role
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, ApiKeyRow, LookupEventRow
@@ -157,10 +157,10 @@ class SqlLookupLog(SqlAdapter):
             {
                 "key_id": event.key_id,
                 "at": event.at,
-                "kind": event.kind,
+                "kind": str(event.kind),
                 "queries": event.queries,
                 "matches": event.matches,
-                "verdict": event.verdict,
+                "verdict": str(event.verdict),
             }
             for event in events
         ]
@@ -182,10 +182,10 @@ class SqlLookupLog(SqlAdapter):
             LookupEvent(
                 key_id=row.key_id,
                 at=row.at,
-                kind=row.kind,
+                kind=LookupKind(row.kind),
                 queries=row.queries,
                 matches=row.matches,
-                verdict=row.verdict,
+                verdict=LookupVerdict(row.verdict),
             )
             for row in rows
         ]

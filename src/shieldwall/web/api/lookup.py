@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from shieldwall.access.models import Capability
+from shieldwall.access.models import Capability, LookupKind
 from shieldwall.errors import InvalidInputError
 from shieldwall.screening.models import ScreeningResult
 from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
@@ -180,7 +180,7 @@ async def lookup_url(
         caller.id,
         allowed_threshold(caller, threshold),
         banks,
-        "url",
+        LookupKind.URL,
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
