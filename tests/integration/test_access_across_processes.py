@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 
 from shieldwall.access.audit_buffer import FLUSH_ROWS
 from tests.support.cli import Cli
+from tests.support.factories import REPORT_PDQ
 from tests.support.polling import eventually
 from tests.support.server import ServerProcess
-from tests.unit.test_cases import PDQ
 
 CLIENTS = 4
 REVOCATION_BOUND = 1.0
@@ -52,7 +52,7 @@ class Load:
         with httpx.Client(timeout=10) as client:
             while not self._stop.is_set():
                 try:
-                    answer = client.post(self._url, json={"pdq": PDQ}, headers=self._headers)
+                    answer = client.post(self._url, json={"pdq": REPORT_PDQ}, headers=self._headers)
                 except httpx.HTTPError:
                     return  # the server is gone
                 if answer.status_code == 200:
@@ -124,7 +124,9 @@ def _refused(url: str, token: str, count: int) -> list[bool]:
     for _ in range(count):
         with httpx.Client(timeout=10) as client:
             answer = client.post(
-                f"{url}/api/v1/lookup/signals", json={"pdq": PDQ}, headers={"X-API-Key": token}
+                f"{url}/api/v1/lookup/signals",
+                json={"pdq": REPORT_PDQ},
+                headers={"X-API-Key": token},
             )
         refused.append(answer.status_code == 401)
     return refused

@@ -13,10 +13,10 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from shieldwall.web.app import create_app
+from tests.support.factories import report_fields
 from tests.support.polling import eventually
 from tests.support.server import free_port
 from tests.support.services import make_services
-from tests.unit.test_cases import fields
 
 
 class Inbox:
@@ -55,7 +55,7 @@ def test_the_acknowledgement_names_the_case_but_never_the_secret(
 ) -> None:
     inbox, port = smtp
     with _client(tmp_path, f"smtp://127.0.0.1:{port}") as client:
-        filed = client.post("/protect/api/cases", json=fields()).json()
+        filed = client.post("/protect/api/cases", json=report_fields()).json()
     [mail] = inbox.wait(1)
     assert mail["To"] == "ana@example.org"
     assert mail["From"] == "Shieldwall <help@shieldwall.test>"
@@ -70,5 +70,5 @@ def test_the_acknowledgement_names_the_case_but_never_the_secret(
 
 def test_a_mail_server_that_is_down_does_not_stop_the_filing(tmp_path: Path) -> None:
     with _client(tmp_path, f"smtp://127.0.0.1:{free_port()}") as client:
-        filed = client.post("/protect/api/cases", json=fields())
+        filed = client.post("/protect/api/cases", json=report_fields())
     assert filed.status_code == 201

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageOps
+from PIL import Image
 
 from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.web.app import create_app
 from tests.support.edits import captioned, chat_screenshot, jpeg_bytes
+from tests.support.factories import jpeg, report_fields
 from tests.support.images import scene
 from tests.support.services import make_services
 
@@ -55,15 +56,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield Api(client, services)
 
 
-def jpeg(seed: int, transform: str = "") -> bytes:
-    image = scene(seed)
-    if transform == "mirror":
-        image = ImageOps.mirror(image)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
 def test_bank_crud_and_policy(api: Api) -> None:
     c, h = api.client, api.headers()
     created = c.post("/api/v1/banks", json={"name": "known", "pdq_threshold": 20}, headers=h)
@@ -95,7 +87,7 @@ def test_files_added_then_edited_copies_match(api: Api) -> None:
     assert [r["created"] for r in results] == [True, True, True, False]
     assert results[3]["error"]
     target = results[1]["entry_id"]
-    multipart = c.post("/api/v1/lookup", files={"file": ("q.jpg", jpeg(1, "mirror"))}, headers=h)
+    multipart = c.post("/api/v1/lookup", files={"file": ("q.jpg", jpeg(1, mirror=True))}, headers=h)
     assert multipart.status_code == 200, multipart.text
     body = multipart.json()
     assert body["verdict"] == "block"
@@ -298,10 +290,8 @@ def test_health_metrics_and_hma_status(api: Api) -> None:
 
 
 def test_case_numbers_reach_only_those_who_work_on_cases(api: Api) -> None:
-    from tests.unit.test_cases import fields
-
     c = api.client
-    filed = c.post("/protect/api/cases", json=fields())
+    filed = c.post("/protect/api/cases", json=report_fields())
     assert filed.status_code == 201, filed.text
     number = filed.json()["case_number"]
     manual = c.post(

@@ -27,7 +27,7 @@ from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import Sealer
 from tests.support.clock import FakeClock
-from tests.unit.test_cases import fields
+from tests.support.factories import report_fields
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]
     sealer = CountingSealer(secrets.token_bytes(32))
     cases = SqlCaseRepository(engine, sealer)
     service = CaseService(cases, BankService(SqlBankRepository(engine)), FakeClock(NOW))
-    state = World(engine, sealer, service, service.file(validate_report(fields())))
+    state = World(engine, sealer, service, service.file(validate_report(report_fields())))
 
     def statement(*args: Any) -> None:
         state.work.statements.append(args[2])

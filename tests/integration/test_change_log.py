@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import random
 import subprocess
 import sys
 import textwrap
@@ -24,13 +23,13 @@ from typing import IO, Any
 import pytest
 from sqlalchemy import Engine
 
-from shieldwall.banks.models import BankPolicy, EntryState, NewEntry
+from shieldwall.banks.models import BankPolicy, EntryState
 from shieldwall.banks.service import BankService
-from shieldwall.signals.models import Signal
 from shieldwall.storage.bulk import insert_new_entries
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
+from tests.support.factories import pdq_entry, random_pdq
 from tests.support.polling import eventually
 
 WITHIN = 2.0
@@ -63,16 +62,6 @@ _DRIVER = textwrap.dedent(
     services.close()
     '''
 )
-
-_rng = random.Random(2024)
-
-
-def new_pdq() -> str:
-    return f"{_rng.getrandbits(256):064x}"
-
-
-def entry(value: str) -> NewEntry:
-    return NewEntry((Signal.of("pdq", value),))
 
 
 class Worker:
@@ -173,8 +162,8 @@ def test_changes_through_one_worker_reach_every_other_within_2_s(
 ) -> None:
     writer = BankService(SqlBankRepository(engine))
     writer.create_bank("ncii")
-    loaded = new_pdq()
-    [old] = writer.add_entries("ncii", [entry(loaded)])
+    loaded = random_pdq()
+    [old] = writer.add_entries("ncii", [pdq_entry(loaded)])
     workers = [start_worker(database_url), start_worker(database_url)]
     for worker in workers:
         ready(worker, database_url)
@@ -183,8 +172,8 @@ def test_changes_through_one_worker_reach_every_other_within_2_s(
     def everywhere(value: str, expected: list[int]) -> Callable[[], bool]:
         return lambda: all(worker.match(value) == expected for worker in workers)
 
-    value = new_pdq()
-    [added] = writer.add_entries("ncii", [entry(value)])
+    value = random_pdq()
+    [added] = writer.add_entries("ncii", [pdq_entry(value)])
     within(everywhere(value, [added.entry_id]))
     writer.set_entry_state(added.entry_id, EntryState.WITHDRAWN)
     within(everywhere(value, []))
@@ -193,8 +182,8 @@ def test_changes_through_one_worker_reach_every_other_within_2_s(
     writer.set_entry_state(old.entry_id, EntryState.ACTIVE)
     within(everywhere(loaded, [old.entry_id]))
     # A bulk import of many entries arrives whole.
-    batch = [new_pdq() for _ in range(3000)]
-    imported = writer.add_entries("ncii", [entry(v) for v in batch])
+    batch = [random_pdq() for _ in range(3000)]
+    imported = writer.add_entries("ncii", [pdq_entry(v) for v in batch])
     within(everywhere(batch[-1], [imported[-1].entry_id]))
     assert workers[0].match(batch[0]) == [imported[0].entry_id]
 
@@ -204,8 +193,8 @@ def test_bank_changes_reach_other_workers_within_2_s(
 ) -> None:
     writer = BankService(SqlBankRepository(engine))
     writer.create_bank("ncii")
-    value = new_pdq()
-    [added] = writer.add_entries("ncii", [entry(value)])
+    value = random_pdq()
+    [added] = writer.add_entries("ncii", [pdq_entry(value)])
     worker = start_worker(database_url)
     ready(worker, database_url)
     assert worker.match(value) == [added.entry_id]
@@ -214,9 +203,9 @@ def test_bank_changes_reach_other_workers_within_2_s(
     writer.set_bank_enabled("ncii", True)
     within(lambda: worker.match(value) == [added.entry_id])
     # A bank created after the worker started, and its entries.
-    late = new_pdq()
+    late = random_pdq()
     writer.create_bank("late")
-    [fresh] = writer.add_entries("late", [entry(late)])
+    [fresh] = writer.add_entries("late", [pdq_entry(late)])
     within(lambda: worker.match(late) == [fresh.entry_id])
     writer.delete_bank("late")
     within(lambda: worker.match(late) == [])
@@ -234,15 +223,15 @@ def test_a_lower_seq_committed_late_still_reaches_the_worker(
         bank = repository.create_bank("ncii", BankPolicy())
         worker = start_worker(postgres_url)
         ready(worker, postgres_url)
-        slow_value, quick_value = new_pdq(), new_pdq()
-        slow = entry(slow_value)
+        slow_value, quick_value = random_pdq(), random_pdq()
+        slow = pdq_entry(slow_value)
         with engine.connect() as connection:
             transaction = connection.begin()
             # Draws its entry id and log seq now, but commits only after the quick one.
             ids = insert_new_entries(
                 connection, bank.id, [(slow.dedupe_key, slow)], datetime.now(UTC)
             )
-            [quick] = repository.add_entries("ncii", [entry(quick_value)])
+            [quick] = repository.add_entries("ncii", [pdq_entry(quick_value)])
             within(lambda: worker.match(quick_value) == [quick.entry_id])
             assert worker.match(slow_value) == []
             transaction.commit()

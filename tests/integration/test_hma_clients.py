@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
-import io
 import os
 import threading
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from shieldwall.app import Services
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
-from tests.support.images import scene
+from tests.support.factories import jpeg
 from tests.support.server import ServerProcess
 from tests.support.services import make_services, wait_until_ready
 
@@ -293,7 +292,7 @@ def test_the_site_map_lists_the_hma_routes(hma: Client) -> None:
 @pytest.fixture
 def media_store() -> Iterator[str]:
     """A plain HTTP server on loopback serving one JPEG at /photo.jpg."""
-    body = _jpeg()
+    body = jpeg(5)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -317,17 +316,11 @@ def media_store() -> Iterator[str]:
         thread.join()
 
 
-def _jpeg() -> bytes:
-    buffer = io.BytesIO()
-    scene(5).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
 def test_url_hashing_reaches_only_what_the_operator_listed(
     tmp_path: Path, media_store: str
 ) -> None:
     url = f"{media_store}/photo.jpg"
-    expected = hash_content(_jpeg(), MediaLimits())
+    expected = hash_content(jpeg(5), MediaLimits())
     listed = _services(tmp_path, url_lookups=True, url_allow_private=["127.0.0.1"])
     with TestClient(create_app(listed)) as client:
         key = {"X-API-Key": listed.access.issue_key("coop", Role.SCREENER).token}

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
 from shieldwall.web.app import create_app
+from tests.support.factories import REPORT_PDQ, REPORT_SHA, report_fields
 from tests.support.services import make_services
-from tests.unit.test_cases import PDQ, SHA, fields
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 
 def _file(client: TestClient, **changes: Any) -> dict[str, Any]:
-    response = client.post("/protect/api/cases", json=fields(**changes))
+    response = client.post("/protect/api/cases", json=report_fields(**changes))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -34,7 +34,7 @@ def _file(client: TestClient, **changes: Any) -> dict[str, Any]:
 
 def _lookup(client: TestClient, admin: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = client.post(
-        "/api/v1/lookup/signals", json={"pdq": PDQ}, headers=admin
+        "/api/v1/lookup/signals", json={"pdq": REPORT_PDQ}, headers=admin
     ).json()
     return body
 
@@ -60,7 +60,7 @@ def test_invalid_reports_name_each_field_and_keep_nothing(
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, admin = client
-    refused = c.post("/protect/api/cases", json=fields(email="nope", good_faith=False))
+    refused = c.post("/protect/api/cases", json=report_fields(email="nope", good_faith=False))
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert {(p["field"], p["code"]) for p in refused.json()["problems"]} == {
@@ -104,7 +104,7 @@ def test_withdrawal_stops_matching_at_once(client: tuple[TestClient, dict[str, s
     assert withdrawn.json()["state"] == "withdrawn"
     assert [e["kind"] for e in withdrawn.json()["timeline"]] == ["received", "withdrawn"]
     assert _lookup(c, admin)["matches"] == []
-    exact = c.post("/api/v1/lookup/signals", json={"sha256": SHA}, headers=admin).json()
+    exact = c.post("/api/v1/lookup/signals", json={"sha256": REPORT_SHA}, headers=admin).json()
     assert exact["matches"] == []
 
 
@@ -112,7 +112,7 @@ def test_filing_and_guessing_secrets_are_rate_limited(
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, _ = client
-    answers = [c.post("/protect/api/cases", json=fields()).status_code for _ in range(6)]
+    answers = [c.post("/protect/api/cases", json=report_fields()).status_code for _ in range(6)]
     assert answers == [201] * 5 + [429]
     guesses = [
         c.post("/protect/api/status", json={"case_number": "SW-1234-5678", "secret": f"g{i}"})
@@ -126,7 +126,7 @@ def test_filing_and_guessing_secrets_are_rate_limited(
 def test_requests_from_other_sites_are_refused(client: tuple[TestClient, dict[str, str]]) -> None:
     c, admin = client
     for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}):
-        refused = c.post("/protect/api/cases", json=fields(), headers=headers)
+        refused = c.post("/protect/api/cases", json=report_fields(), headers=headers)
         assert refused.status_code == 403, headers
         status = c.post(
             "/protect/api/status",
@@ -137,7 +137,7 @@ def test_requests_from_other_sites_are_refused(client: tuple[TestClient, dict[st
     assert _lookup(c, admin)["matches"] == []
     same = c.post(
         "/protect/api/cases",
-        json=fields(),
+        json=report_fields(),
         headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"},
     )
     assert same.status_code == 201
@@ -147,12 +147,12 @@ def test_problems_are_explained_in_the_reporters_language(
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, _ = client
-    spanish = c.post("/protect/api/cases", json=fields(email="", language="es")).json()
+    spanish = c.post("/protect/api/cases", json=report_fields(email="", language="es")).json()
     [email] = spanish["problems"]
     assert (email["field"], email["code"]) == ("email", "required")
     assert email["message"].startswith("Escribe un correo electrónico")
     korean = c.post(
-        "/protect/api/cases", json=fields(country=""), headers={"accept-language": "ko-KR"}
+        "/protect/api/cases", json=report_fields(country=""), headers={"accept-language": "ko-KR"}
     ).json()
     assert korean["problems"][0]["message"].startswith("국가를 두 글자로")
 
@@ -320,14 +320,14 @@ def test_reports_with_unknown_fields_or_markup_are_refused_in_the_reporters_lang
     client: tuple[TestClient, dict[str, str]],
 ) -> None:
     c, admin = client
-    extra = c.post("/protect/api/cases", json=fields(language="es", priority=True))
+    extra = c.post("/protect/api/cases", json=report_fields(language="es", priority=True))
     assert extra.status_code == 422
     [problem] = extra.json()["problems"]
     assert (problem["field"], problem["code"]) == ("report", "unknown_field")
     assert problem["message"].startswith("La denuncia tiene un campo")
     markup = c.post(
         "/protect/api/cases",
-        json=fields(email='"><svg onload=alert(1)>@example.org', language="<b>ko</b>"),
+        json=report_fields(email='"><svg onload=alert(1)>@example.org', language="<b>ko</b>"),
         headers={"accept-language": "ko"},
     )
     assert markup.status_code == 422

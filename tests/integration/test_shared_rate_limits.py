@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shieldwall.access.models import ApiKey, Role
+from shieldwall.access.models import Role
 from shieldwall.access.rate_limit import RateLimit, RateLimiter
 from shieldwall.errors import RateLimitedError
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets, create_table
 from tests.support.cli import Cli
 from tests.support.clock import FakeClock
+from tests.support.factories import api_key
 from tests.support.server import ServerProcess
 
 LIMIT = RateLimit(0.001, 50)  # 50 at once, then almost nothing for the test's duration
@@ -48,7 +48,7 @@ def test_the_bucket_arithmetic_is_the_limiters(tmp_path: Path) -> None:
     clock = FakeClock()
     store = SharedMemoryBuckets(create_table(tmp_path / "t.bin", slots=64), clock.monotonic)
     limiter = RateLimiter({Role.SCREENER: RateLimit(2.0, 5)}, store=store)
-    key = ApiKey(3, "platform", Role.SCREENER, False, "sw_000000000003", datetime.now(UTC))
+    key = api_key(3)
     for _ in range(5):
         limiter.check(key)
     with pytest.raises(RateLimitedError) as refused:

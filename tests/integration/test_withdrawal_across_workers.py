@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 
 from tests.support.cli import Cli
+from tests.support.factories import REPORT_PDQ, report_fields
 from tests.support.polling import eventually
 from tests.support.server import ServerProcess
-from tests.unit.test_cases import PDQ, fields
 
 
 def _verdicts(url: str, admin: dict[str, str], count: int) -> list[str]:
@@ -17,7 +17,9 @@ def _verdicts(url: str, admin: dict[str, str], count: int) -> list[str]:
     verdicts = []
     for _ in range(count):
         with httpx.Client(timeout=10) as client:
-            answer = client.post(f"{url}/api/v1/lookup/signals", json={"pdq": PDQ}, headers=admin)
+            answer = client.post(
+                f"{url}/api/v1/lookup/signals", json={"pdq": REPORT_PDQ}, headers=admin
+            )
         verdicts.append(answer.json().get("verdict", str(answer.status_code)))
     return verdicts
 
@@ -26,7 +28,9 @@ def test_withdrawal_stops_matching_in_every_worker_at_once(tmp_path: Path) -> No
     server = ServerProcess(Cli(tmp_path / "home").env, workers=2)
     try:
         admin = {"X-API-Key": server.admin_key()}
-        filed = httpx.post(f"{server.url}/protect/api/cases", json=fields(), timeout=10).json()
+        filed = httpx.post(
+            f"{server.url}/protect/api/cases", json=report_fields(), timeout=10
+        ).json()
         eventually(  # both workers hold it
             lambda: _verdicts(server.url, admin, 8) == ["review"] * 8,
             timeout=30,

@@ -1,41 +1,18 @@
-"""Sample bank entries and SQL fault injection for the storage tests."""
+"""SQL fault injection and row counts for the storage tests.
+
+The sample entries and banks are factories (tests.support.factories); they are named here
+too for the storage suites that import them from this module.
+"""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-from shieldwall.banks.models import Bank, BankPolicy, EntrySource, NewEntry, Provenance
-from shieldwall.banks.ports import BankRepository
-from shieldwall.signals.models import Signal
+from tests.support.factories import content_entry, make_bank, pdq_entry
 
-_rng = random.Random(20240611)
-
-
-def pdq_entry(quality: int = 90, **provenance: Any) -> NewEntry:
-    """A hash-only entry with a fresh random PDQ hash."""
-    value = f"{_rng.getrandbits(256):064x}"
-    return NewEntry((Signal.of("pdq", value, quality=quality),), Provenance(**provenance))
-
-
-def content_entry() -> NewEntry:
-    """An entry as hashing a photo gives it: digests, PDQ and a mirrored PDQ variant."""
-    return NewEntry(
-        (
-            Signal.of("sha256", f"{_rng.getrandbits(256):064X}"),
-            Signal.of("md5", f"{_rng.getrandbits(128):032x}"),
-            Signal.of("pdq", f"{_rng.getrandbits(256):064x}", quality=100),
-            Signal.of("pdq", f"{_rng.getrandbits(256):064x}", variant="mirror", quality=42),
-        ),
-        Provenance(EntrySource.CASE, submitted_by="helpline-7", case_id="C-2024-0042", note="n"),
-    )
-
-
-def make_bank(repository: BankRepository, name: str = "school-reports", **policy: Any) -> Bank:
-    """Create a bank with a policy built from keyword arguments."""
-    return repository.create_bank(name, BankPolicy(**policy))
+__all__ = ["OnStatement", "content_entry", "make_bank", "pdq_entry", "stored_rows"]
 
 
 class OnStatement:

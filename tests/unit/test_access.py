@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
-from shieldwall.access.models import ROLE_CAPABILITIES, ApiKey, Capability, LookupEvent, Role
+from shieldwall.access.models import ROLE_CAPABILITIES, Capability, LookupEvent, Role
 from shieldwall.access.service import (
     BOOTSTRAP_NAME,
     INVALID_KEY,
@@ -29,6 +29,7 @@ from shieldwall.errors import (
     NotFoundError,
 )
 from tests.support.clock import FakeClock
+from tests.support.factories import api_key
 
 TOKEN_SHAPE = re.compile(r"sw_[0-9a-f]{12}_[A-Za-z0-9_-]{32}")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -251,22 +252,18 @@ def test_list_keys_in_id_order_with_revoked(access: AccessService) -> None:
     assert [k.revoked_at is not None for k in listed] == [False, True, False]
 
 
-def _key(role: Role, see_details: bool = False) -> ApiKey:
-    return ApiKey(1, "k", role, see_details, "0123456789ab", T0)
-
-
 def test_capability_matrix_spot_checks() -> None:
-    assert _key(Role.ADMIN).can(Capability.MANAGE_KEYS)
-    assert all(_key(Role.ADMIN).can(c) for c in Capability)
-    assert _key(Role.CURATOR).can(Capability.WRITE_BANKS)
-    assert not _key(Role.CURATOR).can(Capability.MANAGE_KEYS)
-    assert _key(Role.SCREENER).can(Capability.LOOKUP)
-    assert not _key(Role.SCREENER).can(Capability.READ_BANKS)
-    assert not _key(Role.SCREENER).can(Capability.WRITE_BANKS)
-    assert not _key(Role.REVIEWER).can(Capability.LOOKUP)
-    assert _key(Role.REVIEWER).can(Capability.REVIEW)
-    assert _key(Role.REPORTER).can(Capability.REPORT)
-    assert not _key(Role.REPORTER).can(Capability.LOOKUP)
+    assert api_key(role=Role.ADMIN).can(Capability.MANAGE_KEYS)
+    assert all(api_key(role=Role.ADMIN).can(c) for c in Capability)
+    assert api_key(role=Role.CURATOR).can(Capability.WRITE_BANKS)
+    assert not api_key(role=Role.CURATOR).can(Capability.MANAGE_KEYS)
+    assert api_key(role=Role.SCREENER).can(Capability.LOOKUP)
+    assert not api_key(role=Role.SCREENER).can(Capability.READ_BANKS)
+    assert not api_key(role=Role.SCREENER).can(Capability.WRITE_BANKS)
+    assert not api_key(role=Role.REVIEWER).can(Capability.LOOKUP)
+    assert api_key(role=Role.REVIEWER).can(Capability.REVIEW)
+    assert api_key(role=Role.REPORTER).can(Capability.REPORT)
+    assert not api_key(role=Role.REPORTER).can(Capability.LOOKUP)
     assert set(ROLE_CAPABILITIES) == set(Role)
     assert all(Capability.ANY_KEY in caps for caps in ROLE_CAPABILITIES.values())
     only_admin = [r for r, caps in ROLE_CAPABILITIES.items() if Capability.MANAGE_KEYS in caps]
@@ -274,11 +271,11 @@ def test_capability_matrix_spot_checks() -> None:
 
 
 def test_sees_details_only_for_trusted_roles_or_by_grant(access: AccessService) -> None:
-    assert _key(Role.ADMIN).sees_details
-    assert _key(Role.CURATOR).sees_details
-    assert not _key(Role.SCREENER).sees_details
-    assert not _key(Role.REPORTER).sees_details
-    assert _key(Role.SCREENER, see_details=True).sees_details
+    assert api_key(role=Role.ADMIN).sees_details
+    assert api_key(role=Role.CURATOR).sees_details
+    assert not api_key(role=Role.SCREENER).sees_details
+    assert not api_key(role=Role.REPORTER).sees_details
+    assert api_key(role=Role.SCREENER, see_details=True).sees_details
     granted = access.issue_key("hma client", Role.SCREENER, see_details=True)
     assert access.authenticate(granted.token).sees_details
     plain = access.issue_key("upload path", Role.SCREENER)

@@ -20,10 +20,7 @@ from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.pdq_quality import signal_refusal
-
-
-def random_pdq(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
+from tests.support.factories import pdq_entry, random_pdq
 
 
 def flip(hex_value: str, bits: int, rng: random.Random) -> str:
@@ -31,10 +28,6 @@ def flip(hex_value: str, bits: int, rng: random.Random) -> str:
     for bit in rng.sample(range(256), bits):
         value ^= 1 << bit
     return f"{value:064x}"
-
-
-def pdq_entry(value: str, variant: str = "original") -> NewEntry:
-    return NewEntry((Signal.of("pdq", value, variant, 90),), Provenance(note="test"))
 
 
 @pytest.fixture

@@ -30,32 +30,10 @@ from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
 from tests.support.clock import FakeClock
+from tests.support.factories import REPORT_PDQ, REPORT_SHA, report_fields
 
-PDQ = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"  # 132 bits, rank 16
-SHA = "ab" * 32
+PDQ, SHA, fields = REPORT_PDQ, REPORT_SHA, report_fields  # the sample report's short names
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def fields(**changes: Any) -> dict[str, Any]:
-    """A complete, valid report from the depicted person, with changes."""
-    data: dict[str, Any] = {
-        "reporter": "depicted",
-        "name": "Ana Example",
-        "email": "ana@example.org",
-        "signature": "Ana Example",
-        "signature_confirmed": True,
-        "good_faith": True,
-        "accurate": True,
-        "country": "es",
-        "locators": [
-            {"kind": "url", "value": "https://forum.example/t/123"},
-            {"kind": "message", "value": "https://t.me/somegroup/456"},
-            {"kind": "platform", "value": "a school group chat"},
-        ],
-        "hashes": [{"pdq": PDQ, "pdq_quality": 100, "md5": "cd" * 16, "sha256": SHA}],
-    }
-    data.update(changes)
-    return data
 
 
 def problems(data: dict[str, Any]) -> set[tuple[str, str]]:

@@ -3,7 +3,6 @@ reach this process's matcher, incrementally, in any commit order."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from shieldwall.banks.memory import InMemoryBankRepository
-from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow, NewEntry
+from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
 from shieldwall.banks.service import BankService
 from shieldwall.errors import StorageError
 from shieldwall.matching.holder import MatcherHolder
@@ -19,17 +18,8 @@ from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import ChangeTailer, LiveMatcher
 from shieldwall.signals.models import Signal
 from tests.support.clock import FakeClock
+from tests.support.factories import pdq_entry, random_pdq
 from tests.support.polling import eventually
-
-_rng = random.Random(11)
-
-
-def new_pdq() -> str:
-    return f"{_rng.getrandbits(256):064x}"
-
-
-def entry(value: str) -> NewEntry:
-    return NewEntry((Signal.of("pdq", value),))
 
 
 def near(value: str, bits: int) -> str:
@@ -125,8 +115,8 @@ def test_entry_changes_are_applied_incrementally(
     writer.create_bank("ncii")
     tailer = tail(repository)
     holder_matcher = tailer.holder.matcher
-    value = new_pdq()
-    [added] = writer.add_entries("ncii", [entry(value)])
+    value = random_pdq()
+    [added] = writer.add_entries("ncii", [pdq_entry(value)])
     assert matched(holder_matcher, value) == []
     assert tailer.poll() == 1
     assert matched(holder_matcher, value) == [added.entry_id]
@@ -150,12 +140,12 @@ def test_changes_made_while_loading_are_applied_once(
     repository: DelayedCommits, writer: BankService
 ) -> None:
     writer.create_bank("ncii")
-    values = [new_pdq() for _ in range(3)]
+    values = [random_pdq() for _ in range(3)]
     position = repository.latest_change_seq
 
     def read_then_write() -> int:
         seq = position()
-        writer.add_entries("ncii", [entry(v) for v in values])  # lands in the load as well
+        writer.add_entries("ncii", [pdq_entry(v) for v in values])  # lands in the load as well
         return seq
 
     repository.latest_change_seq = read_then_write  # type: ignore[method-assign]
@@ -171,8 +161,8 @@ def test_bank_changes_swap_in_a_fresh_matcher(
     repository: DelayedCommits, writer: BankService
 ) -> None:
     writer.create_bank("ncii", pdq_threshold=10)
-    value = new_pdq()
-    [added] = writer.add_entries("ncii", [entry(value)])
+    value = random_pdq()
+    [added] = writer.add_entries("ncii", [pdq_entry(value)])
     tailer = tail(repository)
     holder = tailer.holder
     writer.set_bank_enabled("ncii", False)
@@ -190,9 +180,9 @@ def test_bank_changes_swap_in_a_fresh_matcher(
     writer.rename_bank("ncii", "school")
     tailer.poll()
     assert [m.bank for m in holder.matcher.match_signals([Signal.of("pdq", value)])] == ["school"]
-    late = new_pdq()
+    late = random_pdq()
     writer.create_bank("late")
-    [fresh] = writer.add_entries("late", [entry(late)])
+    [fresh] = writer.add_entries("late", [pdq_entry(late)])
     tailer.poll()
     assert matched(holder.matcher, late) == [fresh.entry_id]
     writer.delete_bank("school")
@@ -207,9 +197,9 @@ def test_named_matcher_follows_its_banks(repository: DelayedCommits, writer: Ban
     writer.create_bank("other")
     tailer = tail(repository, ["ncii"])
     holder = tailer.holder
-    value, elsewhere = new_pdq(), new_pdq()
-    [added] = writer.add_entries("ncii", [entry(value)])
-    writer.add_entries("other", [entry(elsewhere)])
+    value, elsewhere = random_pdq(), random_pdq()
+    [added] = writer.add_entries("ncii", [pdq_entry(value)])
+    writer.add_entries("other", [pdq_entry(elsewhere)])
     tailer.poll()
     assert matched(holder.matcher, value) == [added.entry_id]
     assert matched(holder.matcher, elsewhere) == []
@@ -226,7 +216,7 @@ def test_named_matcher_follows_its_banks(repository: DelayedCommits, writer: Ban
         "ncii-2024"
     }
     writer.create_bank("ncii")  # a new bank under the requested name joins
-    [again] = writer.add_entries("ncii", [entry(elsewhere)])
+    [again] = writer.add_entries("ncii", [pdq_entry(elsewhere)])
     tailer.poll()
     assert matched(holder.matcher, elsewhere) == [again.entry_id]
     assert sorted(bank.name for bank in holder.matcher.banks) == ["benign", "ncii", "ncii-2024"]
@@ -237,9 +227,9 @@ def test_late_commit_below_a_seen_seq_is_still_applied(
 ) -> None:
     writer.create_bank("ncii")
     tailer = tail(repository)
-    slow, quick = new_pdq(), new_pdq()
-    repository.hide(lambda: writer.add_entries("ncii", [entry(slow)]))
-    [second] = writer.add_entries("ncii", [entry(quick)])
+    slow, quick = random_pdq(), random_pdq()
+    repository.hide(lambda: writer.add_entries("ncii", [pdq_entry(slow)]))
+    [second] = writer.add_entries("ncii", [pdq_entry(quick)])
     tailer.poll()
     assert matched(tailer.holder.matcher, quick) == [second.entry_id]
     assert matched(tailer.holder.matcher, slow) == []
@@ -254,9 +244,9 @@ def test_seqs_missing_when_loading_are_looked_for(
     repository: DelayedCommits, writer: BankService
 ) -> None:
     writer.create_bank("ncii")
-    slow = new_pdq()
-    repository.hide(lambda: writer.add_entries("ncii", [entry(slow)]))
-    writer.add_entries("ncii", [entry(new_pdq())])
+    slow = random_pdq()
+    repository.hide(lambda: writer.add_entries("ncii", [pdq_entry(slow)]))
+    writer.add_entries("ncii", [pdq_entry(random_pdq())])
     tailer = tail(repository)  # starts above the seq still in flight
     assert matched(tailer.holder.matcher, slow) == []
     tailer.poll()
@@ -272,8 +262,8 @@ def test_missing_seqs_are_given_up_after_the_timeout(
     writer.create_bank("ncii")
     clock = FakeClock()
     tailer = tail(repository, gap_timeout=30.0, clock=clock.monotonic)
-    repository.hide(lambda: writer.add_entries("ncii", [entry(new_pdq())]))  # rolled back
-    writer.add_entries("ncii", [entry(new_pdq())])
+    repository.hide(lambda: writer.add_entries("ncii", [pdq_entry(random_pdq())]))  # rolled back
+    writer.add_entries("ncii", [pdq_entry(random_pdq())])
     tailer.poll()
     clock.advance(29)
     tailer.poll()
@@ -286,8 +276,8 @@ def test_missing_seqs_are_given_up_after_the_timeout(
 def test_a_failed_poll_loses_nothing(repository: DelayedCommits, writer: BankService) -> None:
     writer.create_bank("ncii")
     tailer = tail(repository)
-    value = new_pdq()
-    writer.add_entries("ncii", [entry(value)])
+    value = random_pdq()
+    writer.add_entries("ncii", [pdq_entry(value)])
     repository.failures = ["get_entries"]
     with pytest.raises(StorageError):
         tailer.poll()
@@ -299,9 +289,9 @@ def test_a_failed_poll_loses_nothing(repository: DelayedCommits, writer: BankSer
 def test_catches_up_in_batches(repository: DelayedCommits, writer: BankService) -> None:
     writer.create_bank("ncii")
     tailer = tail(repository, batch_size=3)
-    values = [new_pdq() for _ in range(10)]
-    writer.add_entries("ncii", [entry(v) for v in values[:5]])
-    writer.add_entries("ncii", [entry(v) for v in values[5:]])
+    values = [random_pdq() for _ in range(10)]
+    writer.add_entries("ncii", [pdq_entry(v) for v in values[:5]])
+    writer.add_entries("ncii", [pdq_entry(v) for v in values[5:]])
     assert tailer.poll() == 10
     assert tailer.holder.matcher.size() == {"ncii": 10}
 
@@ -326,8 +316,8 @@ def test_thread_follows_the_log_survives_errors_and_stops_promptly(
     tailer.start()
     tailer.start()  # already running: no second thread
     try:
-        value = new_pdq()
-        [added] = writer.add_entries("ncii", [entry(value)])
+        value = random_pdq()
+        [added] = writer.add_entries("ncii", [pdq_entry(value)])
         eventually(lambda: matched(tailer.holder.matcher, value) == [added.entry_id], timeout=2.0)
         assert repository.failures == []
     finally:
@@ -345,8 +335,8 @@ def test_live_matcher_hears_its_own_process_at_once(repository: DelayedCommits) 
         eventually(
             lambda: live.tailer.polls >= 1, timeout=2.0
         )  # its first round is done: no more for now
-        value = new_pdq()
-        [added] = service.add_entries("ncii", [entry(value)])
+        value = random_pdq()
+        [added] = service.add_entries("ncii", [pdq_entry(value)])
         assert matched(live, value) == [added.entry_id]  # before any poll
         service.set_entry_state(added.entry_id, EntryState.DISABLED)
         assert matched(live, value) == []
@@ -358,7 +348,7 @@ def test_index_rows_of_hidden_entries_stay_hidden(repository: DelayedCommits) ->
     """The test double itself: an uncommitted entry is not in a loading snapshot."""
     writer = BankService(repository)
     bank = writer.create_bank("ncii")
-    repository.hide(lambda: writer.add_entries("ncii", [entry(new_pdq())]))
+    repository.hide(lambda: writer.add_entries("ncii", [pdq_entry(random_pdq())]))
     rows: list[IndexRow] = [r for b in repository.iter_index_rows([bank.id]) for r in b]
     assert rows == []
     assert repository.latest_change_seq() == 1

@@ -21,12 +21,9 @@ from shieldwall.access.rate_limit import (
 from shieldwall.config import load_settings
 from shieldwall.errors import InvalidInputError, RateLimitedError
 from tests.support.clock import FakeClock
+from tests.support.factories import api_key
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _key(key_id: int, role: Role = Role.SCREENER) -> ApiKey:
-    return ApiKey(key_id, f"k{key_id}", role, False, f"{key_id:012x}", T0)
 
 
 def _take(limiter: RateLimiter, key: ApiKey, times: int) -> int:
@@ -52,7 +49,7 @@ def limiter(clock: FakeClock) -> RateLimiter:
 
 
 def test_burst_then_rate_limited_with_retry_after(limiter: RateLimiter) -> None:
-    key = _key(1)
+    key = api_key(1)
     for _ in range(5):
         limiter.check(key)
     with pytest.raises(RateLimitedError) as caught:
@@ -63,7 +60,7 @@ def test_burst_then_rate_limited_with_retry_after(limiter: RateLimiter) -> None:
 
 
 def test_bucket_refills_over_time(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = _key(1)
+    key = api_key(1)
     assert _take(limiter, key, 10) == 5
     clock.advance(0.49)
     with pytest.raises(RateLimitedError) as caught:
@@ -78,7 +75,7 @@ def test_bucket_refills_over_time(limiter: RateLimiter, clock: FakeClock) -> Non
 
 
 def test_retry_after_is_honest(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = _key(1)
+    key = api_key(1)
     _take(limiter, key, 5)
     with pytest.raises(RateLimitedError) as caught:
         limiter.check(key)
@@ -87,7 +84,7 @@ def test_retry_after_is_honest(limiter: RateLimiter, clock: FakeClock) -> None:
 
 
 def test_denied_requests_do_not_drain_the_bucket(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = _key(1)
+    key = api_key(1)
     _take(limiter, key, 5)
     assert _take(limiter, key, 1000) == 0
     clock.advance(0.5)
@@ -95,9 +92,9 @@ def test_denied_requests_do_not_drain_the_bucket(limiter: RateLimiter, clock: Fa
 
 
 def test_keys_have_their_own_buckets(limiter: RateLimiter) -> None:
-    assert _take(limiter, _key(1), 10) == 5
-    assert _take(limiter, _key(2), 10) == 5
-    assert _take(limiter, _key(1), 1) == 0
+    assert _take(limiter, api_key(1), 10) == 5
+    assert _take(limiter, api_key(2), 10) == 5
+    assert _take(limiter, api_key(1), 1) == 0
 
 
 def test_limits_follow_the_role(clock: FakeClock) -> None:
@@ -105,11 +102,11 @@ def test_limits_follow_the_role(clock: FakeClock) -> None:
         {Role.SCREENER: RateLimit(100.0, 50), Role.REPORTER: RateLimit(1.0, 2)},
         clock=clock.monotonic,
     )
-    assert _take(limiter, _key(1, Role.SCREENER), 100) == 50
-    assert _take(limiter, _key(2, Role.REPORTER), 100) == 2
+    assert _take(limiter, api_key(1, Role.SCREENER), 100) == 50
+    assert _take(limiter, api_key(2, Role.REPORTER), 100) == 2
     admin = DEFAULT_RATE_LIMITS[Role.ADMIN]
     assert limiter.limit_for(Role.ADMIN) == admin  # unconfigured roles keep the default
-    assert _take(limiter, _key(3, Role.ADMIN), admin.burst + 100) == admin.burst
+    assert _take(limiter, api_key(3, Role.ADMIN), admin.burst + 100) == admin.burst
 
 
 def test_defaults_favour_screeners() -> None:
@@ -123,7 +120,7 @@ def test_defaults_favour_screeners() -> None:
 def test_cost_takes_several_tokens_and_a_cost_over_the_burst_leaves_debt(
     limiter: RateLimiter, clock: FakeClock
 ) -> None:
-    key = _key(1)
+    key = api_key(1)
     limiter.check(key, cost=4)
     with pytest.raises(RateLimitedError) as caught:
         limiter.check(key, cost=3)
@@ -141,7 +138,7 @@ def test_cost_takes_several_tokens_and_a_cost_over_the_burst_leaves_debt(
 
 
 def test_clock_stepping_back_refills_nothing(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = _key(1)
+    key = api_key(1)
     _take(limiter, key, 5)
     clock.advance(-100)
     assert _take(limiter, key, 1) == 0
@@ -151,32 +148,32 @@ def test_clock_stepping_back_refills_nothing(limiter: RateLimiter, clock: FakeCl
 
 def test_idle_buckets_are_dropped(limiter: RateLimiter, clock: FakeClock) -> None:
     for key_id in range(1, 1001):
-        limiter.check(_key(key_id))
+        limiter.check(api_key(key_id))
     assert limiter.tracked_keys() == 1000
     clock.advance(SWEEP_INTERVAL_S - 1)  # everyone has refilled, but no sweep is due yet
-    busy = _key(5000)
+    busy = api_key(5000)
     _take(limiter, busy, 5)  # empty: needs 2.5 s to refill
     assert limiter.tracked_keys() == 1001
     clock.advance(1)
-    limiter.check(_key(1))  # this check sweeps: only the busy bucket is still refilling
+    limiter.check(api_key(1))  # this check sweeps: only the busy bucket is still refilling
     assert limiter.tracked_keys() == 2  # busy, and key 1 created again after the sweep
     assert _take(limiter, busy, 5) == 2  # its state survived the sweep
     clock.advance(SWEEP_INTERVAL_S)
-    limiter.check(_key(7))
+    limiter.check(api_key(7))
     assert limiter.tracked_keys() == 1
 
 
 def test_a_dropped_bucket_comes_back_full(limiter: RateLimiter, clock: FakeClock) -> None:
-    key = _key(1)
+    key = api_key(1)
     _take(limiter, key, 5)
     clock.advance(SWEEP_INTERVAL_S)
-    limiter.check(_key(2))
+    limiter.check(api_key(2))
     assert _take(limiter, key, 10) == 5
 
 
 def test_concurrent_checks_never_overspend(clock: FakeClock) -> None:
     limiter = RateLimiter({Role.SCREENER: RateLimit(1.0, 500)}, clock=clock.monotonic)
-    key = _key(1)
+    key = api_key(1)
     passed: list[int] = []
     barrier = threading.Barrier(8)
 
