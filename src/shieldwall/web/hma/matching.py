@@ -21,19 +21,17 @@ from shieldwall.errors import InvalidSignalError, NotFoundError, PermissionDenie
 from shieldwall.matching.models import Match
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
 from shieldwall.signals.pdq import pdq_distance
+from shieldwall.web.hma.errors import abort
 from shieldwall.web.hma.hashing import UPLOAD_BODY, Hashed, hash_upload, hash_url
-from shieldwall.web.hma.shapes import (
-    HmaRoute,
-    abort,
-    bank_filter,
-    distance_text,
-    hma_bank_name,
-    hma_route,
-    json_body,
-    known_signal_type,
-    parse_bool,
-    require_param,
+from shieldwall.web.hma.lookup_shapes import (
+    TMatchByBank,
+    match_json,
+    matches_by_bank,
 )
+from shieldwall.web.hma.names import bank_filter, known_signal_type
+from shieldwall.web.hma.params import json_body, parse_bool, require_param
+from shieldwall.web.hma.routing import HmaRoute, hma_route
+from shieldwall.web.hma.sampling import sampled_banks
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import Caller
 
@@ -41,14 +39,17 @@ router = APIRouter(prefix="/m", tags=["hma"], route_class=HmaRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Banks = Annotated[str | None, Query(description="Comma-separated HMA bank names to search.")]
 Types = Annotated[str | None, Query(description="Signal types to hash a URL's content with.")]
-Ignored = Annotated[
-    str | None, Query(description="Accepted for HMA clients; Shieldwall banks match all or none.")
+Seed = Annotated[
+    str | None,
+    Query(description="Makes the draw against banks' enabled_ratio repeatable (a content id)."),
+]
+Bypass = Annotated[
+    str | None, Query(description="`true`: search every enabled bank, whatever its ratio.")
 ]
 _DETAILS_REFUSED = (
     "HMA lookups answer with content ids and distances; this key may not see them "
     "(use a key created with see_details, or /api/v1/lookup for a yes/no answer)"
 )
-TMatchByBank = dict[str, list[dict[str, Any]]]
 HMA_KIND = LookupKind.HMA
 """The audit record's kind for lookups through the HMA routes."""
 
@@ -76,20 +77,6 @@ def screen(
     result = runtime.screening.screen_queries(queries, caller.id, HMA_KIND, banks=banks)
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return result.matches
-
-
-def matches_by_bank(matches: Sequence[Match], signal_type: str) -> TMatchByBank:
-    """HMA's `{BANK: [{"bank_content_id": id, "distance": "d"}]}` for one signal type."""
-    results: TMatchByBank = {}
-    for match in matches:
-        if match.signal_type == signal_type:
-            results.setdefault(hma_bank_name(match.bank), []).append(
-                {
-                    "bank_content_id": match.entry_id,
-                    "distance": distance_text(signal_type, match.distance),
-                }
-            )
-    return results
 
 
 def _content_lookup(
@@ -120,15 +107,7 @@ def raw_lookup(
     query = _query_signal(type_name, value)
     matches = screen(runtime, caller, [query], bank_filter(banks))
     if with_distance:
-        return {
-            "matches": [
-                {
-                    "bank_content_id": m.entry_id,
-                    "distance": distance_text(m.signal_type, m.distance),
-                }
-                for m in matches
-            ]
-        }
+        return {"matches": [match_json(m) for m in matches]}
     return {"matches": [m.entry_id for m in matches]}
 
 
@@ -146,12 +125,12 @@ async def lookup_get(
     signal: str | None = None,
     signal_type: str | None = None,
     banks: Banks = None,
-    seed: Ignored = None,
-    bypass_coinflip: Ignored = None,
+    seed: Seed = None,
+    bypass_coinflip: Bypass = None,
 ) -> dict[str, Any]:
     """By signal: `{BANK: [...]}`. By URL: `{signal_type: {BANK: [...]}}` (one type if named)."""
     _require_details(caller)
-    wanted = bank_filter(banks)
+    wanted = sampled_banks(runtime.matcher().banks, bank_filter(banks), seed, bypass_coinflip)
     if url:
         hashed = await hash_url(url, content_type, types, runtime)
         found = await run_in_threadpool(_content_lookup, runtime, caller, hashed, wanted)
@@ -176,13 +155,14 @@ async def lookup_post(
     caller: Caller,
     types: Types = None,
     banks: Banks = None,
-    seed: Ignored = None,
-    bypass_coinflip: Ignored = None,
+    seed: Seed = None,
+    bypass_coinflip: Bypass = None,
 ) -> dict[str, Any]:
     """`{signal_type: {BANK: [{"bank_content_id", "distance"}]}}`; mirrored copies match too."""
     _require_details(caller)
     hashed = await hash_upload(request, runtime, types)
-    found = await run_in_threadpool(_content_lookup, runtime, caller, hashed, bank_filter(banks))
+    wanted = sampled_banks(runtime.matcher().banks, bank_filter(banks), seed, bypass_coinflip)
+    found = await run_in_threadpool(_content_lookup, runtime, caller, hashed, wanted)
     return dict(found)
 
 
