@@ -205,3 +205,35 @@ class RawConnection:
         if self._streams is not None:
             self._streams[1].close()
             self._streams = None
+
+
+# Per-process memory ----------------------------------------------------------------------
+
+
+def workers_of(pid: int) -> list[int]:
+    """The uvicorn worker processes under a `serve` supervisor (or the server itself)."""
+    family = _family(pid)
+    return family[1:] or family
+
+
+def memory_of(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in bytes, from /proc/PID/smaps_rollup."""
+    values = {"Rss:": 0, "Pss:": 0}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            parts = line.split()
+            if parts and parts[0] in values:
+                values[parts[0]] = int(parts[1]) * 1024
+    except OSError:
+        pass
+    return values["Rss:"], values["Pss:"]
+
+
+def batch_bodies(stored: list[int], batches: int, size: int, seed: int) -> list[bytes]:
+    """Batch lookup bodies of `size` signal sets each, half near stored hashes, half random."""
+    singles = signal_bodies(stored, batches * size, seed)
+    bodies = []
+    for start in range(0, len(singles), size):
+        items = ",".join(body.decode() for body in singles[start : start + size])
+        bodies.append(f'{{"items":[{items}]}}'.encode())
+    return bodies

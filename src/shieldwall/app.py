@@ -12,15 +12,17 @@ from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
 from shieldwall.banks.service import BankService
-from shieldwall.cases.service import CaseService
+from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import Settings
 from shieldwall.integrations.mail import NoNotifier, SmtpNotifier
+from shieldwall.matching.freshness import BeaconBumper, ChangeBeacon
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
+from shieldwall.storage.change_beacon import FileChangeBeacon
 from shieldwall.storage.engine import (
     create_database_engine,
     is_sqlite,
@@ -96,13 +98,18 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         notifier=notifier,
         hits=SqlHitCounter(engine),
     )
-    slot = MatcherSlot(functools.partial(_serving_matcher, repository, banks))
+    beacon = FileChangeBeacon.in_home(settings.home)
+    banks.subscribe(BeaconBumper(beacon))  # after each commit that stops an entry matching
+    banks.on_bank_change(beacon.bump)  # a bank deleted or disabled stops its entries too
+    slot = MatcherSlot(functools.partial(_serving_matcher, repository, banks, beacon))
     screening = ScreeningService(
         slot.get,
         settings.media,
         access.record_lookup,
         still_active=banks.active_entry_ids,
         on_matches=cases.record_hits,
+        index_current=None if settings.match_recheck_always else slot.current,
+        hit_banks=[REPORTED_BANK],
     )
     checkpointer = start_wal_checkpointer(engine)
     return Services(
@@ -110,9 +117,11 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     )
 
 
-def _serving_matcher(repository: SqlBankRepository, banks: BankService) -> LiveMatcher:
+def _serving_matcher(
+    repository: SqlBankRepository, banks: BankService, beacon: ChangeBeacon
+) -> LiveMatcher:
     """The live matcher a server's lookups use: every bank, following every writer."""
-    live = LiveMatcher.open(repository, [])
+    live = LiveMatcher.open(repository, [], beacon=beacon)
     banks.subscribe(live)
     # This process's own bank changes (policy, enabled, renamed) reload it at once; other
     # processes' arrive through the change log.

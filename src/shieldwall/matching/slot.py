@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from shieldwall.errors import StorageError
@@ -25,6 +26,8 @@ class MatcherSlot:
         self._loaded = threading.Event()
         self._lock = threading.Lock()
         self._closed = False
+        self.load_seconds: float | None = None
+        """How long the last successful load took (None until one has finished)."""
 
     def load_in_background(self) -> threading.Thread:
         """Start `load` in a daemon thread; `get` waits for it from now on."""
@@ -36,6 +39,7 @@ class MatcherSlot:
     def load(self) -> None:
         """Build the live matcher (minutes for a large bank); `get` waits until this ends."""
         self._started.set()
+        started = time.perf_counter()
         try:
             live = self._open_live()
         except BaseException as exc:
@@ -48,6 +52,7 @@ class MatcherSlot:
                 live.close()
             else:
                 self._live = live
+                self.load_seconds = time.perf_counter() - started
         self._loaded.set()
 
     def get(self) -> BankMatcher:
@@ -62,6 +67,11 @@ class MatcherSlot:
             why = "is closed" if self._failure is None else "failed to load"
             raise StorageError(f"the matching index {why}") from self._failure
         return live.matcher
+
+    def current(self) -> bool:
+        """True if the loaded matcher holds every change committed on this host."""
+        live = self._live
+        return live is not None and live.current()
 
     def ready(self) -> bool:
         """True once the matcher has loaded (never waits)."""

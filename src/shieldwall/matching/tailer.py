@@ -21,6 +21,7 @@ from shieldwall.background import DaemonLoop
 from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
+from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.models import Match
 from shieldwall.matching.seq_gaps import SeqGaps
@@ -58,6 +59,7 @@ class ChangeTailer:
         gap_timeout: float = GAP_TIMEOUT,
         batch_size: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        beacon: ChangeBeacon | None = None,
     ) -> None:
         if interval <= 0 or batch_size < 1:
             raise InvalidInputError("the poll interval and batch size must be positive")
@@ -72,6 +74,8 @@ class ChangeTailer:
         self._caught_up_at = clock()
         self._poll_lock = threading.Lock()
         self._loop = DaemonLoop("shieldwall-change-tailer", self._run)
+        self._beacon = beacon
+        self._beacon_before_poll: int | None = None  # noted before the last completed poll
         self.applied = 0
         """Changes applied so far (metrics)."""
         self.reloads = 0
@@ -98,6 +102,12 @@ class ChangeTailer:
     def running(self) -> bool:
         """Whether the polling thread is alive."""
         return self._loop.running
+
+    def current(self) -> bool:
+        """True if no change was announced on the beacon since the last completed poll
+        began: then the matcher holds every committed change (False without a beacon)."""
+        noted = self._beacon_before_poll
+        return noted is not None and self._beacon is not None and self._beacon.read() == noted
 
     def lag_seconds(self) -> float:
         """Seconds since the log was last read to its end: older changes are applied."""
@@ -127,12 +137,14 @@ class ChangeTailer:
         """One round: read new changes, look again for skipped seqs; changes applied."""
         with self._poll_lock:
             started = self._clock()
+            beacon = self._beacon.read() if self._beacon is not None else None
             if not self._seeded:
                 self._seed_gaps()
                 self._seeded = True
             applied = self._read_new() + self._recheck_gaps()
             self._gaps.expire()
             self._caught_up_at = started
+            self._beacon_before_poll = beacon
             self.applied += applied
             self.polls += 1
             return applied
@@ -220,10 +232,14 @@ class LiveMatcher:
         repository: BankRepository,
         bank_names: Sequence[str] = (),
         interval: float = DEFAULT_INTERVAL,
+        beacon: ChangeBeacon | None = None,
     ) -> LiveMatcher:
-        """Load the matcher for the named banks (all if none) and start tailing the log."""
+        """Load the matcher for the named banks (all if none) and start tailing the log.
+
+        With a `beacon`, `current()` tells when the matcher holds every committed change.
+        """
         holder = MatcherHolder.load(repository, bank_names)
-        tailer = ChangeTailer(repository, holder, interval)
+        tailer = ChangeTailer(repository, holder, interval, beacon=beacon)
         tailer.start()
         return cls(holder, tailer)
 
@@ -237,6 +253,10 @@ class LiveMatcher:
     ) -> list[Match]:
         """Matches for a content's signals, against the current matcher."""
         return self.holder.matcher.match_signals(signals, max_threshold)
+
+    def current(self) -> bool:
+        """True if the matcher holds every change committed on this host (see freshness)."""
+        return self.tailer.current()
 
     def apply_added(self, entry: Entry) -> None:
         """An entry became matchable in this process."""

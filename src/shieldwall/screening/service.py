@@ -47,6 +47,9 @@ class ScreeningService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         still_active: Callable[[Sequence[int]], set[int]] | None = None,
         on_matches: Callable[[Sequence[int]], None] | None = None,
+        *,
+        index_current: Callable[[], bool] | None = None,
+        hit_banks: Collection[str] | None = None,
     ) -> None:
         self._matcher = matcher
         self._limits = limits
@@ -57,12 +60,24 @@ class ScreeningService:
         # second; checking the few matched entries closes that gap, so a withdrawal stops
         # matching at once in every worker.
         self._still_active = still_active
+        # True when the matcher is known to hold every committed change (the host's change
+        # beacon has not moved since its last poll of the log): the re-check is skipped.
+        self._index_current = index_current
         self._on_matches = on_matches  # counts hits for the cases' status pages
+        # Only matches in these banks are counted (None: all): the banks cases link to.
+        self._hit_banks = None if hit_banks is None else frozenset(hit_banks)
 
     def with_matcher(self, matcher: Callable[[], BankMatcher]) -> ScreeningService:
         """The same screening (audit, re-check, hit counting) over another matcher."""
         return ScreeningService(
-            matcher, self._limits, self._record, self._clock, self._still_active, self._on_matches
+            matcher,
+            self._limits,
+            self._record,
+            self._clock,
+            self._still_active,
+            self._on_matches,
+            index_current=self._index_current,
+            hit_banks=self._hit_banks,
         )
 
     def screen_content(
@@ -142,16 +157,18 @@ class ScreeningService:
         if banks is not None:
             wanted = set(banks)
             matches = [m for m in matches if m.bank in wanted]
-        if matches and self._still_active is not None:
+        if matches and self._still_active is not None and not self._is_index_current():
             active = self._still_active(sorted({m.entry_id for m in matches}))
             matches = [m for m in matches if m.entry_id in active]
-        if matches and self._on_matches is not None:
-            self._on_matches(sorted({m.entry_id for m in matches}))
+        counted = [m for m in matches if self._hit_banks is None or m.bank in self._hit_banks]
+        if counted and self._on_matches is not None:
+            self._on_matches(sorted({m.entry_id for m in counted}))
         return ScreeningResult(computed, matches, verdict_of(matches))
 
-    def _audit(
-        self, key_id: int | None, kind: LookupKind, results: list[ScreeningResult]
-    ) -> None:
+    def _is_index_current(self) -> bool:
+        return self._index_current is not None and self._index_current()
+
+    def _audit(self, key_id: int | None, kind: LookupKind, results: list[ScreeningResult]) -> None:
         matches = sum(len(r.matches) for r in results)
         verdict = verdict_of([m for r in results for m in r.matches])
         event = LookupEvent(

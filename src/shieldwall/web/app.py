@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import BaseRoute
 
 from shieldwall import __version__
 from shieldwall.access.probing import ProbeAlert, ProbeDetector
@@ -18,11 +20,13 @@ from shieldwall.web import ops, protect_api
 from shieldwall.web.api import banks, entries, keys, lookup, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
+from shieldwall.web.fast_lane import ROUTES as FAST_ROUTES
+from shieldwall.web.fast_lane import LookupFastLane
 from shieldwall.web.hma import configuration as hma_configuration
 from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
-from shieldwall.web.metrics import Metrics
+from shieldwall.web.metrics import Metrics, RequestMetricsMiddleware
 from shieldwall.web.pages import install_pages
 from shieldwall.web.paths import HmaPathMiddleware
 from shieldwall.web.problems import install_problem_handlers
@@ -43,8 +47,12 @@ created with `see_details`; `/metrics` needs a `monitor` (or admin) key. Errors 
 """
 
 
-def create_app(services: Services) -> FastAPI:
-    """The whole HTTP service over the given services."""
+def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
+    """The whole HTTP service over the given services.
+
+    `fast_lane=False` leaves out the lookup fast lane (web/fast_lane.py), for the test that
+    compares its answers with the routes'.
+    """
     metrics = Metrics()
     slot = services.matcher_slot
     probes = ProbeDetector(functools.partial(_probe_alert, metrics))
@@ -69,7 +77,10 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.middleware("http")(metrics.middleware)
+    hot_routes: dict[tuple[str, str], BaseRoute] = {}  # filled once the routers are in
+    if fast_lane:
+        app.add_middleware(LookupFastLane, runtime=runtime, routes=hot_routes)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     for router in (
         ops.router,
         lookup.router,
@@ -85,6 +96,7 @@ def create_app(services: Services) -> FastAPI:
     ):
         app.include_router(router)
     install_pages(app)
+    hot_routes.update(_routes_of(app, list(FAST_ROUTES)))
     if services.settings.api_docs:
         install_docs(app)
     _install_guards(app, services.settings, metrics)
@@ -101,6 +113,20 @@ def _install_guards(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         on_refused=lambda method, _limit: metrics.body_refused.labels(method=method).inc(),
     )
     app.add_middleware(ResponseHeadersMiddleware)
+
+
+def _routes_of(app: FastAPI, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], BaseRoute]:
+    """The route objects serving these (method, path) pairs."""
+    found: dict[tuple[str, str], BaseRoute] = {}
+    for route in app.routes:
+        for method, path in wanted:
+            if (
+                isinstance(route, APIRoute)
+                and route.path == path
+                and method in (route.methods or ())
+            ):
+                found[(method, path)] = route
+    return found
 
 
 def _probe_alert(metrics: Metrics, alert: ProbeAlert) -> None:

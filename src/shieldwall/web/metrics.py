@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shieldwall.access.audit_buffer import AuditBufferStats
 
@@ -81,6 +79,17 @@ class Metrics:
             "Audit flushes that failed (the rows were kept and retried)",
             registry=self.registry,
         )
+        self.fast_lane = Counter(
+            "shieldwall_lookup_fast_lane_total",
+            "Lookups answered by the fast lane (web/fast_lane.py), by route",
+            ["route"],
+            registry=self.registry,
+        )
+        self.index_load_seconds = Gauge(
+            "shieldwall_index_load_seconds",
+            "Seconds this process took to load its matching index at start-up (0: not yet)",
+            registry=self.registry,
+        )
         self._audit_seen = AuditBufferStats(0, 0.0, 0, 0)
         self._audit_lock = threading.Lock()  # concurrent scrapes must not count twice
 
@@ -98,18 +107,38 @@ class Metrics:
         """Prometheus text exposition."""
         return generate_latest(self.registry)
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Count and time every request under its route template (never the raw path)."""
+
+class RequestMetricsMiddleware:
+    """Pure ASGI middleware: count and time every request under its route template.
+
+    The template (`/api/v1/banks/{name}`), never the raw path, so label sets stay bounded.
+    Pure ASGI rather than Starlette's `BaseHTTPMiddleware`, which costs a task group and
+    a pair of memory streams per request: on the lookup path that was a fifth of the time.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, noting its status as the answer starts."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self._app(scope, receive, noting_status)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            self.requests.labels(request.method, template, str(status)).inc()
-            self.latency.labels(request.method, template).observe(time.perf_counter() - started)
+            method = scope["method"]
+            self._metrics.requests.labels(method, template, str(status)).inc()
+            self._metrics.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -17,8 +17,8 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 @router.get("/status/live", summary="The process is up")
-def live() -> dict[str, str]:
-    """Liveness: answers as long as the process serves requests."""
+async def live() -> dict[str, str]:
+    """Liveness: answers as long as the process serves requests (on the event loop)."""
     return {"status": "live"}
 
 
@@ -58,6 +58,7 @@ def metrics(runtime: RuntimeDep) -> Response:
     if runtime.ready():
         for bank, size in runtime.matcher().size().items():
             runtime.metrics.index_size.labels(bank=bank).set(size)
+    runtime.metrics.index_load_seconds.set(runtime.services.matcher_slot.load_seconds or 0.0)
     runtime.metrics.observe_audit(runtime.services.access.audit_stats())
     return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
@@ -69,7 +70,7 @@ def metrics(runtime: RuntimeDep) -> Response:
     tags=["hma"],
     responses={503: {"description": "`INDEX-NOT-LOADED`: the index is still loading"}},
 )
-def hma_status(runtime: RuntimeDep) -> PlainTextResponse:
+async def hma_status(runtime: RuntimeDep) -> PlainTextResponse:
     """`I-AM-ALIVE` without a key, as Hasher-Matcher-Actioner answers.
 
     Load balancers and probes written for HMA call it bare; it says nothing but whether to

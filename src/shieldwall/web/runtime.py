@@ -26,7 +26,16 @@ class Runtime:
     probes: ProbeDetector
 
 
-def runtime_of(request: Request) -> Runtime:
+def runtime_for(request: Request) -> Runtime:
     """The runtime of the app serving this request."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def runtime_of(request: Request) -> Runtime:
+    """Dependency: the runtime of the app serving this request.
+
+    A coroutine so FastAPI calls it on the event loop: a plain function dependency is run
+    in the thread pool, a hop that cost more than a whole hash lookup.
+    """
+    return runtime_for(request)

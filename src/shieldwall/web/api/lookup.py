@@ -109,7 +109,7 @@ async def lookup_file(
 @router.post(
     "/signals", summary="Look up signals", response_model=LookupOut, **guarded(Capability.LOOKUP)
 )
-def lookup_signals(
+async def lookup_signals(
     body: SignalSet,
     runtime: RuntimeDep,
     caller: Caller,
@@ -132,7 +132,7 @@ def lookup_signals(
     response_model=BatchLookupOut,
     **guarded(Capability.LOOKUP),
 )
-def lookup_batch(
+async def lookup_batch(
     body: BatchLookup,
     runtime: RuntimeDep,
     caller: Caller,
