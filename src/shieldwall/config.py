@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
 from shieldwall.access.models import Role
+from shieldwall.access.networks import TrustedNetwork, parse_trusted_networks
 from shieldwall.access.rate_limit import (
     RateLimit,
     RoleRateLimits,
@@ -42,6 +43,10 @@ class Settings:
     # Internal hosts and networks URL lookups may reach (e.g. "10.1.2.0/24", "media.internal");
     # loopback, link-local and metadata addresses only when listed as that exact address.
     url_allow_private: tuple[str, ...] = ()
+    # Internal networks whose keyless clients act as a role on the HMA routes only, for
+    # clients that can only set a base URL: "10.0.0.0/8=curator,10.2.0.0/16=screener+details"
+    # (loopback only where named; access/networks.py), parsed on load.
+    hma_trusted_networks: tuple[TrustedNetwork, ...] = ()
     # Each role's limit: access.rate_limit.DEFAULT_RATE_LIMITS with overrides from
     # `rate_<role>` keys as RATE/BURST (SHIELDWALL_RATE_SCREENER=200/400), parsed on load.
     rate_limits: RoleRateLimits = field(default_factory=RoleRateLimits)
@@ -87,6 +92,7 @@ _ENV_KEYS = {
     "url_lookups",
     "url_allow_hosts",
     "url_allow_private",
+    "hma_trusted_networks",
     "trusted_hosts",
     "api_docs",
     "rate_limit_table",
@@ -139,6 +145,22 @@ def _coerce_int(name: str, value: Any) -> int:
     return number
 
 
+def _trusted_networks(name: str, value: Any) -> tuple[TrustedNetwork, ...]:
+    """`NETWORK=ROLE` entries (text or a TOML list), or an error naming the setting."""
+    if not isinstance(value, str | list | tuple):
+        raise InvalidInputError(f'setting {name} must be like "10.0.0.0/8=curator", got {value!r}')
+    try:
+        return parse_trusted_networks(value)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"setting {name}: {exc}") from None
+
+
+_NETWORK_SETTINGS: Final[dict[str, Callable[[str, Any], tuple[Any, ...]]]] = {
+    "url_allow_private": _coerce_networks,
+    "hma_trusted_networks": _trusted_networks,
+}
+
+
 def _rate_limit(name: str, value: Any) -> RateLimit:
     """A `RATE/BURST` setting parsed, or an error naming the setting and the value."""
     if isinstance(value, RateLimit):
@@ -169,8 +191,8 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = _coerce_bool(name, value)
         elif name in {"url_allow_hosts", "trusted_hosts"}:
             changes[name] = _coerce_hosts(value)
-        elif name == "url_allow_private":
-            changes[name] = _coerce_networks(name, value)
+        elif name in _NETWORK_SETTINGS:
+            changes[name] = _NETWORK_SETTINGS[name](name, value)
         elif name in _INT_MEDIA_KEYS:
             media = replace(media, **{name: _coerce_int(name, value)})
         elif name in _RATE_KEYS:

@@ -48,6 +48,11 @@ async def _token(
 def _authorize(runtime: Runtime, token: str | None, capability: Capability) -> ApiKey:
     """The key behind `token` if it is valid, has `capability` and is within its rate."""
     key = runtime.services.access.authenticate(token)
+    _check_key(runtime, key, capability)
+    return key
+
+
+def _check_key(runtime: Runtime, key: ApiKey, capability: Capability) -> None:
     if not key.can(capability):
         raise PermissionDeniedError(f"a {key.role.value} key may not do this")
     try:
@@ -55,7 +60,15 @@ def _authorize(runtime: Runtime, token: str | None, capability: Capability) -> A
     except RateLimitedError:
         runtime.metrics.rate_limited.labels(role=key.role.value).inc()
         raise
-    return key
+
+
+def accept_without_token(request: Request, key: ApiKey, capability: Capability) -> None:
+    """Accept `key`, known without a token (a trusted network's: web/hma/trusted.py), for
+    this request, as a token's key is: it needs `capability` and is charged its rate."""
+    runtime: Runtime = request.app.state.runtime
+    _check_key(runtime, key, capability)
+    request.state.api_key = key
+    setattr(request.state, _CHECKED, capability)
 
 
 async def _accept(request: Request, token: str | None, capability: Capability) -> ApiKey:
@@ -98,8 +111,9 @@ class GuardedRoute(APIRoute):
             return handler
 
         async def checked_first(request: Request) -> Response:
-            token = await _token(await _bearer(request), await _header(request))
-            await _accept(request, token, capability)
+            if getattr(request.state, _CHECKED, None) is not capability:  # not accepted yet
+                token = await _token(await _bearer(request), await _header(request))
+                await _accept(request, token, capability)
             return await handler(request)
 
         return checked_first

@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shieldwall import errors
 from shieldwall.access.models import Capability
 from shieldwall.web.hma.errors import PASS_THROUGH, HmaError, hma_error, status_of
+from shieldwall.web.hma.trusted import accept_trusted_network
 from shieldwall.web.problems import problem
-from shieldwall.web.security import GuardedRoute, guarded
+from shieldwall.web.security import GuardedRoute, capability_of, guarded
 
 HMA_ERROR_SCHEMA: Final[dict[str, Any]] = {
     "title": "HmaError",
@@ -77,11 +78,16 @@ class HmaRoute(GuardedRoute):
     """A guarded route (key checked before the body is read) with HMA's error bodies."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Wrap FastAPI's handler to turn HMA and domain errors into HMA error bodies."""
+        """Wrap FastAPI's handler to turn HMA and domain errors into HMA error bodies.
+
+        A keyless caller from a trusted network is accepted as its network's key first."""
         handler = super().get_route_handler()
+        capability = capability_of(self)
 
         async def hma_handler(request: Request) -> Response:
             try:
+                if capability is not None:
+                    accept_trusted_network(request, capability)
                 return await handler(request)
             except HmaError as exc:
                 if exc.problem_code is not None:
