@@ -7,20 +7,22 @@ Apache-2.0 licence). No code is copied. Coop builds every URL as
 with `//`; it sends numbers as strings where it calls `toString()`, and it takes a 404 on
 `GET /c/bank/<name>` to mean the bank was deleted (and then forgets the bank).
 
-Coop has no setting for a key. It is replayed twice: with the key in a header (as a proxy
-in front of Shieldwall would add it) and with the key in the base URL's path
-(`https://host/hma/<key>/`), which Coop can be configured with as it is.
+Coop has no setting for a key. It is replayed three times: with the key in a header (as a
+proxy in front of Shieldwall would add it), with the key in the base URL's path
+(`https://host/hma/<key>/`), which Coop can be configured with as it is, and with no key
+at all from an internal network the operator trusts as a curator (`hma_trusted_networks`).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.app import Services
-from tests.compat.conftest import TEST_HOST, HmaClient, ImageServer
+from tests.compat.conftest import TEST_HOST, HmaClient, ImageServer, services_for_hma_tests
 
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
 
@@ -35,14 +37,28 @@ def hma_name(org_id: str, name: str) -> str:
     return f"COOP_{org_id.upper()}_{cleaned.strip('_')}"
 
 
-@pytest.fixture(params=["key-header", "key-in-base-path"])
+COOP_ADDRESS = "10.20.3.4"
+"""Where Coop runs in the trusted-network replay: inside the trusted network below."""
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Services:
+    """The HMA tests' services, with Coop's internal network trusted as a curator."""
+    return services_for_hma_tests(tmp_path, hma_trusted_networks="10.20.0.0/16=curator")
+
+
+@pytest.fixture(params=["key-header", "key-in-base-path", "trusted-network"])
 def coop(
     request: pytest.FixtureRequest, app_client: TestClient, services: Services, admin_key: str
 ) -> HmaClient:
     """Coop's client: base URL with a trailing slash, every path appended with its `/`."""
     if request.param == "key-header":
         return HmaClient(app_client, f"{TEST_HOST}/", {"X-API-Key": admin_key}, services)
-    return HmaClient(app_client, f"{TEST_HOST}/hma/{admin_key}/", {}, services)
+    if request.param == "key-in-base-path":
+        return HmaClient(app_client, f"{TEST_HOST}/hma/{admin_key}/", {}, services)
+    # Same app (its lifespan runs in app_client), requests from Coop's address, no key.
+    inside = TestClient(app_client.app, client=(COOP_ADDRESS, 40000))
+    return HmaClient(inside, f"{TEST_HOST}/", {}, services)
 
 
 def create_bank(coop: HmaClient, name: str, enabled_ratio: float = 1.0) -> str:
@@ -132,6 +148,9 @@ def test_add_content_by_upload_with_coops_metadata_fields(
     signals = added["signals"]
     assert isinstance(signals, dict)
     assert signals["pdq"] == coop.pdq_of(photo)
+    # The metadata form field is kept and shown (the other form fields are Coop's own).
+    shown = coop.get(f"/c/bank/{bank}/content/{added['id']}").json()
+    assert shown["metadata"]["content_id"] == "item-123"
 
 
 def test_add_content_by_url_with_coops_query(coop: HmaClient, image_server: ImageServer) -> None:

@@ -44,8 +44,8 @@ VIDEO = "video content and video_md5 come with a later issue"
 EXCHANGES = "exchanges (/c/exchanges, /c/exchange/...) come with a later issue"
 LIVE_BODY = 'GET /status/live answers JSON {"status": "live"}, not the text I-AM-ALIVE'
 OPENAPI_PATH = (
-    "no /openapi/openapi.json: Shieldwall documents its own API at /openapi.json "
-    "(when api_docs is on)"
+    "no /openapi/openapi.json: Shieldwall documents its own API (HMA routes included, "
+    "under its own title) at /openapi.json (when api_docs is on)"
 )
 FUTURE_DISABLE = (
     "disable_until_ts in the future is 400: Shieldwall has no timed disabling (by design)"
