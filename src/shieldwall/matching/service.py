@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from shieldwall.banks.models import Bank, Entry, EntryState, IndexRow, MatchAction
 from shieldwall.banks.ports import BankRepository
@@ -56,6 +57,26 @@ class _BankIndex:
     )
 
 
+@dataclass(frozen=True)
+class _PdqColumns:
+    """PDQ rows of one bank as arrays: hashes (n, 32), entry ids, variant codes."""
+
+    hashes: npt.NDArray[np.uint8]
+    keys: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.uint8]
+
+    @staticmethod
+    def concatenate(parts: Sequence[_PdqColumns]) -> _PdqColumns:
+        """One set of columns from several (the parts are not kept)."""
+        if len(parts) == 1:
+            return parts[0]
+        return _PdqColumns(
+            np.concatenate([part.hashes for part in parts]),
+            np.concatenate([part.keys for part in parts]),
+            np.concatenate([part.labels for part in parts]),
+        )
+
+
 class BankMatcher:
     """In-memory indexes over the active entries of some banks (plus their allow-lists)."""
 
@@ -81,9 +102,23 @@ class BankMatcher:
         matcher = cls(list(chosen.values()))
         bank_ids = [index.bank.id for index in matcher._banks.values()]
         if bank_ids:
-            for batch in repository.iter_index_rows(bank_ids):
-                matcher._add_rows(batch)
+            matcher._load_rows(repository.iter_index_rows(bank_ids))
         return matcher
+
+    def _load_rows(self, batches: Iterable[Sequence[IndexRow]]) -> None:
+        """Stream the banks' rows into column arrays, then build each bank's PDQ index once.
+
+        Rows arrive in batches and are dropped batch by batch: only the arrays stay (about
+        41 bytes per hash before the index is built), and each bank's index is built in
+        one piece instead of being merged up from batch-sized segments.
+        """
+        columns: dict[int, list[_PdqColumns]] = defaultdict(list)
+        with self._lock:
+            for batch in batches:
+                for bank_id, found in self._columns_locked(batch).items():
+                    columns[bank_id].append(found)
+            for bank_id, parts in columns.items():
+                self._index_pdq_locked(bank_id, _PdqColumns.concatenate(parts))
 
     @property
     def banks(self) -> list[Bank]:
@@ -99,12 +134,19 @@ class BankMatcher:
             self._add_rows_locked(rows)
 
     def _add_rows_locked(self, rows: Iterable[IndexRow]) -> None:
+        for bank_id, found in self._columns_locked(rows).items():
+            self._index_pdq_locked(bank_id, found)
+
+    def _columns_locked(self, rows: Iterable[IndexRow]) -> dict[int, _PdqColumns]:
+        """Each bank's PDQ rows as arrays; exact-match rows go straight into their index."""
         pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
+        highest = self._max_entry_id
         for row in rows:
             index = self._by_id.get(row.bank_id)
             if index is None:
                 continue
-            self._max_entry_id = max(self._max_entry_id, row.entry_id)
+            if row.entry_id > highest:
+                highest = row.entry_id
             if row.signal_type == "pdq":
                 values, keys, labels = pdq[row.bank_id]
                 values.append(row.value)
@@ -112,17 +154,23 @@ class BankMatcher:
                 labels.append(self._variants.code(row.variant))
             else:
                 index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
-        for bank_id, (values, keys, labels) in pdq.items():
-            hashes = hex_to_hash_array(values)
-            # Entries banked before the acceptance rule may hold degenerate hashes (all
-            # zeros, a flat image's): they are never indexed, so they can never match.
-            usable = ~degenerate_rows(hashes)
-            if not usable.any():
-                continue
+        self._max_entry_id = highest
+        return {
+            bank_id: _PdqColumns(
+                hex_to_hash_array(values),
+                np.array(keys, dtype=np.int64),
+                np.array(labels, dtype=np.uint8),
+            )
+            for bank_id, (values, keys, labels) in pdq.items()
+        }
+
+    def _index_pdq_locked(self, bank_id: int, found: _PdqColumns) -> None:
+        # Entries banked before the acceptance rule may hold degenerate hashes (all zeros, a
+        # flat image's): they are never indexed, so they can never match.
+        usable = ~degenerate_rows(found.hashes)
+        if usable.any():
             self._by_id[bank_id].pdq.add(
-                hashes[usable],
-                np.array(keys, dtype=np.int64)[usable],
-                np.array(labels, dtype=np.uint8)[usable],
+                found.hashes[usable], found.keys[usable], found.labels[usable]
             )
 
     def _by_bank(self, entries: Iterable[Entry]) -> dict[str, list[Entry]]:

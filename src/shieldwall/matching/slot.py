@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from shieldwall.allocator import give_back_free_memory
 from shieldwall.errors import StorageError
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.tailer import LiveMatcher
@@ -54,6 +55,9 @@ class MatcherSlot:
                 self._live = live
                 self.load_seconds = time.perf_counter() - started
         self._loaded.set()
+        # Loading read the bank in batches of row objects, since freed: hand those pages
+        # back so the worker's resident memory is the index, not the load's high-water mark.
+        give_back_free_memory()
 
     def get(self) -> BankMatcher:
         """The current matcher, waiting for the load to finish (an error if none started)."""
