@@ -13,31 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall import errors
 from shieldwall.web.body_docs import add_body_schemas
+from shieldwall.web.error_statuses import status_of
 
 PROBLEM_TYPE_PREFIX: Final = "urn:shieldwall:problem:"
 MEDIA_TYPE: Final = "application/problem+json"
 log = logging.getLogger("shieldwall.web")
-
-# Most specific first: the first class an error is an instance of decides its status.
-_STATUS: Final[tuple[tuple[type[errors.ShieldwallError], int], ...]] = (
-    (errors.AuthenticationError, 401),
-    (errors.PermissionDeniedError, 403),
-    (errors.NotFoundError, 404),
-    (errors.ConflictError, 409),
-    (errors.MediaTooLargeError, 413),
-    (errors.UnsupportedMediaError, 415),
-    (errors.RateLimitedError, 429),
-    (errors.StorageError, 503),
-    (errors.InvalidInputError, 422),
-)
-
-
-def status_of(error: errors.ShieldwallError) -> int:
-    """HTTP status for a Shieldwall error."""
-    for kind, status in _STATUS:
-        if isinstance(error, kind):
-            return status
-    return 400
 
 
 def problem(

@@ -11,6 +11,8 @@ from typing import Final, NoReturn
 from fastapi.responses import JSONResponse
 
 from shieldwall import errors
+from shieldwall.web.error_statuses import HMA_OVERRIDES
+from shieldwall.web.error_statuses import status_of as error_status
 
 
 class HmaError(Exception):
@@ -48,17 +50,9 @@ PASS_THROUGH: Final = (
     errors.RateLimitedError,
 )
 """Shieldwall's own refusals: they keep their problem+json answers."""
-_STATUS: Final[tuple[tuple[type[errors.ShieldwallError], int], ...]] = (
-    (errors.NotFoundError, 404),
-    (errors.ConflictError, 409),
-    (errors.MediaTooLargeError, 413),
-    (errors.StorageError, 503),
-)
 
 
 def status_of(error: errors.ShieldwallError) -> int:
-    """HMA's status for a domain error (400 unless it names a missing thing, a conflict, ...)."""
-    for kind, status in _STATUS:
-        if isinstance(error, kind):
-            return status
-    return 400
+    """HMA's status for a domain error: the one table with HMA's overrides (400 for invalid
+    input and unsupported content; web/error_statuses.py)."""
+    return error_status(error, HMA_OVERRIDES)
