@@ -14,21 +14,23 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, including key management
     CURATOR = "curator"  # banks and entries
     SCREENER = "screener"  # lookups only; no distances or entry ids unless see_details
-    REVIEWER = "reviewer"  # review queue (later issue)
-    REPORTER = "reporter"  # report intake (later issue)
+    REVIEWER = "reviewer"  # reads banks; the review queue comes with a later issue
+    REPORTER = "reporter"  # report intake comes with a later issue: any-key routes only
     MONITOR = "monitor"  # reads /metrics (a Prometheus scraper): nothing else
 
 
 class Capability(StrEnum):
-    """What an endpoint needs; every route names exactly one."""
+    """What an endpoint needs; every route names exactly one, and every one is some route's.
+
+    A capability comes with the first route that checks it (tests/integration/
+    test_capabilities.py fails for one no route checks).
+    """
 
     ANY_KEY = "any_key"  # any valid key (HMA's GET /status)
     LOOKUP = "lookup"  # hash and match content or signals
     READ_BANKS = "read_banks"  # list banks, read entries, export
     WRITE_BANKS = "write_banks"  # create/change banks, add/withdraw entries, import
     MANAGE_KEYS = "manage_keys"  # create, list and revoke API keys
-    REVIEW = "review"  # later issue: review queue
-    REPORT = "report"  # later issue: report intake
     READ_METRICS = "read_metrics"  # /metrics: bank sizes (the reported bank's too), traffic
 
 
@@ -38,8 +40,8 @@ ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
         {Capability.ANY_KEY, Capability.LOOKUP, Capability.READ_BANKS, Capability.WRITE_BANKS}
     ),
     Role.SCREENER: frozenset({Capability.ANY_KEY, Capability.LOOKUP}),
-    Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.REVIEW, Capability.READ_BANKS}),
-    Role.REPORTER: frozenset({Capability.ANY_KEY, Capability.REPORT}),
+    Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.READ_BANKS}),
+    Role.REPORTER: frozenset({Capability.ANY_KEY}),
     Role.MONITOR: frozenset({Capability.ANY_KEY, Capability.READ_METRICS}),
 }
 """The role matrix: the only place that says which role may do what."""
