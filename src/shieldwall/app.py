@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -11,18 +11,22 @@ from sqlalchemy import Engine
 from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
+from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import Settings
-from shieldwall.integrations.mail import NoNotifier, SmtpNotifier
+from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
+from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from shieldwall.matching.freshness import BeaconBumper, ChangeBeacon
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.change_beacon import FileChangeBeacon
+from shieldwall.storage.change_log import SqlChangeLog
 from shieldwall.storage.engine import (
     create_database_engine,
     is_sqlite,
@@ -36,13 +40,30 @@ from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
 
 
+class _Storage:
+    """The database engine and its checkpointer: only what closes them holds them."""
+
+    def __init__(self, engine: Engine, checkpointer: WalCheckpointer | None) -> None:
+        self._engine = engine
+        self._checkpointer = checkpointer
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self._engine.dispose()
+
+
 @dataclass
 class Services:
-    """Everything a front end needs, built once per process."""
+    """Everything a front end needs, built once per process, typed by the ports it uses.
+
+    Front ends read and write through the services (`banks`, `cases`, `screening`, ...);
+    `repository` and `change_log` are there for matchers and tools.
+    """
 
     settings: Settings
-    engine: Engine
-    repository: SqlBankRepository
+    repository: BankRepository
+    change_log: ChangeLog
     banks: BankService
     access: AccessService
     rate_limiter: RateLimiter
@@ -51,8 +72,17 @@ class Services:
     """The live matcher over every bank, once a server has loaded it (`matcher_slot.load`)."""
     screening: ScreeningService
     """Every lookup (web, HMA, CLI) goes through this: bank filter, re-check, hits, audit."""
-    checkpointer: WalCheckpointer | None = None
-    """Keeps an embedded SQLite database's write-ahead log small (None on PostgreSQL)."""
+    fetcher: ContentFetcher
+    """Fetches the content of URL lookups (refuses every URL while `url_lookups` is off)."""
+    _storage: _Storage | None = field(default=None, repr=False)
+
+    def ping(self) -> bool:
+        """Whether the database answers a trivial query now (readiness probes)."""
+        try:
+            self.repository.ping()
+        except Exception:  # any failure to reach the database means "not ready"
+            return False
+        return True
 
     def matcher(self, bank_names: list[str] | None = None) -> BankMatcher:
         """A matcher over the named banks (all if none), kept current by this process's writes."""
@@ -66,7 +96,7 @@ class Services:
         It tails the database's change log in a daemon thread (writes by other workers show
         within about a second) and hears this process's writes at once; close it when done.
         """
-        live = LiveMatcher.open(self.repository, bank_names or [])
+        live = LiveMatcher.open(self.repository, self.change_log, bank_names or [])
         self.banks.subscribe(live)
         return live
 
@@ -74,23 +104,31 @@ class Services:
         """Stop the matcher's log tailer and the checkpointer; release database connections."""
         self.access.close()  # writes the buffered lookup audit rows while the engine is open
         self.matcher_slot.close()
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
-        self.engine.dispose()
+        if self._storage is not None:
+            self._storage.close()
 
 
-def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Services:
-    """Open the database (bringing an embedded SQLite one to the current schema) and wire up."""
+def build_services(
+    settings: Settings, *, migrate_sqlite: bool = True, fetcher: ContentFetcher | None = None
+) -> Services:
+    """Open the database (bringing an embedded SQLite one to the current schema) and wire up.
+
+    `fetcher` replaces the SSRF-safe HTTP fetcher of URL lookups (tests pass a fake); while
+    `url_lookups` is off, every URL is refused whatever the fetcher.
+    """
     _tighten_data_directory(settings.home)
     engine = create_database_engine(settings.effective_database_url)
     if migrate_sqlite and is_sqlite(engine):
         upgrade_engine(engine)
     repository = SqlBankRepository(engine)
+    change_log = SqlChangeLog(engine)
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
     limiter = RateLimiter(settings.rate_limits, store=_bucket_store(settings))
     banks = BankService(repository)
     notifier = (
-        SmtpNotifier(settings.smtp_url, settings.mail_from) if settings.smtp_url else NoNotifier()
+        SmtpNotifier(settings.smtp_url, settings.mail_from)
+        if settings.smtp_url
+        else NullNotifier(settings.mail_from)
     )
     cases = CaseService(
         SqlCaseRepository(engine, Sealer(load_data_key(settings.data_key, settings.home))),
@@ -101,7 +139,7 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
     beacon = FileChangeBeacon.in_home(settings.home)
     banks.subscribe(BeaconBumper(beacon))  # after each commit that stops an entry matching
     banks.on_bank_change(beacon.bump)  # a bank deleted or disabled stops its entries too
-    slot = MatcherSlot(functools.partial(_serving_matcher, repository, banks, beacon))
+    slot = MatcherSlot(functools.partial(_serving_matcher, repository, change_log, banks, beacon))
     screening = ScreeningService(
         slot.get,
         settings.media,
@@ -111,17 +149,30 @@ def build_services(settings: Settings, *, migrate_sqlite: bool = True) -> Servic
         index_current=None if settings.match_recheck_always else slot.current,
         hit_banks=[REPORTED_BANK],
     )
-    checkpointer = start_wal_checkpointer(engine)
+    if not settings.url_lookups:
+        fetcher = DisabledFetcher()
+    elif fetcher is None:
+        fetcher = UrlFetcher(settings)
     return Services(
-        settings, engine, repository, banks, access, limiter, cases, slot, screening, checkpointer
+        settings=settings,
+        repository=repository,
+        change_log=change_log,
+        banks=banks,
+        access=access,
+        rate_limiter=limiter,
+        cases=cases,
+        matcher_slot=slot,
+        screening=screening,
+        fetcher=fetcher,
+        _storage=_Storage(engine, start_wal_checkpointer(engine)),
     )
 
 
 def _serving_matcher(
-    repository: SqlBankRepository, banks: BankService, beacon: ChangeBeacon
+    repository: BankRepository, change_log: ChangeLog, banks: BankService, beacon: ChangeBeacon
 ) -> LiveMatcher:
     """The live matcher a server's lookups use: every bank, following every writer."""
-    live = LiveMatcher.open(repository, [], beacon=beacon)
+    live = LiveMatcher.open(repository, change_log, [], beacon=beacon)
     banks.subscribe(live)
     # This process's own bank changes (policy, enabled, renamed) reload it at once; other
     # processes' arrive through the change log.

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from shieldwall.banks.models import BankPolicy, EntryState
 from shieldwall.banks.service import BankService
 from shieldwall.storage.bulk import insert_new_entries
+from shieldwall.storage.change_log import SqlChangeLog
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
@@ -47,9 +48,13 @@ _DRIVER = textwrap.dedent(
 
     services = build_services(Settings(database_url=sys.argv[1]), migrate_sqlite=False)
     schema = None
-    if services.engine.dialect.name == "postgresql":
-        with services.engine.connect() as connection:
+    if sys.argv[1].startswith("postgresql"):
+        from shieldwall.storage.engine import create_database_engine
+
+        engine = create_database_engine(sys.argv[1])
+        with engine.connect() as connection:
             schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+        engine.dispose()
     live = services.live_matcher()
     print(json.dumps({"ready": True, "schema": schema}), flush=True)
     for line in sys.stdin:
@@ -78,7 +83,8 @@ class Worker:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -112,6 +118,9 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._reader.join(timeout=10)  # it has read to the end of the pipe: close it
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @pytest.fixture
@@ -236,7 +245,7 @@ def test_a_lower_seq_committed_late_still_reaches_the_worker(
             assert worker.match(slow_value) == []
             transaction.commit()
         within(lambda: worker.match(slow_value) == [ids[slow.dedupe_key]])
-        changes = {c.entry_id: c.seq for c in repository.changes_since(0)}
+        changes = {c.entry_id: c.seq for c in SqlChangeLog(engine).changes_since(0)}
         assert changes[ids[slow.dedupe_key]] < changes[quick.entry_id]  # a real gap was seen
     finally:
         engine.dispose()

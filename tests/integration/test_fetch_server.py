@@ -26,7 +26,7 @@ import pytest
 
 from shieldwall.config import MediaLimits, Settings
 from shieldwall.errors import FetchError, MediaTooLargeError
-from shieldwall.web.fetch import (
+from shieldwall.integrations.fetch import (
     FetchTimeouts,
     IPAddress,
     UrlFetcher,

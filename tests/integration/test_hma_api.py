@@ -27,8 +27,8 @@ from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
+from shieldwall.screening.memory import InMemoryFetcher
 from shieldwall.web.app import create_app
-from shieldwall.web.hma import hashing as hma_hashing
 from tests.support.images import scene
 from tests.support.server import ServerProcess
 from tests.support.services import make_services, wait_until_ready
@@ -647,19 +647,10 @@ def test_url_fetching_is_off_by_default(hma: Hma) -> None:
     assert_hma_error(lookup, 400, "URL lookups are disabled on this server")
 
 
-def test_url_content_is_hashed_banked_and_looked_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_url_content_is_hashed_banked_and_looked_up(tmp_path: Path) -> None:
     pages = {"https://cdn.example.org/a.jpg": jpeg(7)}
-    fetched: list[str] = []
-
-    async def fake_fetch(url: str, settings: Any) -> bytes:
-        assert settings.url_lookups is True
-        fetched.append(url)
-        return pages[url]
-
-    monkeypatch.setattr(hma_hashing, "fetch_url", fake_fetch)
-    services = _services(tmp_path, url_lookups=True)
+    fetcher = InMemoryFetcher(pages)
+    services = _services(tmp_path, url_lookups=True, fetcher=fetcher)
     with TestClient(create_app(services)) as client:
         hma = Hma(client, services)
         c, h = hma.c, hma.h()
@@ -682,7 +673,7 @@ def test_url_content_is_hashed_banked_and_looked_up(
         assert one_type.json() == {"TEST_BANK": [{"bank_content_id": content_id, "distance": "-"}]}
         video = c.get(f"/h/hash?url={url}&content_type=video", headers=h)
         assert_hma_error(video, 400, "content_type video is disabled")
-    assert fetched == [url] * 4
+    assert fetcher.fetched == [url] * 4
 
 
 # HMA's documented curl calls, against a real server ---------------------------------------

@@ -18,8 +18,13 @@ from shieldwall.signals.pdq_quality import RefusedPdqError
 
 
 @pytest.fixture
-def service() -> BankService:
-    service = BankService(InMemoryBankRepository())
+def repository() -> InMemoryBankRepository:
+    return InMemoryBankRepository()
+
+
+@pytest.fixture
+def service(repository: InMemoryBankRepository) -> BankService:
+    service = BankService(repository)
     service.create_bank("source")
     service.create_bank("copy")
     return service
@@ -49,10 +54,12 @@ def test_hashfile_import_in_batches_with_problems(service: BankService) -> None:
     assert batches == [10, 20, 25]
     again = service.import_lines("source", lines, BankFileFormat.HASHFILE, Provenance(), 7)
     assert (again.added, again.existing) == (0, 25)
-    assert service.repository.count_entries("source")[EntryState.ACTIVE] == 25
+    assert service.count_entries("source")[EntryState.ACTIVE] == 25
 
 
-def test_jsonl_round_trip_keeps_tombstones_inactive(service: BankService) -> None:
+def test_jsonl_round_trip_keeps_tombstones_inactive(
+    service: BankService, repository: InMemoryBankRepository
+) -> None:
     values = hashes(3)
     entries = [
         NewEntry(
@@ -80,7 +87,7 @@ def test_jsonl_round_trip_keeps_tombstones_inactive(service: BankService) -> Non
     assert [(e.signals, e.provenance) for e in copied] == [
         (e.signals, e.provenance) for e in originals
     ]
-    matcher = BankMatcher.load(service.repository, ["copy"])
+    matcher = BankMatcher.load(repository, ["copy"])
     assert matcher.size() == {"copy": 1}
 
 
@@ -148,7 +155,7 @@ def test_degenerate_and_low_quality_hashes_are_refused_lines_in_every_format(
     assert from_jsonl.added == 1
     [problem] = from_jsonl.problems
     assert (problem.line, "quality 10 is below 50" in problem.message) == (2, True)
-    assert service.repository.count_entries("source")[EntryState.ACTIVE] == 2
+    assert service.count_entries("source")[EntryState.ACTIVE] == 2
 
 
 def test_adding_a_degenerate_hash_adds_nothing_and_says_why(service: BankService) -> None:
@@ -158,11 +165,13 @@ def test_adding_a_degenerate_hash_adds_nothing_and_says_why(service: BankService
     low = NewEntry((Signal.of("pdq", hashes(1)[0], quality=20), Signal.of("md5", "ab" * 16)))
     with pytest.raises(RefusedPdqError, match="quality 20 is below 50"):
         service.add_entries("source", [low])
-    assert service.repository.count_entries("source").get(EntryState.ACTIVE, 0) == 0
+    assert service.count_entries("source").get(EntryState.ACTIVE, 0) == 0
 
 
 @pytest.mark.parametrize("name", ["-lead", "_lead", "-", "lead\n", "Lead", ""])
-def test_bank_names_start_with_a_letter_or_digit(service: BankService, name: str) -> None:
+def test_bank_names_start_with_a_letter_or_digit(
+    service: BankService, repository: InMemoryBankRepository, name: str
+) -> None:
     """Issue 9 item 16: `-lead` was accepted (and reads as an option on a command line)."""
     with pytest.raises(InvalidInputError, match="starting with a letter or digit"):
         service.create_bank(name)
@@ -171,4 +180,4 @@ def test_bank_names_start_with_a_letter_or_digit(service: BankService, name: str
     assert service.create_bank("lead-1").name == "lead-1"
     assert service.create_bank("9_lives").name == "9_lives"
     with pytest.raises(InvalidInputError):
-        service.repository.create_bank(name, service.repository.get_bank("copy").policy)
+        repository.create_bank(name, service.get_bank("copy").policy)

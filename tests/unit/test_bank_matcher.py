@@ -31,8 +31,13 @@ def flip(hex_value: str, bits: int, rng: random.Random) -> str:
 
 
 @pytest.fixture
-def service() -> BankService:
-    return BankService(InMemoryBankRepository())
+def repository() -> InMemoryBankRepository:
+    return InMemoryBankRepository()
+
+
+@pytest.fixture
+def service(repository: InMemoryBankRepository) -> BankService:
+    return BankService(repository)
 
 
 @pytest.fixture
@@ -40,13 +45,15 @@ def rng() -> random.Random:
     return random.Random(7)
 
 
-def test_match_within_bank_threshold_only(service: BankService, rng: random.Random) -> None:
+def test_match_within_bank_threshold_only(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("tight", pdq_threshold=10)
     service.create_bank("loose", pdq_threshold=40)
     stored = random_pdq(rng)
     [tight] = service.add_entries("tight", [pdq_entry(stored)])
     [loose] = service.add_entries("loose", [pdq_entry(stored)])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     query = Signal.of("pdq", flip(stored, 20, rng))
     matches = matcher.match_signals([query])
     assert [(m.bank, m.entry_id, m.distance) for m in matches] == [("loose", loose.entry_id, 20)]
@@ -54,19 +61,21 @@ def test_match_within_bank_threshold_only(service: BankService, rng: random.Rand
     assert matcher.match_signals([query], max_threshold=15) == []
 
 
-def test_per_request_threshold_only_tightens(service: BankService, rng: random.Random) -> None:
+def test_per_request_threshold_only_tightens(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank", pdq_threshold=10)
     stored = random_pdq(rng)
     service.add_entries("bank", [pdq_entry(stored)])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     assert matcher.match_signals([Signal.of("pdq", flip(stored, 20, rng))], 63) == []
 
 
-def test_exact_digest_match(service: BankService) -> None:
+def test_exact_digest_match(service: BankService, repository: InMemoryBankRepository) -> None:
     service.create_bank("bank", action=MatchAction.REVIEW)
     md5 = "0" * 31 + "1"
     [added] = service.add_entries("bank", [NewEntry((Signal.of("md5", md5),))])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     matches = matcher.match_signals([Signal.of("md5", md5.upper())])
     assert [(m.entry_id, m.signal_type, m.distance) for m in matches] == [
         (added.entry_id, "md5", 0)
@@ -75,11 +84,13 @@ def test_exact_digest_match(service: BankService) -> None:
     assert matcher.match_signals([Signal.of("md5", "f" * 32)]) == []
 
 
-def test_variant_reported_and_nearest_kept(service: BankService, rng: random.Random) -> None:
+def test_variant_reported_and_nearest_kept(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank")
     stored = random_pdq(rng)
     [added] = service.add_entries("bank", [pdq_entry(stored)])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     signals = [
         Signal.of("pdq", random_pdq(rng), "original"),
         Signal.of("pdq", flip(stored, 3, rng), "mirror"),
@@ -89,25 +100,29 @@ def test_variant_reported_and_nearest_kept(service: BankService, rng: random.Ran
     assert (match.entry_id, match.variant, match.distance) == (added.entry_id, "mirror", 3)
 
 
-def test_stored_variant_named_in_match(service: BankService, rng: random.Random) -> None:
+def test_stored_variant_named_in_match(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank")
     stored = random_pdq(rng)
     entry = NewEntry(
         (Signal.of("pdq", random_pdq(rng)), Signal.of("pdq", stored, "crop_center_80"))
     )
     service.add_entries("bank", [entry])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     [match] = matcher.match_signals([Signal.of("pdq", stored)])
     assert match.variant == "crop_center_80"
     [both] = matcher.match_signals([Signal.of("pdq", stored, "mirror")])
     assert both.variant == "mirror/crop_center_80"
 
 
-def test_changes_visible_to_next_query(service: BankService, rng: random.Random) -> None:
+def test_changes_visible_to_next_query(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank")
     first = random_pdq(rng)
     service.add_entries("bank", [pdq_entry(first)])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     service.subscribe(matcher)
     second = random_pdq(rng)
     [added] = service.add_entries("bank", [pdq_entry(second)])
@@ -124,7 +139,9 @@ def test_changes_visible_to_next_query(service: BankService, rng: random.Random)
     assert service.get_entry(added.entry_id).state is EntryState.WITHDRAWN
 
 
-def test_allow_list_suppresses_other_banks(service: BankService, rng: random.Random) -> None:
+def test_allow_list_suppresses_other_banks(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     benign = random_pdq(rng)
     service.create_bank("benign", action=MatchAction.ALLOW)
     service.add_entries("benign", [pdq_entry(benign)])
@@ -132,7 +149,7 @@ def test_allow_list_suppresses_other_banks(service: BankService, rng: random.Ran
     service.add_entries("abuse", [pdq_entry(flip(benign, 4, rng))])
     other = random_pdq(rng)
     service.add_entries("abuse", [pdq_entry(other)])
-    matcher = BankMatcher.load(service.repository, ["abuse"])  # loads its allow-list too
+    matcher = BankMatcher.load(repository, ["abuse"])  # loads its allow-list too
     collided = matcher.match_signals([Signal.of("pdq", benign)])
     assert {m.bank for m in collided} == {"benign"}
     assert verdict_of(collided) is MatchAction.ALLOW
@@ -141,27 +158,31 @@ def test_allow_list_suppresses_other_banks(service: BankService, rng: random.Ran
     assert verdict_of(blocked) is MatchAction.BLOCK
 
 
-def test_disabled_bank_never_matches(service: BankService, rng: random.Random) -> None:
+def test_disabled_bank_never_matches(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank")
     stored = random_pdq(rng)
     service.add_entries("bank", [pdq_entry(stored)])
     service.set_bank_enabled("bank", False)
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     assert matcher.match_signals([Signal.of("pdq", stored)]) == []
 
 
-def test_unknown_bank_is_an_error(service: BankService) -> None:
+def test_unknown_bank_is_an_error(service: BankService, repository: InMemoryBankRepository) -> None:
     with pytest.raises(NotFoundError):
-        BankMatcher.load(service.repository, ["missing"])
+        BankMatcher.load(repository, ["missing"])
 
 
-def test_verdict_order_block_before_review(service: BankService, rng: random.Random) -> None:
+def test_verdict_order_block_before_review(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     stored = random_pdq(rng)
     service.create_bank("review", action=MatchAction.REVIEW)
     service.create_bank("block", action=MatchAction.BLOCK)
     service.add_entries("review", [pdq_entry(stored)])
     service.add_entries("block", [pdq_entry(flip(stored, 5, rng))])
-    matches = BankMatcher.load(service.repository).match_signals([Signal.of("pdq", stored)])
+    matches = BankMatcher.load(repository).match_signals([Signal.of("pdq", stored)])
     assert [m.bank for m in matches] == ["block", "review"]
     assert verdict_of(matches) is MatchAction.BLOCK
 
@@ -172,12 +193,14 @@ def test_update_policy_keeps_unchanged_parts(service: BankService) -> None:
     assert (changed.policy.pdq_threshold, changed.policy.action) == (12, MatchAction.REVIEW)
 
 
-def test_apply_added_twice_is_harmless(service: BankService, rng: random.Random) -> None:
+def test_apply_added_twice_is_harmless(
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
+) -> None:
     service.create_bank("bank")
     loaded_value, fresh_value = random_pdq(rng), random_pdq(rng)
     md5 = f"{rng.getrandbits(128):032x}"
     [loaded] = service.add_entries("bank", [pdq_entry(loaded_value)])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     both = NewEntry((Signal.of("pdq", fresh_value), Signal.of("md5", md5)))
     [fresh] = service.add_entries("bank", [both])
     entries = [service.get_entry(loaded.entry_id), service.get_entry(fresh.entry_id)]
@@ -204,11 +227,11 @@ def test_apply_added_twice_is_harmless(service: BankService, rng: random.Random)
 
 
 def test_apply_added_ignores_inactive_entries_and_unknown_banks(
-    service: BankService, rng: random.Random
+    service: BankService, repository: InMemoryBankRepository, rng: random.Random
 ) -> None:
     service.create_bank("bank")
     service.create_bank("other")
-    matcher = BankMatcher.load(service.repository, ["bank"])
+    matcher = BankMatcher.load(repository, ["bank"])
     [paused] = service.add_entries("bank", [pdq_entry(random_pdq(rng))])
     [elsewhere] = service.add_entries("other", [pdq_entry(random_pdq(rng))])
     disabled = service.set_entry_state(paused.entry_id, EntryState.DISABLED)
@@ -228,13 +251,14 @@ def _black(width: int, height: int) -> bytes:
 
 def test_a_legacy_all_zero_entry_never_makes_blank_images_answer_review(
     service: BankService,
+    repository: InMemoryBankRepository,
 ) -> None:
     """Issue 9 item 6: a report filed with an all-zero PDQ made every black image `review`."""
     service.create_bank("reported", action=MatchAction.REVIEW)
     legacy = NewEntry((Signal.of("pdq", "0" * 64),), Provenance(note="banked before the rule"))
     # Written at the repository level, as data banked before the acceptance rule was.
-    [loaded] = service.repository.add_entries("reported", [legacy])
-    matcher = BankMatcher.load(service.repository)
+    [loaded] = repository.add_entries("reported", [legacy])
+    matcher = BankMatcher.load(repository)
     assert matcher.size() == {"reported": 0}
     for width, height in ((640, 480), (32, 32)):
         black = hash_content(_black(width, height), MediaLimits(), purpose=Purpose.LOOKUP)
@@ -243,7 +267,7 @@ def test_a_legacy_all_zero_entry_never_makes_blank_images_answer_review(
         assert matches == []
         assert verdict_of(matches) is MatchAction.ALLOW
     # Heard later (another worker's write, the change log): still never indexed.
-    [fresh] = service.repository.add_entries("reported", [NewEntry((Signal.of("pdq", "1" * 64),))])
+    [fresh] = repository.add_entries("reported", [NewEntry((Signal.of("pdq", "1" * 64),))])
     matcher.apply_added_many([service.get_entry(e.entry_id) for e in (loaded, fresh)])
     assert matcher.size() == {"reported": 0}
     assert matcher.match_signals([Signal.of("pdq", "0" * 64), Signal.of("pdq", "1" * 64)]) == []
@@ -251,6 +275,7 @@ def test_a_legacy_all_zero_entry_never_makes_blank_images_answer_review(
 
 def test_a_low_quality_query_is_not_matched_on_pdq_but_its_digests_are(
     service: BankService,
+    repository: InMemoryBankRepository,
 ) -> None:
     service.create_bank("bank", action=MatchAction.REVIEW)
     y, x = np.mgrid[0:320, 0:480].astype(np.float32)
@@ -262,8 +287,8 @@ def test_a_low_quality_query_is_not_matched_on_pdq_but_its_digests_are(
     # A gradient's PDQ value looks like any other (a hash file carries no quality)...
     stored_pdq = Signal.of("pdq", banked.pdq.value)
     assert signal_refusal(stored_pdq) is None
-    [stored] = service.repository.add_entries("bank", [NewEntry((stored_pdq, banked.sha256))])
-    matcher = BankMatcher.load(service.repository)
+    [stored] = repository.add_entries("bank", [NewEntry((stored_pdq, banked.sha256))])
+    matcher = BankMatcher.load(repository)
     # ...but a query knows its quality: too little detail to search on PDQ.
     same = hash_content(plain, MediaLimits(), purpose=Purpose.LOOKUP)
     matches = matcher.match_signals(same.lookup_signals())

@@ -119,10 +119,10 @@ def world() -> tuple[CaseService, BankService, FakeClock]:
     return CaseService(InMemoryCaseRepository(), banks, clock), banks, clock
 
 
-def test_filing_opens_a_case_whose_hashes_match_for_review(
-    world: tuple[CaseService, BankService, FakeClock],
-) -> None:
-    service, banks, _ = world
+def test_filing_opens_a_case_whose_hashes_match_for_review() -> None:
+    repository = InMemoryBankRepository()
+    banks = BankService(repository)
+    service = CaseService(InMemoryCaseRepository(), banks, FakeClock(NOW))
     filed = service.file(validate_report(fields(depicted_minor=True, reporter="guardian")))
     case = filed.case
     assert case.number.startswith("SW-")
@@ -130,12 +130,12 @@ def test_filing_opens_a_case_whose_hashes_match_for_review(
     assert case.state is CaseState.RECEIVED
     assert case.deadline == NOW + timedelta(hours=48)
     assert case.priority
-    bank = banks.repository.get_bank(REPORTED_BANK)
+    bank = banks.get_bank(REPORTED_BANK)
     assert bank.policy.action is MatchAction.REVIEW
     [entry_id] = case.entry_ids
     entry = banks.get_entry(entry_id)
     assert (entry.provenance.case_id, entry.state) == (case.number, EntryState.ACTIVE)
-    matches = BankMatcher.load(banks.repository).match_signals([Signal.of("pdq", PDQ)])
+    matches = BankMatcher.load(repository).match_signals([Signal.of("pdq", PDQ)])
     assert [m.entry_id for m in matches] == [entry_id]
     assert verdict_of(matches) is MatchAction.REVIEW
 

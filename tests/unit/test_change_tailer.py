@@ -36,6 +36,9 @@ def matched(matcher: BankMatcher | LiveMatcher, value: str) -> list[int]:
 class DelayedCommits(InMemoryBankRepository):
     """Changes whose transactions have not committed yet stay invisible, as on PostgreSQL.
 
+    Both ports at once: the BankRepository, and the ChangeLog that reads its log through
+    the delay (so tailers take it twice).
+
     `hold()` makes every later write invisible (its log rows and entries) until `release()`;
     writes made between stay visible, with higher seqs than the held ones.
     """
@@ -49,9 +52,9 @@ class DelayedCommits(InMemoryBankRepository):
 
     def hide(self, write: Callable[[], object]) -> None:
         """Run a write whose transaction stays uncommitted until `release()`."""
-        before = super().latest_change_seq()
+        before = self.change_log.latest_change_seq()
         write()
-        for change in super().changes_since(before, 1_000_000):
+        for change in self.change_log.changes_since(before, 1_000_000):
             self.hidden_seqs.add(change.seq)
             if change.entry_id is not None:
                 self.hidden_entries.add(change.entry_id)
@@ -70,17 +73,18 @@ class DelayedCommits(InMemoryBankRepository):
 
     def latest_change_seq(self) -> int:
         return max(
-            (c.seq for c in self._visible(super().changes_since(0, 10**9), 10**9)), default=0
+            (c.seq for c in self._visible(self.change_log.changes_since(0, 10**9), 10**9)),
+            default=0,
         )
 
     def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
         self._fail("changes_since")
-        return self._visible(super().changes_since(seq, 10**9), limit)
+        return self._visible(self.change_log.changes_since(seq, 10**9), limit)
 
     def changes_in(
         self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
     ) -> list[EntryChange]:
-        return self._visible(super().changes_in(ranges, 10**9), limit)
+        return self._visible(self.change_log.changes_in(ranges, 10**9), limit)
 
     def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:
         self._fail("get_entries")
@@ -106,7 +110,8 @@ def writer(repository: DelayedCommits) -> BankService:
 
 
 def tail(repository: DelayedCommits, names: Sequence[str] = (), **options: Any) -> ChangeTailer:
-    return ChangeTailer(repository, MatcherHolder.load(repository, names), **options)
+    holder = MatcherHolder.load(repository, repository, names)
+    return ChangeTailer(repository, repository, holder, **options)
 
 
 def test_entry_changes_are_applied_incrementally(
@@ -149,8 +154,8 @@ def test_changes_made_while_loading_are_applied_once(
         return seq
 
     repository.latest_change_seq = read_then_write  # type: ignore[method-assign]
-    holder = MatcherHolder.load(repository)
-    tailer = ChangeTailer(repository, holder)
+    holder = MatcherHolder.load(repository, repository)
+    tailer = ChangeTailer(repository, repository, holder)
     assert holder.matcher.size() == {"ncii": 3}
     assert tailer.poll() == 3
     assert holder.matcher.size() == {"ncii": 3}
@@ -330,7 +335,7 @@ def test_thread_follows_the_log_survives_errors_and_stops_promptly(
 def test_live_matcher_hears_its_own_process_at_once(repository: DelayedCommits) -> None:
     service = BankService(repository)
     service.create_bank("ncii")
-    with LiveMatcher.open(repository, interval=3600) as live:
+    with LiveMatcher.open(repository, repository, interval=3600) as live:
         service.subscribe(live)
         eventually(
             lambda: live.tailer.polls >= 1, timeout=2.0

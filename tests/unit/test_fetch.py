@@ -17,7 +17,7 @@ import pytest
 
 from shieldwall.config import MediaLimits, Settings
 from shieldwall.errors import FetchError, InvalidInputError, MediaTooLargeError
-from shieldwall.web.fetch import (
+from shieldwall.integrations.fetch import (
     DISABLED_MESSAGE,
     FetchTimeouts,
     UrlFetcher,

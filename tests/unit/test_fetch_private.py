@@ -10,7 +10,7 @@ import pytest
 
 from shieldwall.config import Settings, load_settings
 from shieldwall.errors import InvalidInputError
-from shieldwall.web.fetch_addresses import PrivateAllowance
+from shieldwall.integrations.fetch_addresses import PrivateAllowance
 from tests.unit.test_fetch import ON, FakeDns, fetch, refused
 
 pytestmark = pytest.mark.anyio

@@ -18,7 +18,8 @@ def test_get_waits_for_the_background_load_and_close_stops_the_tailer() -> None:
 
     def open_live() -> LiveMatcher:
         gate.wait(5)
-        opened.append(LiveMatcher.open(InMemoryBankRepository(), interval=0.05))
+        repository = InMemoryBankRepository()
+        opened.append(LiveMatcher.open(repository, repository.change_log, interval=0.05))
         return opened[0]
 
     slot = MatcherSlot(open_live)
@@ -55,7 +56,8 @@ def test_a_slot_closed_while_loading_stops_what_it_loaded() -> None:
 
     def open_live() -> LiveMatcher:
         slot.close()  # the server stops while the index is still loading
-        opened.append(LiveMatcher.open(InMemoryBankRepository(), interval=0.05))
+        repository = InMemoryBankRepository()
+        opened.append(LiveMatcher.open(repository, repository.change_log, interval=0.05))
         return opened[0]
 
     slot = MatcherSlot(open_live)

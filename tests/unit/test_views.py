@@ -170,11 +170,12 @@ def _limits() -> MediaLimits:
 
 
 def test_matches_say_which_view_and_variant_made_them() -> None:
-    service = BankService(InMemoryBankRepository())
+    repository = InMemoryBankRepository()
+    service = BankService(repository)
     service.create_bank("known")
     stored = hash_content(jpeg_bytes(PICTURE), _limits(), purpose=Purpose.BANK)
     [added] = service.add_entries("known", [NewEntry(stored.entry_signals())])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
 
     def lookup(image: Image.Image) -> list[tuple[int, str, int]]:
         hashed = hash_content(jpeg_bytes(image), _limits(), purpose=Purpose.LOOKUP)
@@ -194,11 +195,12 @@ def test_matches_say_which_view_and_variant_made_them() -> None:
 
 
 def test_a_bank_threshold_applies_to_every_variant() -> None:
-    service = BankService(InMemoryBankRepository())
+    repository = InMemoryBankRepository()
+    service = BankService(repository)
     service.create_bank("strict", pdq_threshold=0)
     stored = hash_content(jpeg_bytes(PICTURE), _limits(), purpose=Purpose.BANK)
     service.add_entries("strict", [NewEntry(stored.entry_signals())])
-    matcher = BankMatcher.load(service.repository)
+    matcher = BankMatcher.load(repository)
     hashed = hash_content(
         jpeg_bytes(bordered(PICTURE, 30, 20, 30, 20, (0, 0, 0))), _limits(), purpose=Purpose.LOOKUP
     )

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Final
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 
 DEFAULT_MAX_EVENTS: Final = 100_000
 """Events an in-memory log keeps (oldest dropped first): memory stays bounded."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class InMemoryApiKeyRepository:
     """ApiKeyRepository held in dictionaries; thread-safe, ids never reused."""
 
-    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now) -> None:
         self._lock = threading.Lock()
         self._clock = clock
         self._keys: dict[int, ApiKey] = {}

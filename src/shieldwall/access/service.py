@@ -7,9 +7,8 @@ import hmac
 import re
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Final, TypeVar
 
@@ -24,6 +23,7 @@ from shieldwall.access.models import (
     Role,
 )
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 
 TOKEN_PREFIX: Final = "sw_"
@@ -45,10 +45,6 @@ INVALID_KEY: Final = "invalid API key"
 MISSING_KEY: Final = "missing API key"
 MALFORMED_KEY: Final = "malformed API key"
 REVOKED_KEY: Final = "API key has been revoked"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_token(token: str) -> str:
@@ -125,7 +121,7 @@ class AccessService:
         self,
         keys: ApiKeyRepository,
         log: LookupLog,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
         *,
         key_table: KeyTable | None = None,
         audit: AuditBuffer | None = None,

@@ -1,13 +1,14 @@
-"""In-memory BankRepository: the SQL adapter's semantics without a database (for tests)."""
+"""In-memory BankRepository and ChangeLog: the SQL adapters' semantics without a database
+(for tests)."""
 
 from __future__ import annotations
 
 import bisect
 import itertools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shieldwall.banks.models import (
     AddedEntry,
@@ -22,11 +23,8 @@ from shieldwall.banks.models import (
     parse_entry_state,
     validate_bank_name,
 )
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -51,19 +49,19 @@ class _EntryRecord:
 class InMemoryBankRepository:
     """BankRepository held in dictionaries; thread-safe, ids never reused."""
 
-    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, change_log: InMemoryChangeLog | None = None) -> None:
         self._lock = threading.RLock()
         self._clock = clock
+        self.change_log = InMemoryChangeLog() if change_log is None else change_log
+        """The change log this repository writes (the ChangeLog fake to read it through)."""
         self._banks: dict[int, _BankRecord] = {}
         self._entries: dict[int, _EntryRecord] = {}
         self._bank_ids = itertools.count(1)
         self._entry_ids = itertools.count(1)
-        self._changes: list[EntryChange] = []  # the change log, by seq
-        self._seqs = itertools.count(1)
 
     def _log(self, kind: ChangeKind, bank_id: int, entry_id: int | None = None) -> None:
         # Callers hold the lock: seqs become visible in order, as on SQLite.
-        self._changes.append(EntryChange(next(self._seqs), kind, bank_id, entry_id, self._clock()))
+        self.change_log.append(kind, bank_id, entry_id, self._clock())
 
     # Banks
 
@@ -295,7 +293,29 @@ class InMemoryBankRepository:
         for start in range(0, len(rows), batch_size):
             yield rows[start : start + batch_size]
 
-    # Change log
+    # Health
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+
+class InMemoryChangeLog:
+    """ChangeLog held in a list; its InMemoryBankRepository appends, readers see it at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changes: list[EntryChange] = []  # by seq
+        self._seqs = itertools.count(1)
+
+    def append(
+        self, kind: ChangeKind, bank_id: int, entry_id: int | None, at: datetime
+    ) -> EntryChange:
+        """Record one change with the next seq (the repository calls it under its own lock,
+        so seqs become visible in commit order, as on SQLite)."""
+        with self._lock:
+            change = EntryChange(next(self._seqs), kind, bank_id, entry_id, at)
+            self._changes.append(change)
+            return change
 
     def latest_change_seq(self) -> int:
         """The highest seq in the change log (0 when it is empty)."""

@@ -1,4 +1,7 @@
-"""What the bank service needs from storage. Adapters: memory, SQLAlchemy (SQLite, PostgreSQL)."""
+"""What the bank service needs from storage and who it tells about changes.
+
+Adapters: memory (banks/memory.py), SQLAlchemy on SQLite and PostgreSQL (storage/).
+"""
 
 from __future__ import annotations
 
@@ -100,6 +103,16 @@ class BankRepository(Protocol):
         """Which of these entries exist and are active (a lookup's re-check: states only)."""
         ...
 
+    def ping(self) -> None:
+        """A cheap round trip to the storage (readiness); StorageError if it cannot be reached."""
+        ...
+
+
+class ChangeLog(Protocol):
+    """The log of bank and entry changes, in seq order: how matchers in other processes
+    follow every writer. The BankRepository of the same storage writes it, in each change's
+    own transaction; this port reads it. Errors are ShieldwallErrors."""
+
     def latest_change_seq(self) -> int:
         """The highest seq in the change log visible now (0 when it is empty)."""
         ...
@@ -113,4 +126,16 @@ class BankRepository(Protocol):
     ) -> list[EntryChange]:
         """Up to `limit` changes whose seq lies in any inclusive (first, last) range, in seq
         order: how tailers look again for seqs they saw skipped."""
+        ...
+
+
+class EntryListener(Protocol):
+    """Told about entry changes so in-process indexes follow at once (BankMatcher)."""
+
+    def apply_added(self, entry: Entry) -> None:
+        """An entry became matchable."""
+        ...
+
+    def apply_removed(self, entry: Entry) -> None:
+        """An entry stopped being matchable."""
         ...

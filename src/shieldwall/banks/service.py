@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from shieldwall.banks.formats import (
     BankFileFormat,
@@ -27,7 +27,7 @@ from shieldwall.banks.models import (
     Provenance,
     validate_bank_name,
 )
-from shieldwall.banks.ports import BankRepository
+from shieldwall.banks.ports import BankRepository, EntryListener
 from shieldwall.errors import InvalidInputError
 from shieldwall.signals.pdq_quality import RefusedPdqError, entry_refusals
 
@@ -50,18 +50,6 @@ def next_batch_size(size: int, seconds: float, largest: int) -> int:
     return size
 
 
-class EntryListener(Protocol):
-    """Told about entry changes so in-process indexes follow at once (BankMatcher)."""
-
-    def apply_added(self, entry: Entry) -> None:
-        """An entry became matchable."""
-        ...
-
-    def apply_removed(self, entry: Entry) -> None:
-        """An entry stopped being matchable."""
-        ...
-
-
 @dataclass
 class ImportSummary:
     """What a bulk import did."""
@@ -80,7 +68,7 @@ class BankService:
     """Creates and changes banks and entries; the single way callers write to banks."""
 
     def __init__(self, repository: BankRepository, listeners: Sequence[EntryListener] = ()) -> None:
-        self.repository = repository
+        self._repository = repository
         self._listeners = list(listeners)
         self._bank_callbacks: list[Callable[[], object]] = []
 
@@ -113,9 +101,9 @@ class BankService:
             action=MatchAction(action),
             allow_list_banks=tuple(allow_list_banks),
         )
-        bank = self.repository.create_bank(name, BankPolicy(policy.pdq_threshold, policy.action))
+        bank = self._repository.create_bank(name, BankPolicy(policy.pdq_threshold, policy.action))
         if policy.allow_list_banks:
-            bank = self.repository.set_policy(bank.name, policy)
+            bank = self._repository.set_policy(bank.name, policy)
         self._banks_changed()
         return bank
 
@@ -128,7 +116,7 @@ class BankService:
         matching_ratio: float | None = None,
     ) -> Bank:
         """Change the given parts of a bank's policy, keeping the rest."""
-        current = self.repository.get_bank(name).policy
+        current = self._repository.get_bank(name).policy
         policy = BankPolicy(
             pdq_threshold=current.pdq_threshold if pdq_threshold is None else pdq_threshold,
             action=current.action if action is None else MatchAction(action),
@@ -137,29 +125,37 @@ class BankService:
             ),
             matching_ratio=current.matching_ratio if matching_ratio is None else matching_ratio,
         )
-        bank = self.repository.set_policy(name, policy)
+        bank = self._repository.set_policy(name, policy)
         self._banks_changed()
         return bank
 
+    def get_bank(self, name: str) -> Bank:
+        """The bank called `name`; NotFoundError if none."""
+        return self._repository.get_bank(name)
+
     def list_banks(self) -> list[Bank]:
         """Every bank, by name."""
-        return self.repository.list_banks()
+        return self._repository.list_banks()
+
+    def count_entries(self, name: str) -> dict[EntryState, int]:
+        """How many entries the bank holds, per state (every state, zeros included)."""
+        return self._repository.count_entries(name)
 
     def rename_bank(self, name: str, new_name: str) -> Bank:
         """Rename a bank."""
-        bank = self.repository.rename_bank(name, validate_bank_name(new_name))
+        bank = self._repository.rename_bank(name, validate_bank_name(new_name))
         self._banks_changed()
         return bank
 
     def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
         """Enable or disable a bank."""
-        bank = self.repository.set_bank_enabled(name, enabled)
+        bank = self._repository.set_bank_enabled(name, enabled)
         self._banks_changed()
         return bank
 
     def delete_bank(self, name: str) -> None:
         """Delete a bank and all its entries."""
-        self.repository.delete_bank(name)
+        self._repository.delete_bank(name)
         self._banks_changed()
 
     # Entries ----------------------------------------------------------------------------
@@ -174,16 +170,16 @@ class BankService:
             if refusal is not None:
                 where = f"entry {position + 1}: " if len(entries) > 1 else ""
                 raise RefusedPdqError(refusal, where)
-        added = self.repository.add_entries(bank, entries)
+        added = self._repository.add_entries(bank, entries)
         if self._listeners:
             for result in added:
                 if result.created and result.state is EntryState.ACTIVE:
-                    self._notify_added(self.repository.get_entry(result.entry_id))
+                    self._notify_added(self._repository.get_entry(result.entry_id))
         return added
 
     def set_entry_state(self, entry_id: int, state: EntryState | str) -> Entry:
         """Activate, disable or withdraw (final: kept as a tombstone) an entry."""
-        entry = self.repository.set_entry_state(entry_id, EntryState(state))
+        entry = self._repository.set_entry_state(entry_id, EntryState(state))
         if entry.state is EntryState.ACTIVE:
             self._notify_added(entry)
         else:
@@ -193,15 +189,22 @@ class BankService:
 
     def set_entry_note(self, entry_id: int, note: str) -> Entry:
         """Replace an entry's note (HMA lets clients change it)."""
-        return self.repository.set_entry_note(entry_id, note)
+        return self._repository.set_entry_note(entry_id, note)
 
     def active_entry_ids(self, entry_ids: Sequence[int]) -> set[int]:
         """Which of these entries are active now in the bank of record."""
-        return self.repository.active_ids(entry_ids)
+        return self._repository.active_ids(entry_ids)
 
     def get_entry(self, entry_id: int) -> Entry:
         """One entry."""
-        return self.repository.get_entry(entry_id)
+        return self._repository.get_entry(entry_id)
+
+    def list_entries(
+        self, bank: str, after_id: int = 0, limit: int = 1000, state: EntryState | None = None
+    ) -> list[Entry]:
+        """A page of a bank's entries with id > `after_id`, in id order (optionally of one
+        state); NotFoundError if there is no such bank."""
+        return self._repository.list_entries(bank, after_id, limit, state)
 
     def iter_entries(
         self, bank: str, states: Iterable[EntryState] | None = None, page: int = EXPORT_PAGE
@@ -210,7 +213,7 @@ class BankService:
         wanted = None if states is None else set(states)
         after = 0
         while True:
-            entries = self.repository.list_entries(bank, after_id=after, limit=page)
+            entries = self._repository.list_entries(bank, after_id=after, limit=page)
             if not entries:
                 return
             for entry in entries:
@@ -241,7 +244,7 @@ class BankService:
         refused lines, like malformed ones; problems come back in line order."""
         if batch_size < 1:
             raise InvalidInputError("batch size must be positive")
-        self.repository.get_bank(bank)
+        self._repository.get_bank(bank)
         summary = ImportSummary()
         batch: list[ImportRecord] = []
         size = batch_size
@@ -298,7 +301,7 @@ class BankService:
         `include_inactive` is set, so tombstones travel with the export. Without
         `case_numbers`, entries from victims' reports go out without their case number.
         """
-        self.repository.get_bank(bank)
+        self._repository.get_bank(bank)
         states = None if include_inactive else [EntryState.ACTIVE]
         entries = self.iter_entries(bank, states)
         if not case_numbers:

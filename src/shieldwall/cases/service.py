@@ -12,9 +12,8 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Final
 
 from shieldwall.banks.models import (
@@ -27,6 +26,7 @@ from shieldwall.banks.models import (
 from shieldwall.banks.service import BankService
 from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
 from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 
 REPORTED_BANK: Final = "reported"
@@ -78,7 +78,7 @@ class CaseService:
         self,
         cases: CaseRepository,
         banks: BankService,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         notifier: Notifier | None = None,
         hits: HitCounter | None = None,
     ) -> None:
@@ -90,7 +90,7 @@ class CaseService:
 
     def _reported_bank(self) -> str:
         try:
-            self._banks.repository.get_bank(REPORTED_BANK)
+            self._banks.get_bank(REPORTED_BANK)
         except NotFoundError:
             with contextlib.suppress(ConflictError):  # created meanwhile by another process
                 self._banks.create_bank(REPORTED_BANK, action=MatchAction.REVIEW)

@@ -102,10 +102,10 @@ def policy(
 def list_banks(context: CliContext, as_json: bool) -> None:
     """List banks with their policy and entry counts."""
     out = Output(as_json)
-    repository = context.services.repository
+    banks = context.services.banks
     rows = []
-    for item in context.services.banks.list_banks():
-        counts = repository.count_entries(item.name)
+    for item in banks.list_banks():
+        counts = banks.count_entries(item.name)
         out.record(bank_json(item, counts))
         rows.append(
             (
@@ -159,7 +159,7 @@ def disable(context: CliContext, name: str, as_json: bool) -> None:
 @pass_context
 def delete(context: CliContext, name: str, yes: bool) -> None:
     """Delete a bank and all its entries (tombstones included)."""
-    context.services.repository.get_bank(name)
+    context.services.banks.get_bank(name)
     if not yes:
         click.confirm(f"Delete bank {name} and all its entries?", abort=True, err=True)
     context.services.banks.delete_bank(name)

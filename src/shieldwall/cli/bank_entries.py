@@ -78,7 +78,7 @@ def add(
 ) -> int:
     """Hash images and add them to a bank (directories are walked recursively)."""
     out = Output(as_json)
-    context.services.repository.get_bank(name)
+    context.services.banks.get_bank(name)
     provenance = Provenance(EntrySource(source), submitted_by, case_id, note)
     files = list(walk_paths(paths))
     batch: list[HashedFile] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from collections import deque
 from email.message import EmailMessage
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -19,6 +20,7 @@ from shieldwall.cases.models import Case
 from shieldwall.errors import InvalidInputError
 
 SMTP_TIMEOUT_S: Final = 15.0
+DEFAULT_SENDER: Final = "Shieldwall <no-reply@localhost>"
 _log = logging.getLogger("shieldwall.mail")
 
 
@@ -83,8 +85,26 @@ class SmtpNotifier:
             _log.warning("acknowledgement for case %s not sent: %s", number, type(exc).__name__)
 
 
-class NoNotifier:
-    """No SMTP server configured: nothing is sent."""
+class NullNotifier:
+    """No SMTP server configured: nothing is sent, but the emails that would have been are
+    kept in `sent`, newest last (the last `keep` of them: memory stays bounded). Tests use
+    it as the Notifier fake."""
+
+    def __init__(self, sender: str = DEFAULT_SENDER, keep: int = 100) -> None:
+        if keep < 1:
+            raise InvalidInputError("a NullNotifier keeps at least one message")
+        self._sender = sender
+        self._sent: deque[EmailMessage] = deque(maxlen=keep)
+        self._lock = threading.Lock()
 
     def acknowledge(self, case: Case) -> None:
-        """Do nothing."""
+        """Keep the acknowledgement that SMTP would have carried."""
+        message = acknowledgement(case, self._sender)
+        with self._lock:
+            self._sent.append(message)
+
+    @property
+    def sent(self) -> list[EmailMessage]:
+        """The messages that would have been sent, oldest first."""
+        with self._lock:
+            return list(self._sent)

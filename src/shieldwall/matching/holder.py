@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from shieldwall.banks.models import Bank, ChangeKind, EntryChange
-from shieldwall.banks.ports import BankRepository
+from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.errors import NotFoundError
 from shieldwall.matching.service import BankMatcher
 
@@ -33,12 +33,14 @@ class MatcherHolder:
         """The change-log position read just before the first load: tailing starts here."""
 
     @classmethod
-    def load(cls, repository: BankRepository, bank_names: Sequence[str] = ()) -> MatcherHolder:
+    def load(
+        cls, repository: BankRepository, change_log: ChangeLog, bank_names: Sequence[str] = ()
+    ) -> MatcherHolder:
         """Read the change-log position, then load the matcher (so no change falls between).
 
         NotFoundError if a named bank does not exist."""
         holder = cls(repository, bank_names)
-        holder.start_seq = repository.latest_change_seq()
+        holder.start_seq = change_log.latest_change_seq()
         for name in sorted(holder._names):
             repository.get_bank(name)
         holder.reload()

@@ -19,7 +19,7 @@ from typing import Final
 
 from shieldwall.background import DaemonLoop
 from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
-from shieldwall.banks.ports import BankRepository
+from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.holder import MatcherHolder
@@ -53,6 +53,7 @@ class ChangeTailer:
     def __init__(
         self,
         repository: BankRepository,
+        change_log: ChangeLog,
         holder: MatcherHolder,
         interval: float = DEFAULT_INTERVAL,
         *,
@@ -64,6 +65,7 @@ class ChangeTailer:
         if interval <= 0 or batch_size < 1:
             raise InvalidInputError("the poll interval and batch size must be positive")
         self._repository = repository
+        self._change_log = change_log
         self._holder = holder
         self._interval = interval
         self._batch = batch_size
@@ -154,7 +156,7 @@ class ChangeTailer:
         first = max(1, start - SEED_WINDOW + 1)
         if start < first:
             return
-        present = self._repository.changes_in([(first, start)], SEED_WINDOW)
+        present = self._change_log.changes_in([(first, start)], SEED_WINDOW)
         expected = first
         for change in present:
             self._gaps.note(expected, change.seq - 1)
@@ -164,7 +166,7 @@ class ChangeTailer:
     def _read_new(self) -> int:
         applied = 0
         while True:
-            changes = self._repository.changes_since(self._last_seq, self._batch)
+            changes = self._change_log.changes_since(self._last_seq, self._batch)
             if not changes:
                 break
             applied += self._apply(changes)
@@ -181,7 +183,7 @@ class ChangeTailer:
     def _recheck_gaps(self) -> int:
         applied, after = 0, 0
         while windows := self._gaps.windows(after):
-            found = self._repository.changes_in(windows, self._batch)
+            found = self._change_log.changes_in(windows, self._batch)
             late = [change for change in found if change.seq in self._gaps]
             applied += self._apply(late)
             self._gaps.found(change.seq for change in late)
@@ -230,6 +232,7 @@ class LiveMatcher:
     def open(
         cls,
         repository: BankRepository,
+        change_log: ChangeLog,
         bank_names: Sequence[str] = (),
         interval: float = DEFAULT_INTERVAL,
         beacon: ChangeBeacon | None = None,
@@ -238,8 +241,8 @@ class LiveMatcher:
 
         With a `beacon`, `current()` tells when the matcher holds every committed change.
         """
-        holder = MatcherHolder.load(repository, bank_names)
-        tailer = ChangeTailer(repository, holder, interval, beacon=beacon)
+        holder = MatcherHolder.load(repository, change_log, bank_names)
+        tailer = ChangeTailer(repository, change_log, holder, interval, beacon=beacon)
         tailer.start()
         return cls(holder, tailer)
 

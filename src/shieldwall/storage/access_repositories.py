@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shieldwall.access.models import ApiKey, LookupEvent, LookupKind, LookupVerdict, Role
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, ApiKeyRow, LookupEventRow
@@ -38,10 +38,6 @@ _EVENT_COLUMNS: Final = (
 _MAX_PREFIX: Final = 32
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _api_key(row: Row[*tuple[Any, ...]]) -> ApiKey:
     try:
         role = Role(row.role)
@@ -61,7 +57,7 @@ def _api_key(row: Row[*tuple[Any, ...]]) -> ApiKey:
 class SqlApiKeyRepository(SqlAdapter):
     """ApiKeyRepository on SQLite or PostgreSQL; each method runs in one transaction."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
         super().__init__(engine)
         self._clock = clock
 

@@ -1,7 +1,8 @@
 """The change log (`entry_changes`): written in each change's transaction, read by tailers.
 
-Every function runs on the caller's connection, inside the caller's transaction, so a
-change and its log row commit (or roll back) together.
+The writing functions run on the caller's connection, inside the caller's transaction, so
+a change and its log row commit (or roll back) together. SqlChangeLog is the ChangeLog
+port's adapter: each read in its own short transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from shieldwall.banks.models import ChangeKind, EntryChange
 from shieldwall.errors import InvalidInputError, StorageError
+from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, EntryChangeRow
 
 RANGES_PER_QUERY: Final = 400
@@ -134,3 +136,24 @@ def changes_in(
             if len(merged) == limit:
                 break
     return merged
+
+
+class SqlChangeLog(SqlAdapter):
+    """ChangeLog on SQLite or PostgreSQL: what SqlBankRepository writes on the same engine."""
+
+    def latest_change_seq(self) -> int:
+        """The highest seq in the change log visible now (0 when it is empty)."""
+        with self._read() as connection:
+            return latest_seq(connection)
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        """Up to `limit` changes with seq > `seq`, in seq order."""
+        with self._read() as connection:
+            return changes_since(connection, seq, limit)
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        """Up to `limit` changes whose seq lies in any inclusive (first, last) range, by seq."""
+        with self._read() as connection:
+            return changes_in(connection, ranges, limit)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
@@ -16,7 +15,6 @@ from shieldwall.banks.models import (
     BankPolicy,
     ChangeKind,
     Entry,
-    EntryChange,
     EntryState,
     IndexRow,
     NewEntry,
@@ -24,6 +22,7 @@ from shieldwall.banks.models import (
     parse_entry_state,
     validate_bank_name,
 )
+from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 from shieldwall.storage import bank_rows as rows
 from shieldwall.storage import change_log
@@ -51,10 +50,6 @@ def _store_metadata(
             .values(user_metadata=bindparam("metadata")),
             values,
         )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _index_rows(
@@ -90,7 +85,7 @@ def _check_entry_id(entry_id: int) -> None:
 class SqlBankRepository(SqlAdapter):
     """BankRepository on SQLite or PostgreSQL; every method runs in one transaction."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
         super().__init__(engine)
         self._clock = clock
 
@@ -359,21 +354,9 @@ class SqlBankRepository(SqlAdapter):
         if pending:
             yield pending
 
-    # Change log
+    # Health
 
-    def latest_change_seq(self) -> int:
-        """The highest seq in the change log visible now (0 when it is empty)."""
+    def ping(self) -> None:
+        """One trivial query: StorageError if the database cannot be reached."""
         with self._read() as connection:
-            return change_log.latest_seq(connection)
-
-    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
-        """Up to `limit` changes with seq > `seq`, in seq order."""
-        with self._read() as connection:
-            return change_log.changes_since(connection, seq, limit)
-
-    def changes_in(
-        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
-    ) -> list[EntryChange]:
-        """Up to `limit` changes whose seq lies in any inclusive (first, last) range, by seq."""
-        with self._read() as connection:
-            return change_log.changes_in(connection, ranges, limit)
+            connection.execute(select(1))

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import text
 
 from shieldwall.access.models import Capability
 from shieldwall.web.runtime import Runtime, runtime_of
@@ -29,12 +28,7 @@ async def live() -> dict[str, str]:
 )
 def ready(runtime: RuntimeDep) -> JSONResponse:
     """Readiness: the database answers and the matcher's indexes are loaded."""
-    database = True
-    try:
-        with runtime.services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database means "not ready"
-        database = False
+    database = runtime.services.ping()
     indexes = runtime.ready()
     ok = database and indexes
     return JSONResponse(

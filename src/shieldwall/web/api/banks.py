@@ -20,10 +20,8 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 )
 def list_banks(runtime: RuntimeDep) -> list[BankOut]:
     """Every bank with its policy and entry counts."""
-    repository = runtime.services.repository
-    return [
-        BankOut.of(b, repository.count_entries(b.name)) for b in runtime.services.banks.list_banks()
-    ]
+    banks = runtime.services.banks
+    return [BankOut.of(b, banks.count_entries(b.name)) for b in banks.list_banks()]
 
 
 @router.post(
@@ -42,7 +40,7 @@ def create_bank(body: BankCreate, runtime: RuntimeDep) -> BankOut:
     bank = runtime.services.banks.create_bank(
         body.name, body.pdq_threshold, body.action, body.allow_list_banks
     )
-    return BankOut.of(bank, runtime.services.repository.count_entries(bank.name))
+    return BankOut.of(bank, runtime.services.banks.count_entries(bank.name))
 
 
 @router.get(
@@ -54,8 +52,9 @@ def create_bank(body: BankCreate, runtime: RuntimeDep) -> BankOut:
 )
 def get_bank(name: str, runtime: RuntimeDep) -> BankOut:
     """One bank with its policy and entry counts."""
-    bank = runtime.services.repository.get_bank(name)
-    return BankOut.of(bank, runtime.services.repository.count_entries(bank.name))
+    banks = runtime.services.banks
+    bank = banks.get_bank(name)
+    return BankOut.of(bank, banks.count_entries(bank.name))
 
 
 @router.patch(
@@ -71,7 +70,7 @@ def get_bank(name: str, runtime: RuntimeDep) -> BankOut:
 def update_bank(name: str, body: BankUpdate, runtime: RuntimeDep) -> BankOut:
     """Change policy, enable or disable, or rename; omitted fields stay as they are."""
     banks = runtime.services.banks
-    banks.repository.get_bank(name)
+    banks.get_bank(name)
     if (
         body.pdq_threshold is not None
         or body.action is not None
@@ -82,8 +81,8 @@ def update_bank(name: str, body: BankUpdate, runtime: RuntimeDep) -> BankOut:
         banks.set_bank_enabled(name, body.enabled)
     if body.name is not None and body.name != name:
         name = banks.rename_bank(name, body.name).name
-    bank = banks.repository.get_bank(name)
-    return BankOut.of(bank, banks.repository.count_entries(bank.name))
+    bank = banks.get_bank(name)
+    return BankOut.of(bank, banks.count_entries(bank.name))
 
 
 @router.delete(

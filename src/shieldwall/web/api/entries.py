@@ -104,7 +104,7 @@ async def add_files(name: str, request: Request, runtime: RuntimeDep) -> AddedLi
     """Hash each uploaded image and add it; a bad file gets an error, the rest are added."""
     limits = runtime.services.settings.media
     check_declared_length(request, limits.max_bytes * 4)
-    runtime.services.repository.get_bank(name)
+    runtime.services.banks.get_bank(name)
     form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
     results: list[AddedOut] = []
     try:
@@ -157,7 +157,7 @@ def list_entries(
     state: EntryState | None = None,
 ) -> EntryPage:
     """Entries with id > `after`, in id order."""
-    entries = runtime.services.repository.list_entries(name, after, limit, state)
+    entries = runtime.services.banks.list_entries(name, after, limit, state)
     cursor = entries[-1].id if len(entries) == limit else None
     return EntryPage(entries=[_shown(e, caller) for e in entries], next_cursor=cursor)
 

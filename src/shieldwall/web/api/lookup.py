@@ -171,9 +171,7 @@ async def lookup_url(
     banks: Banks = None,
 ) -> LookupOut:
     """Fetch (public addresses only, size-capped, no more than 3 redirects), hash, match."""
-    from shieldwall.web.fetch import fetch_url
-
-    data = await fetch_url(url, runtime.services.settings)
+    data = await runtime.services.fetcher.fetch(url)
     result = await run_in_threadpool(
         runtime.screening.screen_content,
         data,

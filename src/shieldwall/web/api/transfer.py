@@ -49,7 +49,7 @@ async def import_entries(
     source: EntrySource = EntrySource.EXCHANGE,
 ) -> ImportOut:
     """Import in batches of 5,000 (each one transaction); bad lines are listed, not fatal."""
-    runtime.services.repository.get_bank(name)
+    runtime.services.banks.get_bank(name)
     text = (await read_body(request, MAX_IMPORT_BYTES)).decode("utf-8-sig", errors="replace")
     lines = io.StringIO(text, newline="")
     chosen = format or detect_format(text[:65536].splitlines()[:20], None)
@@ -130,7 +130,7 @@ def export_entries(
 
     Files go wherever the caller sends them: entries from victims' reports leave without
     their case numbers (reviewers and admins read them in the entry listings)."""
-    runtime.services.repository.get_bank(name)
+    runtime.services.banks.get_bank(name)
     return StreamingResponse(
         _stream_export(runtime, name, format, include_inactive), media_type=MEDIA_TYPES[format]
     )

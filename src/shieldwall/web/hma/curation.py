@@ -68,7 +68,7 @@ JsonBody = Annotated[Any, Depends(json_body)]
 def _bank(runtime: Runtime, hma_name: str) -> Bank:
     name = bank_name_or_404(hma_name)
     try:
-        return runtime.services.repository.get_bank(name)
+        return runtime.services.banks.get_bank(name)
     except NotFoundError:
         abort(404, f"bank '{hma_name}' not found")
 
@@ -153,7 +153,7 @@ def bank_update(bank_name: str, runtime: RuntimeDep, body: JsonBody) -> dict[str
     name = shieldwall_bank_name(bank_name)
     banks = runtime.services.banks
     try:
-        bank = banks.repository.get_bank(name) if name is not None else None
+        bank = banks.get_bank(name) if name is not None else None
     except NotFoundError:
         bank = None
     if bank is None:
@@ -345,7 +345,7 @@ async def bank_add_content(
     provenance = _provenance(caller, note, metadata)
     selection = signal_selection(types)
     if url:
-        content = await fetch_content(url, content_type, settings)
+        content = await fetch_content(url, content_type, runtime.services.fetcher)
     elif upload is not None:
         content = upload.data
     else:

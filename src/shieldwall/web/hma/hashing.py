@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import Capability
-from shieldwall.config import MediaLimits, Settings
+from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
+from shieldwall.screening.ports import ContentFetcher
 from shieldwall.signals.models import Signal
-from shieldwall.web.fetch import fetch_url
 from shieldwall.web.hma.errors import abort
 from shieldwall.web.hma.names import CONTENT_TYPES, SIGNAL_TYPE_NAMES
 from shieldwall.web.hma.routing import HmaRoute, hma_route
@@ -160,7 +160,7 @@ async def require_form_upload(request: Request, limit: int) -> Upload:
     return upload
 
 
-async def fetch_content(url: str, content_type: str | None, settings: Settings) -> bytes:
+async def fetch_content(url: str, content_type: str | None, fetcher: ContentFetcher) -> bytes:
     """The content at `url` (through the SSRF-safe fetcher; off unless url_lookups is on).
 
     HMA picks the content type from the response's Content-Type; Shieldwall hashes images
@@ -168,7 +168,7 @@ async def fetch_content(url: str, content_type: str | None, settings: Settings) 
     """
     if content_type:
         lookup_content_type(content_type)
-    return await fetch_url(url, settings)
+    return await fetcher.fetch(url)
 
 
 async def hash_upload(
@@ -187,7 +187,7 @@ async def hash_url(
     """Fetch and hash the content at an HMA request's `url`."""
     selection = signal_selection(types)
     settings = runtime.services.settings
-    data = await fetch_content(url, content_type, settings)
+    data = await fetch_content(url, content_type, runtime.services.fetcher)
     return await run_in_threadpool(hash_photo, data, settings.media, selection, dihedral)
 
 

@@ -232,7 +232,7 @@ def compare(runtime: RuntimeDep, body: Annotated[Any, Depends(json_body)]) -> di
 
 def _active_entries(runtime: Runtime, bank: str) -> int:
     try:
-        return runtime.services.repository.count_entries(bank).get(EntryState.ACTIVE, 0)
+        return runtime.services.banks.count_entries(bank).get(EntryState.ACTIVE, 0)
     except NotFoundError:  # deleted since the matcher was built
         return 0
 

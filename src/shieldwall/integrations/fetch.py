@@ -23,7 +23,7 @@ import httpx
 
 from shieldwall.config import Settings
 from shieldwall.errors import FetchError, MediaTooLargeError
-from shieldwall.web.fetch_addresses import (
+from shieldwall.integrations.fetch_addresses import (
     IPAddress,
     PrivateAllowance,
     address_refusal_reason,
@@ -32,10 +32,11 @@ from shieldwall.web.fetch_addresses import (
 
 __all__ = [
     "DISABLED_MESSAGE",
+    "DisabledFetcher",
     "FetchTimeouts",
     "IPAddress",
     "UrlFetcher",
-    "address_refusal_reason",  # re-exported from its home, web/fetch_addresses.py
+    "address_refusal_reason",  # re-exported from its home, integrations/fetch_addresses.py
     "fetch_url",
     "system_resolver",
 ]
@@ -154,7 +155,9 @@ def _check_allow_list(host: str, is_ip_literal: bool, allow_hosts: Sequence[str]
 
 
 class UrlFetcher:
-    """Fetches one URL under the SSRF rules; `address_policy` and `timeouts` are for tests."""
+    """The ContentFetcher of a server: fetches each URL under the SSRF rules.
+
+    `resolver`, `transport`, `address_policy` and `timeouts` are for tests."""
 
     def __init__(
         self,
@@ -315,6 +318,14 @@ def _transport_error(target: _Target, exc: httpx.HTTPError) -> FetchError:
     if isinstance(exc, httpx.ConnectError):
         return FetchError(f"cannot connect to {target.host}: {detail}")
     return FetchError(f"fetching from {target.host} failed: {detail}")
+
+
+class DisabledFetcher:
+    """The ContentFetcher while URL lookups are off: every URL is refused, saying so."""
+
+    async def fetch(self, url: str) -> bytes:
+        """Never fetches: FetchError naming the setting that is off."""
+        raise FetchError(DISABLED_MESSAGE)
 
 
 async def fetch_url(

@@ -1,5 +1,5 @@
 """Which addresses URL lookups may reach: the SSRF address rules and the operator's
-`url_allow_private` exceptions (web/fetch.py applies them to every hop)."""
+`url_allow_private` exceptions (integrations/fetch.py applies them to every hop)."""
 
 from __future__ import annotations
 
