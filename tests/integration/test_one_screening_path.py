@@ -1,6 +1,8 @@
-"""Every lookup path (native, HMA, CLI) gives the same verdict, matches and audit record.
+"""Every lookup path (native, HMA, CLI; by file, URL or signal) gives the same verdict,
+matches and audit record.
 
-They all go through `Services.screening`; these tests hold them to it for the same input,
+They all go through `Services.screening`; these tests hold them to it for the same input
+(URL lookups fetch through an in-memory ContentFetcher: no network),
 show that an entry withdrawn by another worker stops matching on every path at once, and
 that every path counts a victim's copies found.
 """
@@ -24,6 +26,7 @@ from shieldwall.banks.models import EntryState, NewEntry
 from shieldwall.cli.main import cli
 from shieldwall.config import Settings, load_settings
 from shieldwall.hashing.service import Purpose, hash_content
+from shieldwall.screening.memory import InMemoryFetcher
 from shieldwall.signals.models import Signal
 from shieldwall.web.app import create_app
 from tests.support.edits import jpeg_bytes
@@ -32,6 +35,7 @@ from tests.unit.test_cases import fields
 
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
 NEAR = f"{int(STORED, 16) ^ (0b111 << 253):064x}"  # 3 bits from STORED
+PHOTO_URL = "https://media.example.org/uploads/photo.jpg"
 
 MatchKey = tuple[str, int, str, int]  # bank, entry id, signal type, distance
 Answer = tuple[str, frozenset[MatchKey]]  # verdict, matches
@@ -50,6 +54,7 @@ class World:
     photo_path: Path
     photo_entry: int
     hash_entry: int
+    fetcher: InMemoryFetcher
 
     def last_event(self) -> LookupEvent:
         return self.services.access.recent_lookups(limit=1)[0]
@@ -60,10 +65,15 @@ def world(tmp_path: Path) -> Iterator[World]:
     settings = load_settings(
         config_file=tmp_path / "absent.toml",
         environ={},
-        overrides={"home": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'one.db'}"},
+        overrides={
+            "home": str(tmp_path),
+            "database_url": f"sqlite:///{tmp_path / 'one.db'}",
+            "url_lookups": True,
+        },
     )
-    services = build_services(settings)
     photo = jpeg_bytes(scene(7))
+    fetcher = InMemoryFetcher({PHOTO_URL: photo})
+    services = build_services(settings, fetcher=fetcher)
     path = tmp_path / "photo.jpg"
     path.write_bytes(photo)
     services.banks.create_bank("known")
@@ -88,6 +98,7 @@ def world(tmp_path: Path) -> Iterator[World]:
             path,
             by_photo.entry_id,
             by_hash.entry_id,
+            fetcher,
         )
 
 
@@ -120,6 +131,20 @@ def native_file(world: World) -> Answer:
 def hma_post(world: World) -> Answer:
     files = {"photo": ("photo.jpg", world.photo, "image/jpeg")}
     answer = world.client.post("/m/lookup", files=files, headers=world.headers)
+    assert answer.status_code == 200, answer.text
+    keys = {key for name, by in answer.json().items() for key in _hma_keys(name, by)}
+    return _hma(world, keys)
+
+
+def native_url(world: World) -> Answer:
+    params = {"url": PHOTO_URL}
+    answer = world.client.get("/api/v1/lookup/url", params=params, headers=world.headers)
+    assert answer.status_code == 200, answer.text
+    return _native(answer.json())
+
+
+def hma_url(world: World) -> Answer:
+    answer = world.client.get("/m/lookup", params={"url": PHOTO_URL}, headers=world.headers)
     assert answer.status_code == 200, answer.text
     keys = {key for name, by in answer.json().items() for key in _hma_keys(name, by)}
     return _hma(world, keys)
@@ -168,6 +193,8 @@ def hma_raw(world: World, signal_type: str, value: str) -> Answer:
 CONTENT_PATHS: dict[str, Callable[[World], Answer]] = {
     "native file": native_file,
     "hma post": hma_post,
+    "native url": native_url,
+    "hma url": hma_url,
     "cli match": cli_match,
 }
 SIGNAL_PATHS: dict[str, Callable[[World, str, str], Answer]] = {
@@ -192,7 +219,11 @@ def test_content_paths_agree(world: World) -> None:
     wanted = frozenset(("known", world.photo_entry, kind, 0) for kind in ("pdq", "md5", "sha256"))
     assert found["native file"] == (("block", wanted), (1, 3, "block"))
     assert found["hma post"] == found["native file"]
+    assert found["native url"] == found["native file"]
+    assert found["hma url"] == found["native file"]
     assert found["cli match"] == found["native file"]
+    # Only the URL paths fetched, once each, through the services' fetcher.
+    assert world.fetcher.fetched == [PHOTO_URL, PHOTO_URL]
 
 
 @pytest.mark.parametrize(
