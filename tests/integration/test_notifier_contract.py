@@ -67,7 +67,9 @@ def test_a_filed_report_is_acknowledged_by_number_never_with_its_secret(
     [mail] = delivered(1)
     assert (mail["To"], mail["From"]) == ("ana@example.org", SENDER)
     assert filed.case.number in mail["Subject"]
-    body = mail.get_payload(decode=True).decode()
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     assert filed.case.number in body
     assert "Fingerprints received: 1" in body
     assert filed.secret not in body
