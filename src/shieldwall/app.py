@@ -17,7 +17,7 @@ from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import Settings
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
-from shieldwall.matching.freshness import BeaconBumper, ChangeBeacon
+from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
@@ -137,7 +137,7 @@ def build_services(
         hits=SqlHitCounter(engine),
     )
     beacon = FileChangeBeacon.in_home(settings.home)
-    banks.subscribe(BeaconBumper(beacon))  # after each commit that stops an entry matching
+    banks.on_entry_stopped(beacon.bump)  # after each commit that stops an entry matching
     banks.on_bank_change(beacon.bump)  # a bank deleted or disabled stops its entries too
     slot = MatcherSlot(functools.partial(_serving_matcher, repository, change_log, banks, beacon))
     screening = ScreeningService(

@@ -12,7 +12,7 @@ from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import EntryState, NewEntry
 from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
-from shieldwall.matching.freshness import BeaconBumper, InProcessChangeBeacon
+from shieldwall.matching.freshness import InProcessChangeBeacon
 from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.tailer import ChangeTailer
 from shieldwall.screening.service import ScreeningService
@@ -38,7 +38,8 @@ def test_a_file_beacon_is_shared_by_everything_that_opens_it(tmp_path: Path) -> 
 def test_the_tailer_is_current_only_until_the_next_announced_change() -> None:
     repository = InMemoryBankRepository()
     beacon = InProcessChangeBeacon()
-    tailer = ChangeTailer(repository, MatcherHolder.load(repository), beacon=beacon)
+    log = repository.change_log
+    tailer = ChangeTailer(repository, log, MatcherHolder.load(repository, log), beacon=beacon)
     assert not tailer.current()  # never polled
     tailer.poll()
     assert tailer.current()
@@ -46,17 +47,18 @@ def test_the_tailer_is_current_only_until_the_next_announced_change() -> None:
     assert not tailer.current()
     tailer.poll()  # the poll began after the bump: it read the change
     assert tailer.current()
-    assert not ChangeTailer(repository, MatcherHolder.load(repository)).current()  # no beacon
+    assert not ChangeTailer(repository, log, MatcherHolder.load(repository, log)).current()
 
 
 def test_screening_rechecks_matches_only_while_the_index_may_lag() -> None:
     repository = InMemoryBankRepository()
     beacon = InProcessChangeBeacon()
-    banks = BankService(repository, [BeaconBumper(beacon)])
+    banks = BankService(repository)
+    banks.on_entry_stopped(beacon.bump)
     banks.create_bank("known")
     [added] = banks.add_entries("known", [NewEntry((Signal.of("sha256", SHA),))])
-    holder = MatcherHolder.load(repository)  # another worker's index
-    tailer = ChangeTailer(repository, holder, beacon=beacon)
+    holder = MatcherHolder.load(repository, repository.change_log)  # another worker's index
+    tailer = ChangeTailer(repository, repository.change_log, holder, beacon=beacon)
     tailer.poll()
     rechecks: list[list[int]] = []
 
@@ -76,4 +78,3 @@ def test_screening_rechecks_matches_only_while_the_index_may_lag() -> None:
     banks.set_entry_state(added.entry_id, EntryState.WITHDRAWN)  # bumps the beacon
     assert screening.screen_signals({"sha256": SHA}, None).matches == []  # re-checked
     assert rechecks == [[added.entry_id]]
-

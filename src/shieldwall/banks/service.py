@@ -70,6 +70,7 @@ class BankService:
     def __init__(self, repository: BankRepository, listeners: Sequence[EntryListener] = ()) -> None:
         self._repository = repository
         self._listeners = list(listeners)
+        self._stop_callbacks: list[Callable[[], object]] = []
         self._bank_callbacks: list[Callable[[], object]] = []
 
     def subscribe(self, listener: EntryListener) -> None:
@@ -80,6 +81,12 @@ class BankService:
         """Call `callback` after every bank change made through this service (created,
         policy, enabled, renamed, deleted), so this process's matchers follow at once."""
         self._bank_callbacks.append(callback)
+
+    def on_entry_stopped(self, callback: Callable[[], object]) -> None:
+        """Call `callback` after every committed change that stops an entry matching
+        (disabled, withdrawn): the host's change beacon (matching/freshness.py). Unlike a
+        listener, it costs additions nothing (listeners get each added entry read back)."""
+        self._stop_callbacks.append(callback)
 
     def _banks_changed(self) -> None:
         for callback in self._bank_callbacks:
@@ -185,6 +192,8 @@ class BankService:
         else:
             for listener in self._listeners:
                 listener.apply_removed(entry)
+            for callback in self._stop_callbacks:
+                callback()
         return entry
 
     def set_entry_note(self, entry_id: int, note: str) -> Entry:

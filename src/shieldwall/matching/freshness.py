@@ -44,16 +44,3 @@ class InProcessChangeBeacon:
         with self._lock:
             self._value += 1
 
-
-class BeaconBumper:
-    """An entry listener that bumps the beacon when an entry stops being matchable."""
-
-    def __init__(self, beacon: ChangeBeacon) -> None:
-        self._beacon = beacon
-
-    def apply_added(self, entry: object) -> None:
-        """Additions never need a re-check (it only ever removes matches)."""
-
-    def apply_removed(self, entry: object) -> None:
-        """An entry was disabled or withdrawn: other processes' indexes may lag now."""
-        self._beacon.bump()
