@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.signals.models import ORIGINAL, Signal
@@ -191,9 +191,12 @@ class AddedEntry:
     state: EntryState
 
 
-@dataclass(frozen=True)
-class IndexRow:
-    """One matchable signal, as the matcher loads it from storage."""
+class IndexRow(NamedTuple):
+    """One matchable signal, as the matcher loads it from storage.
+
+    A named tuple: a million of them pass through an index load, batch by batch, and a
+    tuple is made from a database row several times faster than a frozen dataclass.
+    """
 
     entry_id: int
     bank_id: int

@@ -73,7 +73,7 @@ def _index_rows(
         )
         .order_by(EntryRow.id, EntrySignalRow.id)
     )
-    return [IndexRow(*row) for row in connection.execute(query)]
+    return [IndexRow(*row) for row in connection.execute(query).all()]  # one fetchall
 
 
 def _check_entry_id(entry_id: int) -> None:
