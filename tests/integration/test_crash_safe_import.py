@@ -115,15 +115,15 @@ def _whole_entries(count: int) -> dict[str, int]:
 def test_killed_import_keeps_whole_batches_and_resumes(tmp_path: Path) -> None:
     driver, database = tmp_path / "driver.py", tmp_path / "import.db"
     driver.write_text(DRIVER, encoding="utf-8")
-    process = _run_driver(driver, database, KILL_IN_BATCH)
-    assert process.stdout is not None
     lines = []
-    for line in process.stdout:
-        lines.append(line.strip())
-        if line.startswith("paused"):
-            break
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    with _run_driver(driver, database, KILL_IN_BATCH) as process:  # closes its pipes
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.strip())
+            if line.startswith("paused"):
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert lines == [
         *(f"committed batch {n} created {BATCH}" for n in range(1, KILL_IN_BATCH)),
@@ -131,8 +131,8 @@ def test_killed_import_keeps_whole_batches_and_resumes(tmp_path: Path) -> None:
     ]
     assert _stored(database) == _whole_entries((KILL_IN_BATCH - 1) * BATCH)
 
-    rerun = _run_driver(driver, database, 0)
-    output, _ = rerun.communicate(timeout=120)
+    with _run_driver(driver, database, 0) as rerun:
+        output, _ = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, output
     reported = output.splitlines()
     assert reported[-1] == "done"

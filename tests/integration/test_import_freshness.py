@@ -160,6 +160,8 @@ def test_import_keeps_lookups_unblocked_and_new_entries_fresh(
             thread.join(timeout=60)
         if importer.poll() is None:
             importer.kill()
+        with importer:  # closes its pipes and waits for it
+            pass
         live.close()
         other_engine.dispose()
     print(
