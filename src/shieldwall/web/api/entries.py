@@ -8,7 +8,6 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import ApiKey, Capability
 from shieldwall.banks.formats import BankFileFormat, ImportProblem, ImportRecord, parse_bank_file
@@ -20,9 +19,10 @@ from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import entry_refusals, without_refused
 from shieldwall.web.bank_schemas import AddedListOut, AddedOut, EntriesIn, EntryOut, EntryPage
 from shieldwall.web.body_docs import guarded_with_body, json_model, multipart_files
+from shieldwall.web.body_limits import MAX_FILES_PER_ADD, MULTIPART_OVERHEAD
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import Caller, GuardedRoute, guarded
-from shieldwall.web.uploads import check_declared_length, read_body, read_upload
+from shieldwall.web.uploads import FilePart, read_body, read_form, too_large
 
 router = APIRouter(tags=["entries"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -103,25 +103,26 @@ async def add_entries(name: str, request: Request, runtime: RuntimeDep) -> Added
 async def add_files(name: str, request: Request, runtime: RuntimeDep) -> AddedListOut:
     """Hash each uploaded image and add it; a bad file gets an error, the rest are added."""
     limits = runtime.services.settings.media
-    check_declared_length(request, limits.max_bytes * 4)
     runtime.services.banks.get_bank(name)
-    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
-    results: list[AddedOut] = []
-    try:
-        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-        if not uploads:
-            raise InvalidInputError("send one or more files in the multipart field `files`")
-        for upload in uploads:
-            results.append(await _add_file(name, upload, runtime))
-    finally:
-        await form.close()
-    return AddedListOut(results=results)
+    form = await read_form(
+        request,
+        limits.max_bytes,
+        max_files=MAX_FILES,
+        max_fields=MAX_FILES,
+        body_limit=MAX_FILES_PER_ADD * limits.max_bytes + MULTIPART_OVERHEAD,
+        keep_oversized=True,  # a file over the limit is refused, the others still added
+    )
+    if not form.files:
+        raise InvalidInputError("send one or more files in the multipart field `files`")
+    return AddedListOut(results=[await _add_file(name, upload, runtime) for upload in form.files])
 
 
-async def _add_file(bank: str, upload: UploadFile, runtime: Runtime) -> AddedOut:
+async def _add_file(bank: str, upload: FilePart, runtime: Runtime) -> AddedOut:
     limits = runtime.services.settings.media
     try:
-        data = await read_upload(upload, limits.max_bytes)
+        if upload.oversized:
+            raise too_large(limits.max_bytes)
+        data = upload.data
         signals = await run_in_threadpool(
             functools.partial(hash_content, data, limits, purpose=Purpose.BANK)
         )

@@ -6,7 +6,6 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import Capability, LookupKind
 from shieldwall.errors import InvalidInputError
@@ -15,7 +14,7 @@ from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalSet
 from shieldwall.web.security import Caller, GuardedRoute, guarded
-from shieldwall.web.uploads import check_declared_length, read_body, read_upload
+from shieldwall.web.uploads import is_multipart, read_body, read_form
 
 router = APIRouter(prefix="/api/v1/lookup", tags=["lookup"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -61,18 +60,12 @@ def present(result: ScreeningResult, caller: Caller) -> LookupOut:
 
 
 async def _content(request: Request, limit: int) -> bytes:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
+    if not is_multipart(request):
         return await read_body(request, limit)
-    check_declared_length(request, limit)
-    form = await request.form(max_files=1, max_fields=4)
-    try:
-        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-        if len(uploads) != 1:
-            raise InvalidInputError("send exactly one file (multipart field `file`)")
-        return await read_upload(uploads[0], limit)
-    finally:
-        await form.close()
+    form = await read_form(request, limit, max_files=1, max_fields=4)
+    if len(form.files) != 1:
+        raise InvalidInputError("send exactly one file (multipart field `file`)")
+    return form.files[0].data
 
 
 @router.post(

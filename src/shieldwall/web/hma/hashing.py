@@ -11,7 +11,6 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from shieldwall.access.models import Capability
 from shieldwall.config import MediaLimits
@@ -22,7 +21,7 @@ from shieldwall.web.hma.errors import abort
 from shieldwall.web.hma.names import CONTENT_TYPES, SIGNAL_TYPE_NAMES
 from shieldwall.web.hma.routing import HmaRoute, hma_route
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.uploads import check_declared_length, read_upload
+from shieldwall.web.uploads import is_multipart, read_form
 
 router = APIRouter(prefix="/h", tags=["hma"], route_class=HmaRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -134,22 +133,15 @@ async def read_form_upload(request: Request, limit: int) -> Upload | None:
 
     As in HMA, exactly one file is allowed and its field name is its content type.
     """
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if not is_multipart(request):
         return None
-    check_declared_length(request, limit)
-    form = await request.form(max_files=2, max_fields=MAX_FORM_FIELDS)
-    try:
-        files = [(name, v) for name, v in form.multi_items() if isinstance(v, UploadFile)]
-        fields = {name: v for name, v in form.multi_items() if isinstance(v, str)}
-        if not files:
-            return None
-        if len(files) > 1:
-            abort(400, "Only one file allowed per request")
-        field_name, upload = files[0]
-        lookup_content_type(field_name)
-        return Upload(await read_upload(upload, limit), fields)
-    finally:
-        await form.close()
+    form = await read_form(request, limit, max_files=2, max_fields=MAX_FORM_FIELDS)
+    if not form.files:
+        return None
+    if len(form.files) > 1:
+        abort(400, "Only one file allowed per request")
+    lookup_content_type(form.files[0].field)
+    return Upload(form.files[0].data, dict(form.fields))
 
 
 async def require_form_upload(request: Request, limit: int) -> Upload:
