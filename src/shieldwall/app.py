@@ -128,7 +128,9 @@ def build_services(
     notifier = (
         SmtpNotifier(settings.smtp_url, settings.mail_from)
         if settings.smtp_url
-        else NullNotifier(settings.mail_from)
+        # Nothing reads a server's NullNotifier: it keeps one message, not a list of
+        # reporters' addresses.
+        else NullNotifier(settings.mail_from, keep=1)
     )
     cases = CaseService(
         SqlCaseRepository(engine, Sealer(load_data_key(settings.data_key, settings.home))),
