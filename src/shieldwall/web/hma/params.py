@@ -8,7 +8,7 @@ from typing import Any, Final
 from fastapi import Request
 
 from shieldwall.web.hma.errors import abort
-from shieldwall.web.uploads import check_declared_length
+from shieldwall.web.uploads import read_body
 
 MAX_JSON_BYTES: Final = 1024 * 1024
 
@@ -42,15 +42,7 @@ def json_object(body: Any) -> dict[str, Any]:
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body (None when there is none); HMA's 400 when it is not JSON."""
-    check_declared_length(request, MAX_JSON_BYTES)
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            abort(413, "Content too large")
-        parts.append(chunk)
-    raw = b"".join(parts)
+    raw = await read_body(request, MAX_JSON_BYTES, empty=None)  # 413 past the limit
     if not raw.strip():
         return None
     try:
