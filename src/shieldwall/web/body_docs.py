@@ -44,9 +44,14 @@ def multipart_files(
     return {"multipart/form-data": {"schema": schema}}
 
 
+def body_schema(content: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """An OpenAPI requestBody: required, of these media types."""
+    return {"required": True, "content": content}
+
+
 def request_body(content: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """`openapi_extra` for a required body of these media types."""
-    return {"requestBody": {"required": True, "content": content}}
+    return {"requestBody": body_schema(content)}
 
 
 def guarded_with_body(capability: Capability, content: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ The content is hashed in memory and never stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +17,9 @@ from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.signals.models import Signal
+from shieldwall.web.body_docs import body_schema, multipart_files
 from shieldwall.web.hma.errors import abort
-from shieldwall.web.hma.names import CONTENT_TYPES, SIGNAL_TYPE_NAMES
+from shieldwall.web.hma.names import CONTENT_TYPES, PHOTO, SIGNAL_TYPE_NAMES
 from shieldwall.web.hma.routing import HmaRoute, hma_route
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.uploads import is_multipart, read_form
@@ -33,19 +34,9 @@ ContentTypeHint = Annotated[
 ]
 MAX_FORM_FIELDS: Final = 8
 
-UPLOAD_BODY: Final[dict[str, Any]] = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"photo": {"type": "string", "format": "binary"}},
-                "required": ["photo"],
-                "description": "One file, in a field named after its HMA content type.",
-            }
-        }
-    },
-}
+UPLOAD_BODY: Final = body_schema(
+    multipart_files(PHOTO, description="One file, in a field named after its HMA content type.")
+)
 """An HMA upload: `--form photo=@file.jpg`."""
 
 
