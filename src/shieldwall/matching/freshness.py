@@ -43,4 +43,3 @@ class InProcessChangeBeacon:
         """Announce a committed change."""
         with self._lock:
             self._value += 1
-
