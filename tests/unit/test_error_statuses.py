@@ -26,7 +26,7 @@ NATIVE = [
     (errors.RateLimitedError("x", 1.0), 429),
 ]
 """Written out by hand: what each error answers on the native API."""
-HMA_DIFFERENCES = {
+HMA_DIFFERENCES: dict[type[errors.ShieldwallError], int] = {
     errors.InvalidInputError: 400,
     errors.InvalidSignalError: 400,
     errors.CorruptMediaError: 400,
