@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.banks.models import EntrySource, EntryState, MatchAction
+from shieldwall.cases.models import CaseState, LocatorKind, LocatorState
 from shieldwall.signals.models import SIGNAL_TYPES, SignalKind
 from shieldwall.web.app import create_app
 from shieldwall.web.domain_types import signal_values_model
@@ -70,6 +71,9 @@ def values(enum: type[StrEnum]) -> list[str]:
         ("EntryOut", "state", EntryState),
         ("KeyCreate", "role", Role),
         ("KeyOut", "role", Role),
+        ("CaseOut", "state", CaseState),
+        ("LocatorOut", "kind", LocatorKind),
+        ("LocatorOut", "state", LocatorState),
     ],
 )
 def test_enum_fields_allow_the_domains_values(

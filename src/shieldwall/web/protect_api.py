@@ -23,7 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.rate_limit import RateLimit
-from shieldwall.cases.models import Case, InvalidReportError, validate_report
+from shieldwall.cases.models import (
+    Case,
+    CaseState,
+    InvalidReportError,
+    LocatorKind,
+    LocatorState,
+    validate_report,
+)
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from shieldwall.web.body_docs import json_model, request_body
@@ -69,16 +76,16 @@ class CaseEventOut(BaseModel):
 class LocatorOut(BaseModel):
     """A locator and what has been done about it."""
 
-    kind: str
+    kind: LocatorKind
     value: str
-    state: str
+    state: LocatorState
 
 
 class CaseOut(BaseModel):
     """What the person sees of their case (never the contact details they gave)."""
 
     case_number: str
-    state: str
+    state: CaseState
     received_at: datetime
     deadline: datetime
     priority: bool
@@ -98,7 +105,7 @@ class FiledOut(CaseOut):
 def _case_out(case: Case, copies_found: int) -> dict[str, Any]:
     return {
         "case_number": case.number,
-        "state": case.state.value,
+        "state": case.state,
         "received_at": case.received_at,
         "deadline": case.deadline,
         "priority": case.priority,
@@ -106,7 +113,7 @@ def _case_out(case: Case, copies_found: int) -> dict[str, Any]:
         "copies_found": copies_found,
         "timeline": [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in case.events],
         "locators": [
-            {"kind": loc.kind.value, "value": loc.value, "state": loc.state.value}
+            {"kind": loc.kind, "value": loc.value, "state": loc.state}
             for loc in case.report.locators
         ],
     }
