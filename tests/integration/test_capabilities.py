@@ -29,4 +29,3 @@ def test_every_capability_guards_a_documented_operation(services: Services) -> N
         if isinstance(operation, dict) and "x-capability" in operation
     }
     assert checked == {capability.value for capability in Capability}
-
