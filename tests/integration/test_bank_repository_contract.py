@@ -309,6 +309,31 @@ def test_iter_index_rows_yields_active_entries_of_requested_banks(
         list(repository.iter_index_rows([wanted[0].id], batch_size=0))
 
 
+def test_iter_index_batches_holds_the_same_signals_with_pdq_as_columns(
+    repository: BankRepository,
+) -> None:
+    wanted = [make_bank(repository, "a"), make_bank(repository, "b")]
+    make_bank(repository, "c")
+    for bank in (*wanted, repository.get_bank("c")):
+        added = repository.add_entries(bank.name, [content_entry(), pdq_entry(), pdq_entry()])
+        repository.set_entry_state(added[2].entry_id, EntryState.WITHDRAWN)
+    bank_ids = [bank.id for bank in wanted]
+    expected = {tuple(row) for batch in repository.iter_index_rows(bank_ids) for row in batch}
+    found: set[tuple[object, ...]] = set()
+    for batch in repository.iter_index_batches(bank_ids):
+        pdq = batch.pdq
+        assert pdq.hashes.shape == (len(pdq), 32)
+        for at in range(len(pdq)):
+            variant = pdq.variant_names[int(pdq.variants[at])]
+            value = pdq.hashes[at].tobytes().hex()
+            found.add((int(pdq.entry_ids[at]), int(pdq.bank_ids[at]), "pdq", value, variant))
+        assert all(row.signal_type != "pdq" for row in batch.others)
+        found |= {tuple(row) for row in batch.others}
+    assert found == expected
+    assert any(row[2] == "pdq" and row[4] != "original" for row in expected)  # region variants
+    assert list(repository.iter_index_batches([])) == []
+
+
 # Atomicity under failures only a real database has
 
 

@@ -18,9 +18,11 @@ from shieldwall.banks.models import (
     Entry,
     EntryChange,
     EntryState,
+    IndexBatch,
     IndexRow,
     NewEntry,
     parse_entry_state,
+    pdq_columns_of,
     validate_bank_name,
 )
 from shieldwall.clock import Clock, utc_now
@@ -292,6 +294,11 @@ class InMemoryBankRepository:
             ]
         for start in range(0, len(rows), batch_size):
             yield rows[start : start + batch_size]
+
+    def iter_index_batches(self, bank_ids: Sequence[int]) -> Iterator[IndexBatch]:
+        """`iter_index_rows` regrouped: PDQ signals as columns, the others as rows."""
+        for rows in self.iter_index_rows(bank_ids):
+            yield IndexBatch(pdq_columns_of(rows), [r for r in rows if r.signal_type != "pdq"])
 
     # Health
 

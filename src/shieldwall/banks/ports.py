@@ -15,6 +15,7 @@ from shieldwall.banks.models import (
     Entry,
     EntryChange,
     EntryState,
+    IndexBatch,
     IndexRow,
     NewEntry,
 )
@@ -85,6 +86,11 @@ class BankRepository(Protocol):
         self, bank_ids: Sequence[int], batch_size: int = 50_000
     ) -> Iterator[list[IndexRow]]:
         """Matchable signals (active entries) of the given banks, in batches."""
+        ...
+
+    def iter_index_batches(self, bank_ids: Sequence[int]) -> Iterator[IndexBatch]:
+        """The same signals as `iter_index_rows`, PDQ hashes as columns: an index load's
+        read, with no Python object per hash where the storage can avoid it."""
         ...
 
     def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]:

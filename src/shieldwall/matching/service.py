@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.banks.models import Bank, Entry, EntryState, IndexRow, MatchAction
+from shieldwall.banks.models import (
+    Bank,
+    Entry,
+    EntryState,
+    IndexBatch,
+    IndexRow,
+    MatchAction,
+    PdqColumns,
+)
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.models import Match, sort_matches, variant_label
@@ -102,23 +110,38 @@ class BankMatcher:
         matcher = cls(list(chosen.values()))
         bank_ids = [index.bank.id for index in matcher._banks.values()]
         if bank_ids:
-            matcher._load_rows(repository.iter_index_rows(bank_ids))
+            matcher._load_batches(repository.iter_index_batches(bank_ids))
         return matcher
 
-    def _load_rows(self, batches: Iterable[Sequence[IndexRow]]) -> None:
-        """Stream the banks' rows into column arrays, then build each bank's PDQ index once.
+    def _load_batches(self, batches: Iterable[IndexBatch]) -> None:
+        """Stream the banks' PDQ columns into arrays, then build each bank's index once.
 
-        Rows arrive in batches and are dropped batch by batch: only the arrays stay (about
-        41 bytes per hash before the index is built), and each bank's index is built in
-        one piece instead of being merged up from batch-sized segments.
+        Batches are dropped one by one: only the arrays stay (about 41 bytes per hash
+        before the index is built), and each bank's index is built in one piece instead
+        of being merged up from batch-sized segments. Digests arrive as rows.
         """
         columns: dict[int, list[_PdqColumns]] = defaultdict(list)
         with self._lock:
             for batch in batches:
-                for bank_id, found in self._columns_locked(batch).items():
+                self._add_rows_locked(batch.others)
+                for bank_id, found in self._split_locked(batch.pdq).items():
                     columns[bank_id].append(found)
             for bank_id, parts in columns.items():
                 self._index_pdq_locked(bank_id, _PdqColumns.concatenate(parts))
+
+    def _split_locked(self, pdq: PdqColumns) -> dict[int, _PdqColumns]:
+        """One batch's PDQ columns per bank this matcher holds, variants as its codes."""
+        if not len(pdq):
+            return {}
+        self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids.max()))
+        codes = np.array([self._variants.code(n) for n in pdq.variant_names], dtype=np.uint8)
+        labels = codes[pdq.variants]
+        found = {}
+        for bank_id in np.unique(pdq.bank_ids).tolist():
+            if bank_id in self._by_id:
+                mine = pdq.bank_ids == bank_id
+                found[bank_id] = _PdqColumns(pdq.hashes[mine], pdq.entry_ids[mine], labels[mine])
+        return found
 
     @property
     def banks(self) -> list[Bank]:

@@ -16,6 +16,7 @@ from shieldwall.banks.models import (
     ChangeKind,
     Entry,
     EntryState,
+    IndexBatch,
     IndexRow,
     NewEntry,
     Provenance,
@@ -27,6 +28,7 @@ from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 from shieldwall.storage import bank_rows as rows
 from shieldwall.storage import change_log
 from shieldwall.storage.bulk import find_existing, insert_new_entries
+from shieldwall.storage.index_columns import pdq_columns
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import MAX_ID, BankRow, EntryRow, EntrySignalRow
 
@@ -53,9 +55,10 @@ def _store_metadata(
 
 
 def _index_rows(
-    connection: Connection, bank_ids: list[int], after: int, until: int
+    connection: Connection, bank_ids: list[int], after: int, until: int, *, pdq: bool = True
 ) -> list[IndexRow]:
-    """Matchable signals of the banks' active entries with after < id <= until, by entry id."""
+    """Matchable signals of the banks' active entries with after < id <= until, by entry id
+    (without PDQ hashes if not `pdq`: an index load reads those as columns)."""
     query = (
         select(
             EntrySignalRow.entry_id,
@@ -70,6 +73,7 @@ def _index_rows(
             EntryRow.state == EntryState.ACTIVE.value,
             EntryRow.id > after,
             EntryRow.id <= until,
+            *(() if pdq else (EntrySignalRow.signal_type != "pdq",)),
         )
         .order_by(EntryRow.id, EntrySignalRow.id)
     )
@@ -334,25 +338,40 @@ class SqlBankRepository(SqlAdapter):
         if batch_size < 1:
             raise InvalidInputError(f"batch size must be at least 1, got {batch_size}")
         wanted = sorted({int(bank_id) for bank_id in bank_ids if 0 < bank_id <= MAX_ID})
-        if not wanted:
-            return
-        with self._read() as connection:
-            first, last = connection.execute(
-                select(func.min(EntryRow.id), func.max(EntryRow.id)).where(
-                    EntryRow.bank_id.in_(wanted)
-                )
-            ).one()
-        if first is None:
-            return
         pending: list[IndexRow] = []
-        for start in range(int(first) - 1, int(last), INDEX_WINDOW):
+        for start, until in self._index_windows(wanted):
             with self._read() as connection:
-                pending += _index_rows(connection, wanted, start, start + INDEX_WINDOW)
+                pending += _index_rows(connection, wanted, start, until)
             while len(pending) >= batch_size:
                 yield pending[:batch_size]
                 pending = pending[batch_size:]
         if pending:
             yield pending
+
+    def iter_index_batches(self, bank_ids: Sequence[int]) -> Iterator[IndexBatch]:
+        """A window of entry ids at a time, each in its own short transaction (as above):
+        PDQ hashes as columns the database aggregates, the other signals as rows."""
+        wanted = sorted({int(bank_id) for bank_id in bank_ids if 0 < bank_id <= MAX_ID})
+        for start, until in self._index_windows(wanted):
+            with self._read() as connection:
+                columns = pdq_columns(connection, wanted, start, until)
+                others = _index_rows(connection, wanted, start, until, pdq=False)
+            yield IndexBatch(columns, others)
+
+    def _index_windows(self, bank_ids: list[int]) -> Iterator[tuple[int, int]]:
+        """(after, until] windows of INDEX_WINDOW entry ids covering the banks' entries."""
+        if not bank_ids:
+            return
+        with self._read() as connection:
+            first, last = connection.execute(
+                select(func.min(EntryRow.id), func.max(EntryRow.id)).where(
+                    EntryRow.bank_id.in_(bank_ids)
+                )
+            ).one()
+        if first is None:
+            return
+        for start in range(int(first) - 1, int(last), INDEX_WINDOW):
+            yield start, start + INDEX_WINDOW
 
     # Health
 
