@@ -191,8 +191,10 @@ def _value_refusal(bits: int, rank: int) -> PdqRefusal | None:
     return None
 
 
-def _word_rank(raw: bytes) -> int:
-    """gf2_ranks for one hash in plain Python: a XOR basis keyed by each word's top bit."""
+def _word_rank(raw: bytes, cap: int = MIN_RANK) -> int:
+    """gf2_ranks for one hash in plain Python, up to `cap` (all the rule needs to know, as
+    the vectorised path): a XOR basis keyed by each word's top bit. Most hashes reach the
+    cap within a dozen of their 16 words, so a lookup's check stops early."""
     basis: dict[int, int] = {}
     for at in range(0, len(raw), 2):
         word = int.from_bytes(raw[at : at + 2], "big")
@@ -200,6 +202,8 @@ def _word_rank(raw: bytes) -> int:
             word ^= basis[word.bit_length()]
         if word:
             basis[word.bit_length()] = word
+            if len(basis) >= cap:
+                return cap
     return len(basis)
 
 

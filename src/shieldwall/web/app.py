@@ -26,6 +26,7 @@ from shieldwall.web.hma import configuration as hma_configuration
 from shieldwall.web.hma import curation as hma_curation
 from shieldwall.web.hma import hashing as hma_hashing
 from shieldwall.web.hma import matching as hma_matching
+from shieldwall.web.memory_trim import MemoryTrimmer
 from shieldwall.web.metrics import Metrics, RequestMetricsMiddleware
 from shieldwall.web.pages import install_pages
 from shieldwall.web.paths import HmaPathMiddleware
@@ -58,11 +59,15 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     probes = ProbeDetector(functools.partial(_probe_alert, metrics))
     runtime = Runtime(services, metrics, slot.get, slot.ready, services.screening, probes)
 
+    trimmer = MemoryTrimmer()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Health answers at once; lookups wait for the index (HMA's answer 503 meanwhile).
         loader = slot.load_in_background()
+        trimmer.start()
         yield
+        trimmer.stop()
         loader.join()
         services.close()  # closes the matcher slot too
 
