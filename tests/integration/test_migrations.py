@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from shieldwall.banks.models import BankPolicy
 from shieldwall.errors import InvalidInputError, StorageError
 from shieldwall.storage.engine import create_database_engine, normalise_database_url
 from shieldwall.storage.migrate import (
+    _scripts,
     current_revision,
     ensure_schema,
     head_revision,
@@ -89,10 +92,49 @@ def test_migration_creates_exactly_the_model_tables(sql_engine: Engine) -> None:
     assert differences == []
 
 
+class StatementLog:
+    """Every statement that any engine of this process runs while it is open."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def _record(self, *args: Any) -> None:
+        _conn, _cursor, statement, parameters = args[:4]
+        self.statements.append(f"{statement} {parameters!r}")
+
+    def __enter__(self) -> StatementLog:
+        event.listen(Engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(Engine, "before_cursor_execute", self._record)
+
+    def revisions_stamped(self) -> list[str]:
+        """The revisions written into alembic_version, in order: one per migration run."""
+        stamps = [s for s in self.statements if re.match(r"\s*(INSERT INTO|UPDATE) alembic", s)]
+        return [re.findall(r"'(\w+)'", stamp)[0] for stamp in stamps]
+
+    def tables_created(self) -> list[str]:
+        return re.findall(r"CREATE TABLE (\w+)", " ".join(self.statements))
+
+
 def test_concurrent_first_upgrades_run_once(database_url: str) -> None:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda _: upgrade_database(database_url), range(4)))
-    assert current_revision(database_url) == head_revision()
+    chain = [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+    upgraders = 4
+    start = threading.Barrier(upgraders)
+
+    def upgrade(_: int) -> None:
+        start.wait(timeout=30)  # all at once, on a database none of them has seen at head
+        upgrade_database(database_url)
+
+    with StatementLog() as log, ThreadPoolExecutor(max_workers=upgraders) as pool:
+        list(pool.map(upgrade, range(upgraders)))
+    assert current_revision(database_url) == head_revision() == chain[-1]
+    # Each migration ran once: stamped once, in order, and no table created twice.
+    assert log.revisions_stamped() == chain
+    created = log.tables_created()
+    assert len(created) == len(set(created)), created
+    assert set(created) >= {*TABLES, "alembic_version"}
 
 
 def test_repository_refuses_an_uninitialised_database(database_url: str) -> None:
