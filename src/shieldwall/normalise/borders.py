@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -40,6 +39,8 @@ Pixels = npt.NDArray[np.uint8]
 
 def _share_of(lines: Pixels, colour: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
     """For each line (row of pixels), the share of its pixels within tolerance of `colour`."""
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     lower = np.clip(colour - COLOUR_TOLERANCE, 0, 255).astype(np.float64)
     upper = np.clip(colour + COLOUR_TOLERANCE, 0, 255).astype(np.float64)
     close = cv2.inRange(np.ascontiguousarray(lines), lower, upper)

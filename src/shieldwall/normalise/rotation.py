@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -120,6 +119,8 @@ def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
     upper = np.clip(np.array(fill) + FILL_TOLERANCE, 0, 255).astype(np.float64)
 
     def is_fill(part: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+        import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
         inside: npt.NDArray[np.bool_] = cv2.inRange(np.ascontiguousarray(part), lower, upper) > 0
         return inside
 
@@ -145,6 +146,8 @@ def measure_rotation(pixels: npt.NDArray[np.uint8]) -> Rotation | None:
 
 def rotate_back(pixels: npt.NDArray[np.uint8], rotation: Rotation) -> npt.NDArray[np.uint8]:
     """The image turned back by the measured angle about its centre, on the same canvas."""
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     height, width = pixels.shape[:2]
     centre = ((width - 1) / 2, (height - 1) / 2)
     # OpenCV's positive angles turn counter-clockwise as shown, like the measured ones.

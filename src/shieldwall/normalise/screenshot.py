@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -43,6 +42,8 @@ MIN_AREA, MAX_AREA = 0.04, 0.85
 
 
 def _busy_tiles(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     rows, cols = luma.shape[0] // TILE, luma.shape[1] // TILE
     whole = luma[: rows * TILE, : cols * TILE]
     mean = cv2.resize(whole, (cols, rows), interpolation=cv2.INTER_AREA)
@@ -53,6 +54,8 @@ def _busy_tiles(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
 
 def _largest_busy_box(busy: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) in tiles of the largest connected busy area."""
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     count, _, stats, _ = cv2.connectedComponentsWithStats(busy, connectivity=4)
     if count < 2:
         return None
@@ -110,6 +113,8 @@ def _inner_span(lo: int, hi: int) -> slice:
 
 
 def _working_luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     height, width = pixels.shape[:2]
     factor = max(1, min(height, width) // WORKING_SHORT_SIDE)
     if factor > 1:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -61,6 +60,8 @@ SAME_BOX: Final = 0.01
 
 def working_pixels(pixels: Pixels) -> Pixels:
     """The image reduced (area averaging) to at most about WORKING_LONG_SIDE on its long side."""
+    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
     height, width = pixels.shape[:2]
     factor = -(-max(height, width) // WORKING_LONG_SIDE)
     if factor < 2:

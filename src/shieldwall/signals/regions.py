@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -113,6 +112,8 @@ class RegionHasher:
         from one summed-area table of the image's luminance. For regions compared only with
         regions hashed the same way: the bands.
         """
+        import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
+
         if not boxes:
             return []
         if self._integral is None:
