@@ -80,6 +80,15 @@ def _part_values(words: npt.NDArray[np.uint64], start: int, width: int) -> npt.N
     return (values & np.uint64((1 << width) - 1)).astype(np.uint32)
 
 
+def _stable_order(values: npt.NDArray[np.uint32], width: int) -> npt.NDArray[np.intp]:
+    """np.argsort(values, kind="stable"), as two 16-bit radix passes when wider than 16 bits
+    (numpy radix-sorts 16-bit keys; 32-bit ones take timsort, twice as slow at 1M rows)."""
+    if width <= 16:
+        return np.argsort(values.astype(np.uint16), kind="stable")
+    order = np.argsort((values & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((values[order] >> 16).astype(np.uint16), kind="stable")]
+
+
 class _Segment:
     """An immutable multi-index over up to 2**24 - 1 hashes (only `alive` changes)."""
 
@@ -105,7 +114,7 @@ class _Segment:
         dir_at = 0
         for part, (start, width) in enumerate(self.layout):
             values = _part_values(words, start, width)
-            order = np.argsort(values, kind="stable").astype("<u4")
+            order = _stable_order(values, width).astype("<u4")
             rows[part * n * 3 : (part + 1) * n * 3] = (
                 order.view(np.uint8).reshape(n, 4)[:, :3].ravel()
             )
