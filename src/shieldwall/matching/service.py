@@ -31,7 +31,7 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.matching.models import Match, sort_matches, variant_label
 from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array
 from shieldwall.signals.models import ORIGINAL, Signal
-from shieldwall.signals.pdq_quality import degenerate_rows, matchable
+from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
 
 
 class _VariantNames:
@@ -320,7 +320,24 @@ class BankMatcher:
         PDQ queries that the acceptance rule refuses (too little detail, degenerate values)
         are not searched: a blank image must not match anything on PDQ; digests still are.
         """
-        signals = matchable(signals)
+        return self._match_accepted(matchable(signals), max_threshold)
+
+    def match_signal_sets(
+        self, sets: Sequence[Sequence[Signal]], max_threshold: int | None = None
+    ) -> list[list[Match]]:
+        """`match_signals` for each of many sets (a batch lookup), with the acceptance rule
+        checked for all their PDQ hashes in one vectorised pass."""
+        flat = [signal for signals in sets for signal in signals]
+        refusals = pdq_refusals(flat)
+        found, at = [], 0
+        for signals in sets:
+            verdicts = refusals[at : at + len(signals)]
+            at += len(signals)
+            accepted = [s for s, refusal in zip(signals, verdicts, strict=True) if not refusal]
+            found.append(self._match_accepted(accepted, max_threshold))
+        return found
+
+    def _match_accepted(self, signals: Sequence[Signal], max_threshold: int | None) -> list[Match]:
         best: dict[tuple[str, int, str], Match] = {}
         for index in self._banks.values():
             threshold = index.bank.policy.pdq_threshold

@@ -133,14 +133,22 @@ class ScreeningService:
         """Match up to 1,000 signal sets; a bad set gets its own error, the rest still run."""
         if len(items) > MAX_BATCH:
             raise InvalidInputError(f"at most {MAX_BATCH} signal sets per batch")
-        results = []
+        parsed: list[list[Signal] | str] = []
         for item in items:
             try:
-                signals = signals_from_mapping(item)
+                parsed.append(signals_from_mapping(item))
             except InvalidInputError as exc:
-                results.append(ScreeningResult(None, [], verdict_of([]), [str(exc)]))
-                continue
-            results.append(self._result(signals, max_threshold, banks, None))
+                parsed.append(str(exc))
+        valid = [signals for signals in parsed if not isinstance(signals, str)]
+        # One matcher call for the whole batch (the acceptance rule in one vectorised pass),
+        # and at most one re-check read for every set's matches together.
+        found = iter(self._checked(self._matcher().match_signal_sets(valid, max_threshold), banks))
+        results = [
+            ScreeningResult(None, [], verdict_of([]), [signals])
+            if isinstance(signals, str)
+            else self._finished(next(found), None)
+            for signals in parsed
+        ]
         self._audit(key_id, LookupKind.BATCH, results)
         return results
 
@@ -154,12 +162,24 @@ class ScreeningService:
         # The matcher applies each bank's threshold, the PDQ acceptance rule (degenerate or
         # featureless hashes are not searched) and the allow-lists.
         matches: list[Match] = self._matcher().match_signals(signals, max_threshold)
+        [checked] = self._checked([matches], banks)
+        return self._finished(checked, computed)
+
+    def _checked(
+        self, found: list[list[Match]], banks: Collection[str] | None
+    ) -> list[list[Match]]:
+        """Each lookup's matches in the wanted banks whose entries are still active."""
         if banks is not None:
             wanted = set(banks)
-            matches = [m for m in matches if m.bank in wanted]
-        if matches and self._still_active is not None and not self._is_index_current():
-            active = self._still_active(sorted({m.entry_id for m in matches}))
-            matches = [m for m in matches if m.entry_id in active]
+            found = [[m for m in matches if m.bank in wanted] for matches in found]
+        matched = sorted({m.entry_id for matches in found for m in matches})
+        if matched and self._still_active is not None and not self._is_index_current():
+            active = self._still_active(matched)
+            found = [[m for m in matches if m.entry_id in active] for matches in found]
+        return found
+
+    def _finished(self, matches: list[Match], computed: dict[str, Any] | None) -> ScreeningResult:
+        """One lookup's result, its hits counted for the cases that reported them."""
         counted = [m for m in matches if self._hit_banks is None or m.bank in self._hit_banks]
         if counted and self._on_matches is not None:
             self._on_matches(sorted({m.entry_id for m in counted}))
