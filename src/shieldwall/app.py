@@ -41,16 +41,21 @@ from shieldwall.storage.wal_checkpoint import WalCheckpointer
 
 
 class _Storage:
-    """The database engine and its checkpointer: only what closes them holds them."""
+    """The database engine, its checkpointer and the host's change beacon: only what closes
+    them holds them."""
 
-    def __init__(self, engine: Engine, checkpointer: WalCheckpointer | None) -> None:
+    def __init__(
+        self, engine: Engine, checkpointer: WalCheckpointer | None, beacon: FileChangeBeacon
+    ) -> None:
         self._engine = engine
         self._checkpointer = checkpointer
+        self._beacon = beacon
 
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self._engine.dispose()
+        self._beacon.close()
 
 
 @dataclass
@@ -166,7 +171,7 @@ def build_services(
         matcher_slot=slot,
         screening=screening,
         fetcher=fetcher,
-        _storage=_Storage(engine, start_wal_checkpointer(engine)),
+        _storage=_Storage(engine, start_wal_checkpointer(engine), beacon),
     )
 
 

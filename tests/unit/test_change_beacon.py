@@ -32,6 +32,10 @@ def test_a_file_beacon_is_shared_by_everything_that_opens_it(tmp_path: Path) -> 
     assert one.read() == start + 3
     assert (tmp_path / "changes.bin").stat().st_mode & 0o777 == 0o600
     one.close()
+    one.close()  # twice is fine
+    one.bump()  # a late bump after close does nothing
+    assert one.read() == -1
+    assert other.read() == start + 3
     other.close()
 
 

@@ -33,6 +33,7 @@ class FileChangeBeacon:
             os.ftruncate(self._descriptor, _SIZE)  # zeros; two processes doing so agree
         self._map = mmap.mmap(self._descriptor, _SIZE)
         self._lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def in_home(cls, home: Path) -> FileChangeBeacon:
@@ -40,13 +41,17 @@ class FileChangeBeacon:
         return cls(home / BEACON_FILE)
 
     def read(self) -> int:
-        """The current value."""
+        """The current value (-1 once closed: never equal to a noted one, so re-check)."""
+        if self._closed:
+            return -1
         value: int = _COUNTER.unpack_from(self._map, 0)[0]
         return value
 
     def bump(self) -> None:
         """Add one, atomically across processes."""
         with self._lock:
+            if self._closed:
+                return
             fcntl.flock(self._descriptor, fcntl.LOCK_EX)
             try:
                 (value,) = _COUNTER.unpack_from(self._map, 0)
@@ -55,6 +60,10 @@ class FileChangeBeacon:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        """Unmap and close the file."""
-        self._map.close()
-        os.close(self._descriptor)
+        """Unmap and close the file (again: nothing)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._map.close()
+            os.close(self._descriptor)
