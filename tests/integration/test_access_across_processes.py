@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from pathlib import Path
@@ -132,6 +133,10 @@ def _refused(url: str, token: str, count: int) -> list[bool]:
     return refused
 
 
+def _accepted_everywhere(url: str, token: str) -> bool:
+    return not any(_refused(url, token, 10))
+
+
 def _assert_refused_everywhere_within_bound(url: str, token: str, revoked_at: float) -> None:
     """Every request sent once the bound has passed is refused, on whichever worker."""
     late: list[bool] = []
@@ -159,7 +164,7 @@ def test_a_revoked_key_is_refused_by_every_worker_within_a_second(tmp_path: Path
         ]
         for key in created:  # accepted by every worker (a new key: fallback or refresh)
             eventually(
-                lambda token=key["token"]: not any(_refused(server.url, token, 10)),
+                functools.partial(_accepted_everywhere, server.url, key["token"]),
                 timeout=5,
                 interval=0,
                 message="a new key was never accepted everywhere",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select, text
 
-from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.access.models import ApiKey, LookupEvent, LookupKind, LookupVerdict, Role
 from shieldwall.access.ports import ApiKeyRepository, LookupLog
 from shieldwall.access.service import REVOKED_KEY, AccessService
 from shieldwall.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
@@ -118,9 +118,12 @@ def test_count_active(keys: ApiKeyRepository) -> None:
 
 def test_lookup_log_newest_first_by_key_and_limit(log: LookupLog) -> None:
     events = [
-        LookupEvent(1 + i % 2, T0 + timedelta(seconds=i), "file", 1, i, "allow") for i in range(6)
+        LookupEvent(
+            1 + i % 2, T0 + timedelta(seconds=i), LookupKind.FILE, 1, i, LookupVerdict.ALLOW
+        )
+        for i in range(6)
     ]
-    anonymous = LookupEvent(None, T0, "hma", 3, 0, "review")
+    anonymous = LookupEvent(None, T0, LookupKind.HMA, 3, 0, LookupVerdict.REVIEW)
     for item in [*events, anonymous]:
         log.record(item)
     assert log.recent() == [anonymous, *reversed(events)]
@@ -134,7 +137,7 @@ def test_lookup_log_newest_first_by_key_and_limit(log: LookupLog) -> None:
 
 def test_lookup_times_come_back_as_the_same_instant_in_utc(log: LookupLog) -> None:
     local = T0.astimezone(timezone(timedelta(hours=-7)))
-    log.record(LookupEvent(1, local, "signals", 2, 1, "block"))
+    log.record(LookupEvent(1, local, LookupKind.SIGNALS, 2, 1, LookupVerdict.BLOCK))
     [stored] = log.recent()
     assert stored.at == T0
     assert stored.at.utcoffset() == timedelta(0)
@@ -144,7 +147,9 @@ def test_lookup_log_refuses_a_bad_limit_and_naive_times(log: LookupLog) -> None:
     with pytest.raises(InvalidInputError):
         log.recent(limit=0)
     with pytest.raises(InvalidInputError):
-        log.record(LookupEvent(1, T0.replace(tzinfo=None), "file", 1, 0, "allow"))
+        log.record(
+            LookupEvent(1, T0.replace(tzinfo=None), LookupKind.FILE, 1, 0, LookupVerdict.ALLOW)
+        )
     assert log.recent() == []
 
 
@@ -164,9 +169,12 @@ def test_access_service_round_trip_on_each_adapter(keys: ApiKeyRepository, log: 
 
 
 def test_record_many_appends_in_order(log: LookupLog) -> None:
-    log.record(LookupEvent(None, T0, "file", 1, 0, "allow"))
+    log.record(LookupEvent(None, T0, LookupKind.FILE, 1, 0, LookupVerdict.ALLOW))
     log.record_many(
-        [LookupEvent(n, T0 + timedelta(seconds=n), "hma", n, 0, "allow") for n in (1, 2, 3)]
+        [
+            LookupEvent(n, T0 + timedelta(seconds=n), LookupKind.HMA, n, 0, LookupVerdict.ALLOW)
+            for n in (1, 2, 3)
+        ]
     )
     log.record_many([])
     assert [e.key_id for e in log.recent()] == [3, 2, 1, None]
@@ -174,9 +182,9 @@ def test_record_many_appends_in_order(log: LookupLog) -> None:
 
 
 def test_record_many_is_all_or_none(log: LookupLog) -> None:
-    naive = LookupEvent(2, T0.replace(tzinfo=None), "file", 1, 0, "allow")
+    naive = LookupEvent(2, T0.replace(tzinfo=None), LookupKind.FILE, 1, 0, LookupVerdict.ALLOW)
     with pytest.raises(InvalidInputError):
-        log.record_many([LookupEvent(1, T0, "file", 1, 0, "allow"), naive])
+        log.record_many([LookupEvent(1, T0, LookupKind.FILE, 1, 0, LookupVerdict.ALLOW), naive])
     assert log.recent() == []
 
 
@@ -289,7 +297,7 @@ def test_recording_a_lookup_is_one_insert(sql_engine: Engine) -> None:
 
     event.listen(sql_engine, "before_cursor_execute", capture)
     try:
-        log.record(LookupEvent(1, T0, "file", 1, 0, "allow"))
+        log.record(LookupEvent(1, T0, LookupKind.FILE, 1, 0, LookupVerdict.ALLOW))
     finally:
         event.remove(sql_engine, "before_cursor_execute", capture)
     assert [s for s in statements if s not in {"BEGIN"}] == ["INSERT"]

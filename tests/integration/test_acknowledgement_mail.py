@@ -60,7 +60,9 @@ def test_the_acknowledgement_names_the_case_but_never_the_secret(
     assert mail["To"] == "ana@example.org"
     assert mail["From"] == "Shieldwall <help@shieldwall.test>"
     assert filed["case_number"] in mail["Subject"]
-    body = mail.get_payload(decode=True).decode()
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     assert filed["case_number"] in body
     assert "Fingerprints received: 1" in body
     assert filed["deadline"][:10] in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from shieldwall.web.app import create_app
 from tests.support.services import make_services
 
 
-def _client(home: Path, **overrides: str) -> Iterator[TestClient]:
+def _client(home: Path, **overrides: Any) -> Iterator[TestClient]:
     with TestClient(create_app(make_services(home, "h.db", **overrides))) as client:
         yield client
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from shieldwall.access.models import LookupEvent
+from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict
 from shieldwall.app import Services
 from shieldwall.banks.models import BankPolicy, EntryState, NewEntry
 from shieldwall.matching.tailer import LiveMatcher
@@ -83,7 +83,7 @@ class AuditWriters:
         while not self.stopping.is_set():
             started = time.monotonic()
             self.services.access.record_lookup(
-                LookupEvent(None, datetime.now(UTC), "signals", 1, 0, "allow")
+                LookupEvent(None, datetime.now(UTC), LookupKind.SIGNALS, 1, 0, LookupVerdict.ALLOW)
             )
             self.waits.append(time.monotonic() - started)
             self.stopping.wait(0.01)

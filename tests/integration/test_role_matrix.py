@@ -207,7 +207,7 @@ def _seed(services: Services) -> dict[str, int]:
 def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
     """Walk every operation once with no key, a bad key and a key of each role."""
     home: Path = tmp_path_factory.mktemp("role-matrix")
-    unlimited = {f"rate_{role.value}": "1000000/1000000" for role in Role}
+    unlimited: dict[str, Any] = {f"rate_{role.value}": "1000000/1000000" for role in Role}
     services = make_services(home, "m.db", **unlimited)
     tokens = {
         (role, details): services.access.issue_key(f"walker {role} {details}", role, details).token

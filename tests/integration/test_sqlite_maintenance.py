@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shieldwall.access.models import LookupEvent
+from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict
 from shieldwall.app import Services
 from shieldwall.banks.models import BankPolicy
 from shieldwall.storage.engine import create_database_engine
@@ -98,7 +98,7 @@ def test_log_is_cut_back_and_stays_bounded_while_a_tailer_reads(serving: Service
     def lookups() -> None:
         for _ in range(20):
             serving.access.record_lookup(
-                LookupEvent(None, datetime.now(UTC), "signals", 1, 0, "allow")
+                LookupEvent(None, datetime.now(UTC), LookupKind.SIGNALS, 1, 0, LookupVerdict.ALLOW)
             )
         time.sleep(0.05)
 

@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
-from shieldwall.access.models import ROLE_CAPABILITIES, Capability, LookupEvent, Role
+from shieldwall.access.models import (
+    ROLE_CAPABILITIES,
+    Capability,
+    LookupEvent,
+    LookupKind,
+    LookupVerdict,
+    Role,
+)
 from shieldwall.access.service import (
     BOOTSTRAP_NAME,
     INVALID_KEY,
@@ -306,16 +313,16 @@ def test_lookups_are_recorded_without_content(
 
 @pytest.mark.parametrize(
     "event",
-    [
-        LookupEvent(1, T0, "", 1, 0, "allow"),
-        LookupEvent(1, T0, "file" * 5, 1, 0, "allow"),
-        LookupEvent(1, T0, "file", -1, 0, "allow"),
-        LookupEvent(1, T0, "file", 1, -1, "allow"),
-        LookupEvent(1, T0, "file", 1, 0, ""),
-        LookupEvent(1, T0, "file", 1, 0, "x" * 17),
-        LookupEvent(0, T0, "file", 1, 0, "allow"),
-        LookupEvent(2**63, T0, "file", 1, 0, "allow"),
-        LookupEvent(1, T0.replace(tzinfo=None), "file", 1, 0, "allow"),
+    [  # the type: ignores mark values that are deliberately not members of the enums
+        LookupEvent(1, T0, "", 1, 0, LookupVerdict.ALLOW),  # type: ignore[arg-type]
+        LookupEvent(1, T0, "file" * 5, 1, 0, LookupVerdict.ALLOW),  # type: ignore[arg-type]
+        LookupEvent(1, T0, LookupKind.FILE, -1, 0, LookupVerdict.ALLOW),
+        LookupEvent(1, T0, LookupKind.FILE, 1, -1, LookupVerdict.ALLOW),
+        LookupEvent(1, T0, LookupKind.FILE, 1, 0, ""),  # type: ignore[arg-type]
+        LookupEvent(1, T0, LookupKind.FILE, 1, 0, "x" * 17),  # type: ignore[arg-type]
+        LookupEvent(0, T0, LookupKind.FILE, 1, 0, LookupVerdict.ALLOW),
+        LookupEvent(2**63, T0, LookupKind.FILE, 1, 0, LookupVerdict.ALLOW),
+        LookupEvent(1, T0.replace(tzinfo=None), LookupKind.FILE, 1, 0, LookupVerdict.ALLOW),
     ],
 )
 def test_bad_lookup_events_are_refused(
@@ -329,7 +336,9 @@ def test_bad_lookup_events_are_refused(
 def test_memory_log_is_bounded() -> None:
     log = InMemoryLookupLog(max_events=3)
     for i in range(5):
-        log.record(LookupEvent(1, T0 + timedelta(seconds=i), "file", 1, i, "allow"))
+        log.record(
+            LookupEvent(1, T0 + timedelta(seconds=i), LookupKind.FILE, 1, i, LookupVerdict.ALLOW)
+        )
     assert [e.matches for e in log.recent()] == [4, 3, 2]
     with pytest.raises(InvalidInputError):
         InMemoryLookupLog(max_events=0)

@@ -13,7 +13,7 @@ import pytest
 from shieldwall.access.audit_buffer import AuditBuffer
 from shieldwall.access.key_table import KeyTable
 from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
-from shieldwall.access.models import ApiKey, LookupEvent, Role
+from shieldwall.access.models import ApiKey, LookupEvent, LookupKind, LookupVerdict, Role
 from shieldwall.access.service import INVALID_KEY, REVOKED_KEY, AccessService
 from shieldwall.errors import AuthenticationError, StorageError
 from tests.support.clock import FakeClock
@@ -23,7 +23,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _event(n: int) -> LookupEvent:
-    return LookupEvent(n, T0, "signals", n, 0, "allow")
+    return LookupEvent(n, T0, LookupKind.SIGNALS, n, 0, LookupVerdict.ALLOW)
 
 
 class FlakyLog(InMemoryLookupLog):

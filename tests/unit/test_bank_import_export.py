@@ -109,7 +109,7 @@ def test_export_pages_through_everything(service: BankService) -> None:
 
 
 def test_import_into_missing_bank_fails_before_reading(service: BankService) -> None:
-    def never() -> list[str]:
+    def never() -> str | None:
         raise AssertionError("read the file")
 
     with pytest.raises(NotFoundError):

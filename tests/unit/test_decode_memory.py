@@ -18,6 +18,7 @@ from shieldwall.errors import DecompressionBombError
 from shieldwall.media import budget, decode
 from shieldwall.media.budget import MIB, decode_cost, decode_slots
 from shieldwall.media.decode import decode_image
+from shieldwall.media.pixels import to_rgb
 from tests.support.deep_images import deep_png, float_tiff
 from tests.support.images import scene
 
@@ -198,8 +199,13 @@ class Gate:
 def test_at_most_max_concurrent_decodes_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate(2)
     asked: list[int] = []
-    monkeypatch.setattr(budget, "decode_slots", lambda count: asked.append(count) or gate)
-    monkeypatch.setattr(decode, "to_rgb", gate.hold(decode.to_rgb))
+
+    def slots(count: int) -> Gate:
+        asked.append(count)
+        return gate
+
+    monkeypatch.setattr(budget, "decode_slots", slots)
+    monkeypatch.setattr(decode, "to_rgb", gate.hold(to_rgb))  # as decode looks it up
     data = deep_png(64, 48)
     limits = MediaLimits(max_concurrent_decodes=2)
     try:

@@ -50,5 +50,6 @@ def test_every_text_is_translated(lang: str) -> None:
     missing = sorted(t for t in texts if not translated.get(t))
     assert missing == []
     for source, target in translated.items():
+        assert isinstance(target, str), (lang, source)  # one text each: no plural forms
         for placeholder in ("{n}", "{value}"):
             assert (placeholder in source) == (placeholder in target), (lang, source)

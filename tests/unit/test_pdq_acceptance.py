@@ -100,7 +100,8 @@ def test_flat_colours_are_refused_by_quality_and_nearly_all_by_value() -> None:
     values = []
     for colour in rng.integers(0, 256, (150, 3)):
         width, height = (int(n) for n in rng.integers(8, 900, 2))
-        pixels = flat(tuple(int(c) for c in colour), width, height)
+        red, green, blue = (int(c) for c in colour)
+        pixels = flat((red, green, blue), width, height)
         hashes, quality = pdq_from_pixels(pixels, (width, height))
         vector, _ = pdqhash.compute(pixels)
         for value in (hashes[0], pdq_bits_to_hex(vector)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shieldwall.access.models import LookupEvent
+from shieldwall.access.models import LookupEvent, LookupKind
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import EntryState, NewEntry
 from shieldwall.banks.service import BankService
@@ -46,7 +46,9 @@ def test_a_bank_filter_keeps_only_the_named_banks_and_an_empty_one_keeps_none() 
     query = [Signal.of("sha256", SHA)]
 
     def found(wanted: list[str] | set[str] | None) -> list[str]:
-        return [m.bank for m in screening.screen_queries(query, 3, "hma", banks=wanted).matches]
+        return [
+            m.bank for m in screening.screen_queries(query, 3, LookupKind.HMA, banks=wanted).matches
+        ]
 
     assert found(None) == ["known", "other"]
     assert found(["other"]) == ["other"]
