@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageOps
+from PIL import Image
 
 from shieldwall.access.models import Role
 from shieldwall.app import Services
@@ -29,6 +29,7 @@ from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.screening.memory import InMemoryFetcher
 from shieldwall.web.app import create_app
+from tests.support.factories import jpeg
 from tests.support.images import scene
 from tests.support.server import ServerProcess
 from tests.support.services import make_services, wait_until_ready
@@ -41,15 +42,6 @@ SPECIMEN_2 = "facd8bcb2a49bcebdec1985228d5ae84bcd006c187c598c720c2b087b3fdb318"
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
 NEAR = f"{int(STORED, 16) ^ (0b111 << 253):064x}"  # 3 bits from STORED
 OTHER = f"{int(STORED, 16) ^ ((1 << 256) - 1):064x}"  # every bit differs
-
-
-def jpeg(seed: int, mirror: bool = False) -> bytes:
-    image = scene(seed)
-    if mirror:
-        image = ImageOps.mirror(image)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def photo(data: bytes, field: str = "photo") -> dict[str, Any]:
@@ -533,7 +525,7 @@ def test_lookup_by_uploaded_content_matches_edited_copies(hma: Hma) -> None:
         "sha256": {"TEST_BANK": exact},
     }
     mirrored = c.post(
-        "/m/lookup?bypass_coinflip=true&seed=4", files=photo(jpeg(1, True)), headers=h
+        "/m/lookup?bypass_coinflip=true&seed=4", files=photo(jpeg(1, mirror=True)), headers=h
     )
     body = mirrored.json()
     assert (body["md5"], body["sha256"]) == ({}, {})
