@@ -15,7 +15,7 @@ from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.web.app import create_app
 from tests.support.edits import captioned, chat_screenshot, jpeg_bytes
-from tests.support.factories import jpeg, report_fields
+from tests.support.factories import jpeg, report_fields, tokens_by_role
 from tests.support.images import scene
 from tests.support.services import make_services
 
@@ -40,9 +40,7 @@ class Api:
     def __init__(self, client: TestClient, services: Services) -> None:
         self.client = client
         self.services = services
-        self.tokens = {
-            role: services.access.issue_key(f"test {role.value}", role).token for role in Role
-        }
+        self.tokens = tokens_by_role(services.access)
         self.tokens_detail = services.access.issue_key("detail", Role.SCREENER, True).token
 
     def headers(self, role: Role | None = Role.ADMIN) -> dict[str, str]:

@@ -29,7 +29,7 @@ from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.screening.memory import InMemoryFetcher
 from shieldwall.web.app import create_app
-from tests.support.factories import jpeg
+from tests.support.factories import jpeg, tokens_by_role
 from tests.support.images import scene
 from tests.support.server import ServerProcess
 from tests.support.services import make_services, wait_until_ready
@@ -55,7 +55,7 @@ class Hma:
     def __init__(self, client: TestClient, services: Services) -> None:
         self.c = client
         self.services = services
-        self.tokens = {role: services.access.issue_key(role.value, role).token for role in Role}
+        self.tokens = tokens_by_role(services.access)
         self.detail_token = services.access.issue_key("detail", Role.SCREENER, True).token
 
     def h(self, role: Role = Role.CURATOR) -> dict[str, str]:

@@ -21,6 +21,7 @@ from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.web.app import create_app
 from shieldwall.web.body_limits import DEFAULT_LIMIT, KIB, MIB, human_size
+from tests.support.factories import tokens_by_role
 from tests.support.services import make_services
 
 CHUNK = 64 * KIB
@@ -43,7 +44,7 @@ class Served:
 
 def _serve(home: Path, **overrides: Any) -> Iterator[Served]:
     services = make_services(home, "limits.db", max_bytes=MAX_BYTES, **overrides)
-    tokens = {role: services.access.issue_key(role.value, role).token for role in Role}
+    tokens = tokens_by_role(services.access)
     app = create_app(services)
     admin = {"x-api-key": tokens[Role.ADMIN]}
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -14,6 +14,7 @@ from typing import Any
 from PIL import ImageOps
 
 from shieldwall.access.models import ApiKey, Role
+from shieldwall.access.service import AccessService
 from shieldwall.banks.models import Bank, BankPolicy, EntrySource, NewEntry, Provenance
 from shieldwall.banks.ports import BankRepository
 from shieldwall.signals.models import Signal
@@ -67,6 +68,11 @@ def api_key(
 ) -> ApiKey:
     """A stored key (never its secret) with a prefix derived from its id."""
     return ApiKey(key_id, f"key {key_id}", role, see_details, f"{key_id:012x}", created_at)
+
+
+def tokens_by_role(access: AccessService) -> dict[Role, str]:
+    """One new key for each role, named after it: the tokens by role."""
+    return {role: access.issue_key(role.value, role).token for role in Role}
 
 
 def report_fields(**changes: Any) -> dict[str, Any]:
