@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, Request, expect
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
+from tests.support.factories import REPORT_SHA, report_fields
 from tests.support.images import write_scenes
 from tests.support.server import ServerProcess
 
@@ -57,19 +58,8 @@ def _no_image_bytes(recorder: Recorder, images: list[bytes], origin: str) -> Non
 
 
 def _report_fields() -> dict[str, Any]:
-    """A complete report as the API takes it (for tests that file without the page)."""
-    return {
-        "reporter": "depicted",
-        "name": "Ana Example",
-        "email": "ana@example.org",
-        "signature": "Ana Example",
-        "signature_confirmed": True,
-        "good_faith": True,
-        "accurate": True,
-        "country": "ES",
-        "locators": [],
-        "hashes": [{"sha256": "ab" * 32}],
-    }
+    """A complete report as the page files it (for tests that file without the page)."""
+    return report_fields(country="ES", locators=[], hashes=[{"sha256": REPORT_SHA}])
 
 
 def _fill_report(page: Page) -> None:

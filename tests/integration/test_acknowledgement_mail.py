@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from shieldwall.web.app import create_app
 from tests.support.factories import report_fields
-from tests.support.polling import eventually
+from tests.support.mail import Inbox, local_smtp
 from tests.support.server import free_port
 from tests.support.services import make_services
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 OK"
-
-    def wait(self, count: int, seconds: float = 10.0) -> list[Message]:
-        eventually(lambda: len(self.messages) >= count, timeout=seconds, message="no mail")
-        return self.messages
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with local_smtp() as served:
+        yield served
 
 
 def _client(tmp_path: Path, smtp_url: str) -> TestClient:
