@@ -45,16 +45,20 @@ class _Storage:
     them holds them."""
 
     def __init__(
-        self, engine: Engine, checkpointer: WalCheckpointer | None, beacon: FileChangeBeacon
+        self,
+        engines: list[Engine],
+        checkpointer: WalCheckpointer | None,
+        beacon: FileChangeBeacon,
     ) -> None:
-        self._engine = engine
+        self._engines = engines
         self._checkpointer = checkpointer
         self._beacon = beacon
 
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
-        self._engine.dispose()
+        for engine in self._engines:
+            engine.dispose()
         self._beacon.close()
 
 
@@ -146,7 +150,15 @@ def build_services(
     beacon = FileChangeBeacon.in_home(settings.home)
     banks.on_entry_stopped(beacon.bump)  # after each commit that stops an entry matching
     banks.on_bank_change(beacon.bump)  # a bank deleted or disabled stops its entries too
-    slot = MatcherSlot(functools.partial(_serving_matcher, repository, change_log, banks, beacon))
+    # Index loads read the whole bank: through connections closed after each read, so no
+    # pooled connection keeps the SQLite file mapped (~500 MiB of RSS at 1M hashes).
+    load_engine = create_database_engine(settings.effective_database_url, pooled=False)
+    storage = _Storage([engine, load_engine], start_wal_checkpointer(engine), beacon)
+    slot = MatcherSlot(
+        functools.partial(
+            _serving_matcher, repository, SqlBankRepository(load_engine), change_log, banks, beacon
+        )
+    )
     screening = ScreeningService(
         slot.get,
         settings.media,
@@ -171,15 +183,19 @@ def build_services(
         matcher_slot=slot,
         screening=screening,
         fetcher=fetcher,
-        _storage=_Storage(engine, start_wal_checkpointer(engine), beacon),
+        _storage=storage,
     )
 
 
 def _serving_matcher(
-    repository: BankRepository, change_log: ChangeLog, banks: BankService, beacon: ChangeBeacon
+    repository: BankRepository,
+    loads: BankRepository,
+    change_log: ChangeLog,
+    banks: BankService,
+    beacon: ChangeBeacon,
 ) -> LiveMatcher:
     """The live matcher a server's lookups use: every bank, following every writer."""
-    live = LiveMatcher.open(repository, change_log, [], beacon=beacon)
+    live = LiveMatcher.open(repository, change_log, [], beacon=beacon, loads=loads)
     banks.subscribe(live)
     # This process's own bank changes (policy, enabled, renamed) reload it at once; other
     # processes' arrive through the change log.

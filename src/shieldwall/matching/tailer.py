@@ -236,12 +236,15 @@ class LiveMatcher:
         bank_names: Sequence[str] = (),
         interval: float = DEFAULT_INTERVAL,
         beacon: ChangeBeacon | None = None,
+        loads: BankRepository | None = None,
     ) -> LiveMatcher:
         """Load the matcher for the named banks (all if none) and start tailing the log.
 
         With a `beacon`, `current()` tells when the matcher holds every committed change.
+        `loads` reads whole banks (the first load and reloads after bank changes) if given;
+        the tailer's small reads go through `repository`.
         """
-        holder = MatcherHolder.load(repository, change_log, bank_names)
+        holder = MatcherHolder.load(loads or repository, change_log, bank_names)
         tailer = ChangeTailer(repository, change_log, holder, interval, beacon=beacon)
         tailer.start()
         return cls(holder, tailer)

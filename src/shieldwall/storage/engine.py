@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from shieldwall.errors import InvalidInputError, StorageError
 from shieldwall.storage.wal_checkpoint import (
@@ -92,19 +93,23 @@ def for_writing(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
-def create_database_engine(url: str) -> Engine:
+def create_database_engine(url: str, *, pooled: bool = True) -> Engine:
     """An engine for `url`, checked by connecting once; StorageError if unreachable.
 
     Statement parameters are kept out of error messages and logs: they hold hash values.
+    An engine that is not `pooled` closes each connection when it is returned: for rare,
+    large reads (index loads) whose connection would otherwise keep hundreds of MiB of the
+    SQLite file mapped, or its page cache full, for the life of the process.
     """
     parsed = normalise_database_url(url)
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     try:
         if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed)
+            engine = _sqlite_engine(parsed, pool)
         else:
             timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
             engine = create_engine(
-                parsed, hide_parameters=True, pool_pre_ping=True, connect_args=timeout
+                parsed, hide_parameters=True, pool_pre_ping=True, connect_args=timeout, **pool
             )
     except NoSuchModuleError as exc:
         raise StorageError(f"database driver not installed for {parsed.drivername}") from exc
@@ -120,7 +125,7 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(database).expanduser()
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, pool: dict[str, Any]) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         url = url.set(database=str(path))
@@ -130,7 +135,7 @@ def _sqlite_engine(url: URL) -> Engine:
             secure_database_files(path)
         except OSError as exc:
             raise StorageError(f"cannot prepare the database file {path}: {exc}") from exc
-    engine = create_engine(url, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True, **pool)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     if path is not None:
