@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.service import BankService
@@ -20,26 +18,10 @@ from shieldwall.cases.service import CaseService
 from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from tests.support.factories import report_fields
-from tests.support.polling import eventually
-from tests.support.server import free_port
+from tests.support.mail import local_smtp
 
 SENDER = "Shieldwall <help@shieldwall.test>"
 Delivered = Callable[[int], list[Message]]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 OK"
-
-    def wait(self, count: int) -> list[Message]:
-        eventually(lambda: len(self.messages) >= count, timeout=10, message="no mail")
-        return self.messages
 
 
 @pytest.fixture(params=["null", "smtp"])
@@ -49,11 +31,8 @@ def notifier(request: pytest.FixtureRequest) -> Iterator[tuple[Notifier, Deliver
         null = NullNotifier(SENDER)
         yield null, lambda count: [message_from_bytes(m.as_bytes()) for m in null.sent]
         return
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield SmtpNotifier(f"smtp://127.0.0.1:{port}", SENDER), inbox.wait
-    controller.stop()
+    with local_smtp() as (inbox, port):
+        yield SmtpNotifier(f"smtp://127.0.0.1:{port}", SENDER), inbox.wait
 
 
 def test_a_filed_report_is_acknowledged_by_number_never_with_its_secret(
