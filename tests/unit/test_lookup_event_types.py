@@ -10,6 +10,7 @@ import pytest
 from shieldwall.access.memory import InMemoryApiKeyRepository, InMemoryLookupLog
 from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict, Role
 from shieldwall.access.service import AccessService
+from shieldwall.banks.memory import InMemoryBankRepository
 from shieldwall.banks.models import MatchAction
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.service import BankMatcher
@@ -58,15 +59,10 @@ def test_unknown_kinds_and_verdicts_are_refused_naming_the_known_ones(
         access.lookup_event(None, kind, 1, 0, verdict)  # type: ignore[arg-type]
 
 
-class _NoMatches:
-    def match_signals(self, signals: object, max_threshold: int | None = None) -> list[object]:
-        return []
-
-
 def test_screening_records_each_front_ends_kind(
     access: AccessService, log: InMemoryLookupLog
 ) -> None:
-    matcher: BankMatcher = _NoMatches()  # type: ignore[assignment]
+    matcher = BankMatcher.load(InMemoryBankRepository())  # no banks: nothing matches
     screening = ScreeningService(lambda: matcher, MediaLimits(), access.record_lookup)
     screening.screen_signals({"md5": "0" * 32}, None)
     screening.screen_batch([{"md5": "0" * 32}, {"bad": "x"}], None)
