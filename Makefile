@@ -33,6 +33,7 @@ $(AXE): | $(STAMP)
 test: install browser $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# mypy (strict) checks src and tests: the files named in pyproject.toml's [tool.mypy].
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
