@@ -21,6 +21,7 @@ from shieldwall.app import Services
 from shieldwall.banks.models import NewEntry
 from shieldwall.signals.models import Signal
 from shieldwall.web.app import create_app
+from shieldwall.web.runtime import Runtime
 from tests.support.services import make_services, wait_until_ready
 
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
@@ -46,13 +47,11 @@ class Pair:
         return fast.status_code, fast.content
 
     def fast_answers(self, route: str) -> float:
-        value = self.fast_services_metrics().get_sample_value(
+        runtime: Runtime = self.fast.app.state.runtime  # type: ignore[attr-defined]
+        value = runtime.metrics.registry.get_sample_value(
             "shieldwall_lookup_fast_lane_total", {"route": route}
         )
         return value or 0.0
-
-    def fast_services_metrics(self):  # type: ignore[no-untyped-def]
-        return self.fast.app.state.runtime.metrics.registry  # type: ignore[attr-defined]
 
 
 @pytest.fixture
