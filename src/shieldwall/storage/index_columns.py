@@ -42,6 +42,9 @@ def pdq_columns(
             EntryRow.bank_id.in_(list(bank_ids)),
             EntryRow.state == EntryState.ACTIVE.value,
             and_(EntryRow.id > after, EntryRow.id <= until),
+            # The same range on the signals' side lets PostgreSQL read them by their
+            # (entry_id, ...) index instead of scanning every signal for each window.
+            and_(EntrySignalRow.entry_id > after, EntrySignalRow.entry_id <= until),
             EntrySignalRow.signal_type == "pdq",
         )
         .subquery()

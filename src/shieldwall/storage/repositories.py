@@ -73,6 +73,8 @@ def _index_rows(
             EntryRow.state == EntryState.ACTIVE.value,
             EntryRow.id > after,
             EntryRow.id <= until,
+            EntrySignalRow.entry_id > after,  # the signals' own index, on PostgreSQL too
+            EntrySignalRow.entry_id <= until,
             *(() if pdq else (EntrySignalRow.signal_type != "pdq",)),
         )
         .order_by(EntryRow.id, EntrySignalRow.id)
