@@ -8,9 +8,7 @@ client (roostorg/coop, Apache-2.0); no code is copied from either.
 from __future__ import annotations
 
 import http.server
-import io
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,21 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services, build_services
-from shieldwall.config import load_settings
+from shieldwall.app import Services
 from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
-from tests.support.images import scene
+from tests.support.factories import jpeg
+from tests.support.services import make_services, wait_until_ready
 
 TEST_HOST = "http://testserver"
 # A size limit small enough that the image server can announce a body just over it.
 MAX_BYTES = 2 * 1024 * 1024
-
-
-def jpeg(seed: int) -> bytes:
-    buffer = io.BytesIO()
-    scene(seed).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -88,19 +80,6 @@ def image_server() -> Iterator[ImageServer]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def make_services(tmp_path: Path, **overrides: Any) -> Services:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'compat.db'}",
-            **overrides,
-        },
-    )
-    return build_services(settings)
 
 
 class HmaClient:
@@ -159,18 +138,10 @@ def services(tmp_path: Path) -> Services:
     return services_for_hma_tests(tmp_path)
 
 
-def wait_ready(client: TestClient, timeout: float = 30) -> None:
-    """Wait for the matcher to load, as HMA's tests build their index before calling."""
-    deadline = time.monotonic() + timeout
-    while client.get(f"{TEST_HOST}/status/ready").status_code != 200:
-        assert time.monotonic() < deadline, "not ready in time"
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def app_client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services)) as client:
-        wait_ready(client)
+        wait_until_ready(client)  # as HMA's tests build their index before calling
         yield client
 
 

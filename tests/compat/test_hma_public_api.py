@@ -35,9 +35,9 @@ from tests.compat.conftest import (
     HmaClient,
     ImageServer,
     create_bank,
-    make_services,
     services_for_hma_tests,
 )
+from tests.support.services import make_services
 
 # Reasons for the strict xfails; each is listed in docs/hma.md.
 VIDEO = "video content and video_md5 come with a later issue"

@@ -10,7 +10,6 @@ that every path counts a victim's copies found.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +23,15 @@ from shieldwall.access.models import LookupEvent, Role
 from shieldwall.app import Services, build_services
 from shieldwall.banks.models import EntryState, NewEntry
 from shieldwall.cli.main import cli
-from shieldwall.config import Settings, load_settings
+from shieldwall.config import Settings
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.screening.memory import InMemoryFetcher
 from shieldwall.signals.models import Signal
 from shieldwall.web.app import create_app
 from tests.support.edits import jpeg_bytes
+from tests.support.factories import report_fields as fields
 from tests.support.images import scene
-from tests.unit.test_cases import fields
+from tests.support.services import make_services, wait_until_ready
 
 STORED = "3e2bf2a5f781f425f0b5a3b02e7a0adf8f87b78bc8d77fee94dfccf3243591c6"
 NEAR = f"{int(STORED, 16) ^ (0b111 << 253):064x}"  # 3 bits from STORED
@@ -62,18 +62,10 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    settings = load_settings(
-        config_file=tmp_path / "absent.toml",
-        environ={},
-        overrides={
-            "home": str(tmp_path),
-            "database_url": f"sqlite:///{tmp_path / 'one.db'}",
-            "url_lookups": True,
-        },
-    )
     photo = jpeg_bytes(scene(7))
     fetcher = InMemoryFetcher({PHOTO_URL: photo})
-    services = build_services(settings, fetcher=fetcher)
+    services = make_services(tmp_path, "one.db", fetcher=fetcher, url_lookups=True)
+    settings = services.settings
     path = tmp_path / "photo.jpg"
     path.write_bytes(photo)
     services.banks.create_bank("known")
@@ -83,11 +75,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     )
     issued = services.access.issue_key("detail", Role.SCREENER, see_details=True)
     with TestClient(create_app(services)) as client:
-        # HMA's lookups answer 503 until the index has loaded (as HMA's matcher does).
-        deadline = time.monotonic() + 30
-        while client.get("/status/ready").status_code != 200:
-            assert time.monotonic() < deadline, "the index did not load"
-            time.sleep(0.02)
+        wait_until_ready(client)  # HMA's lookups answer 503 until the index has loaded
         yield World(
             settings,
             services,

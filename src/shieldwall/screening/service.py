@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict
+from shieldwall.clock import Clock, utc_now
 from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError
 from shieldwall.hashing.service import Purpose, hash_content
@@ -44,7 +44,7 @@ class ScreeningService:
         matcher: Callable[[], BankMatcher],
         limits: MediaLimits,
         record: Callable[[LookupEvent], None],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         still_active: Callable[[Sequence[int]], set[int]] | None = None,
         on_matches: Callable[[Sequence[int]], None] | None = None,
         *,
