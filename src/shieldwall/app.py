@@ -21,6 +21,7 @@ from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
@@ -34,6 +35,7 @@ from shieldwall.storage.engine import (
     tighten_mode,
 )
 from shieldwall.storage.migrate import upgrade_engine
+from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
@@ -83,6 +85,8 @@ class Services:
     """Every lookup (web, HMA, CLI) goes through this: bank filter, re-check, hits, audit."""
     fetcher: ContentFetcher
     """Fetches the content of URL lookups (refuses every URL while `url_lookups` is off)."""
+    quarantine: QuarantineStore
+    """Content kept sealed while it is under review (`shieldwall quarantine sweep` expires it)."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:
@@ -183,6 +187,10 @@ def build_services(
         matcher_slot=slot,
         screening=screening,
         fetcher=fetcher,
+        quarantine=FileQuarantine.in_home(
+            settings.home,
+            load_quarantine_key(settings.quarantine_key, settings.data_key, settings.home),
+        ),
         _storage=storage,
     )
 

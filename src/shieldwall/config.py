@@ -56,6 +56,11 @@ class Settings:
     # Key that seals reporters' contact details at rest (storage/sealing.py): base64 of 32
     # bytes; empty: a key file made once in `home`. Every worker and host must share it.
     data_key: str = ""
+    # Content kept for review (the quarantine, storage/quarantine_files.py): deleted when
+    # decided or after this many days at the latest; sealed with `quarantine_key` (base64
+    # of 32 bytes), or when empty with a key derived from the data key.
+    quarantine_retention_days: int = 14
+    quarantine_key: str = ""
     # Victims' API limits per client address (and per case for status and withdrawal), as
     # RATE/BURST with RATE per second: 10 reports an hour after 5; 60 reads an hour after 20.
     protect_file_limit: RateLimit = PROTECT_FILE_LIMIT
@@ -100,6 +105,8 @@ _ENV_KEYS = {
     "smtp_url",
     "mail_from",
     "data_key",
+    "quarantine_retention_days",
+    "quarantine_key",
     "protect_file_limit",
     "protect_read_limit",
     *_INT_MEDIA_KEYS,
@@ -181,11 +188,18 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         name = key.lower()
         if name == "home":
             changes["home"] = Path(str(value))
-        elif name in {"database_url", "smtp_url", "mail_from", "data_key", "rate_limit_table"}:
+        elif name in {
+            "database_url",
+            "smtp_url",
+            "mail_from",
+            "data_key",
+            "quarantine_key",
+            "rate_limit_table",
+        }:
             changes[name] = str(value)
         elif name in {"protect_file_limit", "protect_read_limit"}:
             changes[name] = _rate_limit(name, value)
-        elif name in {"default_pdq_threshold", "jobs"}:
+        elif name in {"default_pdq_threshold", "jobs", "quarantine_retention_days"}:
             changes[name] = _coerce_int(name, value)
         elif name in {"url_lookups", "api_docs", "match_recheck_always"}:
             changes[name] = _coerce_bool(name, value)

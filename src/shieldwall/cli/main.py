@@ -15,6 +15,7 @@ from shieldwall.cli.db_cmd import db
 from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
+from shieldwall.cli.quarantine_cmd import quarantine
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.errors import ShieldwallError
 
@@ -58,6 +59,7 @@ cli.add_command(key)
 cli.add_command(serve)
 cli.add_command(protect_command)
 cli.add_command(case_group)
+cli.add_command(quarantine)
 
 
 def main() -> None:
