@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
+from shieldwall.audit.ports import AuditLog
 from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import REPORTED_BANK, CaseService
@@ -25,6 +26,7 @@ from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.audit_log import SqlAuditLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.change_beacon import FileChangeBeacon
 from shieldwall.storage.change_log import SqlChangeLog
@@ -87,6 +89,8 @@ class Services:
     """Fetches the content of URL lookups (refuses every URL while `url_lookups` is off)."""
     quarantine: QuarantineStore
     """Content kept sealed while it is under review (`shieldwall quarantine sweep` expires it)."""
+    audit: AuditLog
+    """The hash-chained audit log of review actions (docs/audit.md)."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:
@@ -191,6 +195,7 @@ def build_services(
             settings.home,
             load_quarantine_key(settings.quarantine_key, settings.data_key, settings.home),
         ),
+        audit=SqlAuditLog(engine),
         _storage=storage,
     )
 

@@ -38,6 +38,8 @@ TABLES = {
     "cases",
     "case_entries",
     "case_events",
+    "audit_records",
+    "audit_head",
 }
 
 

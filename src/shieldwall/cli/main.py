@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from shieldwall import __version__
+from shieldwall.cli.audit_cmd import audit_group
 from shieldwall.cli.bank_cmd import bank
 from shieldwall.cli.case_cmd import case_group, protect_command
 from shieldwall.cli.context import make_context
@@ -60,6 +61,7 @@ cli.add_command(serve)
 cli.add_command(protect_command)
 cli.add_command(case_group)
 cli.add_command(quarantine)
+cli.add_command(audit_group)
 
 
 def main() -> None:

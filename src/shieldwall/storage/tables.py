@@ -240,3 +240,36 @@ class CaseEventRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class AuditRecordRow(Base):
+    """One record of the hash-chained audit log (audit/chain.py says what `hash` covers).
+
+    Append-only: rows are inserted in sequence order under the head's lock, never updated
+    or deleted. `details` is the canonical JSON of the record's details."""
+
+    __tablename__ = "audit_records"
+
+    sequence: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_kind: Mapped[str] = mapped_column(String(200))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The audit log's head: one row (id 1), the newest record's sequence and hash.
+
+    Appenders lock it (SQLite: the write transaction; PostgreSQL: SELECT .. FOR UPDATE)
+    and move it in the transaction that inserts the record, so appends chain in order."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
