@@ -165,6 +165,18 @@ def test_concurrent_puts_of_the_same_content_keep_one_whole_file_with_the_latest
     assert store.sweep(clock()) == 1
 
 
+def test_sweep_removes_drafts_left_by_a_dead_writer_without_counting_them(
+    store: FileQuarantine, clock: FakeClock
+) -> None:
+    address = store.put(jpeg(11), clock() + 2 * DAY)
+    draft = store.folder / f".{address}.999999.0badf00d"
+    draft.write_bytes(b"half a file")
+    assert store.usage().count == 1
+    assert store.sweep(clock() + DAY) == 0
+    assert not draft.exists()
+    assert store.get(address) == jpeg(11)
+
+
 def test_sweep_and_usage_of_a_store_never_written(tmp_path: Path, clock: FakeClock) -> None:
     store = FileQuarantine.in_home(tmp_path, KEY, clock)
     assert store.sweep(clock()) == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -95,7 +95,7 @@ def not_found(address: str) -> NotFoundError:
 
 @dataclass
 class _Held:
-    content: bytes
+    content: bytes = field(repr=False)  # never in a repr, so never in a log line
     retain_until: datetime
 
 

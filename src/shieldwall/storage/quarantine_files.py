@@ -145,6 +145,7 @@ class FileQuarantine:
         if not self._folder.is_dir():
             return removed
         with self._locked():
+            self._remove_drafts()
             for path in self._items():
                 retain_until = self._retain_until(path)
                 if retain_until is None:
@@ -163,6 +164,13 @@ class FileQuarantine:
                 size += path.stat().st_size
                 count += 1
         return QuarantineUsage(count=count, bytes=size)
+
+    def _remove_drafts(self) -> None:
+        """Drafts left by a writer that died mid-write (call with the lock held: a live
+        writer holds it from its draft to the rename, so every draft seen here is dead)."""
+        for name in os.listdir(self._folder):
+            if name.startswith(".") and name != _LOCK_FILE:
+                (self._folder / name).unlink(missing_ok=True)
 
     def _path(self, address: str) -> Path:
         return self._folder / address
