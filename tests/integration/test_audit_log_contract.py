@@ -26,6 +26,7 @@ from shieldwall.audit.models import (
 )
 from shieldwall.audit.ports import AuditLog
 from shieldwall.audit.verify import Fault
+from shieldwall.errors import StorageError
 from shieldwall.storage.audit_log import PAGE_SIZE, SqlAuditLog
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
@@ -264,5 +265,41 @@ def test_two_processes_appending_make_one_chain(database_url: str) -> None:
         assert result.records == 2 * APPENDS_PER_PROCESS
         actors = [record.actor.id for record in log.records()]
         assert actors.count("first") == actors.count("second") == APPENDS_PER_PROCESS
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("action", "'made_up'"),
+        ("actor_kind", "'robot'"),
+        ("details", "'{not json'"),
+        ("details", "'[1, 2]'"),
+    ],
+)
+def test_sql_an_unreadable_record_is_named_as_altered(
+    sql_audit: SqlAuditLog, sql_engine: Engine, column: str, value: str
+) -> None:
+    fill(sql_audit, 3)
+    tamper(sql_engine, f"UPDATE audit_records SET {column} = {value} WHERE sequence = 2")
+    problem = sql_audit.verify().problem
+    assert problem is not None
+    assert (problem.sequence, problem.fault) == (2, Fault.ALTERED)
+    assert "cannot be read" in problem.message
+    with pytest.raises(StorageError, match="audit record 2 cannot be read"):
+        list(sql_audit.records())
+
+
+def test_sqlite_a_time_overwritten_with_text_is_named_as_altered(sqlite_url: str) -> None:
+    upgrade_database(sqlite_url)
+    engine = create_database_engine(sqlite_url)
+    try:
+        log = SqlAuditLog(engine)
+        fill(log, 2)
+        tamper(engine, "UPDATE audit_records SET at = 'yesterday' WHERE sequence = 1")
+        problem = log.verify().problem
+        assert problem is not None
+        assert (problem.sequence, problem.fault) == (1, Fault.ALTERED)
     finally:
         engine.dispose()

@@ -20,6 +20,7 @@ from shieldwall.audit.models import (
     AuditRecord,
     ChainHead,
     Subject,
+    UnreadableRecord,
 )
 from shieldwall.audit.verify import Fault, verify_chain
 from shieldwall.errors import InvalidInputError
@@ -233,3 +234,12 @@ def test_events_refuse_what_cannot_be_recorded(
 def test_events_refuse_naive_times() -> None:
     with pytest.raises(InvalidInputError):
         AuditEvent(datetime(2026, 1, 1), REVIEWER, AuditAction.CLAIM, ITEM)
+
+
+def test_an_unreadable_record_is_named_as_altered() -> None:
+    records: list[AuditRecord | UnreadableRecord] = [*chain(3)]
+    records[1] = UnreadableRecord(2, "unknown action 'x'")
+    problem = verify_chain(records).problem
+    assert problem is not None
+    assert (problem.sequence, problem.fault) == (2, Fault.ALTERED)
+    assert "cannot be read (unknown action 'x')" in problem.message

@@ -131,6 +131,15 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class UnreadableRecord:
+    """A stored record that cannot be read back as one (an unknown action, a malformed
+    time or details): altered, or written by a newer Shieldwall. The verifier names it."""
+
+    sequence: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class ChainHead:
     """The newest record's place and hash, kept apart from the records (empty: 0, genesis)."""
 

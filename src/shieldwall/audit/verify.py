@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from shieldwall.audit.chain import recompute_hash
-from shieldwall.audit.models import EMPTY_HEAD, AuditRecord, ChainHead
+from shieldwall.audit.models import EMPTY_HEAD, AuditRecord, ChainHead, UnreadableRecord
 
 
 class Fault(StrEnum):
@@ -96,7 +96,10 @@ def _link_problem(record: AuditRecord, last: ChainHead, seen: dict[str, int]) ->
 
 
 def _record_problem(
-    record: AuditRecord, last: ChainHead, head: ChainHead | None, seen: dict[str, int]
+    record: AuditRecord | UnreadableRecord,
+    last: ChainHead,
+    head: ChainHead | None,
+    seen: dict[str, int],
 ) -> Problem | None:
     expected = last.sequence + 1
     if head is not None and record.sequence > head.sequence >= last.sequence:
@@ -118,6 +121,13 @@ def _record_problem(
             record.sequence,
             Fault.INSERTED,
             f"a second record {record.sequence} follows record {last.sequence} (inserted)",
+        )
+    if isinstance(record, UnreadableRecord):
+        return Problem(
+            record.sequence,
+            Fault.ALTERED,
+            f"record {record.sequence} cannot be read ({record.reason}): it was altered, "
+            "or written by a newer Shieldwall",
         )
     if recompute_hash(record) != record.hash:
         return Problem(
@@ -155,7 +165,9 @@ def _head_problem(last: ChainHead, head: ChainHead) -> Problem | None:
     return None
 
 
-def verify_chain(records: Iterable[AuditRecord], head: ChainHead | None = None) -> Verification:
+def verify_chain(
+    records: Iterable[AuditRecord | UnreadableRecord], head: ChainHead | None = None
+) -> Verification:
     """Check `records` (in sequence order, from the first) and, if given, the stored head.
 
     Stops at the first problem; `Verification.head` is then the last good record."""
@@ -164,7 +176,7 @@ def verify_chain(records: Iterable[AuditRecord], head: ChainHead | None = None) 
     count = 0
     for record in records:
         problem = _record_problem(record, last, head, seen)
-        if problem is not None:
+        if problem is not None or not isinstance(record, AuditRecord):
             return Verification(count, last, problem)
         last = ChainHead(record.sequence, record.hash)
         seen[record.hash] = record.sequence

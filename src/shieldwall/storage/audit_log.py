@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from shieldwall.audit.chain import seal
@@ -26,6 +27,7 @@ from shieldwall.audit.models import (
     ChainHead,
     DetailValue,
     Subject,
+    UnreadableRecord,
 )
 from shieldwall.audit.verify import Verification, verify_chain
 from shieldwall.errors import StorageError
@@ -38,7 +40,9 @@ PAGE_SIZE: Final = 500
 
 _COLUMNS: Final = (
     AuditRecordRow.sequence,
-    AuditRecordRow.at,
+    # Read raw and parsed per row: a record whose time was overwritten with text that is
+    # no time is reported as altered instead of failing the whole read.
+    type_coerce(AuditRecordRow.at, Text),
     AuditRecordRow.actor_kind,
     AuditRecordRow.actor_id,
     AuditRecordRow.action,
@@ -56,29 +60,49 @@ def _details_text(details: dict[str, DetailValue]) -> str:
     return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _record(row: Sequence[Any]) -> AuditRecord:
+def _stored_time(value: Any) -> datetime:
+    """The stored time, aware UTC; ValueError if it is not a time (SQLite keeps text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a time: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _stored_record(row: Sequence[Any]) -> AuditRecord | UnreadableRecord:
+    """The row as it is stored, unchecked (the verifier judges it), or why it cannot be."""
     sequence, at, actor_kind, actor_id, action, subject_kind, subject_id = row[:7]
     details_text, previous_hash, own_hash = row[7:]
     known_action = _ACTIONS.get(action)
     known_actor = _ACTOR_KINDS.get(actor_kind)
-    if known_action is None or known_actor is None:  # written by a newer Shieldwall
-        raise StorageError(
-            f"audit record {sequence} has an unknown action or actor kind: upgrade Shieldwall"
-        )
+    if known_action is None or known_actor is None:
+        return UnreadableRecord(sequence, f"unknown action {action!r} or actor {actor_kind!r}")
     try:
+        stored_at = _stored_time(at)
         details = json.loads(details_text)
-    except ValueError:
-        details = {"unreadable": details_text[:64]}  # the hash check names the record
+    except ValueError as exc:
+        return UnreadableRecord(sequence, f"malformed time or details: {exc}")
+    if not isinstance(details, dict):
+        return UnreadableRecord(sequence, "details are not a JSON object")
     return AuditRecord(
         sequence=sequence,
-        at=at,
+        at=stored_at,
         actor=Actor(known_actor, actor_id),
         action=known_action,
         subject=Subject(subject_kind, subject_id),
-        details=details if isinstance(details, dict) else {"unreadable": str(details)[:64]},
+        details=details,
         previous_hash=previous_hash,
         hash=own_hash,
     )
+
+
+def _readable(record: AuditRecord | UnreadableRecord) -> AuditRecord:
+    if isinstance(record, UnreadableRecord):
+        raise StorageError(
+            f"audit record {record.sequence} cannot be read ({record.reason}): "
+            "run `shieldwall audit verify`"
+        )
+    return record
 
 
 def _read_head(connection: Connection, *, lock: bool) -> ChainHead:
@@ -91,14 +115,14 @@ def _read_head(connection: Connection, *, lock: bool) -> ChainHead:
     return ChainHead(int(row[0]), row[1])
 
 
-def _page(connection: Connection, after: int) -> list[AuditRecord]:
+def _page(connection: Connection, after: int) -> list[AuditRecord | UnreadableRecord]:
     query = (
         select(*_COLUMNS)
         .where(AuditRecordRow.sequence > after)
         .order_by(AuditRecordRow.sequence)
         .limit(PAGE_SIZE)
     )
-    return [_record(row) for row in connection.execute(query).all()]
+    return [_stored_record(row) for row in connection.execute(query).all()]
 
 
 class SqlAuditLog(SqlAdapter):
@@ -135,7 +159,7 @@ class SqlAuditLog(SqlAdapter):
         while True:
             with self._read() as connection:
                 page = _page(connection, after)
-            yield from page
+            yield from map(_readable, page)
             if len(page) < PAGE_SIZE:
                 return
             after = page[-1].sequence
@@ -153,7 +177,7 @@ class SqlAuditLog(SqlAdapter):
             return verify_chain(self._all(connection), head)
 
     @staticmethod
-    def _all(connection: Connection) -> Iterator[AuditRecord]:
+    def _all(connection: Connection) -> Iterator[AuditRecord | UnreadableRecord]:
         after = 0
         while True:
             page = _page(connection, after)
