@@ -5,6 +5,7 @@ done with raw statements on the tables is named by the verifier; concurrent appe
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -303,3 +304,25 @@ def test_sqlite_a_time_overwritten_with_text_is_named_as_altered(sqlite_url: str
         assert (problem.sequence, problem.fault) == (1, Fault.ALTERED)
     finally:
         engine.dispose()
+
+
+def test_verifying_while_others_append_finds_no_fault(audit_log: AuditLog) -> None:
+    fill(audit_log, 5)
+    stop = threading.Event()
+
+    def keep_appending() -> int:
+        appended = 0
+        while not stop.is_set() and appended < 200:
+            audit_log.append(event(appended, actor="busy"))
+            appended += 1
+        return appended
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        appender = pool.submit(keep_appending)
+        try:
+            results = [audit_log.verify() for _ in range(20)]
+        finally:
+            stop.set()
+        appended = appender.result()
+    assert all(result.ok for result in results), [r.problem for r in results if not r.ok]
+    assert audit_log.verify().records == 5 + appended
