@@ -25,11 +25,12 @@ from shieldwall.banks.models import (
     IndexRow,
     MatchAction,
     PdqColumns,
+    pdq_columns_of,
 )
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.models import Match, sort_matches, variant_label
-from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array
+from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.signals.models import ORIGINAL, Signal
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
 
@@ -133,7 +134,6 @@ class BankMatcher:
         """One batch's PDQ columns per bank this matcher holds, variants as its codes."""
         if not len(pdq):
             return {}
-        self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids.max()))
         codes = np.array([self._variants.code(n) for n in pdq.variant_names], dtype=np.uint8)
         labels = codes[pdq.variants]
         found = {}
@@ -141,6 +141,7 @@ class BankMatcher:
             if bank_id in self._by_id:
                 mine = pdq.bank_ids == bank_id
                 found[bank_id] = _PdqColumns(pdq.hashes[mine], pdq.entry_ids[mine], labels[mine])
+                self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids[mine].max()))
         return found
 
     @property
@@ -157,35 +158,18 @@ class BankMatcher:
             self._add_rows_locked(rows)
 
     def _add_rows_locked(self, rows: Iterable[IndexRow]) -> None:
-        for bank_id, found in self._columns_locked(rows).items():
-            self._index_pdq_locked(bank_id, found)
-
-    def _columns_locked(self, rows: Iterable[IndexRow]) -> dict[int, _PdqColumns]:
-        """Each bank's PDQ rows as arrays; exact-match rows go straight into their index."""
-        pdq: dict[int, tuple[list[str], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
-        highest = self._max_entry_id
-        for row in rows:
+        """Rows (a live update, an index load's digests): PDQ ones through the same columns
+        an index load reads, the others straight into the exact-match indexes."""
+        rows = list(rows)
+        exact = [row for row in rows if row.signal_type != "pdq"]
+        for row in exact:
             index = self._by_id.get(row.bank_id)
-            if index is None:
-                continue
-            if row.entry_id > highest:  # noqa: PLR1730 - a max() call per row costs more
-                highest = row.entry_id
-            if row.signal_type == "pdq":
-                values, keys, labels = pdq[row.bank_id]
-                values.append(row.value)
-                keys.append(row.entry_id)
-                labels.append(self._variants.code(row.variant))
-            else:
+            if index is not None:
+                self._max_entry_id = max(self._max_entry_id, row.entry_id)
                 index.exact[(row.signal_type, row.value)].append((row.entry_id, row.variant))
-        self._max_entry_id = highest
-        return {
-            bank_id: _PdqColumns(
-                hex_to_hash_array(values),
-                np.array(keys, dtype=np.int64),
-                np.array(labels, dtype=np.uint8),
-            )
-            for bank_id, (values, keys, labels) in pdq.items()
-        }
+        if len(exact) < len(rows):
+            for bank_id, found in self._split_locked(pdq_columns_of(rows)).items():
+                self._index_pdq_locked(bank_id, found)
 
     def _index_pdq_locked(self, bank_id: int, found: _PdqColumns) -> None:
         # Entries banked before the acceptance rule may hold degenerate hashes (all zeros, a
