@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shieldwall.access.models import ApiKey, Capability
+from shieldwall.access.models import ApiKey, Capability, LookupKind
 from shieldwall.errors import RateLimitedError, ShieldwallError
 from shieldwall.screening.service import signals_from_mapping
 from shieldwall.web.api.lookup import present, watch_for_probing
@@ -99,13 +99,13 @@ def native_signals(runtime: Runtime, key: ApiKey, incoming: Incoming) -> bytes |
         return None
     values = body.values()
     try:
-        signals_from_mapping(values)  # the route's 422s, before the rate is charged
+        signals = signals_from_mapping(values)  # the route's 422s, before the rate is charged
     except ShieldwallError:
         return None
     if not _within_rate(runtime, key):
         return None
     watch_for_probing(runtime, key, [values])
-    result = runtime.screening.screen_signals(values, key.id)
+    result = runtime.screening.screen_queries(signals, key.id, LookupKind.SIGNALS)
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return _model_json(present(result, key))
 
@@ -130,16 +130,13 @@ def hma_lookup(runtime: Runtime, key: ApiKey, incoming: Incoming) -> bytes | Non
     if set(incoming.query) != _HMA_QUERY or not key.sees_details:
         return None
     try:
-        query_signal(incoming.query["signal_type"], incoming.query["signal"])
+        query = query_signal(incoming.query["signal_type"], incoming.query["signal"])
     except HmaError:
         return None
     if not _within_rate(runtime, key):
         return None
     banks = sampled_banks(runtime.matcher().banks, None, None, None)  # as the route draws
-    found = lookup_signal(
-        runtime, key, incoming.query["signal_type"], incoming.query["signal"], banks
-    )
-    return _json(found)
+    return _json(lookup_signal(runtime, key, query, banks))
 
 
 def _within_rate(runtime: Runtime, key: ApiKey) -> bool:

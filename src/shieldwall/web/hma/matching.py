@@ -140,23 +140,21 @@ async def lookup_get(
         return dict(found)
     if not signal or not signal_type:
         abort(400, "Either url or both signal and signal_type are required")
-    return dict(lookup_signal(runtime, caller, signal_type, signal, wanted))
+    return dict(lookup_signal(runtime, caller, query_signal(signal_type, signal), wanted))
 
 
 def lookup_signal(
     runtime: Runtime,
     caller: ApiKey,
-    signal_type: str,
-    signal: str,
+    query: Signal,
     banks: set[str] | None,
 ) -> TMatchByBank:
     """`GET /m/lookup` by signal: `{BANK: [...]}` (the route's and the fast lane's answer).
 
     On the event loop: a hash lookup is an in-memory index query (tens of microseconds);
     a thread-pool hop would cost more than the lookup. `banks`: the banks drawn for this
-    lookup (`sampled_banks`; None: every bank).
+    lookup (`sampled_banks`; None: every bank). `query`: from `query_signal`.
     """
-    query = query_signal(signal_type, signal)
     matches = screen(runtime, caller, [query], banks)
     return matches_by_bank(matches, query.type)
 
