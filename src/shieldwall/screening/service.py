@@ -68,7 +68,11 @@ class ScreeningService:
         self._hit_banks = None if hit_banks is None else frozenset(hit_banks)
 
     def with_matcher(self, matcher: Callable[[], BankMatcher]) -> ScreeningService:
-        """The same screening (audit, re-check, hit counting) over another matcher."""
+        """The same screening (audit, re-check, hit counting) over another matcher.
+
+        Its matches are always re-checked: whether an index is current is known only for
+        the matcher this service was built with.
+        """
         return ScreeningService(
             matcher,
             self._limits,
@@ -76,7 +80,6 @@ class ScreeningService:
             self._clock,
             self._still_active,
             self._on_matches,
-            index_current=self._index_current,
             hit_banks=self._hit_banks,
         )
 
