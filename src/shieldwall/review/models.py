@@ -1,0 +1,264 @@
+"""Review items, claims and decisions: what a reviewer works on and what they decide. No I/O.
+
+A review item is opened by a platform's lookup that answered `review` and asked to queue
+it (`source` platform), or by a filed case (`source` case). A reviewer claims it (a lock
+for ten minutes, renewed while they work), then decides. Decisions on content (confirm,
+reject) change banks; decisions on a case (accept, refuse) move the case; escalate and
+need-more-information keep the item open for a lead or for more facts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.signals.models import Signal
+
+CLAIM_DURATION: Final = timedelta(minutes=10)
+"""How long a claim locks an item to one reviewer; renewed while the reviewer is active."""
+MAX_FACTS: Final = 5000
+"""Longest statement of facts (the DSA Transparency Database's `decision_facts`)."""
+MAX_REASON: Final = 2000
+MAX_CONTENT_REF: Final = 2000
+_GROUND_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+class ItemSource(StrEnum):
+    """What opened a review item."""
+
+    PLATFORM = "platform"  # a platform's lookup answered `review` and asked to queue it
+    CASE = "case"  # a victim (or a trusted flagger) filed a case
+
+
+class ItemState(StrEnum):
+    """Where a review item stands."""
+
+    OPEN = "open"  # waiting in the queue
+    ESCALATED = "escalated"  # waiting for a lead
+    NEEDS_INFO = "needs_info"  # waiting for more information
+    DECIDED = "decided"  # done: see its decision
+
+
+OPEN_STATES: Final = frozenset({ItemState.OPEN, ItemState.ESCALATED, ItemState.NEEDS_INFO})
+"""States in which an item still waits for a decision."""
+
+
+class DecisionKind(StrEnum):
+    """What a reviewer decided."""
+
+    CONFIRM = "confirm"  # content: it is the reported NCII (or otherwise abusive): block it
+    REJECT = "reject"  # content: benign, a collision or not the reported image: allow-list it
+    ACCEPT = "accept"  # case: the report is valid
+    REFUSE = "refuse"  # case: the report is not valid (with reasons)
+    ESCALATE = "escalate"  # either: a lead decides
+    NEED_INFO = "need_info"  # either: more information is needed first
+
+
+FINAL_KINDS: Final = frozenset(
+    {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ACCEPT, DecisionKind.REFUSE}
+)
+"""Decisions that close an item."""
+KINDS_BY_SOURCE: Final = {
+    ItemSource.PLATFORM: frozenset(
+        {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+    ),
+    ItemSource.CASE: frozenset(
+        {DecisionKind.ACCEPT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+    ),
+}
+"""Which decisions fit which items: content is confirmed or rejected, a case accepted or
+refused."""
+
+
+class RemovalAction(StrEnum):
+    """What the decision asks the platform to do with the content."""
+
+    REMOVE = "remove"
+    RESTRICT = "restrict"
+    NONE = "none"
+
+
+class AutomatedDecision(StrEnum):
+    """How far the decision was automated (the DSA's `automated_decision`)."""
+
+    FULLY = "fully"
+    PARTIALLY = "partially"  # automated means found it; a person decided
+    NOT_AUTOMATED = "not_automated"
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A legal or terms ground a decision can rest on (admins keep the list)."""
+
+    code: str  # a stable id: `take-it-down-act`, `dsa-illegal-ncii`, `terms-4.2`
+    label: str  # how reviewers see it
+    kind: str = "illegal"  # `illegal` (a law) or `incompatible` (terms of service)
+    reference_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not _GROUND_CODE.fullmatch(self.code):
+            raise InvalidInputError("a ground's code is 1-64 lowercase letters, digits, _ . -")
+        if not isinstance(self.label, str) or not 0 < len(self.label.strip()) <= 500:
+            raise InvalidInputError("a ground's label is 1-500 characters")
+        if self.kind not in {"illegal", "incompatible"}:
+            raise InvalidInputError("a ground's kind is `illegal` or `incompatible`")
+        if len(self.reference_url) > 500:
+            raise InvalidInputError("a ground's reference URL is at most 500 characters")
+
+
+DEFAULT_GROUNDS: Final = (
+    Ground(
+        "take-it-down-act",
+        "US TAKE IT DOWN Act: non-consensual intimate visual depiction",
+        "illegal",
+        "https://www.congress.gov/bill/119th-congress/senate-bill/146",
+    ),
+    Ground(
+        "dsa-illegal-ncii",
+        "Illegal under national law (EU): non-consensual intimate images or deepfakes",
+        "illegal",
+    ),
+    Ground(
+        "csam",
+        "Sexual depiction of a minor (including synthetic): illegal everywhere",
+        "illegal",
+    ),
+    Ground(
+        "terms-ncii", "Terms of service: intimate images shared without consent", "incompatible"
+    ),
+)
+"""The grounds a new deployment starts with; admins edit the list."""
+
+
+@dataclass(frozen=True)
+class ItemMatch:
+    """One bank entry the item's content matched, as the lookup saw it."""
+
+    bank: str
+    entry_id: int
+    signal_type: str
+    distance: int
+    variant: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A reviewer's lock on an item, until a time."""
+
+    reviewer: str
+    until: datetime
+
+    def held_by_other(self, reviewer: str, now: datetime) -> bool:
+        """Whether someone else holds this claim at `now` (an expired claim holds nothing)."""
+        return self.reviewer != reviewer and now < self.until
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """What a reviewer submits."""
+
+    kind: DecisionKind
+    action: RemovalAction = RemovalAction.NONE
+    ground: str = ""
+    facts: str = ""
+    reason: str = ""
+    """Why a rejection, refusal, escalation or request for information (recorded)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", DecisionKind(self.kind))
+        object.__setattr__(self, "action", RemovalAction(self.action))
+        for name, limit in (("facts", MAX_FACTS), ("reason", MAX_REASON), ("ground", 64)):
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > limit:
+                raise InvalidInputError(f"{name} must be text of at most {limit} characters")
+            object.__setattr__(self, name, value.strip())
+        if self.kind in {DecisionKind.CONFIRM, DecisionKind.ACCEPT} and not self.ground:
+            raise InvalidInputError(f"a {self.kind.value} decision needs a ground")
+        if self.kind is DecisionKind.CONFIRM and self.action is RemovalAction.NONE:
+            raise InvalidInputError("a confirm decision removes or restricts the content")
+        if self.kind in {DecisionKind.REJECT, DecisionKind.REFUSE} and not self.reason:
+            raise InvalidInputError(f"a {self.kind.value} decision needs a reason")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A recorded decision: what, on which ground and facts, by whom, when, how automated."""
+
+    kind: DecisionKind
+    action: RemovalAction
+    ground: str
+    facts: str
+    reason: str
+    reviewer: str
+    at: datetime
+    automated_detection: bool
+    automated_decision: AutomatedDecision
+    statement_id: str = ""
+    """The opaque id of its statement of reasons (`sw-<uuid>`), for confirm decisions on
+    a platform's content; "" otherwise."""
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to open."""
+
+    source: ItemSource
+    opened_at: datetime
+    deadline: datetime
+    minor: bool = False
+    trusted_flagger: bool = False
+    case_number: str = ""
+    content_ref: str = ""
+    opened_by_key: int | None = None
+    content_address: str = ""
+    """The quarantined content's address ("" when there is none: signals only, a case)."""
+    signals: tuple[Signal, ...] = ()
+    matches: tuple[ItemMatch, ...] = ()
+    dedupe_key: str = ""
+    """An open item with the same key is returned instead of a second one ("" never)."""
+
+    def __post_init__(self) -> None:
+        if len(self.content_ref) > MAX_CONTENT_REF:
+            raise InvalidInputError(f"content_ref is at most {MAX_CONTENT_REF} characters")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A stored review item."""
+
+    id: int
+    source: ItemSource
+    state: ItemState
+    opened_at: datetime
+    deadline: datetime
+    minor: bool
+    trusted_flagger: bool
+    case_number: str
+    content_ref: str
+    opened_by_key: int | None
+    content_address: str
+    signals: tuple[Signal, ...]
+    matches: tuple[ItemMatch, ...]
+    claim: Claim | None = None
+    decisions: tuple[Decision, ...] = field(default_factory=tuple)
+    """Every decision on the item, oldest first (escalations and requests included)."""
+
+    @property
+    def decision(self) -> Decision | None:
+        """The final decision, if the item is decided."""
+        return next((d for d in reversed(self.decisions) if d.kind in FINAL_KINDS), None)
+
+    @property
+    def banks(self) -> tuple[str, ...]:
+        """The banks its matches are in."""
+        return tuple(dict.fromkeys(m.bank for m in self.matches))
+
+    def claimed_by(self, now: datetime) -> str | None:
+        """Who holds the item at `now` (None if nobody, or the claim expired)."""
+        if self.claim is None or now >= self.claim.until:
+            return None
+        return self.claim.reviewer
