@@ -65,6 +65,17 @@ class InMemoryCaseRepository:
         with self._lock:
             return [case for case, _ in self._cases.values() if entry_id in case.entry_ids]
 
+    def link_entries(self, number: str, entry_ids: Sequence[int]) -> Case:
+        with self._lock:
+            found = self._cases.get(number)
+            if found is None:
+                raise NotFoundError(f"no case {number}")
+            case, secret_hash = found
+            linked = tuple(dict.fromkeys((*case.entry_ids, *entry_ids)))
+            case = replace(case, entry_ids=linked)
+            self._cases[number] = (case, secret_hash)
+            return case
+
 
 class InMemoryHitCounter:
     """Hit counts per case in a dict; the cases linking an entry come from the repository."""

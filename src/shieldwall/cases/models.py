@@ -146,6 +146,9 @@ class Report:
     authority: str = ""
     """For an authorised representative: the statement of their authority."""
     language: str = "en"
+    flagger: str = ""
+    """The registered trusted flagger (DSA Art. 22) that filed it; "" for a person's own
+    report. Set only by authenticated intake, never from a public form's fields."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +354,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "name": report.name,
         "authority": report.authority,
         "language": report.language,
+        **({"flagger": report.flagger} if report.flagger else {}),
     }
 
 
@@ -379,4 +383,5 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         name=data["name"],
         authority=data["authority"],
         language=data["language"],
+        flagger=str(data.get("flagger", "")),
     )

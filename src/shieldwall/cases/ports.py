@@ -41,6 +41,11 @@ class CaseRepository(Protocol):
         """Every case whose report added (or found) this entry."""
         ...
 
+    def link_entries(self, number: str, entry_ids: Sequence[int]) -> Case:
+        """Link more entries to a case (a reviewer confirmed copies of its images), after
+        its own; entries already linked stay as they are. NotFoundError if no such case."""
+        ...
+
 
 class Notifier(Protocol):
     """Tells the person their report arrived (email); must never fail the filing."""

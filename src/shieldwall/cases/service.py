@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -87,6 +87,11 @@ class CaseService:
         self._clock = clock
         self._notifier = notifier
         self._hits = hits
+        self._filed: list[Callable[[Case], object]] = []
+
+    def on_filed(self, callback: Callable[[Case], object]) -> None:
+        """Call `callback(case)` after each case is filed (the review queue opens its item)."""
+        self._filed.append(callback)
 
     def _reported_bank(self) -> str:
         try:
@@ -108,6 +113,8 @@ class CaseService:
         case = self._cases.create(number, hash_secret(secret), report, entry_ids, received_at)
         if self._notifier is not None:
             self._notifier.acknowledge(case)
+        for callback in self._filed:
+            callback(case)
         return FiledCase(case, secret)
 
     def open(self, number: str, secret: str) -> Case:
@@ -125,6 +132,27 @@ class CaseService:
         if found is None:
             raise NotFoundError(_NOT_FOUND)
         return found[0]
+
+    def get(self, number: str) -> Case:
+        """A case by number, for reviewers (never for the public: they prove the secret)."""
+        found = self._cases.find(number)
+        if found is None:
+            raise NotFoundError(f"no case {number}")
+        return found[0]
+
+    def cases_of_entries(self, entry_ids: Sequence[int]) -> list[Case]:
+        """The cases (not withdrawn) that reported or were linked to any of these entries."""
+        found: dict[str, Case] = {}
+        for entry_id in dict.fromkeys(entry_ids):
+            for case in self._cases.cases_linking(entry_id):
+                if case.state is not CaseState.WITHDRAWN:
+                    found.setdefault(case.number, case)
+        return sorted(found.values(), key=lambda case: case.received_at)
+
+    def link_entries(self, number: str, entry_ids: Sequence[int]) -> Case:
+        """Link entries a reviewer confirmed to the case: withdrawing the case withdraws them
+        too, and their hits count as the case's copies found."""
+        return self._cases.link_entries(number, entry_ids)
 
     def copies_found(self, case: Case) -> int:
         """How many lookups have matched this case's hashes since it was filed."""

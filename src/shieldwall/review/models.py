@@ -91,6 +91,33 @@ class AutomatedDecision(StrEnum):
 
 
 @dataclass(frozen=True)
+class Reviewer:
+    """Who works the queue: a console account (by username) or an API key (`key:<id>`)."""
+
+    name: str
+    lead: bool = False
+    """Leads (and admins) handle escalations and see everyone's queue."""
+    admin: bool = False
+    """Admins also manage accounts and grounds."""
+    is_key: bool = False
+    """An API key with the reviewer role rather than a person's account."""
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """A deployment's review settings."""
+
+    deadline: timedelta = timedelta(hours=48)
+    """An item's clock when no case gives one (the TAKE IT DOWN Act's 48 hours)."""
+    retention: timedelta = timedelta(days=14)
+    """How long quarantined content waits for a decision at most."""
+    daily_reveals: int = 20
+    """Originals one reviewer may reveal per UTC day (exposure cap)."""
+    trusted_flaggers_confirm: bool = True
+    """Whether accepting a trusted flagger's case blocks its hashes at once."""
+
+
+@dataclass(frozen=True)
 class Ground:
     """A legal or terms ground a decision can rest on (admins keep the list)."""
 

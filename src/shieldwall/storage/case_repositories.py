@@ -111,6 +111,32 @@ class SqlCaseRepository(SqlAdapter):
             ).scalars()
             return [self._load(connection, case_id)[0] for case_id in sorted(ids)]
 
+    def link_entries(self, number: str, entry_ids: Sequence[int]) -> Case:
+        """Link more entries after the case's own (already linked ones stay as they are)."""
+        with self._write() as connection:
+            case_id = connection.execute(
+                select(CaseRow.id).where(CaseRow.number == number)
+            ).scalar_one_or_none()
+            if case_id is None:
+                raise NotFoundError(f"no case {number}")
+            linked = connection.execute(
+                select(CaseEntryRow.entry_id, CaseEntryRow.position).where(
+                    CaseEntryRow.case_id == case_id
+                )
+            ).all()
+            known = {row.entry_id for row in linked}
+            start = max((row.position for row in linked), default=-1) + 1
+            new = [e for e in dict.fromkeys(entry_ids) if e not in known]
+            if new:
+                connection.execute(
+                    insert(CaseEntryRow),
+                    [
+                        {"case_id": case_id, "entry_id": e, "position": start + i, "hits": 0}
+                        for i, e in enumerate(new)
+                    ],
+                )
+            return self._load(connection, case_id)[0]
+
     @staticmethod
     def _add_event(connection: Connection, case_id: int, event: CaseEvent) -> None:
         connection.execute(
