@@ -273,3 +273,113 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     sequence: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReviewItemRow(Base):
+    """A review item: what a reviewer works on, its state and its claim.
+
+    `signals` and `matches` are JSON lists; `claimed_by` and `claimed_until` are the claim
+    (both null when nobody holds it), moved only by conditional updates."""
+
+    __tablename__ = "review_items"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    minor: Mapped[bool] = mapped_column(Boolean)
+    trusted_flagger: Mapped[bool] = mapped_column(Boolean)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    content_ref: Mapped[str] = mapped_column(Text)
+    opened_by_key: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True)
+    content_address: Mapped[str] = mapped_column(Text)
+    signals: Mapped[str] = mapped_column(Text)
+    matches: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(Text, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ReviewDecisionRow(Base):
+    """One decision on a review item (escalations and requests for information included)."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (
+        Index("ix_review_decisions_item_id", "item_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ID_TYPE, ForeignKey("review_items.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    ground: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    automated_detection: Mapped[bool] = mapped_column(Boolean)
+    automated_decision: Mapped[str] = mapped_column(String(16))
+    statement_id: Mapped[str] = mapped_column(String(64))
+
+
+class ReviewRevealRow(Base):
+    """One reveal of an item's original by a reviewer (counted per reviewer since a time)."""
+
+    __tablename__ = "review_reveals"
+    __table_args__ = (
+        Index("ix_review_reveals_reviewer_at", "reviewer", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ID_TYPE, ForeignKey("review_items.id"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReviewGroundRow(Base):
+    """A ground decisions may rest on (admins keep the list; decisions keep the code)."""
+
+    __tablename__ = "review_grounds"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    reference_url: Mapped[str] = mapped_column(String(500))
+
+
+class ConsoleAccountRow(Base):
+    """A console account: argon2 password hash, sealed TOTP secret ("" none), lock-out."""
+
+    __tablename__ = "console_accounts"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    totp_secret: Mapped[str] = mapped_column(Text)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    blur: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConsoleSessionRow(Base):
+    """A console session, keyed by the SHA-256 of its token (the token is never stored)."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_account_id", "account_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ID_TYPE, ForeignKey("console_accounts.id", ondelete="CASCADE")
+    )
+    csrf_token: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
