@@ -272,6 +272,14 @@ def test_no_personal_data_from_the_item_appears_anywhere() -> None:
     assert "matched case [redacted]" in text
 
 
+def test_any_case_number_in_the_facts_is_redacted_even_on_an_item_without_a_case() -> None:
+    facts = "Same picture as case SW-2ABC-DEF3 and case sw 9xyz 7kqm; see www.example.org/x."
+    statement = statement_of_reasons(item(decision(facts=facts), case_number=""), ILLEGAL)
+    assert statement["decision_facts"] == (
+        "Same picture as case [redacted] and case [redacted]; see [redacted]."
+    )
+
+
 @pytest.mark.parametrize(
     ("reviewed", "message"),
     [

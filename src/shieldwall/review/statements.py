@@ -64,7 +64,10 @@ _NEGATED: Final = re.compile(
     rf"\b(?:not|no|never|isn't|wasn't)\s+(?:an?\s+|the\s+)?{_SYNTHETIC_TERM}", re.IGNORECASE
 )
 _EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_LINK: Final = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# A link up to, not including, the punctuation that ends its sentence.
+_LINK: Final = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))", re.IGNORECASE)
+# Any case number (`SW-XXXX-XXXX`, as typed), not only the item's own: facts may name another.
+_CASE_NUMBER: Final = re.compile(r"\bSW[- ]?[0-9A-Z]{4}[- ]?[0-9A-Z]{4}\b", re.IGNORECASE)
 _REDACTED: Final = "[redacted]"
 _DEFAULT_FACTS: Final = (
     "A reviewer compared the content with a reported image and confirmed that it is "
@@ -254,8 +257,9 @@ def _day(moment: datetime, bounds: tuple[date, date], name: str) -> str:
 
 
 def _clean_facts(facts: str, item: ReviewItem) -> str:
-    """The facts without links, e-mail addresses or the item's own identifiers."""
+    """The facts without links, e-mail addresses, case numbers or the item's identifiers."""
     text = _EMAIL.sub(_REDACTED, _LINK.sub(_REDACTED, facts))
+    text = _CASE_NUMBER.sub(_REDACTED, text)
     identifiers = [item.content_ref, item.case_number]
     decision = item.decision
     if decision is not None and len(decision.reviewer) >= 3:
