@@ -13,6 +13,7 @@ from shieldwall.cli.bank_cmd import bank
 from shieldwall.cli.case_cmd import case_group, protect_command
 from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
+from shieldwall.cli.decisions_cmd import decisions_group
 from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
@@ -62,6 +63,7 @@ cli.add_command(protect_command)
 cli.add_command(case_group)
 cli.add_command(quarantine)
 cli.add_command(audit_group)
+cli.add_command(decisions_group)
 
 
 def main() -> None:
