@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -22,7 +23,11 @@ from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.review.effects import CONFIRMED_BANK
+from shieldwall.review.models import ReviewPolicy
+from shieldwall.review.ports import ReviewRepository
 from shieldwall.review.quarantine import QuarantineStore
+from shieldwall.review.service import ReviewService, ReviewStores
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
@@ -39,6 +44,7 @@ from shieldwall.storage.engine import (
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
+from shieldwall.storage.review_repositories import SqlReviewRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
@@ -91,6 +97,10 @@ class Services:
     """Content kept sealed while it is under review (`shieldwall quarantine sweep` expires it)."""
     audit: AuditLog
     """The hash-chained audit log of review actions (docs/audit.md)."""
+    review_items: ReviewRepository
+    """Review items and decisions as stored (`decisions export` reads them)."""
+    reviews: ReviewService
+    """The review queue: items, claims, decisions, reveals (console pages and API)."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:
@@ -174,8 +184,22 @@ def build_services(
         still_active=banks.active_entry_ids,
         on_matches=cases.record_hits,
         index_current=None if settings.match_recheck_always else slot.current,
-        hit_banks=[REPORTED_BANK],
+        hit_banks=[REPORTED_BANK, CONFIRMED_BANK],
     )
+    review_items = SqlReviewRepository(engine)
+    audit = SqlAuditLog(engine)
+    quarantine = FileQuarantine.in_home(
+        settings.home,
+        load_quarantine_key(settings.quarantine_key, settings.data_key, settings.home),
+    )
+    reviews = ReviewService(
+        ReviewStores(review_items, quarantine, audit),
+        banks,
+        cases,
+        settings.media,
+        policy=_review_policy(settings),
+    )
+    cases.on_filed(reviews.open_case_item)
     if not settings.url_lookups:
         fetcher = DisabledFetcher()
     elif fetcher is None:
@@ -191,12 +215,19 @@ def build_services(
         matcher_slot=slot,
         screening=screening,
         fetcher=fetcher,
-        quarantine=FileQuarantine.in_home(
-            settings.home,
-            load_quarantine_key(settings.quarantine_key, settings.data_key, settings.home),
-        ),
-        audit=SqlAuditLog(engine),
+        quarantine=quarantine,
+        audit=audit,
+        review_items=review_items,
+        reviews=reviews,
         _storage=storage,
+    )
+
+
+def _review_policy(settings: Settings) -> ReviewPolicy:
+    return ReviewPolicy(
+        retention=timedelta(days=settings.quarantine_retention_days),
+        daily_reveals=settings.review_daily_reveals,
+        trusted_flaggers_confirm=settings.trusted_flaggers_confirm,
     )
 
 

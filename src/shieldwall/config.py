@@ -78,6 +78,13 @@ class Settings:
     # matching at once). Off: only while this host's change beacon says the index may lag
     # (storage/change_beacon.py). Turn on where several hosts write to one database.
     match_recheck_always: bool = False
+    # The review console: originals one reviewer may reveal per day (exposure cap), the
+    # break prompt's interval in minutes, whether leads and admins must use TOTP, and
+    # whether accepting a trusted flagger's case blocks its hashes at once.
+    review_daily_reveals: int = 20
+    review_break_minutes: int = 60
+    review_totp_required: bool = False
+    trusted_flaggers_confirm: bool = True
 
     @property
     def effective_database_url(self) -> str:
@@ -107,6 +114,10 @@ _ENV_KEYS = {
     "data_key",
     "quarantine_retention_days",
     "quarantine_key",
+    "review_daily_reveals",
+    "review_break_minutes",
+    "review_totp_required",
+    "trusted_flaggers_confirm",
     "protect_file_limit",
     "protect_read_limit",
     *_INT_MEDIA_KEYS,
@@ -199,9 +210,21 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             changes[name] = str(value)
         elif name in {"protect_file_limit", "protect_read_limit"}:
             changes[name] = _rate_limit(name, value)
-        elif name in {"default_pdq_threshold", "jobs", "quarantine_retention_days"}:
+        elif name in {
+            "default_pdq_threshold",
+            "jobs",
+            "quarantine_retention_days",
+            "review_daily_reveals",
+            "review_break_minutes",
+        }:
             changes[name] = _coerce_int(name, value)
-        elif name in {"url_lookups", "api_docs", "match_recheck_always"}:
+        elif name in {
+            "url_lookups",
+            "api_docs",
+            "match_recheck_always",
+            "review_totp_required",
+            "trusted_flaggers_confirm",
+        }:
             changes[name] = _coerce_bool(name, value)
         elif name in {"url_allow_hosts", "trusted_hosts"}:
             changes[name] = _coerce_hosts(value)

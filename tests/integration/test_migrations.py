@@ -40,6 +40,12 @@ TABLES = {
     "case_events",
     "audit_records",
     "audit_head",
+    "review_items",
+    "review_decisions",
+    "review_reveals",
+    "review_grounds",
+    "console_accounts",
+    "console_sessions",
 }
 
 

@@ -14,7 +14,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, including key management
     CURATOR = "curator"  # banks and entries
     SCREENER = "screener"  # lookups only; no distances or entry ids unless see_details
-    REVIEWER = "reviewer"  # reads banks; the review queue comes with a later issue
+    REVIEWER = "reviewer"  # reads banks; works the review queue through the JSON API
     REPORTER = "reporter"  # report intake comes with a later issue: any-key routes only
     MONITOR = "monitor"  # reads /metrics (a Prometheus scraper): nothing else
 
@@ -32,6 +32,7 @@ class Capability(StrEnum):
     WRITE_BANKS = "write_banks"  # create/change banks, add/withdraw entries, import
     MANAGE_KEYS = "manage_keys"  # create, list and revoke API keys
     READ_METRICS = "read_metrics"  # /metrics: bank sizes (the reported bank's too), traffic
+    REVIEW = "review"  # the review queue: claim items and decide them (/api/v1/review)
 
 
 ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
@@ -40,7 +41,7 @@ ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
         {Capability.ANY_KEY, Capability.LOOKUP, Capability.READ_BANKS, Capability.WRITE_BANKS}
     ),
     Role.SCREENER: frozenset({Capability.ANY_KEY, Capability.LOOKUP}),
-    Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.READ_BANKS}),
+    Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.READ_BANKS, Capability.REVIEW}),
     Role.REPORTER: frozenset({Capability.ANY_KEY}),
     Role.MONITOR: frozenset({Capability.ANY_KEY, Capability.READ_METRICS}),
 }

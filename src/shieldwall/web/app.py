@@ -17,7 +17,7 @@ from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
 from shieldwall.web import ops, protect_api
-from shieldwall.web.api import banks, entries, keys, lookup, transfer
+from shieldwall.web.api import banks, entries, keys, lookup, review, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
 from shieldwall.web.fast_lane import ROUTES as FAST_ROUTES
@@ -93,6 +93,7 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         entries.router,
         transfer.router,
         keys.router,
+        review.router,
         hma_hashing.router,
         hma_matching.router,
         hma_curation.router,

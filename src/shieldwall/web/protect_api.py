@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Final
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +33,7 @@ from shieldwall.cases.models import (
 )
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from shieldwall.review.models import DecisionKind
 from shieldwall.web.body_docs import json_model, request_body
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
@@ -50,6 +51,14 @@ MAX_REPORT_BYTES: Final = 256 * 1024
 
 MAX_KEY_BYTES: Final = 4 * 1024
 """A case number and a secret take well under 300 bytes: nothing larger is read."""
+
+
+COMPLAINT_WINDOW: Final = timedelta(days=183)
+"""Six months to complain about a decision (DSA Art. 20)."""
+_NOTICE_OUTCOMES: Final[dict[DecisionKind, Literal["accepted", "refused"]]] = {
+    DecisionKind.ACCEPT: "accepted",
+    DecisionKind.REFUSE: "refused",
+}
 
 
 class CaseKey(BaseModel):
@@ -81,6 +90,19 @@ class LocatorOut(BaseModel):
     state: LocatorState
 
 
+class DecisionNoticeOut(BaseModel):
+    """The decision on the report, as the person reads it (the page words the outcome in
+    their language; the ground and reasons are the reviewer's)."""
+
+    outcome: Literal["accepted", "refused"]
+    at: datetime
+    ground: str
+    """The law or terms clause the decision rests on, as the deployment names it."""
+    reasons: str
+    complaint_until: datetime
+    """The person may complain about the decision until then (six months; DSA Art. 20)."""
+
+
 class CaseOut(BaseModel):
     """What the person sees of their case (never the contact details they gave)."""
 
@@ -94,6 +116,7 @@ class CaseOut(BaseModel):
     """Lookups that have matched the case's hashes so far (each a copy caught somewhere)."""
     timeline: list[CaseEventOut]
     locators: list[LocatorOut]
+    decision: DecisionNoticeOut | None = None
 
 
 class FiledOut(CaseOut):
@@ -251,4 +274,20 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
         number = normalise_case_number(key.case_number)
         _limit(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
         raise
-    return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)))
+    notice = decision_notice(runtime, case.number)
+    return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)), decision=notice)
+
+
+def decision_notice(runtime: Runtime, number: str) -> DecisionNoticeOut | None:
+    """The decision on the case's own review item, if there is one yet."""
+    decision = runtime.services.reviews.case_decision(number)
+    if decision is None or decision.kind not in _NOTICE_OUTCOMES:
+        return None
+    grounds = {g.code: g.label for g in runtime.services.reviews.grounds()}
+    return DecisionNoticeOut(
+        outcome=_NOTICE_OUTCOMES[decision.kind],
+        at=decision.at,
+        ground=grounds.get(decision.ground, decision.ground),
+        reasons=decision.reason or decision.facts,
+        complaint_until=decision.at + COMPLAINT_WINDOW,
+    )

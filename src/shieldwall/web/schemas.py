@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.banks.models import MatchAction
+from shieldwall.review.models import MAX_CONTENT_REF
 from shieldwall.web.domain_types import SignalTypeName, signal_values_model
+from shieldwall.web.review_schemas import ItemRef
 
 if TYPE_CHECKING:
     _SignalValues = BaseModel
@@ -23,6 +25,19 @@ class SignalSet(_SignalValues):
     def values(self) -> dict[str, object]:
         """The signals that were given."""
         return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class SignalLookup(SignalSet):
+    """Signals to look up; `queue: true` asks for a review item when the verdict is
+    `review` (`content_ref` is your own id or URL of the upload)."""
+
+    queue: bool = False
+    content_ref: str | None = Field(default=None, max_length=MAX_CONTENT_REF)
+
+    def values(self) -> dict[str, object]:
+        """The signals that were given (not the queueing fields)."""
+        given = self.model_dump(exclude={"queue", "content_ref"})
+        return {k: v for k, v in given.items() if v is not None}
 
 
 class BatchLookup(BaseModel):
@@ -50,6 +65,8 @@ class LookupOut(BaseModel):
     matches: list[MatchOut]
     signals: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)
+    review_item: ItemRef | None = None
+    """The review item opened (or found waiting) when the lookup asked to be queued."""
 
 
 class BatchLookupOut(BaseModel):

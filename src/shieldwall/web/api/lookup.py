@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.models import Capability, LookupKind
 from shieldwall.errors import InvalidInputError
+from shieldwall.review.models import MAX_CONTENT_REF, ReviewItem
 from shieldwall.screening.models import ScreeningResult
+from shieldwall.screening.service import signals_from_mapping
+from shieldwall.signals.models import Signal
 from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
+from shieldwall.web.review_schemas import ItemOutcomeOut, ItemRef
 from shieldwall.web.runtime import Runtime, runtime_of
-from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalSet
+from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalLookup
 from shieldwall.web.security import Caller, GuardedRoute, guarded
 from shieldwall.web.uploads import is_multipart, read_body, read_form
 
@@ -31,6 +36,17 @@ Threshold = Annotated[
     ),
 ]
 Banks = Annotated[list[str] | None, Query(alias="bank", description="Only these banks.")]
+QueueFlag = Annotated[
+    bool,
+    Query(
+        description="Open a review item if the verdict is `review` (the content is kept "
+        "sealed for the reviewer until the decision)."
+    ),
+]
+ContentRef = Annotated[
+    str | None,
+    Query(max_length=MAX_CONTENT_REF, description="Your own id or URL of the upload."),
+]
 
 _UPLOAD_BODY: Final = {
     **multipart_files("file"),
@@ -54,9 +70,34 @@ def watch_for_probing(runtime: Runtime, caller: Caller, sets: list[dict[str, obj
         runtime.probes.observe(caller.id, hashes)
 
 
-def present(result: ScreeningResult, caller: Caller) -> LookupOut:
+def present(result: ScreeningResult, caller: Caller, item: ReviewItem | None = None) -> LookupOut:
     """The answer a key may see (screeners without see_details: no distances or entry ids)."""
-    return LookupOut.model_validate(result.as_json(caller.sees_details))
+    answer = LookupOut.model_validate(result.as_json(caller.sees_details))
+    if item is not None:
+        answer.review_item = ItemRef.of(item)
+    return answer
+
+
+def queue_for_review(
+    runtime: Runtime,
+    result: ScreeningResult,
+    caller: Caller,
+    signals: Sequence[Signal],
+    content_ref: str | None,
+    content: bytes | None = None,
+) -> ReviewItem | None:
+    """Open (or find) the review item of a lookup that answered `review` and asked for it."""
+    return runtime.services.reviews.queue_lookup(
+        result, signals, content_ref=content_ref or "", key_id=caller.id, content=content
+    )
+
+
+def _content_signals(result: ScreeningResult) -> list[Signal]:
+    """The computed content's primary signals (what its review item shows)."""
+    computed = result.signals or {}
+    return [
+        Signal.of(name, computed[name]) for name in ("pdq", "md5", "sha256") if name in computed
+    ]
 
 
 async def _content(request: Request, limit: int) -> bytes:
@@ -85,8 +126,13 @@ async def lookup_file(
     caller: Caller,
     threshold: Threshold = None,
     banks: Banks = None,
+    queue: QueueFlag = False,
+    content_ref: ContentRef = None,
 ) -> LookupOut:
-    """Hash the content (never stored) and match it and its mirror/rotation variants."""
+    """Hash the content and match it and its mirror/rotation variants.
+
+    The content is not stored, unless `queue=true` and the verdict is `review`: then it is
+    kept sealed in the quarantine for the reviewer, and deleted at the decision."""
     data = await _content(request, runtime.services.settings.media.max_bytes)
     result = await run_in_threadpool(
         runtime.screening.screen_content,
@@ -96,27 +142,37 @@ async def lookup_file(
         banks,
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
-    return present(result, caller)
+    item = None
+    if queue:
+        item = await run_in_threadpool(
+            queue_for_review, runtime, result, caller, _content_signals(result), content_ref, data
+        )
+    return present(result, caller, item)
 
 
 @router.post(
     "/signals", summary="Look up signals", response_model=LookupOut, **guarded(Capability.LOOKUP)
 )
 async def lookup_signals(
-    body: SignalSet,
+    body: SignalLookup,
     runtime: RuntimeDep,
     caller: Caller,
     threshold: Threshold = None,
     banks: Banks = None,
 ) -> LookupOut:
-    """Match `{"pdq": ..., "md5": ..., "sha256": ...}` (any of them)."""
+    """Match `{"pdq": ..., "md5": ..., "sha256": ...}` (any of them); with `"queue": true`
+    a `review` verdict opens a review item (`review_item` in the answer)."""
     values = body.values()
     watch_for_probing(runtime, caller, [values])
     result = runtime.screening.screen_signals(
         values, caller.id, allowed_threshold(caller, threshold), banks
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
-    return present(result, caller)
+    item = None
+    if body.queue:
+        signals = signals_from_mapping(values)
+        item = queue_for_review(runtime, result, caller, signals, body.content_ref)
+    return present(result, caller, item)
 
 
 @router.post(
@@ -175,3 +231,17 @@ async def lookup_url(
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
+
+
+@router.get(
+    "/items/{item_id}",
+    summary="What became of a queued upload (poll until `outcome` is set)",
+    response_model=ItemOutcomeOut,
+    responses={404: {"description": "no such item opened by this key"}},
+    **guarded(Capability.LOOKUP),
+)
+def queued_item(
+    item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], runtime: RuntimeDep, caller: Caller
+) -> ItemOutcomeOut:
+    """The state and outcome of a review item this key's lookup opened."""
+    return ItemOutcomeOut.of(runtime.services.reviews.outcome_for(item_id, caller.id))
