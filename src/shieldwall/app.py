@@ -9,13 +9,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from shieldwall.access.account_service import AccountService
 from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
+from shieldwall.audit.models import Actor, ActorKind, AuditAction, AuditEvent, DetailValue, Subject
 from shieldwall.audit.ports import AuditLog
 from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import REPORTED_BANK, CaseService
+from shieldwall.clock import utc_now
 from shieldwall.config import Settings
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
@@ -31,6 +34,7 @@ from shieldwall.review.service import ReviewService, ReviewStores
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
+from shieldwall.storage.account_repositories import SqlAccountRepository
 from shieldwall.storage.audit_log import SqlAuditLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.change_beacon import FileChangeBeacon
@@ -101,6 +105,8 @@ class Services:
     """Review items and decisions as stored (`decisions export` reads them)."""
     reviews: ReviewService
     """The review queue: items, claims, decisions, reveals (console pages and API)."""
+    accounts: AccountService
+    """Console accounts (reviewers, leads, admins), their sign-in and sessions."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:
@@ -152,6 +158,7 @@ def build_services(
     access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
     limiter = RateLimiter(settings.rate_limits, store=_bucket_store(settings))
     banks = BankService(repository)
+    sealer = Sealer(load_data_key(settings.data_key, settings.home))
     notifier = (
         SmtpNotifier(settings.smtp_url, settings.mail_from)
         if settings.smtp_url
@@ -160,7 +167,7 @@ def build_services(
         else NullNotifier(settings.mail_from, keep=1)
     )
     cases = CaseService(
-        SqlCaseRepository(engine, Sealer(load_data_key(settings.data_key, settings.home))),
+        SqlCaseRepository(engine, sealer),
         banks,
         notifier=notifier,
         hits=SqlHitCounter(engine),
@@ -200,6 +207,11 @@ def build_services(
         policy=_review_policy(settings),
     )
     cases.on_filed(reviews.open_case_item)
+    accounts = AccountService(
+        SqlAccountRepository(engine, sealer),
+        require_totp_for_leads=settings.review_totp_required,
+        on_change=functools.partial(_audit_account_change, audit),
+    )
     if not settings.url_lookups:
         fetcher = DisabledFetcher()
     elif fetcher is None:
@@ -219,7 +231,24 @@ def build_services(
         audit=audit,
         review_items=review_items,
         reviews=reviews,
+        accounts=accounts,
         _storage=storage,
+    )
+
+
+def _audit_account_change(
+    audit: AuditLog, actor: str, action: str, details: dict[str, DetailValue]
+) -> None:
+    """An account change (made in the console or the CLI) as a record of the audit log."""
+    kind = ActorKind.REVIEWER if actor.startswith("account:") else ActorKind.SYSTEM
+    audit.append(
+        AuditEvent(
+            utc_now(),
+            Actor(kind, actor),
+            AuditAction.ACCOUNT_CHANGE,
+            Subject("account", str(details.get("account", ""))),
+            {"change": action, **details},
+        )
     )
 
 
