@@ -193,3 +193,33 @@ def test_the_person_sees_the_decision_on_their_case(loop: Loop) -> None:
     assert status["decision"]["reasons"] == "Valid notice."
     grounds = loop.call("GET", "/api/v1/review/grounds", "alice").json()
     assert "take-it-down-act" in [g["code"] for g in grounds]
+
+
+def test_a_trusted_flaggers_report_blocks_once_accepted(loop: Loop) -> None:
+    photo = jpeg(36)
+    signals = hash_content(photo, loop.services.settings.media)
+    item = {
+        "pdq": signals.pdq.value,
+        "pdq_quality": signals.pdq.quality,
+        "md5": signals.md5.value,
+        "sha256": signals.sha256.value,
+    }
+    token = loop.services.access.issue_key("Hotline ES", Role.REPORTER).token
+    loop.keys["hotline"] = {"X-API-Key": token}
+    body = report_fields(hashes=[item], reporter="representative", authority="Hotline ES")
+    assert loop.call("POST", "/api/v1/cases", "platform", json=body).status_code == 403
+    filed = loop.call("POST", "/api/v1/cases", "hotline", json=body)
+    assert filed.status_code == 201, filed.text
+    assert loop.upload(photo)["verdict"] == "review"
+    queue = loop.call("GET", "/api/v1/review/queue?source=case", "alice").json()
+    [case_item] = [i for i in queue if i["case_number"] == filed.json()["case_number"]]
+    assert case_item["trusted_flagger"] is True
+    path = f"/api/v1/review/items/{case_item['id']}"
+    assert loop.call("GET", path, "alice").json()["case"]["trusted_flagger"] == "Hotline ES"
+    loop.call("POST", f"{path}/claim", "alice")
+    accept = {"kind": "accept", "ground": "take-it-down-act", "facts": "Seen by the hotline."}
+    assert loop.call("POST", f"{path}/decisions", "alice", json=accept).status_code == 200
+    assert loop.upload(photo)["verdict"] == "block"
+    bad = loop.call("POST", "/api/v1/cases", "hotline", json={"hashes": []})
+    assert bad.status_code == 422
+    assert {p["field"] for p in bad.json()["problems"]} >= {"hashes", "email"}

@@ -15,7 +15,7 @@ class Role(StrEnum):
     CURATOR = "curator"  # banks and entries
     SCREENER = "screener"  # lookups only; no distances or entry ids unless see_details
     REVIEWER = "reviewer"  # reads banks; works the review queue through the JSON API
-    REPORTER = "reporter"  # report intake comes with a later issue: any-key routes only
+    REPORTER = "reporter"  # a trusted flagger (hotline, support centre): files reports
     MONITOR = "monitor"  # reads /metrics (a Prometheus scraper): nothing else
 
 
@@ -33,6 +33,7 @@ class Capability(StrEnum):
     MANAGE_KEYS = "manage_keys"  # create, list and revoke API keys
     READ_METRICS = "read_metrics"  # /metrics: bank sizes (the reported bank's too), traffic
     REVIEW = "review"  # the review queue: claim items and decide them (/api/v1/review)
+    FILE_CASES = "file_cases"  # file reports as a trusted flagger (/api/v1/cases)
 
 
 ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
@@ -42,7 +43,7 @@ ROLE_CAPABILITIES: Final[dict[Role, frozenset[Capability]]] = {
     ),
     Role.SCREENER: frozenset({Capability.ANY_KEY, Capability.LOOKUP}),
     Role.REVIEWER: frozenset({Capability.ANY_KEY, Capability.READ_BANKS, Capability.REVIEW}),
-    Role.REPORTER: frozenset({Capability.ANY_KEY}),
+    Role.REPORTER: frozenset({Capability.ANY_KEY, Capability.FILE_CASES}),
     Role.MONITOR: frozenset({Capability.ANY_KEY, Capability.READ_METRICS}),
 }
 """The role matrix: the only place that says which role may do what."""

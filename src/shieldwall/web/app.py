@@ -17,7 +17,7 @@ from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
 from shieldwall.web import ops, protect_api
-from shieldwall.web.api import banks, entries, keys, lookup, review, transfer
+from shieldwall.web.api import banks, cases, entries, keys, lookup, review, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
 from shieldwall.web.fast_lane import ROUTES as FAST_ROUTES
@@ -94,6 +94,7 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         transfer.router,
         keys.router,
         review.router,
+        cases.router,
         hma_hashing.router,
         hma_matching.router,
         hma_curation.router,

@@ -125,7 +125,8 @@ class FiledOut(CaseOut):
     secret: str
 
 
-def _case_out(case: Case, copies_found: int) -> dict[str, Any]:
+def case_out(case: Case, copies_found: int) -> dict[str, Any]:
+    """The fields of CaseOut for a case (the decision notice aside)."""
     return {
         "case_number": case.number,
         "state": case.state,
@@ -149,8 +150,8 @@ def _require_json(request: Request) -> None:
         raise InvalidInputError("send the body as application/json")
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, read within MAX_REPORT_BYTES."""
+async def report_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, read within MAX_REPORT_BYTES (a report's limit)."""
     _require_json(request)
     raw = await read_body(request, MAX_REPORT_BYTES, _EMPTY)
     try:
@@ -198,7 +199,7 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     """Validate the report, put its hashes in the `reported` bank and open a case."""
     _same_site(request)
     _limit(runtime, f"file:{_client(request)}", runtime.services.settings.protect_file_limit)
-    data = await _json_object(request)
+    data = await report_object(request)
     try:
         report = validate_report(data)
     except InvalidReportError as exc:
@@ -210,7 +211,7 @@ async def file_case(request: Request, runtime: RuntimeDep) -> Any:
         ]
         return problem(422, "invalid-report", str(exc), problems=problems)
     filed = await run_in_threadpool(runtime.services.cases.file, report)
-    body = FiledOut(**_case_out(filed.case, 0), secret=filed.secret)
+    body = FiledOut(**case_out(filed.case, 0), secret=filed.secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
 
@@ -275,7 +276,7 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
         _limit(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
         raise
     notice = decision_notice(runtime, case.number)
-    return CaseOut(**_case_out(case, runtime.services.cases.copies_found(case)), decision=notice)
+    return CaseOut(**case_out(case, runtime.services.cases.copies_found(case)), decision=notice)
 
 
 def decision_notice(runtime: Runtime, number: str) -> DecisionNoticeOut | None:
