@@ -31,6 +31,7 @@ from shieldwall.web.metrics import Metrics, RequestMetricsMiddleware
 from shieldwall.web.pages import install_pages
 from shieldwall.web.paths import HmaPathMiddleware
 from shieldwall.web.problems import install_problem_handlers
+from shieldwall.web.quarantine_sweeper import QuarantineSweeper
 from shieldwall.web.response_headers import ResponseHeadersMiddleware
 from shieldwall.web.runtime import Runtime
 
@@ -60,13 +61,16 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     runtime = Runtime(services, metrics, slot.get, slot.ready, services.screening, probes)
 
     trimmer = MemoryTrimmer()
+    sweeper = QuarantineSweeper(services.quarantine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Health answers at once; lookups wait for the index (HMA's answer 503 meanwhile).
         loader = slot.load_in_background()
         trimmer.start()
+        sweeper.start()
         yield
+        sweeper.stop()
         trimmer.stop()
         loader.join()
         services.close()  # closes the matcher slot too
