@@ -146,3 +146,18 @@ def test_contact_details_are_sealed_in_the_database(sqlite_url: str) -> None:
     assert found[0].report == report
     with pytest.raises(StorageError):
         SqlCaseRepository(engine, Sealer(secrets.token_bytes(32))).find("SW-SEAL-0001")
+
+
+def test_linked_entries_come_after_the_reports_own_and_count_hits(
+    hit_storage: tuple[CaseRepository, HitCounter],
+) -> None:
+    cases, hits = hit_storage
+    case = cases.create("SW-LINK-0001", "b" * 64, validate_report(fields()), (5,), NOW)
+    linked = cases.link_entries(case.number, [7, 5, 8, 7])
+    assert linked.entry_ids == (5, 7, 8)  # the report's own first; no entry twice
+    assert cases.link_entries(case.number, [8]).entry_ids == (5, 7, 8)
+    assert [c.number for c in cases.cases_linking(8)] == [case.number]
+    hits.record([8], NOW)
+    assert hits.total(case.id) == 1
+    with pytest.raises(NotFoundError):
+        cases.link_entries("SW-NONE-0000", [1])
