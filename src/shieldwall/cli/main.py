@@ -19,6 +19,7 @@ from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
 from shieldwall.cli.quarantine_cmd import quarantine
 from shieldwall.cli.serve_cmd import serve
+from shieldwall.cli.user_cmd import user_group
 from shieldwall.errors import ShieldwallError
 
 EXIT_FAILURE = 1
@@ -63,6 +64,7 @@ cli.add_command(protect_command)
 cli.add_command(case_group)
 cli.add_command(quarantine)
 cli.add_command(audit_group)
+cli.add_command(user_group)
 cli.add_command(decisions_group)
 
 
