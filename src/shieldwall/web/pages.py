@@ -99,13 +99,29 @@ MESSAGES: Final = {
     "withdrawn": N_("Your report is withdrawn. Its fingerprints no longer match anything."),
     "case_title": N_("Case {value}"),
     "state_received": N_("Received: it is waiting for review."),
+    "state_triaged": N_("Checked: it is waiting for a reviewer's decision."),
     "state_under_review": N_("Under review."),
     "state_decided": N_("Decided."),
+    "state_closed": N_("Closed."),
     "state_withdrawn": N_("Withdrawn."),
     "event_received": N_("Report received"),
+    "event_triaged": N_("Checked: a reviewer needs more information or will decide soon"),
     "event_under_review": N_("Review started"),
     "event_decided": N_("Decision made"),
+    "event_closed": N_("Case closed"),
     "event_withdrawn": N_("Withdrawn by you"),
+    "decision_accepted": N_(
+        "Your report was accepted. Copies that match your fingerprints are held for "
+        "review and blocked once a reviewer confirms them."
+    ),
+    "decision_refused": N_("Your report was not accepted."),
+    "decision_ground": N_("Legal basis: {value}"),
+    "decision_reasons": N_("Reasons: {value}"),
+    "decision_at": N_("Decided (UTC): {value}"),
+    "decision_complain": N_(
+        "If you disagree, you can ask for the decision to be looked at again until {value}: "
+        "contact the service that runs this page and give your case number."
+    ),
     "locator_reported": N_("reported"),
     "locator_removed": N_("removed"),
     "locator_not_found": N_("not found"),

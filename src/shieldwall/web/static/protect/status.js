@@ -51,10 +51,26 @@
       item.textContent = say("no_locators");
       locators.append(item);
     }
+    showDecision(body.decision);
     document.getElementById("withdraw-box").hidden = body.state === "withdrawn";
     confirm.hidden = true;
     section.hidden = false;
     document.getElementById("case-title").focus();
+  }
+
+  function showDecision(decision) {
+    const box = document.getElementById("case-decision");
+    box.hidden = !decision;
+    if (!decision) return;
+    const day = (at) => at.replace("T", " ").slice(0, 16);
+    document.getElementById("decision-outcome").textContent = say("decision_" + decision.outcome);
+    document.getElementById("decision-ground").textContent = say("decision_ground", { value: decision.ground });
+    const reasons = document.getElementById("decision-reasons");
+    reasons.textContent = say("decision_reasons", { value: decision.reasons });
+    reasons.hidden = !decision.reasons;
+    document.getElementById("decision-at").textContent = say("decision_at", { value: day(decision.at) });
+    document.getElementById("decision-complain").textContent =
+      say("decision_complain", { value: decision.complaint_until.slice(0, 10) });
   }
 
   function explain(result) {
