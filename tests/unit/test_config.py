@@ -69,3 +69,20 @@ def test_url_lookup_settings(tmp_path: Path) -> None:
     assert (chosen.url_lookups, chosen.url_allow_hosts) == (True, ("cdn.example", "a.example"))
     with pytest.raises(InvalidInputError, match="true or false"):
         load_settings(config_file=tmp_path / "absent.toml", environ={"SHIELDWALL_URL_LOOKUPS": "?"})
+
+
+def test_review_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "shieldwall.toml"
+    config.write_text("[shieldwall]\nreview_daily_reveals = 5\nreview_totp_required = true\n")
+    env = {"SHIELDWALL_REVIEW_BREAK_MINUTES": "45", "SHIELDWALL_TRUSTED_FLAGGERS_CONFIRM": "off"}
+    settings = load_settings(config_file=config, environ=env)
+    assert settings.review_daily_reveals == 5
+    assert settings.review_totp_required is True
+    assert settings.review_break_minutes == 45
+    assert settings.trusted_flaggers_confirm is False
+    defaults = load_settings(config_file=tmp_path / "absent.toml", environ={})
+    assert (defaults.review_daily_reveals, defaults.review_break_minutes) == (20, 60)
+    with pytest.raises(InvalidInputError, match="review_daily_reveals"):
+        load_settings(
+            config_file=tmp_path / "absent.toml", environ={"SHIELDWALL_REVIEW_DAILY_REVEALS": "0"}
+        )
