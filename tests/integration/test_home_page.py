@@ -45,3 +45,12 @@ def test_the_home_page_speaks_the_visitors_language(
 def test_no_docs_link_when_the_docs_are_off(tmp_path: Path) -> None:
     for client in _client(tmp_path, api_docs="false"):
         assert 'href="/docs"' not in client.get("/").text
+
+
+def test_every_answer_under_review_is_never_cached(client: TestClient) -> None:
+    for path in ("/review/no-such-page", "/review/static/no-such.css"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer.headers["cache-control"] == "no-store"
+        assert "default-src 'self'" in answer.headers["content-security-policy"]
+        assert answer.headers["referrer-policy"] == "no-referrer"

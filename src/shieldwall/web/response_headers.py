@@ -30,8 +30,9 @@ DEFAULT_HEADERS: Final = {
 
 
 def _is_page(path: str) -> bool:
-    """The home page and everything under /protect (pages, scripts, the victims' API)."""
-    return path in ("/", "/protect") or path.startswith("/protect/")
+    """The home page, everything under /protect (pages, scripts, the victims' API) and
+    under /review (the console: its media above all must never be cached)."""
+    return path in ("/", "/protect", "/review") or path.startswith(("/protect/", "/review/"))
 
 
 def relative_location(location: str) -> str:
