@@ -137,7 +137,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @functools.cache
-def _translations(lang: str) -> gettext.NullTranslations:
+def translations(lang: str) -> gettext.NullTranslations:
     """The gettext catalogue of a language (English is the source text)."""
     if lang == "en":
         return gettext.NullTranslations()
@@ -157,8 +157,8 @@ def _environment(lang: str) -> Environment:
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
-    environment.install_gettext_translations(  # type: ignore[attr-defined]
-        _translations(lang), newstyle=True
+    environment.install_gettexttranslations(  # type: ignore[attr-defined]
+        translations(lang), newstyle=True
     )
     return environment
 
@@ -186,14 +186,14 @@ def choose_language(asked: str | None, accept_language: str) -> str:
 def problem_message(field: str, code: str, lang: str) -> str:
     """What the pages say about an invalid report field, in `lang` (the code if unknown)."""
     text = MESSAGES.get(f"problem_{field}_{code}")
-    return _translations(lang).gettext(text) if text else f"{field}: {code}"
+    return translations(lang).gettext(text) if text else f"{field}: {code}"
 
 
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     lang = choose_language(
         request.query_params.get("lang"), request.headers.get("accept-language", "")
     )
-    translate = _translations(lang).gettext
+    translate = translations(lang).gettext
     html = (
         _environment(lang)
         .get_template(template)

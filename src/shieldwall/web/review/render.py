@@ -2,14 +2,14 @@
 
 Every answer under /review carries the victims' pages' headers (pages.PAGE_HEADERS: a CSP
 with no inline script or style, no referrer, `Cache-Control: no-store`), set here on the
-response itself so it holds whatever middleware runs. Texts go through gettext (`_`); the
-console speaks English (its source texts) until catalogues translate them.
+response itself so it holds whatever middleware runs. Texts go through gettext (`_`): the
+console speaks the victims' pages' languages (English, Spanish, Korean), chosen by the
+browser's Accept-Language (or `?lang=`), from the same catalogues.
 """
 
 from __future__ import annotations
 
 import functools
-import gettext
 from collections.abc import Mapping
 from typing import Final
 
@@ -17,27 +17,47 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from shieldwall.web.pages import PAGE_HEADERS
+from shieldwall.web.pages import PAGE_HEADERS, choose_language, translations
 
 CONSOLE_LANGUAGE: Final = "en"
+"""The console's source language (and the answer's language where no page is rendered)."""
 
 
 @functools.cache
-def _environment() -> Environment:
+def _environment(lang: str) -> Environment:
     environment = Environment(
         loader=PackageLoader("shieldwall.web", "templates"),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(  # type: ignore[attr-defined]
-        gettext.NullTranslations(), newstyle=True
+        translations(lang), newstyle=True
     )
     return environment
 
 
-def page_headers(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def console_language(request: Request) -> str:
+    """The language a console page is rendered in: `?lang=`, else the browser's."""
+    return choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language", "")
+    )
+
+
+def translate(request: Request, text: str) -> str:
+    """One text in the request's console language (for messages built in code)."""
+    return translations(console_language(request)).gettext(text)
+
+
+def page_headers(
+    extra: Mapping[str, str] | None = None, lang: str = CONSOLE_LANGUAGE
+) -> dict[str, str]:
     """The headers of every console answer, with `extra` added."""
-    return {**PAGE_HEADERS, "Content-Language": CONSOLE_LANGUAGE, **(extra or {})}
+    return {
+        **PAGE_HEADERS,
+        "Content-Language": lang,
+        "Vary": "Accept-Language",
+        **(extra or {}),
+    }
 
 
 def render_page(
@@ -49,12 +69,13 @@ def render_page(
     **context: object,
 ) -> HTMLResponse:
     """A template under templates/review rendered with `context`, under the console headers."""
+    lang = console_language(request)
     html = (
-        _environment()
+        _environment(lang)
         .get_template(f"review/{template}")
-        .render(lang=CONSOLE_LANGUAGE, path=request.url.path, **context)
+        .render(lang=lang, path=request.url.path, **context)
     )
-    return HTMLResponse(html, status_code=status_code, headers=page_headers(headers))
+    return HTMLResponse(html, status_code=status_code, headers=page_headers(headers, lang))
 
 
 def see_other(location: str) -> RedirectResponse:
