@@ -151,16 +151,17 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 @functools.cache
-def _environment(lang: str) -> Environment:
-    environment = Environment(
+def environment(lang: str) -> Environment:
+    """The templates (victims' pages and the console) with `lang`'s translations."""
+    templates = Environment(
         loader=PackageLoader("shieldwall.web", "templates"),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
-    environment.install_gettexttranslations(  # type: ignore[attr-defined]
+    templates.install_gettext_translations(  # type: ignore[attr-defined]
         translations(lang), newstyle=True
     )
-    return environment
+    return templates
 
 
 def choose_language(asked: str | None, accept_language: str) -> str:
@@ -195,7 +196,7 @@ def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     )
     translate = translations(lang).gettext
     html = (
-        _environment(lang)
+        environment(lang)
         .get_template(template)
         .render(
             lang=lang,

@@ -9,31 +9,16 @@ browser's Accept-Language (or `?lang=`), from the same catalogues.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Final
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from shieldwall.web.pages import PAGE_HEADERS, choose_language, translations
+from shieldwall.web.pages import PAGE_HEADERS, choose_language, environment, translations
 
 CONSOLE_LANGUAGE: Final = "en"
 """The console's source language (and the answer's language where no page is rendered)."""
-
-
-@functools.cache
-def _environment(lang: str) -> Environment:
-    environment = Environment(
-        loader=PackageLoader("shieldwall.web", "templates"),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(  # type: ignore[attr-defined]
-        translations(lang), newstyle=True
-    )
-    return environment
 
 
 def console_language(request: Request) -> str:
@@ -71,7 +56,7 @@ def render_page(
     """A template under templates/review rendered with `context`, under the console headers."""
     lang = console_language(request)
     html = (
-        _environment(lang)
+        environment(lang)
         .get_template(f"review/{template}")
         .render(lang=lang, path=request.url.path, **context)
     )
