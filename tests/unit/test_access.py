@@ -269,7 +269,10 @@ def test_capability_matrix_spot_checks() -> None:
     assert not api_key(role=Role.SCREENER).can(Capability.WRITE_BANKS)
     assert not api_key(role=Role.REVIEWER).can(Capability.LOOKUP)
     assert api_key(role=Role.REVIEWER).can(Capability.READ_BANKS)
-    assert ROLE_CAPABILITIES[Role.REPORTER] == {Capability.ANY_KEY}  # until report intake
+    assert api_key(role=Role.REVIEWER).can(Capability.REVIEW)
+    assert not api_key(role=Role.SCREENER).can(Capability.REVIEW)
+    assert ROLE_CAPABILITIES[Role.REPORTER] == {Capability.ANY_KEY, Capability.FILE_CASES}
+    assert not api_key(role=Role.REVIEWER).can(Capability.FILE_CASES)
     assert not api_key(role=Role.REPORTER).can(Capability.LOOKUP)
     assert set(ROLE_CAPABILITIES) == set(Role)
     assert all(Capability.ANY_KEY in caps for caps in ROLE_CAPABILITIES.values())
