@@ -207,6 +207,7 @@ def build_services(
         policy=_review_policy(settings),
     )
     cases.on_filed(reviews.open_case_item)
+    cases.on_withdrawn(reviews.case_withdrawn)
     accounts = AccountService(
         SqlAccountRepository(engine, sealer),
         require_totp_for_leads=settings.review_totp_required,

@@ -365,3 +365,17 @@ def test_racing_opens_of_one_key_make_one_item(reviews: ReviewRepository) -> Non
         opened = [r for r in results if isinstance(r, tuple)]
         assert len({item.id for item, _ in opened}) == 1
         assert sorted(created for _, created in opened) == [False, False, False, True]
+
+
+def test_a_withdrawn_cases_own_waiting_item_leaves_the_queue(reviews: ReviewRepository) -> None:
+    own, _ = reviews.open(new_item(source=ItemSource.CASE, case_number="SW-AAAA-0001"))
+    linked, _ = reviews.open(new_item(case_number="SW-AAAA-0001", dedupe_key="p:1"))
+    reviews.claim(own.id, "ana", NOW, NOW + timedelta(minutes=10))
+    withdrawn = reviews.withdraw_case_item("SW-AAAA-0001")
+    assert withdrawn is not None
+    assert (withdrawn.id, withdrawn.state, withdrawn.claim) == (own.id, ItemState.WITHDRAWN, None)
+    assert [i.id for i in reviews.waiting()] == [linked.id]  # platform items stay
+    assert reviews.withdraw_case_item("SW-AAAA-0001") is None
+    assert reviews.withdraw_case_item("SW-NONE-0000") is None
+    with pytest.raises(InvalidInputError):
+        reviews.claim(own.id, "ana", NOW, NOW + timedelta(minutes=10))

@@ -105,6 +105,7 @@ def review_world(policy: ReviewPolicy | None = None) -> ReviewWorld:
         ReviewStores(items, quarantine, audit), banks, cases, MediaLimits(), clock, policy
     )
     cases.on_filed(review.open_case_item)
+    cases.on_withdrawn(review.case_withdrawn)
     return ReviewWorld(
         clock, banks, repository, cases, items, quarantine, audit, screening, review, lookups
     )

@@ -290,3 +290,14 @@ def test_a_platform_polls_only_its_own_items(world: ReviewWorld) -> None:
     assert world.review.outcome_for(item.id, 7).state is ItemState.OPEN
     with pytest.raises(NotFoundError, match="no review item"):
         world.review.outcome_for(item.id, 8)
+
+
+def test_withdrawing_a_case_takes_its_item_out_of_the_queue(world: ReviewWorld) -> None:
+    photo = jpeg(21)
+    case = world.file_case(photo)
+    secret_case = world.cases.file(with_changes(case.report, email="x@example.org"))
+    [own] = [i for i in world.review.queue(ALICE) if i.case_number == secret_case.case.number]
+    world.review.claim(own.id, ALICE)
+    world.cases.withdraw(secret_case.case.number, secret_case.secret)
+    assert world.review.item(own.id).state is ItemState.WITHDRAWN
+    assert own.id not in [i.id for i in world.review.queue(ALICE)]

@@ -88,6 +88,7 @@ class CaseService:
         self._notifier = notifier
         self._hits = hits
         self._filed: list[Callable[[Case], object]] = []
+        self._withdrawn: list[Callable[[Case], object]] = []
 
     def on_filed(self, callback: Callable[[Case], object]) -> None:
         """Call `callback(case)` after each case is filed (the review queue opens its item)."""
@@ -132,6 +133,10 @@ class CaseService:
         if found is None:
             raise NotFoundError(_NOT_FOUND)
         return found[0]
+
+    def on_withdrawn(self, callback: Callable[[Case], object]) -> None:
+        """Call `callback(case)` after a case is withdrawn (its review item leaves the queue)."""
+        self._withdrawn.append(callback)
 
     def get(self, number: str) -> Case:
         """A case by number, for reviewers (never for the public: they prove the secret)."""
@@ -181,7 +186,10 @@ class CaseService:
                 entry = self._banks.get_entry(entry_id)
                 if entry.state is not EntryState.WITHDRAWN:
                     self._banks.set_entry_state(entry_id, EntryState.WITHDRAWN)
-        return self.move(case.number, CaseState.WITHDRAWN)
+        withdrawn = self.move(case.number, CaseState.WITHDRAWN)
+        for callback in self._withdrawn:
+            callback(withdrawn)
+        return withdrawn
 
     def move(self, number: str, to: CaseState, detail: str = "") -> Case:
         """Move a case along the workflow (reviewers; the person only withdraws)."""

@@ -13,6 +13,7 @@ from shieldwall.review.models import (
     Claim,
     Decision,
     Ground,
+    ItemSource,
     ItemState,
     NewItem,
     ReviewItem,
@@ -101,6 +102,19 @@ class InMemoryReviewRepository:
             item = replace(item, state=state, claim=None, decisions=(*item.decisions, decision))
             self._items[item_id] = item
             return item
+
+    def withdraw_case_item(self, case_number: str) -> ReviewItem | None:
+        with self._lock:
+            for item in self._items.values():
+                if (
+                    item.case_number == case_number
+                    and item.source is ItemSource.CASE
+                    and item.state in OPEN_STATES
+                ):
+                    withdrawn = replace(item, state=ItemState.WITHDRAWN, claim=None)
+                    self._items[item.id] = withdrawn
+                    return withdrawn
+            return None
 
     def decided_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
         with self._lock:

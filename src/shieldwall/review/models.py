@@ -41,6 +41,7 @@ class ItemState(StrEnum):
     ESCALATED = "escalated"  # waiting for a lead
     NEEDS_INFO = "needs_info"  # waiting for more information
     DECIDED = "decided"  # done: see its decision
+    WITHDRAWN = "withdrawn"  # its case was withdrawn before a decision: nothing to decide
 
 
 OPEN_STATES: Final = frozenset({ItemState.OPEN, ItemState.ESCALATED, ItemState.NEEDS_INFO})

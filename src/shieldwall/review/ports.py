@@ -48,6 +48,11 @@ class ReviewRepository(Protocol):
         ConflictError otherwise (someone else decided or holds it)."""
         ...
 
+    def withdraw_case_item(self, case_number: str) -> ReviewItem | None:
+        """Take a case's own item out of the queue (state withdrawn, claim dropped) when it
+        is still waiting; the item, or None when there was none waiting."""
+        ...
+
     def decided_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
         """Items with a final decision made at or after `start` and before `end`, by time."""
         ...

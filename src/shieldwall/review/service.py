@@ -119,6 +119,10 @@ class ReviewService:
         item, _created = self._items.open(case_item(case))
         return item
 
+    def case_withdrawn(self, case: Case) -> None:
+        """A withdrawn case's own item leaves the queue: there is nothing left to decide."""
+        self._items.withdraw_case_item(case.number)
+
     # Reading -----------------------------------------------------------------------------
 
     def queue(self, viewer: Reviewer, wanted: QueueFilter | None = None) -> list[ReviewItem]:

@@ -307,6 +307,21 @@ class SqlReviewRepository(SqlAdapter):
             connection.execute(insert(ReviewDecisionRow), _decision_values(item_id, decision))
             return _load_item(connection, item_id)
 
+    def withdraw_case_item(self, case_number: str) -> ReviewItem | None:
+        """Move the case's own waiting item to withdrawn (dropping any claim)."""
+        with self._write() as connection:
+            item_id = connection.execute(
+                update(ReviewItemRow)
+                .where(
+                    ReviewItemRow.case_number == case_number,
+                    ReviewItemRow.source == ItemSource.CASE.value,
+                    ReviewItemRow.state.in_(WAITING_STATES),
+                )
+                .values(state=ItemState.WITHDRAWN.value, claimed_by=None, claimed_until=None)
+                .returning(ReviewItemRow.id)
+            ).scalar_one_or_none()
+            return None if item_id is None else _load_item(connection, item_id)
+
     def decided_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
         """Items with a final decision in [start, end), by the final decision's time."""
         decided = select(ReviewDecisionRow.item_id).where(
