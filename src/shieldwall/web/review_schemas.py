@@ -75,7 +75,7 @@ class ItemOutcomeOut(BaseModel):
         )
 
 
-class MatchOut(BaseModel):
+class ItemMatchOut(BaseModel):
     """One bank entry the item's content matched."""
 
     bank: str
@@ -152,7 +152,7 @@ class ItemOut(BaseModel):
     claimed_by: str | None
     claimed_until: datetime | None
     signals: list[dict[str, str]]
-    matches: list[MatchOut]
+    matches: list[ItemMatchOut]
     decisions: list[DecisionOut]
     case: CaseSummary | None = None
 
@@ -174,7 +174,7 @@ class ItemOut(BaseModel):
             claimed_by=holder,
             claimed_until=item.claim.until if holder and item.claim else None,
             signals=[{"type": s.type, "value": s.value} for s in item.signals],
-            matches=[MatchOut(**m.__dict__) for m in item.matches],
+            matches=[ItemMatchOut(**m.__dict__) for m in item.matches],
             decisions=[
                 DecisionOut(**{**d.__dict__, "automated_decision": d.automated_decision.value})
                 for d in item.decisions
