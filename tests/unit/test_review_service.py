@@ -301,3 +301,19 @@ def test_withdrawing_a_case_takes_its_item_out_of_the_queue(world: ReviewWorld) 
     world.cases.withdraw(secret_case.case.number, secret_case.secret)
     assert world.review.item(own.id).state is ItemState.WITHDRAWN
     assert own.id not in [i.id for i in world.review.queue(ALICE)]
+
+
+def test_content_another_platform_queued_stays_until_its_own_decision(world: ReviewWorld) -> None:
+    photo = jpeg(22)
+    world.file_case(photo)
+    first = queued(world, photo, key_id=7)
+    second = queued(world, photo, key_id=9)
+    assert first.id != second.id
+    assert first.content_address == second.content_address
+    world.review.claim(first.id, ALICE)
+    world.review.decide(first.id, ALICE, REJECT)
+    assert world.quarantine.get(second.content_address) == photo
+    world.review.claim(second.id, BOB)
+    world.review.decide(second.id, BOB, REJECT)
+    with pytest.raises(NotFoundError):
+        world.quarantine.get(second.content_address)

@@ -225,8 +225,15 @@ class ReviewService:
             {"kind": given.kind.value, "ground": given.ground or None, "entries": len(changed)},
         )
         if given.kind in FINAL_KINDS and item.content_address:
-            self._quarantine.delete(item.content_address)
+            self._forget_content(item)
         return decided
+
+    def _forget_content(self, item: ReviewItem) -> None:
+        """Delete the decided item's content, unless another waiting item (the same upload
+        queued by another platform) still needs it: its retention then ends it."""
+        address = item.content_address
+        if not any(i.content_address == address for i in self._items.waiting() if i.id != item.id):
+            self._quarantine.delete(address)
 
     def _check_decision(
         self, item: ReviewItem, viewer: Reviewer, given: DecisionInput, now: datetime
