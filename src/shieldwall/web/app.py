@@ -33,6 +33,9 @@ from shieldwall.web.paths import HmaPathMiddleware
 from shieldwall.web.problems import install_problem_handlers
 from shieldwall.web.quarantine_sweeper import QuarantineSweeper
 from shieldwall.web.response_headers import ResponseHeadersMiddleware
+from shieldwall.web.review.auth import ReviewAuth
+from shieldwall.web.review.console import install_review_console
+from shieldwall.web.review.login import install_review_auth
 from shieldwall.web.runtime import Runtime
 
 log = logging.getLogger("shieldwall.web")
@@ -107,6 +110,8 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     ):
         app.include_router(router)
     install_pages(app)
+    install_review_auth(app, ReviewAuth(services.accounts, services.rate_limiter))
+    install_review_console(app)
     hot_routes.update(_routes_of(app, list(FAST_ROUTES)))
     if services.settings.api_docs:
         install_docs(app)

@@ -1,0 +1,84 @@
+"""Reading a decision form of the item page into the review service's DecisionInput.
+
+The page asks for what the service needs and a little more (a reason for every escalation
+and request for information), and says which field is missing rather than failing whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.review.models import (
+    MAX_FACTS,
+    MAX_REASON,
+    DecisionInput,
+    DecisionKind,
+    RemovalAction,
+)
+from shieldwall.web.review.auth import form_text
+
+_NEEDS_REASON = frozenset(
+    {DecisionKind.REJECT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+)
+_NEEDS_GROUND = frozenset({DecisionKind.CONFIRM, DecisionKind.ACCEPT})
+
+
+@dataclass
+class DecisionForm:
+    """A decision form as posted, and the fields it lacks (codes for the template)."""
+
+    kind: str
+    action: str = ""
+    ground: str = ""
+    facts: str = ""
+    reason: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, form: FormData, grounds: set[str]) -> DecisionForm:
+        """The posted fields, checked."""
+        posted = cls(
+            kind=form_text(form, "kind"),
+            action=form_text(form, "action"),
+            ground=form_text(form, "ground"),
+            facts=form_text(form, "facts").strip(),
+            reason=form_text(form, "reason").strip(),
+        )
+        posted.problems = posted._check(grounds)
+        return posted
+
+    def _check(self, grounds: set[str]) -> dict[str, str]:
+        try:
+            kind = DecisionKind(self.kind)
+        except ValueError:
+            return {"kind": "unknown-kind"}
+        problems: dict[str, str] = {}
+        if kind is DecisionKind.CONFIRM and self.action not in ("remove", "restrict"):
+            problems["action"] = "choose-action"
+        if kind in _NEEDS_GROUND and self.ground not in grounds:
+            problems["ground"] = "choose-ground"
+        if kind in _NEEDS_GROUND and not self.facts:
+            problems["facts"] = "write-facts"
+        if kind in _NEEDS_REASON and not self.reason:
+            problems["reason"] = "write-reason"
+        if len(self.facts) > MAX_FACTS:
+            problems["facts"] = "too-long"
+        if len(self.reason) > MAX_REASON:
+            problems["reason"] = "too-long"
+        return problems
+
+    def to_input(self) -> DecisionInput:
+        """The service's input (InvalidInputError if the form had problems)."""
+        if self.problems:
+            raise InvalidInputError("the decision form has problems")
+        kind = DecisionKind(self.kind)
+        return DecisionInput(
+            kind,
+            RemovalAction(self.action) if kind is DecisionKind.CONFIRM else RemovalAction.NONE,
+            self.ground if kind in _NEEDS_GROUND else "",
+            self.facts,
+            self.reason,
+        )

@@ -1,0 +1,366 @@
+"""The reviewer console's pages over the whole app on a real SQLite database: sessions and
+roles, the blurred media and the audited reveal, decisions through the pages, the admins'
+pages. Platforms queue uploads through the lookup API with a screener key, as in
+test_review_api.py; reviewers are console accounts signed in through /review/login."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from shieldwall.access.models import Role
+from shieldwall.app import Services
+from shieldwall.audit.models import AuditAction
+from shieldwall.hashing.service import hash_content
+from shieldwall.review.models import Reviewer
+from shieldwall.review.renditions import blurred_rendition, original_rendition
+from shieldwall.web.app import create_app
+from tests.support.factories import jpeg, report_fields
+from tests.support.services import make_services, wait_until_ready
+
+PASSWORD = "correct horse battery"
+CONFIRM = {
+    "kind": "confirm",
+    "action": "remove",
+    "ground": "take-it-down-act",
+    "facts": "The upload is the reported image.",
+}
+
+
+def csrf_of(html: str) -> str:
+    """The session's CSRF token, from any signed-in page."""
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match is not None, html[:500]
+    return match.group(1)
+
+
+@dataclass
+class Person:
+    """One browser: its own cookies, signed in as one account."""
+
+    client: TestClient
+    csrf: str = ""
+    answers: list[httpx.Response] = field(default_factory=list)
+
+    def get(self, path: str) -> httpx.Response:
+        answer: httpx.Response = self.client.get(path)
+        self.answers.append(answer)
+        return answer
+
+    def post(self, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        form = {"csrf": self.csrf, **(data or {})}
+        answer: httpx.Response = self.client.post(path, data=form, **kwargs)
+        self.answers.append(answer)
+        return answer
+
+
+@dataclass
+class Console:
+    services: Services
+    client: TestClient
+    platform: dict[str, str]
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def sign_in(self, username: str) -> Person:
+        person = Person(TestClient(self.client.app, follow_redirects=False))
+        page = person.client.get("/review/login")
+        token = csrf_of(page.text)
+        answer = person.client.post(
+            "/review/login",
+            data={"csrf": token, "username": username, "password": PASSWORD, "code": ""},
+        )
+        assert answer.status_code == 303, answer.text
+        person.csrf = csrf_of(person.get("/review").text)
+        self.people[username] = person
+        return person
+
+    def file_case(self, content: bytes, **changes: Any) -> dict[str, Any]:
+        signals = hash_content(content, self.services.settings.media)
+        item = {
+            "pdq": signals.pdq.value,
+            "pdq_quality": signals.pdq.quality,
+            "md5": signals.md5.value,
+            "sha256": signals.sha256.value,
+        }
+        answer = self.client.post(
+            "/protect/api/cases", json=report_fields(hashes=[item], **changes)
+        )
+        assert answer.status_code == 201, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def upload(self, content: bytes, **params: str) -> dict[str, Any]:
+        answer = self.client.post(
+            "/api/v1/lookup",
+            content=content,
+            params=params,
+            headers={**self.platform, "content-type": "image/jpeg"},
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def queued(self, content: bytes, ref: str) -> int:
+        """File a case for the content and queue an upload of it; the item's id."""
+        self.file_case(content)
+        answer = self.upload(content, queue="true", content_ref=ref)
+        assert answer["verdict"] == "review"
+        item_id: int = answer["review_item"]["id"]
+        return item_id
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    services = make_services(tmp_path, "console.db", protect_file_limit="100/100")
+    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("lena", "lead")):
+        services.accounts.create(name, role, PASSWORD)
+    services.accounts.create("ada", "admin", PASSWORD)
+    platform = {"X-API-Key": services.access.issue_key("platform", Role.SCREENER).token}
+    with TestClient(create_app(services), follow_redirects=False) as client:
+        wait_until_ready(client)
+        yield Console(services, client, platform)
+
+
+def every_answer_is_no_store(console: Console) -> None:
+    answers = [a for person in console.people.values() for a in person.answers]
+    assert answers
+    for answer in answers:
+        assert answer.headers.get("cache-control") == "no-store", answer.request.url
+
+
+def test_pages_need_a_session(console: Console) -> None:
+    for path in ("/review", "/review/items/1", "/review/items/1/media", "/review/settings"):
+        answer = console.client.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/review/login")
+    refused = console.client.post("/review/items/1/decide", data={"kind": "reject"})
+    assert (refused.status_code, refused.headers["location"]) == (303, "/review/login")
+    assert console.client.get("/review/admin/users").headers["location"].startswith("/review/login")
+
+
+def test_only_leads_see_escalations_and_only_admins_the_admin_pages(console: Console) -> None:
+    alice, lena, ada = (console.sign_in(n) for n in ("alice", "lena", "ada"))
+    for path in ("/review/escalations", "/review?state=escalated", "/review/admin/users"):
+        answer = alice.get(path)
+        assert answer.status_code == 403, path
+        assert "Not for your role" in answer.text
+    assert alice.get("/review/admin/grounds").status_code == 403
+    assert (
+        alice.post("/review/admin/grounds", {"change": "remove", "code": "csam"}).status_code == 403
+    )
+    assert "csam" in {g.code for g in console.services.reviews.grounds()}
+    assert "Escalations" not in alice.get("/review").text
+    assert lena.get("/review/escalations").status_code == 200
+    assert lena.get("/review/admin/users").status_code == 403
+    for path in ("/review/escalations", "/review/admin/users", "/review/admin/grounds"):
+        assert ada.get(path).status_code == 200, path
+    every_answer_is_no_store(console)
+
+
+def test_media_is_blurred_until_an_audited_reveal_for_the_claim_holder(console: Console) -> None:
+    photo = jpeg(41)
+    item_id = console.queued(photo, "upload/41")
+    alice, bob = console.sign_in("alice"), console.sign_in("bob")
+    item = f"/review/items/{item_id}"
+    assert "upload/41" in alice.get("/review").text
+    assert alice.get(f"{item}/media").status_code == 403  # not claimed yet
+    assert alice.post(f"{item}/claim").status_code == 303
+    page = alice.get(item)
+    assert f'src="{item}/media"' in page.text
+    original_sha = hashlib.sha256(photo).hexdigest()
+    assert original_sha not in page.text
+    assert "data:image" not in page.text
+
+    media = alice.get(f"{item}/media")
+    assert media.status_code == 200
+    assert media.headers["content-type"] == "image/jpeg"
+    blur = console.services.accounts.account("alice").blur
+    limits = console.services.settings.media
+    assert media.content == blurred_rendition(photo, limits, blur)
+    assert media.content != photo
+    assert hashlib.sha256(media.content).hexdigest() != original_sha
+    with Image.open(io.BytesIO(media.content)) as shown:
+        assert (shown.format, shown.mode) == ("JPEG", "L")
+    assert bob.get(f"{item}/media").status_code == 403  # alice holds it
+
+    assert alice.get(f"{item}/original").status_code == 403  # no reveal, no original
+    assert alice.get(f"{item}/original?r={item_id}.9999999999.x.forged").status_code == 403
+    no_csrf = alice.client.post(f"{item}/reveal", data={})
+    assert no_csrf.status_code == 403
+    assert bob.post(f"{item}/reveal").status_code == 403  # not bob's claim
+    assert not _reveals(console)
+
+    revealed = alice.post(f"{item}/reveal")
+    assert revealed.status_code == 303
+    location = revealed.headers["location"]
+    token = re.search(r"\?r=([^#]+)", location)
+    assert token is not None
+    shown_page = alice.get(location.split("#")[0])
+    assert f'src="{item}/original?r={token.group(1)}"' in shown_page.text
+    assert original_sha not in shown_page.text
+    assert bob.get(f"{item}/original?r={token.group(1)}").status_code == 403  # not bob's
+    first = alice.get(f"{item}/original?r={token.group(1)}")
+    assert first.status_code == 200
+    assert first.content == original_rendition(photo, limits)[0]
+    again = alice.get(f"{item}/original?r={token.group(1)}")
+    assert again.status_code == 403  # one time
+    other_item = console.queued(jpeg(43), "upload/43")
+    assert alice.get(f"/review/items/{other_item}/original?r={token.group(1)}").status_code == 403
+    assert [(r.actor.id, r.subject.id) for r in _reveals(console)] == [("alice", str(item_id))]
+    assert f"{console.services.reviews.policy.daily_reveals - 1}</span>" in alice.get(item).text
+    every_answer_is_no_store(console)
+
+
+def _reveals(console: Console) -> list[Any]:
+    return [r for r in console.services.audit.records() if r.action is AuditAction.REVEAL]
+
+
+def test_a_confirmation_through_the_page_blocks_like_the_api(console: Console) -> None:
+    photo, second = jpeg(44), jpeg(46)
+    item_id = console.queued(photo, "upload/44")
+    console.queued(second, "upload/46")
+    alice, bob = console.sign_in("alice"), console.sign_in("bob")
+    item = f"/review/items/{item_id}"
+    assert alice.post(f"{item}/claim").status_code == 303
+    assert alice.client.post(f"{item}/decide", data=CONFIRM).status_code == 403  # no CSRF
+    missing = alice.post(f"{item}/decide", {**CONFIRM, "ground": "", "facts": ""})
+    assert missing.status_code == 422
+    assert "Choose the ground the decision rests on." in missing.text
+    assert 'aria-invalid="true"' in missing.text
+    not_bobs = bob.post(f"{item}/decide", CONFIRM)
+    assert not_bobs.status_code == 403
+    assert "You no longer hold this item" in not_bobs.text
+    assert console.upload(photo)["verdict"] == "review"
+
+    decided = alice.post(f"{item}/decide", CONFIRM)
+    assert decided.status_code == 303
+    following = decided.headers["location"]
+    assert following.startswith("/review/items/")
+    assert int(following.rsplit("/", 1)[1]) != item_id  # the next item, claimed for alice
+    claimed = console.services.reviews.item(int(following.rsplit("/", 1)[1])).claim
+    assert claimed is not None
+    assert claimed.reviewer == "alice"
+    assert console.upload(photo)["verdict"] == "block"
+    again = alice.post(f"{item}/decide", CONFIRM)
+    assert again.status_code in (409, 422)
+    assert "Something went wrong" not in again.text
+    every_answer_is_no_store(console)
+
+
+def test_a_rejection_allows_the_picture_and_an_escalation_goes_to_a_lead(
+    console: Console,
+) -> None:
+    benign, doubtful = jpeg(47), jpeg(48)
+    rejected = console.queued(benign, "upload/47")
+    escalated = console.queued(doubtful, "upload/48")
+    alice, lena = console.sign_in("alice"), console.sign_in("lena")
+    alice.post(f"/review/items/{rejected}/claim")
+    answer = alice.post(
+        f"/review/items/{rejected}/decide", {"kind": "reject", "reason": "a beach, not it"}
+    )
+    assert answer.status_code == 303
+    again = console.upload(benign, queue="true", content_ref="upload/47b")
+    assert (again["verdict"], again["review_item"]) == ("allow", None)
+
+    alice.post(f"/review/items/{escalated}/claim")
+    escalate = {"kind": "escalate", "reason": "I am not sure: a lead should look"}
+    assert alice.post(f"/review/items/{escalated}/decide", escalate).status_code == 303
+    refused = alice.post(f"/review/items/{escalated}/claim")
+    assert refused.status_code == 403
+    assert "Escalated items are for leads." in refused.text
+    assert "upload/48" in lena.get("/review/escalations").text
+    assert lena.post(f"/review/items/{escalated}/claim").status_code == 303
+    assert lena.post(f"/review/items/{escalated}/decide", CONFIRM).status_code == 303
+    assert console.upload(doubtful)["verdict"] == "block"
+    assert "upload/48" not in lena.get("/review/escalations").text
+
+
+def test_the_script_renews_a_claim_with_the_csrf_header(console: Console) -> None:
+    item_id = console.queued(jpeg(49), "upload/49")
+    alice, bob = console.sign_in("alice"), console.sign_in("bob")
+    path = f"/review/items/{item_id}/claim"
+    assert alice.client.post(path, headers={"X-CSRF-Token": alice.csrf}).status_code == 204
+    assert alice.client.post(path, headers={"X-CSRF-Token": "wrong"}).status_code == 403
+    assert bob.client.post(path, headers={"X-CSRF-Token": bob.csrf}).status_code == 409
+    holder = console.services.reviews.item(item_id).claim
+    assert holder is not None
+    assert holder.reviewer == "alice"
+    assert alice.post(f"/review/items/{item_id}/release").status_code == 303
+    assert bob.client.post(path, headers={"X-CSRF-Token": bob.csrf}).status_code == 204
+
+
+def test_a_case_item_shows_the_report_but_never_the_email(console: Console) -> None:
+    filed = console.file_case(jpeg(50), depicted_minor=True)
+    alice = console.sign_in("alice")
+    queue = alice.get("/review?source=case").text
+    assert filed["case_number"] in queue
+    assert "Minor" in queue
+    [item] = [
+        i
+        for i in console.services.reviews.queue(Reviewer("alice"))
+        if i.case_number == filed["case_number"]
+    ]
+    page = alice.get(f"/review/items/{item.id}").text
+    assert "https://forum.example/t/123" in page
+    assert "ana@example.org" not in page
+    alice.post(f"/review/items/{item.id}/claim")
+    accept = {"kind": "accept", "ground": "dsa-illegal-ncii", "facts": "Valid notice."}
+    assert alice.post(f"/review/items/{item.id}/decide", accept).status_code == 303
+    key = {"case_number": filed["case_number"], "secret": filed["secret"]}
+    status = console.client.post("/protect/api/status", json=key).json()
+    assert status["decision"]["outcome"] == "accepted"
+
+
+def test_the_blur_setting_changes_the_rendition(console: Console) -> None:
+    photo = jpeg(51)
+    item_id = console.queued(photo, "upload/51")
+    alice = console.sign_in("alice")
+    assert alice.post("/review/settings", {"blur": "999"}).status_code == 422
+    assert alice.post("/review/settings", {"blur": "3"}).status_code == 303
+    assert console.services.accounts.account("alice").blur == 3
+    alice.post(f"/review/items/{item_id}/claim")
+    media = alice.get(f"/review/items/{item_id}/media").content
+    assert media == blurred_rendition(photo, console.services.settings.media, 3)
+
+
+def test_admins_manage_users_and_grounds(console: Console) -> None:
+    ada = console.sign_in("ada")
+    create = {"change": "create", "username": "carol", "role": "lead", "password": PASSWORD}
+    assert ada.post("/review/admin/users", create).status_code == 303
+    assert console.services.accounts.account("carol").role.value == "lead"
+    taken = ada.post("/review/admin/users", create)
+    assert taken.status_code == 422
+    assert "That change was not made." in taken.text
+    assert (
+        ada.post("/review/admin/users", {"change": "disable", "username": "carol"}).status_code
+        == 303
+    )
+    assert console.services.accounts.account("carol").disabled
+    ada.post("/review/admin/users", {"change": "enable", "username": "carol"})
+    assert not console.services.accounts.account("carol").disabled
+    ground = {
+        "change": "put",
+        "code": "terms-9",
+        "label": "Terms 9: no leaks",
+        "kind": "incompatible",
+    }
+    assert ada.post("/review/admin/grounds", ground).status_code == 303
+    assert "Terms 9: no leaks" in ada.get("/review/admin/grounds").text
+    assert (
+        ada.post("/review/admin/grounds", {"change": "remove", "code": "terms-9"}).status_code
+        == 303
+    )
+    assert "terms-9" not in {g.code for g in console.services.reviews.grounds()}
+    bad = ada.post("/review/admin/grounds", {**ground, "code": "Not Valid"})
+    assert bad.status_code == 422
+    every_answer_is_no_store(console)
