@@ -1,0 +1,348 @@
+"""The reviewer console in a real browser against a real `shieldwall serve` with two workers.
+
+A reviewer sets up TOTP and signs in with it, works the queue by keyboard with the media
+blurred by default (the bytes the browser received are the server's filtered rendition),
+reveals one item (audited), confirms it, after which lookups of the picture and of an
+edited copy answer `block`; a rejection stops the same picture being queued again; a lead
+handles an escalation; the person sees the decision on /protect/status. axe-core checks
+every page state, and a screenshot of each goes to /tmp/review-shots/ for people to look
+at. Benign generated images only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from shieldwall.access.accounts import DEFAULT_BLUR
+from shieldwall.app import Services, build_services
+from shieldwall.audit.models import AuditAction
+from shieldwall.config import load_settings
+from shieldwall.hashing.service import hash_content
+from shieldwall.media.limits import MediaLimits
+from shieldwall.review.renditions import blurred_rendition, original_rendition
+from tests.support.cli import Cli
+from tests.support.edits import captioned, jpeg_bytes
+from tests.support.factories import jpeg, report_fields
+from tests.support.polling import eventually
+from tests.support.server import ServerProcess
+
+PASSWORD = "correct horse battery staple"
+SHOTS = Path("/tmp/review-shots")
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / ".venv"
+    / "axe"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
+CONFIRMED, REJECTED, ESCALATED = 61, 62, 63  # seeds of pictures the report accepts
+
+
+@dataclass
+class Console:
+    """The server, its HTTP side (a platform's screener key) and the home it runs on."""
+
+    server: ServerProcess
+    http: httpx.Client
+    screener: dict[str, str]
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def file_case(self, content: bytes) -> dict[str, Any]:
+        signals = hash_content(content, MediaLimits())
+        item = {
+            "pdq": signals.pdq.value,
+            "pdq_quality": signals.pdq.quality,
+            "md5": signals.md5.value,
+            "sha256": signals.sha256.value,
+        }
+        answer = self.http.post("/protect/api/cases", json=report_fields(hashes=[item]))
+        assert answer.status_code == 201, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def lookup(self, content: bytes, **params: str) -> dict[str, Any]:
+        answer = self.http.post(
+            "/api/v1/lookup",
+            content=content,
+            params=params,
+            headers={**self.screener, "content-type": "image/jpeg"},
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def queue_upload(self, content: bytes, ref: str) -> dict[str, Any]:
+        """File the person's case, then a platform's upload of the picture asks for review."""
+        case = self.file_case(content)
+        answer = self.lookup(content, queue="true", content_ref=ref)
+        assert answer["verdict"] == "review", answer
+        return case
+
+    def services(self) -> Services:
+        """The server's services, built in this process on the same database."""
+        settings = load_settings(
+            config_file=Path(self.env["SHIELDWALL_HOME"]) / "absent.toml", environ=self.env
+        )
+        return build_services(settings)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    cli = Cli(tmp_path_factory.mktemp("console-home"))
+    for name, role in (
+        ("alice", "reviewer"),
+        ("rita", "reviewer"),
+        ("lena", "lead"),
+        ("ada", "admin"),
+    ):
+        cli.run("user", "create", name, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
+    env = {**cli.env, "SHIELDWALL_PROTECT_FILE_LIMIT": "100/100"}
+    server = ServerProcess(env, workers=2)
+    try:
+        admin = {"X-API-Key": server.admin_key()}
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            made = http.post(
+                "/api/v1/keys", json={"name": "platform", "role": "screener"}, headers=admin
+            )
+            assert made.status_code == 201, made.text
+            yield Console(server, http, {"X-API-Key": made.json()["token"]}, env)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def axe_context(browser: Browser) -> Browser:
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run `make test` (it runs npm install axe-core)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return browser
+
+
+def new_page(browser: Browser) -> Page:
+    # bypass_csp only so that axe's script can be injected; the pages' CSP is tested in
+    # tests/integration/test_review_login.py and test_review_console.py.
+    return browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
+
+
+def look(page: Page, name: str) -> None:
+    """Check the page state with axe (nothing serious) and save its screenshot."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], name
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, url: str, username: str, code: str = "") -> None:
+    page.goto(f"{url}/review/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    if code:
+        page.fill("#code", code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#wellbeing")).to_be_visible()
+
+
+def set_up_totp(page: Page, console: Console) -> str:
+    """Sign alice in with her password, turn TOTP on from the set-up page; the secret."""
+    page.goto(f"{console.url}/review")
+    expect(page).to_have_url(f"{console.url}/review/login")
+    look(page, "01-login")
+    sign_in(page, console.url, "alice")
+    page.goto(f"{console.url}/review/totp")
+    look(page, "02-totp-setup")
+    secret = "".join(page.locator(".secret span").all_inner_texts())
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.locator(".done")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{console.url}/review/login")
+    return secret
+
+
+def open_by_keyboard(page: Page, ref: str) -> None:
+    """On the queue, j until the row of `ref` has the focus, then Enter (claim and open)."""
+    for _ in range(12):
+        page.keyboard.press("j")
+        row = page.evaluate("() => document.activeElement.closest('tr')?.innerText || ''")
+        if ref in row:
+            page.keyboard.press("Enter")
+            expect(page.locator("h1")).to_contain_text(ref)
+            return
+    raise AssertionError(f"{ref} is not in the queue")
+
+
+def decide_confirm(page: Page, facts: str) -> None:
+    """c, then the ground (first in the list) and the facts by keyboard, then Ctrl+Enter."""
+    page.keyboard.press("c")
+    page.keyboard.press("Tab")  # from the action (remove) to the ground
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type(facts)
+    page.keyboard.press("Control+Enter")
+
+
+def decide_accept(page: Page, facts: str) -> None:
+    """c on a report: the ground (first in the list) and the facts, then Ctrl+Enter."""
+    page.keyboard.press("c")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type(facts)
+    page.keyboard.press("Control+Enter")
+
+
+def test_a_reviewer_works_the_queue_by_keyboard_with_blurred_media(
+    axe_context: Browser, console: Console
+) -> None:
+    browser = axe_context
+    confirmed = jpeg(CONFIRMED)
+    case = console.queue_upload(confirmed, "upload/confirm")
+    page = new_page(browser)
+    secret = set_up_totp(page, console)
+    sign_in(page, console.url, "alice", pyotp.TOTP(secret).at(time.time() + 30))
+    look(page, "03-queue-full")
+
+    page.goto(f"{console.url}/review?source=platform")
+    with page.expect_response(lambda r: r.url.endswith("/media")) as shown:
+        open_by_keyboard(page, "upload/confirm")
+    media = shown.value.body()
+    assert shown.value.headers["cache-control"] == "no-store"
+    assert media == blurred_rendition(confirmed, MediaLimits(), DEFAULT_BLUR)
+    assert hashlib.sha256(media).digest() != hashlib.sha256(confirmed).digest()
+    with Image.open(io.BytesIO(media)) as image:
+        assert (image.format, image.mode) == ("JPEG", "L")
+    assert hashlib.sha256(confirmed).hexdigest() not in page.content()
+    look(page, "04-item-blurred")
+
+    with page.expect_response(lambda r: "/original?r=" in r.url) as revealed:
+        page.keyboard.press("v")
+    assert revealed.value.status == 200
+    assert revealed.value.body() == original_rendition(confirmed, MediaLimits())[0]
+    expect(page.locator("#media-img")).to_have_attribute("data-state", "original")
+    look(page, "05-item-revealed")
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
+    expect(page.locator("#media-img")).to_have_attribute("data-state", "blurred")
+    expect(page.locator("#media-img")).to_have_attribute("src", re.compile(r"/media$"))
+
+    page.keyboard.press("c")
+    page.keyboard.press("Control+Enter")  # no ground, no facts: the page says what is missing
+    expect(page.locator("#item-error")).to_be_visible()
+    look(page, "06-decision-error")
+    decide_confirm(page, "The upload is the reported picture.")
+    expect(page.locator("h1")).to_contain_text(case["case_number"])  # the next item, claimed
+
+    def blocked(content: bytes) -> bool:
+        return all(console.lookup(content)["verdict"] == "block" for _ in range(4))
+
+    edited = jpeg_bytes(captioned(Image.open(io.BytesIO(confirmed)), 60))
+    eventually(lambda: blocked(confirmed), timeout=2, message="the picture is not blocked")
+    eventually(lambda: blocked(edited), timeout=2, message="the edited copy is not blocked")
+
+    decide_accept(page, "A valid notice from the person shown.")
+    expect(page.locator(".done[role=status]")).to_be_visible()  # nothing else waiting
+    look(page, "07-queue-empty")
+
+    services = console.services()
+    try:
+        reveals = [r for r in services.audit.records() if r.action is AuditAction.REVEAL]
+        assert [r.actor.id for r in reveals] == ["alice"]
+        assert services.audit.verify().problem is None
+    finally:
+        services.close()
+
+    status = new_page(browser)
+    status.goto(f"{console.url}/protect/status")
+    status.fill("#case_number", case["case_number"])
+    status.fill("#secret", case["secret"])
+    status.keyboard.press("Enter")
+    expect(status.locator("#decision-outcome")).to_contain_text("Your report was accepted")
+
+
+def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Console) -> None:
+    browser = axe_context
+    benign, doubtful = jpeg(REJECTED), jpeg(ESCALATED)
+    console.queue_upload(benign, "upload/reject")
+    console.queue_upload(doubtful, "upload/escalate")
+    page = new_page(browser)
+    sign_in(page, console.url, "rita")
+    page.goto(f"{console.url}/review?source=platform")
+    open_by_keyboard(page, "upload/reject")
+    page.keyboard.press("r")
+    page.keyboard.type("A different picture: a beach, not the reported one.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("h1")).not_to_contain_text("upload/reject")
+    again = console.lookup(benign, queue="true", content_ref="upload/reject-again")
+    assert (again["verdict"], again["review_item"]) == ("allow", None)
+
+    page.goto(f"{console.url}/review?source=platform")
+    open_by_keyboard(page, "upload/escalate")
+    page.keyboard.press("e")
+    page.keyboard.type("Not sure this is the reported picture: please look.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("h1")).not_to_contain_text("upload/escalate")
+    assert console.lookup(doubtful)["verdict"] == "review"
+
+    lead = new_page(browser)
+    sign_in(lead, console.url, "lena")
+    lead.goto(f"{console.url}/review/escalations")
+    look(lead, "08-escalations")
+    open_by_keyboard(lead, "upload/escalate")
+    expect(lead.locator(".history")).to_contain_text("Not sure this is the reported picture")
+    decide_confirm(lead, "The lead compared it with the report: it is the reported picture.")
+    expect(lead.locator("h1")).not_to_contain_text("upload/escalate")
+    eventually(
+        lambda: console.lookup(doubtful)["verdict"] == "block",
+        timeout=2,
+        message="the escalated picture is not blocked",
+    )
+
+
+def test_the_settings_admin_pages_and_the_break_prompt(
+    axe_context: Browser, console: Console
+) -> None:
+    browser = axe_context
+    page = new_page(browser)
+    page.clock.install()
+    sign_in(page, console.url, "ada")
+    page.goto(f"{console.url}/review/settings")
+    look(page, "09-settings")
+    page.goto(f"{console.url}/review/admin/users")
+    expect(page.locator("table")).to_contain_text("rita")
+    look(page, "10-admin-users")
+    page.goto(f"{console.url}/review/admin/grounds")
+    expect(page.locator("table")).to_contain_text("take-it-down-act")
+    look(page, "11-admin-grounds")
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog")).to_be_visible()
+    look(page, "12-keyboard-help")
+    page.keyboard.press("Escape")
+    expect(page.locator("#break-dialog")).to_be_hidden()
+    page.clock.fast_forward("01:01:00")  # an hour of work: the break prompt comes by itself
+    expect(page.locator("#break-dialog")).to_be_visible()
+    look(page, "13-break-prompt")
+    page.get_by_role("button", name="I am back").click()
+    expect(page.locator("#break-dialog")).to_be_hidden()
