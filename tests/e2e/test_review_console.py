@@ -196,23 +196,69 @@ def open_by_keyboard(page: Page, ref: str) -> None:
     raise AssertionError(f"{ref} is not in the queue")
 
 
-def decide_confirm(page: Page, facts: str) -> None:
-    """c, then the ground (first in the list) and the facts by keyboard, then Ctrl+Enter."""
-    page.keyboard.press("c")
-    page.keyboard.press("Tab")  # from the action (remove) to the ground
+def ground_and_facts(page: Page, facts: str) -> None:
+    """With the ground's list focused: the first ground, Tab, the facts, Ctrl+Enter."""
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Tab")
     page.keyboard.type(facts)
     page.keyboard.press("Control+Enter")
+
+
+def decide_confirm(page: Page, facts: str) -> None:
+    """c (the action, remove, has the focus), Tab to the ground, then the rest."""
+    page.keyboard.press("c")
+    page.keyboard.press("Tab")
+    ground_and_facts(page, facts)
 
 
 def decide_accept(page: Page, facts: str) -> None:
-    """c on a report: the ground (first in the list) and the facts, then Ctrl+Enter."""
+    """c on a report (the ground has the focus), then the rest."""
     page.keyboard.press("c")
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Tab")
-    page.keyboard.type(facts)
-    page.keyboard.press("Control+Enter")
+    ground_and_facts(page, facts)
+
+
+def open_blurred(page: Page, console: Console, picture: bytes, ref: str) -> None:
+    """Open the item by keyboard; the media the browser gets is the filtered rendition."""
+    page.goto(f"{console.url}/review?source=platform")
+    with page.expect_response(lambda r: r.url.endswith("/media")) as shown:
+        open_by_keyboard(page, ref)
+    media = shown.value.body()
+    assert shown.value.headers["cache-control"] == "no-store"
+    assert media == blurred_rendition(picture, MediaLimits(), DEFAULT_BLUR)
+    assert hashlib.sha256(media).digest() != hashlib.sha256(picture).digest()
+    with Image.open(io.BytesIO(media)) as image:
+        assert (image.format, image.mode) == ("JPEG", "L")
+    assert hashlib.sha256(picture).hexdigest() not in page.content()
+    look(page, "04-item-blurred")
+
+
+def reveal_then_leave(page: Page, picture: bytes) -> None:
+    """v shows the original (once); leaving the page swaps the blurred rendition back."""
+    with page.expect_response(lambda r: "/original?r=" in r.url) as revealed:
+        page.keyboard.press("v")
+    assert revealed.value.status == 200
+    assert revealed.value.headers["cache-control"] == "no-store"
+    assert revealed.value.body() == original_rendition(picture, MediaLimits())[0]
+    expect(page.locator("#media-img")).to_have_attribute("data-state", "original")
+    look(page, "05-item-revealed")
+    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
+    expect(page.locator("#media-img")).to_have_attribute("data-state", "blurred")
+    expect(page.locator("#media-img")).to_have_attribute("src", re.compile(r"/media$"))
+
+
+def only_alice_revealed_once(console: Console) -> None:
+    services = console.services()
+    try:
+        reveals = [r for r in services.audit.records() if r.action is AuditAction.REVEAL]
+        assert [r.actor.id for r in reveals] == ["alice"]
+        assert services.audit.verify().problem is None
+    finally:
+        services.close()
+
+
+def blocked_everywhere(console: Console, content: bytes) -> bool:
+    """Whether lookups (spread over both workers) all answer block."""
+    return all(console.lookup(content)["verdict"] == "block" for _ in range(4))
 
 
 def test_a_reviewer_works_the_queue_by_keyboard_with_blurred_media(
@@ -225,54 +271,25 @@ def test_a_reviewer_works_the_queue_by_keyboard_with_blurred_media(
     secret = set_up_totp(page, console)
     sign_in(page, console.url, "alice", pyotp.TOTP(secret).at(time.time() + 30))
     look(page, "03-queue-full")
-
-    page.goto(f"{console.url}/review?source=platform")
-    with page.expect_response(lambda r: r.url.endswith("/media")) as shown:
-        open_by_keyboard(page, "upload/confirm")
-    media = shown.value.body()
-    assert shown.value.headers["cache-control"] == "no-store"
-    assert media == blurred_rendition(confirmed, MediaLimits(), DEFAULT_BLUR)
-    assert hashlib.sha256(media).digest() != hashlib.sha256(confirmed).digest()
-    with Image.open(io.BytesIO(media)) as image:
-        assert (image.format, image.mode) == ("JPEG", "L")
-    assert hashlib.sha256(confirmed).hexdigest() not in page.content()
-    look(page, "04-item-blurred")
-
-    with page.expect_response(lambda r: "/original?r=" in r.url) as revealed:
-        page.keyboard.press("v")
-    assert revealed.value.status == 200
-    assert revealed.value.body() == original_rendition(confirmed, MediaLimits())[0]
-    expect(page.locator("#media-img")).to_have_attribute("data-state", "original")
-    look(page, "05-item-revealed")
-    page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pagehide'))")
-    expect(page.locator("#media-img")).to_have_attribute("data-state", "blurred")
-    expect(page.locator("#media-img")).to_have_attribute("src", re.compile(r"/media$"))
+    open_blurred(page, console, confirmed, "upload/confirm")
+    reveal_then_leave(page, confirmed)
 
     page.keyboard.press("c")
     page.keyboard.press("Control+Enter")  # no ground, no facts: the page says what is missing
     expect(page.locator("#item-error")).to_be_visible()
+    expect(page.locator("#confirm-ground")).to_be_focused()
     look(page, "06-decision-error")
-    decide_confirm(page, "The upload is the reported picture.")
+    ground_and_facts(page, "The upload is the reported picture.")
     expect(page.locator("h1")).to_contain_text(case["case_number"])  # the next item, claimed
 
-    def blocked(content: bytes) -> bool:
-        return all(console.lookup(content)["verdict"] == "block" for _ in range(4))
-
     edited = jpeg_bytes(captioned(Image.open(io.BytesIO(confirmed)), 60))
-    eventually(lambda: blocked(confirmed), timeout=2, message="the picture is not blocked")
-    eventually(lambda: blocked(edited), timeout=2, message="the edited copy is not blocked")
+    eventually(lambda: blocked_everywhere(console, confirmed), timeout=2, message="not blocked")
+    eventually(lambda: blocked_everywhere(console, edited), timeout=2, message="edit not blocked")
 
     decide_accept(page, "A valid notice from the person shown.")
     expect(page.locator(".done[role=status]")).to_be_visible()  # nothing else waiting
     look(page, "07-queue-empty")
-
-    services = console.services()
-    try:
-        reveals = [r for r in services.audit.records() if r.action is AuditAction.REVEAL]
-        assert [r.actor.id for r in reveals] == ["alice"]
-        assert services.audit.verify().problem is None
-    finally:
-        services.close()
+    only_alice_revealed_once(console)
 
     status = new_page(browser)
     status.goto(f"{console.url}/protect/status")

@@ -103,6 +103,10 @@
   });
   window.addEventListener("pageshow", function (event) { if (event.persisted) { reblur(); } });
 
+  /* After a refused decision, the first field to fix has the focus. */
+  var invalid = document.querySelector("form.decision [aria-invalid=true]");
+  if (invalid) { invalid.focus(); }
+
   /* Keyboard shortcuts. */
   function typing(target) {
     if (!target || !target.tagName) { return false; }
