@@ -304,7 +304,10 @@ def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Conso
     benign, doubtful = jpeg(REJECTED), jpeg(ESCALATED)
     console.queue_upload(benign, "upload/reject")
     console.queue_upload(doubtful, "upload/escalate")
-    page = new_page(browser)
+    # This reviewer's browser keeps the pages' CSP: the script must work under it.
+    page = browser.new_context().new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     sign_in(page, console.url, "rita")
     page.goto(f"{console.url}/review?source=platform")
     open_by_keyboard(page, "upload/reject")
@@ -322,6 +325,7 @@ def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Conso
     page.keyboard.press("Control+Enter")
     expect(page.locator("h1")).not_to_contain_text("upload/escalate")
     assert console.lookup(doubtful)["verdict"] == "review"
+    assert refused == []
 
     lead = new_page(browser)
     sign_in(lead, console.url, "lena")

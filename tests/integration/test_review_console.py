@@ -364,3 +364,39 @@ def test_admins_manage_users_and_grounds(console: Console) -> None:
     bad = ada.post("/review/admin/grounds", {**ground, "code": "Not Valid"})
     assert bad.status_code == 422
     every_answer_is_no_store(console)
+
+
+def test_a_page_decision_changes_the_banks_as_the_api_does(console: Console) -> None:
+    by_api, by_page = jpeg(54), jpeg(55)
+    api_item = console.queued(by_api, "upload/54")
+    page_item = console.queued(by_page, "upload/55")
+    key = {"X-API-Key": console.services.access.issue_key("rev", Role.REVIEWER).token}
+    path = f"/api/v1/review/items/{api_item}"
+    assert console.client.post(f"{path}/claim", headers=key).status_code == 200
+    decided = console.client.post(f"{path}/decisions", json=CONFIRM, headers=key)
+    assert decided.status_code == 200, decided.text
+    alice = console.sign_in("alice")
+    alice.post(f"/review/items/{page_item}/claim")
+    assert alice.post(f"/review/items/{page_item}/decide", CONFIRM).status_code == 303
+
+    decisions = {
+        r.subject.id: r.details
+        for r in console.services.audit.records()
+        if r.action is AuditAction.DECISION
+    }
+    api_change, page_change = decisions[str(api_item)], decisions[str(page_item)]
+    assert page_change == api_change
+    entries = page_change["entries"]
+    assert isinstance(entries, int)
+    assert entries >= 1  # the confirmed bank holds the content now
+    assert console.upload(by_api)["verdict"] == console.upload(by_page)["verdict"] == "block"
+    api_decision = console.services.reviews.item(api_item).decision
+    page_decision = console.services.reviews.item(page_item).decision
+    assert api_decision is not None
+    assert page_decision is not None
+    assert (page_decision.kind, page_decision.action, page_decision.ground) == (
+        api_decision.kind,
+        api_decision.action,
+        api_decision.ground,
+    )
+    assert (page_decision.reviewer, api_decision.reviewer[:4]) == ("alice", "key:")
