@@ -400,3 +400,19 @@ def test_a_page_decision_changes_the_banks_as_the_api_does(console: Console) -> 
         api_decision.ground,
     )
     assert (page_decision.reviewer, api_decision.reviewer[:4]) == ("alice", "key:")
+
+
+def test_a_missing_item_is_a_calm_page_not_an_error(console: Console) -> None:
+    alice = console.sign_in("alice")
+    for answer in (
+        alice.get("/review/items/999"),
+        alice.post("/review/items/999/claim"),
+        alice.post("/review/items/999/decide", CONFIRM),
+        alice.post("/review/items/999/release"),
+    ):
+        assert answer.status_code == 404
+        assert "There is no such item." in answer.text
+    assert alice.get("/review/items/999/media").status_code == 404
+    script = alice.client.post("/review/items/999/claim", headers={"X-CSRF-Token": alice.csrf})
+    assert script.status_code == 404
+    every_answer_is_no_store(console)

@@ -113,6 +113,10 @@ async def claim_item(request: Request, item_id: ItemId, reviewer: ReviewerDep) -
     from_script = CSRF_HEADER.lower() in request.headers
     try:
         await run_in_threadpool(reviews_of(request).claim, item_id, as_reviewer(reviewer[0]))
+    except NotFoundError:
+        if from_script:
+            return Response(status_code=404, headers=page_headers())
+        return item_page(request, reviewer, item_id)  # the page says there is no such item
     except (ConflictError, PermissionDeniedError, InvalidInputError) as exc:
         if from_script:
             status = 403 if isinstance(exc, PermissionDeniedError) else 409
@@ -137,7 +141,10 @@ def _claim_problem(exc: Exception) -> str:
 async def release_item(request: Request, item_id: ItemId, reviewer: ReviewerDep) -> Response:
     """Give the item back to the queue and go to the queue."""
     await require_csrf(request, reviewer[1])
-    await run_in_threadpool(reviews_of(request).release, item_id, as_reviewer(reviewer[0]))
+    try:
+        await run_in_threadpool(reviews_of(request).release, item_id, as_reviewer(reviewer[0]))
+    except NotFoundError:
+        return item_page(request, reviewer, item_id)
     return see_other("/review")
 
 
@@ -154,6 +161,8 @@ async def decide_item(request: Request, item_id: ItemId, reviewer: ReviewerDep) 
         )
     try:
         await run_in_threadpool(reviews.decide, item_id, viewer, posted.to_input())
+    except NotFoundError:
+        return item_page(request, reviewer, item_id)
     except ConflictError:
         return item_page(request, reviewer, item_id, error="held-by-other", status_code=409)
     except PermissionDeniedError:

@@ -32,6 +32,8 @@
 
   var elapsedAtLoad = parseInt(wellbeing.getAttribute("data-elapsed"), 10) || 0;
   var breakSeconds = (parseInt(wellbeing.getAttribute("data-break-minutes"), 10) || 60) * 60;
+  // Breaks already prompted, per session (a new sign-in starts counting again).
+  var breaksKey = "sw-review-breaks:" + (wellbeing.getAttribute("data-since") || "");
   var breakDialog = document.getElementById("break-dialog");
   var helpDialog = document.getElementById("help-dialog");
 
@@ -44,9 +46,9 @@
     var exposure = document.getElementById("exposure");
     if (exposure) { exposure.textContent = duration(elapsed); }
     var periods = Math.floor(elapsed / breakSeconds);
-    var prompted = parseInt(sessionStorage.getItem("sw-review-breaks") || "0", 10);
+    var prompted = parseInt(sessionStorage.getItem(breaksKey) || "0", 10);
     if (periods > prompted) {
-      sessionStorage.setItem("sw-review-breaks", String(periods));
+      sessionStorage.setItem(breaksKey, String(periods));
       openDialog(breakDialog);
     }
   }
