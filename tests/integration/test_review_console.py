@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from shieldwall.hashing.service import hash_content
 from shieldwall.review.models import Reviewer
 from shieldwall.review.renditions import blurred_rendition, original_rendition
 from shieldwall.web.app import create_app
+from shieldwall.web.review.views import Countdown
 from tests.support.factories import jpeg, report_fields
 from tests.support.services import make_services, wait_until_ready
 
@@ -416,3 +418,13 @@ def test_a_missing_item_is_a_calm_page_not_an_error(console: Console) -> None:
     script = alice.client.post("/review/items/999/claim", headers={"X-CSRF-Token": alice.csrf})
     assert script.status_code == 404
     every_answer_is_no_store(console)
+
+
+def test_deadlines_are_told_in_words() -> None:
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    on_time = Countdown.of(now + timedelta(hours=30, minutes=5), now)
+    at_risk = Countdown.of(now + timedelta(hours=11, minutes=59), now)
+    overdue = Countdown.of(now - timedelta(minutes=7), now)
+    assert (on_time.status, on_time.text) == ("ok", "1 d 6 h")
+    assert (at_risk.status, at_risk.text) == ("at-risk", "11 h 59 min")
+    assert (overdue.status, overdue.text) == ("overdue", "7 min")
