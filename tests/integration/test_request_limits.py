@@ -124,7 +124,7 @@ JSON = {"content-type": "application/json"}
 SMALL_JSON_ROUTES = [
     ("/protect/api/status", 4 * KIB, {}),
     ("/protect/api/withdraw", 4 * KIB, {}),
-    ("/protect/api/cases", 256 * KIB, {}),
+    ("/protect/api/cases", 1024 * KIB, {}),
     ("/api/v1/lookup/signals", 4 * KIB, {"role": Role.SCREENER}),
     ("/api/v1/lookup/batch", 512 * KIB, {"role": Role.SCREENER}),
     ("/api/v1/banks", DEFAULT_LIMIT, {"role": Role.ADMIN}),

@@ -17,8 +17,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
-from shieldwall.signals.models import Signal
-from shieldwall.signals.pdq_quality import pdq_refusals
+from shieldwall.signals.models import ORIGINAL, Signal
+from shieldwall.signals.pdq_quality import REGION_MIN_QUALITY, pdq_refusals
+from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES
 
 TAKEDOWN_DEADLINE: Final = timedelta(hours=48)
 """US TAKE IT DOWN Act: removal within 48 hours of a valid request (also the UK's)."""
@@ -246,7 +247,44 @@ def _item_signals(item: Any) -> tuple[Signal, ...]:
     )
     if not any(s.type == "sha256" for s in signals):
         raise InvalidInputError("sha256 missing")
-    return signals
+    return (*signals, *_region_signals(item.get("regions")))
+
+
+def device_item_signals(item: Any) -> tuple[Signal, ...]:
+    """One item of a device's submission (`shieldwall protect`, the /protect page) as the
+    signals a bank entry keeps: digests, and the PDQ hashes (whole image and regions) that
+    pass the acceptance rule with the quality the device computed; InvalidInputError for an
+    item that cannot be read. For support centres importing a submission they received."""
+    try:
+        signals = _item_signals(item)
+    except TypeError:
+        raise InvalidInputError("an item is an object of hex hashes") from None
+    refusals = pdq_refusals(signals, quality_required=True)
+    return tuple(s for s, refusal in zip(signals, refusals, strict=True) if refusal is None)
+
+
+def _region_signals(raw: Any) -> tuple[Signal, ...]:
+    """The region PDQ hashes a device computed (`[{"variant", "pdq", "quality"}]`): at most
+    MAX_REGIONS, each a known region once; those below the region quality floor are not
+    kept (as `bank add` keeps none), the rest carry their quality."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_REGIONS:
+        raise InvalidInputError(f"regions must be a list of at most {MAX_REGIONS}")
+    kept: dict[str, Signal] = {}
+    for region in raw:
+        if not isinstance(region, Mapping) or set(region) != {"variant", "pdq", "quality"}:
+            raise InvalidInputError("a region is {variant, pdq, quality}")
+        name, quality = region["variant"], region["quality"]
+        if not isinstance(name, str) or name not in REGION_NAMES or name in kept:
+            raise InvalidInputError("a region's variant must be a known region, once")
+        if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
+            raise InvalidInputError("a region's quality must be an integer 0-100")
+        if not isinstance(region["pdq"], str):
+            raise InvalidInputError("a region's pdq must be hex")
+        if quality >= REGION_MIN_QUALITY:
+            kept[name] = Signal.of("pdq", region["pdq"], variant=name, quality=quality)
+    return tuple(kept.values())
 
 
 def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]:
@@ -265,11 +303,20 @@ def _hashes(raw: Any, problems: list[Problem]) -> tuple[tuple[Signal, ...], ...]
             continue
         # Anyone may file a report, so its PDQ hash must pass the acceptance rule with the
         # quality the device computed: a blank image's hash would match every blank upload.
-        refusal = next(filter(None, pdq_refusals(signals, quality_required=True)), None)
+        # A region hash that fails it (a flat corner) is left out, as `bank add` leaves it.
+        refusals = pdq_refusals(signals, quality_required=True)
+        whole = [r for s, r in zip(signals, refusals, strict=True) if s.variant == ORIGINAL]
+        refusal = next(filter(None, whole), None)
         if refusal is not None:
             problems.append(Problem("hashes", refusal.code.value))
             continue
-        items.append(signals)
+        items.append(
+            tuple(
+                s
+                for s, r in zip(signals, refusals, strict=True)
+                if s.variant == ORIGINAL or r is None
+            )
+        )
     return tuple(items)
 
 
@@ -359,11 +406,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def _item_to_dict(item: tuple[Signal, ...]) -> dict[str, Any]:
-    """One item as the report sent it: signals by type, and the PDQ hash's quality."""
-    out: dict[str, Any] = {s.type: s.value for s in item}
-    quality = next((s.quality for s in item if s.type == "pdq"), None)
+    """One item as the report sent it: signals by type, the PDQ hash's quality, and the
+    region hashes the device computed."""
+    whole = [s for s in item if s.variant == ORIGINAL]
+    out: dict[str, Any] = {s.type: s.value for s in whole}
+    quality = next((s.quality for s in whole if s.type == "pdq"), None)
     if quality is not None:
         out["pdq_quality"] = quality
+    regions = [
+        {"variant": s.variant, "pdq": s.value, "quality": s.quality}
+        for s in item
+        if s.variant != ORIGINAL
+    ]
+    if regions:
+        out["regions"] = regions
     return out
 
 

@@ -24,13 +24,17 @@ from shieldwall.cli.options import (
     resolve_jobs,
 )
 from shieldwall.cli.output import Output
-from shieldwall.errors import NotFoundError
+from shieldwall.cli.submission_import import import_submission, looks_like_submission
+from shieldwall.errors import NotFoundError, ShieldwallError
 from shieldwall.hashing.service import Purpose
 from shieldwall.signals.models import ORIGINAL
 from shieldwall.signals.pdq_quality import without_refused
 
 ADD_BATCH = 500
 FORMATS = click.Choice([f.value for f in BankFileFormat])
+SUBMISSION = "submission"
+"""`bank import --format`: a victim's `shieldwall protect` file (cli/submission_import.py)."""
+IMPORT_FORMATS = click.Choice([*FORMATS.choices, SUBMISSION])
 
 
 def _store(
@@ -156,9 +160,10 @@ def _open_text(path: str) -> TextIO:
 @click.option(
     "--format",
     "fmt",
-    type=FORMATS,
+    type=IMPORT_FORMATS,
     default=None,
-    help="hashfile (`pdq <hex>` lines), csv or jsonl (default: detected).",
+    help="hashfile (`pdq <hex>` lines), csv, jsonl or submission (`shieldwall protect`'s "
+    "file) (default: detected).",
 )
 @click.option(
     "--batch-size",
@@ -182,9 +187,16 @@ def import_command(
     note: str,
     as_json: bool,
 ) -> int:
-    """Import hashes (without content) from a hash file, CSV or JSON lines; '-' is stdin."""
+    """Import hashes (without content) from a hash file, CSV or JSON lines ('-' is stdin),
+    or a victim's `shieldwall protect` submission (one entry per item, regions included)."""
     out = Output(as_json)
     provenance = Provenance(EntrySource(source), submitted_by, case_id, note)
+    if fmt in (None, SUBMISSION) and (fmt == SUBMISSION or looks_like_submission(file)):
+        try:
+            return finish(import_submission(context, name, file, provenance, out))
+        except ShieldwallError as exc:
+            out.problem(file, str(exc))
+            return 1
     try:
         stream = _open_text(file)
     except OSError as exc:

@@ -21,12 +21,13 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
+from shieldwall.cli.submission_import import SUBMISSION_FORMAT
 from shieldwall.errors import ShieldwallError
+from shieldwall.hashing.service import ContentSignals, Purpose
 from shieldwall.media.decode import read_content
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import signal_refusal
 
-SUBMISSION_FORMAT: Final = "shieldwall-submission/1"
 VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp"})
 """Videos get MD5 and SHA-256 only, for now (per-frame PDQ is a later issue)."""
 
@@ -57,28 +58,30 @@ def protect_command(
     """Hash photos and videos on this machine for a report; the images never leave it."""
     out = Output(as_json)
     files = list(walk_paths(paths))
-    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_SUFFIXES]
-    photos = [p for p in files if p not in set(videos)]
-    items: list[dict[str, Any]] = []
-    for hashed in hash_files(photos, context.settings.media, resolve_jobs(jobs)):
+    videos = {p for p in files if Path(p).suffix.lower() in VIDEO_SUFFIXES}
+    photos = [p for p in files if p not in videos]
+    hashed_items: dict[str, dict[str, Any]] = {}
+    # Purpose.BANK: the region hashes too, as `bank add` stores them, so that a report made
+    # here matches cropped and overlaid copies as well as a banked file does.
+    for hashed in hash_files(
+        photos, context.settings.media, resolve_jobs(jobs), purpose=Purpose.BANK
+    ):
         if hashed.signals is None:
             out.problem(hashed.path, hashed.error or "unreadable")
-            continue
-        signals = hashed.signals
-        items.append(
-            {
-                "kind": "photo",
-                "pdq": signals.pdq.value,
-                "pdq_quality": signals.pdq.quality,
-                "md5": signals.md5.value,
-                "sha256": signals.sha256.value,
-            }
-        )
-    for path in videos:
+        else:
+            hashed_items[hashed.path] = photo_item(hashed.signals)
+    for path in sorted(videos, key=files.index):
         try:
-            items.append({"kind": "video", **_video_digests(path, context)})
+            hashed_items[path] = {"kind": "video", **_video_digests(path, context)}
         except (ShieldwallError, OSError) as exc:
             out.problem(path, str(exc))
+    # In the order the files were given (directories walked in sorted order); `position`
+    # is the file's place in that order, so an item can be traced even when a file failed.
+    items = [
+        {**hashed_items[path], "position": position}
+        for position, path in enumerate(files)
+        if path in hashed_items
+    ]
     submission = {
         "format": SUBMISSION_FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -88,6 +91,21 @@ def protect_command(
     out.record({"out": str(out_path), "items": len(items), "problems": out.problems})
     out.note(f"{len(items)} of {len(files)} files hashed into {out_path}; {out.problems} failed")
     return finish(out.problems)
+
+
+def photo_item(signals: ContentSignals) -> dict[str, Any]:
+    """A photo's item in a submission: its whole-image hashes and its region hashes."""
+    return {
+        "kind": "photo",
+        "pdq": signals.pdq.value,
+        "pdq_quality": signals.pdq.quality,
+        "md5": signals.md5.value,
+        "sha256": signals.sha256.value,
+        "regions": [
+            {"variant": view.variant, "pdq": view.value, "quality": view.quality}
+            for view in signals.views
+        ],
+    }
 
 
 def read_submission(path: Path) -> dict[str, Any]:
@@ -131,7 +149,9 @@ def _report_fields(submission: dict[str, Any], options: dict[str, Any]) -> dict[
 def _report_item(item: dict[str, Any]) -> dict[str, Any]:
     """An item's hashes as the server takes them. A PDQ hash the server would refuse (too
     plain, low quality, no quality) is left out: the photo is reported by its digests."""
-    sent = {k: v for k, v in item.items() if k in {"pdq", "pdq_quality", "md5", "sha256"}}
+    sent = {
+        k: v for k, v in item.items() if k in {"pdq", "pdq_quality", "md5", "sha256", "regions"}
+    }
     try:
         pdq = Signal.of("pdq", sent["pdq"], quality=sent.get("pdq_quality"))
     except (KeyError, TypeError, ShieldwallError):

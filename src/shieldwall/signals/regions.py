@@ -198,8 +198,8 @@ def aspect_regions(width: int, height: int) -> list[tuple[str, Box]]:
     for across, down in ASPECTS:
         ratio = (across / down) / (width / height)  # the crop's width over the image's
         span_x, span_y = (ratio, 1.0) if ratio < 1 else (1.0, 1 / ratio)
-        if min(span_x, span_y) <= 1 - MIN_ASPECT_CUT and min(span_x, span_y) >= 0.5:
-            regions.append((f"aspect{across}x{down}", _centred(span_x, span_y)))
+        if min(span_x, span_y) <= 1 - MIN_ASPECT_CUT and min(span_x, span_y) >= MIN_ASPECT_SPAN:
+            regions.append((f"{ASPECT_PREFIX}{across}x{down}", _centred(span_x, span_y)))
     return regions
 
 
@@ -251,3 +251,45 @@ def bank_regions_for(width: int, height: int) -> list[tuple[str, Box]]:
 
 
 assert len(BANK_REGIONS) + len(ASPECTS) + 1 <= MAX_STORED_PDQ
+
+
+ASPECT_PREFIX: Final = "aspect"
+MIN_ASPECT_SPAN: Final = 0.5
+"""An aspect crop keeping less than half of a side is not hashed (aspect_regions)."""
+REGION_NAMES: Final = frozenset(
+    {name for name, _ in BANK_REGIONS}
+    | {f"{ASPECT_PREFIX}{across}x{down}" for across, down in ASPECTS}
+)
+"""Every region name a bank entry may hold besides the whole image (devices send these)."""
+MAX_REGIONS: Final = MAX_STORED_PDQ - 1
+"""Region hashes per image at most (the whole image's PDQ takes the last place)."""
+
+
+def region_table(min_side: int) -> dict[str, object]:
+    """The bank's regions as a JSON-ready table, so that devices (the /protect page) hash
+    exactly the regions `bank add` does from this one definition.
+
+    Windows are hashed as PDQ hashes the cropped region at full size; bands on PDQ's own
+    64x64 grid from cell means (RegionHasher.pdq_area); aspect crops are centred and made
+    per image size by the rule of aspect_regions. Images with a side under `min_side` have
+    no regions."""
+
+    def boxes(named: Sequence[tuple[str, Box]]) -> list[dict[str, object]]:
+        return [
+            {"name": name, "box": [box.left, box.top, box.right, box.bottom]}
+            for name, box in named
+        ]
+
+    return {
+        "windows": boxes(BANK_WINDOWS),
+        "aspects": {
+            "shapes": [list(shape) for shape in ASPECTS],
+            "min_cut": MIN_ASPECT_CUT,
+            "min_span": MIN_ASPECT_SPAN,
+            "prefix": ASPECT_PREFIX,
+        },
+        "bands": boxes(BANDS),
+        "min_quality": REGION_MIN_QUALITY,
+        "max_regions": MAX_REGIONS,
+        "min_side": min_side,
+    }

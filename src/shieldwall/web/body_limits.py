@@ -71,7 +71,8 @@ def body_rules(media: MediaLimits) -> tuple[BodyRule, ...]:
     upload = media.max_bytes + MULTIPART_OVERHEAD
     return (
         _rule("POST", r"/protect/api/(status|withdraw)", 4 * KIB),
-        _rule("POST", r"/protect/api/cases", 256 * KIB),
+        _rule("POST", r"/protect/api/cases", 1024 * KIB),
+        _rule("POST", r"/api/v1/cases", 1024 * KIB),
         _rule("POST", r"/api/v1/lookup/signals", 4 * KIB),
         _rule("POST", r"/api/v1/lookup/batch", 512 * KIB),
         _rule("POST", r"/api/v1/lookup", upload),

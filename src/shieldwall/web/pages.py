@@ -17,9 +17,12 @@ from typing import Final
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from shieldwall.normalise.views import MIN_SIDE
+from shieldwall.signals.regions import region_table
 
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -227,6 +230,16 @@ def protect_page(request: Request) -> HTMLResponse:
 def status_page(request: Request) -> HTMLResponse:
     """A case's timeline with its number and secret; withdrawal."""
     return _page(request, "protect/status.html")
+
+
+@router.get("/protect/regions.json")
+def region_table_json() -> JSONResponse:
+    """The bank's regions, for the page to hash on the device exactly as `bank add` does."""
+    return JSONResponse(REGION_TABLE)
+
+
+REGION_TABLE: Final = region_table(MIN_SIDE)
+"""signals/regions.py's regions as JSON: the one definition the page and the bank share."""
 
 
 def install_pages(app: FastAPI) -> None:

@@ -45,8 +45,8 @@ router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedR
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 _EMPTY: Final = "the request body is empty: send a JSON object"
-MAX_REPORT_BYTES: Final = 256 * 1024
-"""A report is hashes and text: 100 items and 50 locators fit in far less."""
+MAX_REPORT_BYTES: Final = 1024 * 1024
+"""A report is hashes and text: 100 items with 63 region hashes each and 50 locators fit."""
 
 
 MAX_KEY_BYTES: Final = 4 * 1024
@@ -191,7 +191,7 @@ def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
     responses={
         422: {"description": "invalid fields, each with a stable code"},
         403: {"description": "sent from another site"},
-        413: {"description": "the body is over 256 KiB"},
+        413: {"description": "the body is over 1 MiB"},
         429: {"description": "too many reports from this address"},
     },
 )

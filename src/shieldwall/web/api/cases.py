@@ -32,7 +32,7 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
     status_code=201,
     response_model=FiledOut,
     responses={
-        413: {"description": "the body is over 256 KiB"},
+        413: {"description": "the body is over 1 MiB"},
         422: {"description": "invalid report fields, each named with a stable code"},
     },
     **guarded(Capability.FILE_CASES),
