@@ -30,12 +30,11 @@ from shieldwall.access.accounts import DEFAULT_BLUR
 from shieldwall.app import Services, build_services
 from shieldwall.audit.models import AuditAction
 from shieldwall.config import load_settings
-from shieldwall.hashing.service import hash_content
 from shieldwall.media.limits import MediaLimits
 from shieldwall.review.renditions import blurred_rendition, original_rendition
 from tests.support.cli import Cli
 from tests.support.edits import captioned, jpeg_bytes
-from tests.support.factories import jpeg, report_fields
+from tests.support.factories import jpeg, report_fields, report_item
 from tests.support.polling import eventually
 from tests.support.server import ServerProcess
 
@@ -66,13 +65,7 @@ class Console:
         return self.server.url
 
     def file_case(self, content: bytes) -> dict[str, Any]:
-        signals = hash_content(content, MediaLimits())
-        item = {
-            "pdq": signals.pdq.value,
-            "pdq_quality": signals.pdq.quality,
-            "md5": signals.md5.value,
-            "sha256": signals.sha256.value,
-        }
+        item = report_item(content)
         answer = self.http.post("/protect/api/cases", json=report_fields(hashes=[item]))
         assert answer.status_code == 201, answer.text
         body: dict[str, Any] = answer.json()

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 
 from shieldwall.access.models import Role
 from shieldwall.config import MediaLimits
-from shieldwall.hashing.service import Purpose, hash_content
+from shieldwall.hashing.service import hash_content
 from shieldwall.normalise.views import MIN_SIDE
 from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES, region_table
 from shieldwall.web.app import create_app
 from tests.support.cli import Cli
-from tests.support.factories import jpeg, report_fields
+from tests.support.factories import jpeg, report_fields, report_item
 from tests.support.images import scene
 from tests.support.services import make_services, wait_until_ready
 
@@ -37,16 +37,7 @@ def cropped(seed: int, share: float) -> bytes:
 
 def device_item(content: bytes) -> dict[str, Any]:
     """What a device sends for a photo: whole-image hashes and its region hashes."""
-    signals = hash_content(content, MediaLimits(), purpose=Purpose.BANK)
-    return {
-        "pdq": signals.pdq.value,
-        "pdq_quality": signals.pdq.quality,
-        "md5": signals.md5.value,
-        "sha256": signals.sha256.value,
-        "regions": [
-            {"variant": v.variant, "pdq": v.value, "quality": v.quality} for v in signals.views
-        ],
-    }
+    return report_item(content, regions=True)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.hashing.service import hash_content
 from shieldwall.web.app import create_app
-from tests.support.factories import jpeg, report_fields
+from tests.support.factories import jpeg, report_fields, report_item
 from tests.support.services import make_services, wait_until_ready
 
 CONFIRM = {
@@ -35,13 +35,7 @@ class Loop:
     keys: dict[str, dict[str, str]]
 
     def file_case(self, content: bytes, **changes: Any) -> dict[str, Any]:
-        signals = hash_content(content, self.services.settings.media)
-        item = {
-            "pdq": signals.pdq.value,
-            "pdq_quality": signals.pdq.quality,
-            "md5": signals.md5.value,
-            "sha256": signals.sha256.value,
-        }
+        item = report_item(content)
         response = self.client.post(
             "/protect/api/cases", json=report_fields(hashes=[item], **changes)
         )
@@ -197,13 +191,7 @@ def test_the_person_sees_the_decision_on_their_case(loop: Loop) -> None:
 
 def test_a_trusted_flaggers_report_blocks_once_accepted(loop: Loop) -> None:
     photo = jpeg(36)
-    signals = hash_content(photo, loop.services.settings.media)
-    item = {
-        "pdq": signals.pdq.value,
-        "pdq_quality": signals.pdq.quality,
-        "md5": signals.md5.value,
-        "sha256": signals.sha256.value,
-    }
+    item = report_item(photo)
     token = loop.services.access.issue_key("Hotline ES", Role.REPORTER).token
     loop.keys["hotline"] = {"X-API-Key": token}
     body = report_fields(hashes=[item], reporter="representative", authority="Hotline ES")

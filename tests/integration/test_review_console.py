@@ -22,12 +22,11 @@ from PIL import Image
 from shieldwall.access.models import Role
 from shieldwall.app import Services
 from shieldwall.audit.models import AuditAction
-from shieldwall.hashing.service import hash_content
 from shieldwall.review.models import Reviewer
 from shieldwall.review.renditions import blurred_rendition, original_rendition
 from shieldwall.web.app import create_app
 from shieldwall.web.review.views import Countdown
-from tests.support.factories import jpeg, report_fields
+from tests.support.factories import jpeg, report_fields, report_item
 from tests.support.services import make_services, wait_until_ready
 
 PASSWORD = "correct horse battery"
@@ -87,13 +86,7 @@ class Console:
         return person
 
     def file_case(self, content: bytes, **changes: Any) -> dict[str, Any]:
-        signals = hash_content(content, self.services.settings.media)
-        item = {
-            "pdq": signals.pdq.value,
-            "pdq_quality": signals.pdq.quality,
-            "md5": signals.md5.value,
-            "sha256": signals.sha256.value,
-        }
+        item = report_item(content)
         answer = self.client.post(
             "/protect/api/cases", json=report_fields(hashes=[item], **changes)
         )

@@ -105,3 +105,24 @@ def jpeg(seed: int, *, mirror: bool = False, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def report_item(content: bytes, *, regions: bool = False) -> dict[str, Any]:
+    """A report item for `content` as a device makes it: PDQ with its quality, MD5, SHA-256,
+    and with `regions` the region PDQ hashes `bank add` keeps."""
+    from shieldwall.config import MediaLimits
+    from shieldwall.hashing.service import Purpose, hash_content
+
+    purpose = Purpose.BANK if regions else Purpose.PLAIN
+    signals = hash_content(content, MediaLimits(), purpose=purpose)
+    item: dict[str, Any] = {
+        "pdq": signals.pdq.value,
+        "pdq_quality": signals.pdq.quality,
+        "md5": signals.md5.value,
+        "sha256": signals.sha256.value,
+    }
+    if regions:
+        item["regions"] = [
+            {"variant": v.variant, "pdq": v.value, "quality": v.quality} for v in signals.views
+        ]
+    return item

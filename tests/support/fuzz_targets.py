@@ -23,7 +23,8 @@ from shieldwall.banks.formats import BankFileFormat, ImportRecord, detect_format
 from shieldwall.banks.models import EntrySource, Provenance
 from shieldwall.cases.models import report_from_dict, report_to_dict, validate_report
 from shieldwall.cases.service import normalise_case_number
-from shieldwall.cli.case_cmd import SUBMISSION_FORMAT, _report_fields, read_submission
+from shieldwall.cli.case_cmd import _report_fields, read_submission
+from shieldwall.cli.submission_import import SUBMISSION_FORMAT
 from shieldwall.config import MediaLimits, load_settings
 from shieldwall.errors import InvalidInputError, MediaError, ShieldwallError
 from shieldwall.media.decode import decode_image

@@ -15,7 +15,6 @@ from shieldwall.cases.memory import InMemoryCaseRepository, InMemoryHitCounter
 from shieldwall.cases.models import Case, validate_report
 from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import MediaLimits
-from shieldwall.hashing.service import hash_content
 from shieldwall.matching.service import BankMatcher
 from shieldwall.review.effects import CONFIRMED_BANK
 from shieldwall.review.memory import InMemoryReviewRepository
@@ -24,7 +23,7 @@ from shieldwall.review.quarantine import InMemoryQuarantine
 from shieldwall.review.service import ReviewService, ReviewStores
 from shieldwall.screening.service import ScreeningService
 from tests.support.clock import FakeClock
-from tests.support.factories import report_fields
+from tests.support.factories import report_fields, report_item
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 ALICE = Reviewer("alice")
@@ -67,13 +66,7 @@ class ReviewWorld:
 
     def file_case(self, content: bytes, **changes: object) -> Case:
         """File a victim's report with the hashes of `content` (computed as the page does)."""
-        signals = hash_content(content, MediaLimits())
-        item = {
-            "pdq": signals.pdq.value,
-            "pdq_quality": signals.pdq.quality,
-            "md5": signals.md5.value,
-            "sha256": signals.sha256.value,
-        }
+        item = report_item(content)
         return self.cases.file(validate_report(report_fields(hashes=[item], **changes))).case
 
 

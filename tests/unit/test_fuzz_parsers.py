@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from shieldwall.cases.models import InvalidReportError, validate_report
-from shieldwall.cli.case_cmd import SUBMISSION_FORMAT, submit_command
+from shieldwall.cli.case_cmd import submit_command
+from shieldwall.cli.submission_import import SUBMISSION_FORMAT
 from shieldwall.config import load_settings
 from shieldwall.errors import InvalidInputError
 from tests.support.fuzz_seeds import report_dict
