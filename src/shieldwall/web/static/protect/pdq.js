@@ -124,12 +124,17 @@
     return hex;
   }
 
-  // PDQ of RGBA pixels (an ImageData's data) of an image `width` x `height`.
-  function pdqFromRgba(rgba, width, height) {
-    const luma = luminance(rgba, width * height);
-    const grid = grid64(luma, width, height);
+  // PDQ of a 64x64 luminance grid (row by row): what PDQ hashes after its blur and sampling.
+  function pdqFromGrid(grid) {
     return { hash: toHex(dct16(grid)), quality: quality(grid) };
   }
 
-  root.ShieldwallPdq = { pdqFromRgba: pdqFromRgba };
+  // PDQ of RGBA pixels (an ImageData's data) of an image `width` x `height`.
+  function pdqFromRgba(rgba, width, height) {
+    const luma = luminance(rgba, width * height);
+    return pdqFromGrid(grid64(luma, width, height));
+  }
+
+  // pdqFromGrid serves regions.js, which builds its grids from a reduced image.
+  root.ShieldwallPdq = { pdqFromRgba: pdqFromRgba, pdqFromGrid: pdqFromGrid, GRID: GRID };
 })(typeof window !== "undefined" ? window : globalThis);

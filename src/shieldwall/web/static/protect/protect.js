@@ -15,19 +15,25 @@
     return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // PDQ of the whole photo and of its regions (regions.js), or null for a format this
+  // browser cannot draw: the digests still protect it.
   async function photoPdq(file) {
     try {
       const bitmap = await createImageBitmap(file);
+      const { width, height } = bitmap;
       const canvas = document.createElement("canvas");
-      canvas.width = bitmap.width;
-      canvas.height = bitmap.height;
+      canvas.width = width;
+      canvas.height = height;
       const context = canvas.getContext("2d", { willReadFrequently: true });
       context.drawImage(bitmap, 0, 0);
       bitmap.close();
-      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      return window.ShieldwallPdq.pdqFromRgba(data, canvas.width, canvas.height);
+      const data = context.getImageData(0, 0, width, height).data;
+      canvas.width = canvas.height = 0; // the full-size canvas can go before hashing
+      const table = await window.ShieldwallRegions.loadTable();
+      const jpeg = file.type === "image/jpeg" || /\.jpe?g$/i.test(file.name);
+      return await window.ShieldwallRegions.hashImage(data, width, height, table, jpeg);
     } catch (error) {
-      return null; // a format this browser cannot draw: the digests still protect it
+      return null;
     }
   }
 
@@ -71,24 +77,37 @@
       md5: window.ShieldwallMd5.md5Hex(bytes),
     };
     if (item.kind === "photo") {
-      const pdq = await photoPdq(file);
+      const hashed = await photoPdq(file);
       // The server refuses a PDQ hash below quality 50 (a blank or near-blank image's hash
       // would match every blank upload); such a photo is reported by its exact digests.
-      if (pdq && pdq.quality >= 50) {
-        item.pdq = pdq.hash;
-        item.pdq_quality = pdq.quality;
+      if (hashed && hashed.pdq.quality >= 50) {
+        item.pdq = hashed.pdq.hash;
+        item.pdq_quality = hashed.pdq.quality;
+        // Regions let a cropped or partly covered copy match (bank add keeps the same).
+        if (hashed.regions.length) item.regions = hashed.regions;
       }
     }
     render(item, file, items.length);
     items.push(item);
   }
 
-  document.getElementById("files").addEventListener("change", async (event) => {
+  // Hashing runs in slices (regions.js hands the page back its turn between them), so a
+  // report sent meanwhile waits for it: every chosen image is in what is sent.
+  let hashing = Promise.resolve();
+  window.ShieldwallRegions.loadTable(); // fetched while the person chooses
+  document.getElementById("files").addEventListener("change", (event) => {
     const files = Array.from(event.target.files || []);
-    hashStatus.textContent = say("hashing", { n: files.length });
-    for (const file of files) await add(file);
-    hashStatus.textContent = say("hashed", { n: items.length });
     event.target.value = "";
+    hashing = hashing
+      .then(async () => {
+        hashStatus.textContent = say("hashing", { n: files.length });
+        try {
+          for (const file of files) await add(file);
+        } finally {
+          hashStatus.textContent = say("hashed", { n: items.length });
+        }
+      })
+      .catch(() => {}); // a file that cannot be read is left out; the others are kept
   });
 
   const form = document.getElementById("report");
@@ -125,6 +144,7 @@
         if (item.pdq) {
           hashes.pdq = item.pdq;
           hashes.pdq_quality = item.pdq_quality;
+          if (item.regions) hashes.regions = item.regions;
         }
         return hashes;
       }),
@@ -171,6 +191,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblems();
+    await hashing;
     const sent = fields();
     if (sent.hashes.length === 0) {
       document.getElementById("hashes-error").textContent = say("problem_hashes_required");
