@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
-from shieldwall.normalise.views import MIN_SIDE
+from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.regions import MAX_REGIONS, REGION_MIN_QUALITY, REGION_NAMES, region_table
 from tests.support.edits import jpeg_bytes
@@ -73,7 +73,7 @@ def regions_page(page: Page) -> Page:
 
 def _browser_hashes(page: Page, data: bytes, kind: str = "jpeg") -> dict[str, Any]:
     url = f"data:image/{kind};base64," + base64.b64encode(data).decode()
-    table = region_table(MIN_SIDE)
+    table = region_table(MIN_SIDE, WORKING_LONG_SIDE, MediaLimits().min_short_side)
     result: dict[str, Any] = page.evaluate(HASH_IN_PAGE, [url, table, kind == "jpeg"])
     return result
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from shieldwall.access.models import Role
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
-from shieldwall.normalise.views import MIN_SIDE
+from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
 from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES, region_table
 from shieldwall.web.app import create_app
 from tests.support.cli import Cli
@@ -63,7 +63,7 @@ def test_the_page_loads_the_banks_own_region_table(
 ) -> None:
     c, _ = client
     table = c.get("/protect/regions.json").json()
-    assert table == json.loads(json.dumps(region_table(MIN_SIDE)))
+    assert table == json.loads(json.dumps(region_table(MIN_SIDE, WORKING_LONG_SIDE, 512)))
     names = {r["name"] for r in (*table["windows"], *table["bands"])}
     assert names < REGION_NAMES
     assert table["max_regions"] == MAX_REGIONS

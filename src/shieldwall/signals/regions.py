@@ -265,14 +265,18 @@ MAX_REGIONS: Final = MAX_STORED_PDQ - 1
 """Region hashes per image at most (the whole image's PDQ takes the last place)."""
 
 
-def region_table(min_side: int) -> dict[str, object]:
+def region_table(
+    min_side: int, working_long_side: int, min_short_side: int
+) -> dict[str, object]:
     """The bank's regions as a JSON-ready table, so that devices (the /protect page) hash
     exactly the regions `bank add` does from this one definition.
 
     Windows are hashed as PDQ hashes the cropped region at full size; bands on PDQ's own
     64x64 grid from cell means (RegionHasher.pdq_area); aspect crops are centred and made
     per image size by the rule of aspect_regions. Images with a side under `min_side` have
-    no regions."""
+    no regions. The server hashes regions from the decode reduced to keep `min_short_side`
+    on the short side, then to about `working_long_side` on the long one: the device
+    reduces the same way, so both cut the same pixels."""
 
     def boxes(named: Sequence[tuple[str, Box]]) -> list[dict[str, object]]:
         return [
@@ -292,4 +296,6 @@ def region_table(min_side: int) -> dict[str, object]:
         "min_quality": REGION_MIN_QUALITY,
         "max_regions": MAX_REGIONS,
         "min_side": min_side,
+        "working_long_side": working_long_side,
+        "min_short_side": min_short_side,
     }

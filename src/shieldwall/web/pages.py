@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from shieldwall.normalise.views import MIN_SIDE
+from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
 from shieldwall.signals.regions import region_table
 
 PAGE_HEADERS: Final = {
@@ -233,13 +233,11 @@ def status_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/protect/regions.json")
-def region_table_json() -> JSONResponse:
-    """The bank's regions, for the page to hash on the device exactly as `bank add` does."""
-    return JSONResponse(REGION_TABLE)
-
-
-REGION_TABLE: Final = region_table(MIN_SIDE)
-"""signals/regions.py's regions as JSON: the one definition the page and the bank share."""
+def region_table_json(request: Request) -> JSONResponse:
+    """The bank's regions (signals/regions.py, the one definition the page and the bank
+    share), for the page to hash on the device exactly as `bank add` does."""
+    media = request.app.state.runtime.services.settings.media
+    return JSONResponse(region_table(MIN_SIDE, WORKING_LONG_SIDE, media.min_short_side))
 
 
 def install_pages(app: FastAPI) -> None:

@@ -16,6 +16,7 @@
 
 (function (root) {
   const GRID = 64;
+  // The server's reduction, as the region table states it (these are its defaults).
   const WORKING_LONG_SIDE = 768; // normalise/views.py
   const MIN_SHORT_SIDE = 512; // media/limits.py: the server's reduced decode keeps this
   const DRAFT_SCALES = [8, 4, 2]; // the DCT scales libjpeg decodes at
@@ -33,18 +34,20 @@
 
   // The size the server's decode has (media/decode.py) and the size it works on
   // (views.working_pixels), and the whole-pixel block that makes one working pixel here.
-  function serverSizes(width, height, jpeg) {
+  function serverSizes(width, height, jpeg, table) {
+    const minShort = (table && table.min_short_side) || MIN_SHORT_SIDE;
+    const workingLong = (table && table.working_long_side) || WORKING_LONG_SIDE;
     let w = width;
     let h = height;
     let factor = 1;
     if (jpeg) {
-      const scale = DRAFT_SCALES.find((s) => ceilDiv(Math.min(w, h), s) >= MIN_SHORT_SIDE) || 1;
+      const scale = DRAFT_SCALES.find((s) => ceilDiv(Math.min(w, h), s) >= minShort) || 1;
       [w, h, factor] = [ceilDiv(w, scale), ceilDiv(h, scale), scale];
     }
-    const reduce = Math.max(1, Math.floor(Math.min(w, h) / MIN_SHORT_SIDE));
+    const reduce = Math.max(1, Math.floor(Math.min(w, h) / minShort));
     [w, h, factor] = [ceilDiv(w, reduce), ceilDiv(h, reduce), factor * reduce];
     const decoded = { width: w, height: h };
-    const working = ceilDiv(Math.max(w, h), WORKING_LONG_SIDE);
+    const working = ceilDiv(Math.max(w, h), workingLong);
     if (working >= 2) {
       [w, h, factor] = [Math.max(1, Math.floor(w / working)), Math.max(1, Math.floor(h / working)), factor * working];
     }
@@ -240,8 +243,8 @@
   }
 
   // A working view of RGBA pixels: the reduced luminance and how it maps to full size.
-  async function workingImage(rgba, width, height, jpeg, slices) {
-    const sizes = serverSizes(width, height, jpeg);
+  async function workingImage(rgba, width, height, jpeg, slices, table) {
+    const sizes = serverSizes(width, height, jpeg, table);
     return {
       luma: await reduceLuma(rgba, width, height, sizes, slices),
       width: sizes.width,
@@ -259,7 +262,7 @@
   // `jpeg` says whether the server would decode it as a JPEG (at a reduced DCT scale).
   async function hashImage(rgba, width, height, table, jpeg, budgetMs) {
     const slices = slicer(budgetMs === undefined ? 12 : budgetMs);
-    const image = await workingImage(rgba, width, height, jpeg, slices);
+    const image = await workingImage(rgba, width, height, jpeg, slices, table);
     const pdq = root.ShieldwallPdq;
     const whole = pdq.pdqFromGrid(windowGrid(image, [0, 0, image.width, image.height]));
     const regions = [];
