@@ -265,9 +265,7 @@ MAX_REGIONS: Final = MAX_STORED_PDQ - 1
 """Region hashes per image at most (the whole image's PDQ takes the last place)."""
 
 
-def region_table(
-    min_side: int, working_long_side: int, min_short_side: int
-) -> dict[str, object]:
+def region_table(min_side: int, working_long_side: int, min_short_side: int) -> dict[str, object]:
     """The bank's regions as a JSON-ready table, so that devices (the /protect page) hash
     exactly the regions `bank add` does from this one definition.
 
@@ -280,8 +278,7 @@ def region_table(
 
     def boxes(named: Sequence[tuple[str, Box]]) -> list[dict[str, object]]:
         return [
-            {"name": name, "box": [box.left, box.top, box.right, box.bottom]}
-            for name, box in named
+            {"name": name, "box": [box.left, box.top, box.right, box.bottom]} for name, box in named
         ]
 
     return {
