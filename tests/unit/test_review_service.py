@@ -115,7 +115,9 @@ def test_a_claim_locks_the_item_to_one_reviewer_until_it_expires(world: ReviewWo
     world.clock.advance(timedelta(minutes=2))  # alice went quiet: her lock expired
     assert world.review.claim(item.id, BOB).claimed_by(world.clock()) == "bob"
     with pytest.raises(PermissionDeniedError):
-        world.review.decide(item.id, ALICE, DecisionInput(DecisionKind.NEED_INFO))
+        world.review.decide(
+            item.id, ALICE, DecisionInput(DecisionKind.NEED_INFO, reason="which post?")
+        )
     claims = [r for r in world.audit.records() if r.action is AuditAction.CLAIM]
     assert [r.actor.id for r in claims] == ["alice", "bob"]  # renewals are not new claims
 
@@ -131,7 +133,11 @@ def test_only_fitting_decisions_with_their_reasons_are_taken(world: ReviewWorld)
     with pytest.raises(InvalidInputError, match="needs a ground"):
         DecisionInput(DecisionKind.ACCEPT)
     with pytest.raises(InvalidInputError, match="unknown ground"):
-        world.review.decide(item.id, ALICE, DecisionInput(DecisionKind.ACCEPT, ground="nope"))
+        world.review.decide(
+            item.id,
+            ALICE,
+            DecisionInput(DecisionKind.ACCEPT, ground="nope", facts="a valid notice"),
+        )
 
 
 def test_confirming_a_queued_upload_blocks_it_and_its_edited_copies(world: ReviewWorld) -> None:
@@ -217,7 +223,7 @@ def test_accepting_and_refusing_cases_moves_them_and_their_hashes(world: ReviewW
     world.review.decide(
         items[accepted.number].id,
         ALICE,
-        DecisionInput(DecisionKind.ACCEPT, ground="take-it-down-act"),
+        DecisionInput(DecisionKind.ACCEPT, ground="take-it-down-act", facts="a valid notice"),
     )
     assert world.cases.get(accepted.number).state is CaseState.DECIDED
     # A person's own report keeps answering `review` until a reviewer confirms a match.
@@ -247,7 +253,9 @@ def test_a_trusted_flaggers_accepted_case_blocks_at_once() -> None:
     assert item.trusted_flagger
     world.review.claim(item.id, ALICE)
     world.review.decide(
-        item.id, ALICE, DecisionInput(DecisionKind.ACCEPT, ground="dsa-illegal-ncii")
+        item.id,
+        ALICE,
+        DecisionInput(DecisionKind.ACCEPT, ground="dsa-illegal-ncii", facts="seen by the hotline"),
     )
     assert world.screening.screen_content(photo, 7).verdict is MatchAction.BLOCK
     assert validate_report(report_fields()).flagger == ""  # a public form cannot claim it

@@ -199,17 +199,62 @@ class DecisionInput:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", DecisionKind(self.kind))
         object.__setattr__(self, "action", RemovalAction(self.action))
-        for name, limit in (("facts", MAX_FACTS), ("reason", MAX_REASON), ("ground", 64)):
+        for name in ("facts", "reason", "ground"):
             value = getattr(self, name)
-            if not isinstance(value, str) or len(value) > limit:
-                raise InvalidInputError(f"{name} must be text of at most {limit} characters")
+            if not isinstance(value, str):
+                raise InvalidInputError(f"{name} must be text")
             object.__setattr__(self, name, value.strip())
-        if self.kind in {DecisionKind.CONFIRM, DecisionKind.ACCEPT} and not self.ground:
-            raise InvalidInputError(f"a {self.kind.value} decision needs a ground")
-        if self.kind is DecisionKind.CONFIRM and self.action is RemovalAction.NONE:
-            raise InvalidInputError("a confirm decision removes or restricts the content")
-        if self.kind in {DecisionKind.REJECT, DecisionKind.REFUSE} and not self.reason:
-            raise InvalidInputError(f"a {self.kind.value} decision needs a reason")
+        problems = decision_problems(
+            self.kind, self.action.value, self.ground, self.facts, self.reason
+        )
+        if problems:
+            raise InvalidInputError(
+                "; ".join(
+                    _PROBLEM_TEXTS[code].format(kind=self.kind.value, field=name)
+                    for name, code in problems.items()
+                )
+            )
+
+
+NEEDS_GROUND: Final = frozenset({DecisionKind.CONFIRM, DecisionKind.ACCEPT})
+"""Decisions that rest on a ground and state their facts (the statement of reasons')."""
+NEEDS_REASON: Final = frozenset(
+    {DecisionKind.REJECT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+)
+"""Decisions that say why (what the lead should look at, what information is missing)."""
+_LIMITS: Final = {"ground": 64, "facts": MAX_FACTS, "reason": MAX_REASON}
+_PROBLEM_TEXTS: Final = {
+    "choose-action": "a confirm decision removes or restricts the content",
+    "choose-ground": "a {kind} decision needs a ground",
+    "write-facts": "a {kind} decision needs facts",
+    "write-reason": "a {kind} decision needs a reason",
+    "too-long": "{field} is too long",
+}
+
+
+def decision_problems(
+    kind: DecisionKind, action: str, ground: str, facts: str, reason: str
+) -> dict[str, str]:
+    """Each missing or overlong field of a decision, by field name, as a stable code
+    (`choose-action`, `choose-ground`, `write-facts`, `write-reason`, `too-long`): the one
+    set of rules the console's forms show and DecisionInput enforces for every front end.
+    Whether the ground is a known one is the service's to check."""
+    problems: dict[str, str] = {}
+    if kind is DecisionKind.CONFIRM and action not in (
+        RemovalAction.REMOVE,
+        RemovalAction.RESTRICT,
+    ):
+        problems["action"] = "choose-action"
+    if kind in NEEDS_GROUND and not ground:
+        problems["ground"] = "choose-ground"
+    if kind in NEEDS_GROUND and not facts:
+        problems["facts"] = "write-facts"
+    if kind in NEEDS_REASON and not reason:
+        problems["reason"] = "write-reason"
+    for name, value in (("ground", ground), ("facts", facts), ("reason", reason)):
+        if len(value) > _LIMITS[name]:
+            problems[name] = "too-long"
+    return problems
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Reading a decision form of the item page into the review service's DecisionInput.
 
-The page asks for what the service needs and a little more (a reason for every escalation
-and request for information), and says which field is missing rather than failing whole.
+The page checks the service's own rules (review.models.decision_problems) and says which
+field is missing rather than failing whole.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from starlette.datastructures import FormData
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.review.models import (
-    MAX_FACTS,
-    MAX_REASON,
+    NEEDS_GROUND,
     DecisionInput,
     DecisionKind,
     RemovalAction,
+    decision_problems,
 )
 from shieldwall.web.review.auth import form_text
-
-_NEEDS_REASON = frozenset(
-    {DecisionKind.REJECT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
-)
-_NEEDS_GROUND = frozenset({DecisionKind.CONFIRM, DecisionKind.ACCEPT})
 
 
 @dataclass
@@ -55,19 +50,9 @@ class DecisionForm:
             kind = DecisionKind(self.kind)
         except ValueError:
             return {"kind": "unknown-kind"}
-        problems: dict[str, str] = {}
-        if kind is DecisionKind.CONFIRM and self.action not in ("remove", "restrict"):
-            problems["action"] = "choose-action"
-        if kind in _NEEDS_GROUND and self.ground not in grounds:
+        problems = decision_problems(kind, self.action, self.ground, self.facts, self.reason)
+        if kind in NEEDS_GROUND and "ground" not in problems and self.ground not in grounds:
             problems["ground"] = "choose-ground"
-        if kind in _NEEDS_GROUND and not self.facts:
-            problems["facts"] = "write-facts"
-        if kind in _NEEDS_REASON and not self.reason:
-            problems["reason"] = "write-reason"
-        if len(self.facts) > MAX_FACTS:
-            problems["facts"] = "too-long"
-        if len(self.reason) > MAX_REASON:
-            problems["reason"] = "too-long"
         return problems
 
     def to_input(self) -> DecisionInput:
@@ -78,7 +63,7 @@ class DecisionForm:
         return DecisionInput(
             kind,
             RemovalAction(self.action) if kind is DecisionKind.CONFIRM else RemovalAction.NONE,
-            self.ground if kind in _NEEDS_GROUND else "",
+            self.ground if kind in NEEDS_GROUND else "",
             self.facts,
             self.reason,
         )
