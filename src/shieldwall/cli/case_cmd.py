@@ -22,7 +22,8 @@ from shieldwall.cli.files import hash_files, walk_paths
 from shieldwall.cli.options import finish, jobs_option, json_option, resolve_jobs
 from shieldwall.cli.output import Output
 from shieldwall.cli.submission_import import SUBMISSION_FORMAT
-from shieldwall.errors import ShieldwallError
+from shieldwall.cli.submission_import import read_submission as read_submission_file
+from shieldwall.errors import InvalidInputError, ShieldwallError
 from shieldwall.hashing.service import ContentSignals, Purpose
 from shieldwall.media.decode import read_content
 from shieldwall.signals.models import Signal
@@ -111,19 +112,9 @@ def photo_item(signals: ContentSignals) -> dict[str, Any]:
 def read_submission(path: Path) -> dict[str, Any]:
     """The submission `shieldwall protect` wrote to `path`; a ClickException otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise click.ClickException(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != SUBMISSION_FORMAT:
-        raise click.ClickException(f"{path} is not a `shieldwall protect` submission")
-    report = data.get("report") or {}
-    if (
-        not isinstance(data.get("hashes", []), list)
-        or not isinstance(report, dict)
-        or not isinstance(report.get("locators", []), list)
-    ):
-        raise click.ClickException(f"{path} is damaged: its hashes or report have the wrong shape")
-    return data
+        return read_submission_file(path)
+    except InvalidInputError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _report_fields(submission: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:

@@ -39,18 +39,22 @@ def looks_like_submission(path: str) -> bool:
     return head.lstrip().startswith(b"{") and SUBMISSION_FORMAT.encode() in head
 
 
-def read_items(path: str) -> list[Any]:
-    """The submission's items; InvalidInputError when the file is not one."""
+def read_submission(path: Path | str) -> dict[str, Any]:
+    """The submission `shieldwall protect` wrote to `path`; InvalidInputError otherwise."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InvalidInputError(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != SUBMISSION_FORMAT:
         raise InvalidInputError(f"{path} is not a `shieldwall protect` submission")
-    items = data.get("hashes")
-    if not isinstance(items, list):
-        raise InvalidInputError(f"{path} is damaged: its hashes are not a list")
-    return items
+    report = data.get("report") or {}
+    if (
+        not isinstance(data.get("hashes", []), list)
+        or not isinstance(report, dict)
+        or not isinstance(report.get("locators", []), list)
+    ):
+        raise InvalidInputError(f"{path} is damaged: its hashes or report have the wrong shape")
+    return data
 
 
 def _position(item: Any, index: int) -> int:
@@ -62,7 +66,7 @@ def import_submission(
     context: CliContext, name: str, path: str, provenance: Provenance, out: Output
 ) -> int:
     """Import every readable item as an entry; the number of items refused."""
-    items = read_items(path)
+    items = read_submission(path).get("hashes", [])
     entries: list[tuple[int, NewEntry]] = []
     for index, item in enumerate(items):
         position = _position(item, index)
