@@ -30,7 +30,7 @@ def content_identity(signals: Sequence[Signal]) -> str:
 
 
 def platform_item(
-    result: ScreeningResult,
+    found: Sequence[Match],
     signals: Sequence[Signal],
     *,
     content_ref: str,
@@ -40,9 +40,8 @@ def platform_item(
     now: datetime,
     policy: ReviewPolicy,
 ) -> NewItem:
-    """The item a platform's queued lookup opens, linked to the first case whose hashes it
-    matched (its minor flag and its 48-hour clock come with it)."""
-    found = review_matches(result)
+    """The item a platform's queued lookup opens for its `review` matches, linked to the
+    first case whose hashes it matched (its minor flag and its 48-hour clock come with it)."""
     identity = content_identity(signals)
     return NewItem(
         source=ItemSource.PLATFORM,

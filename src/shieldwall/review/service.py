@@ -94,15 +94,16 @@ class ReviewService:
     ) -> ReviewItem | None:
         """Open (or find) the item of a lookup that answered `review`; None for any other
         verdict. File content is kept in the quarantine until the decision."""
-        if not review_matches(result):
+        asking = review_matches(result)
+        if not asking:
             return None
         now = self._clock()
-        found = self._cases.cases_of_entries([m.entry_id for m in review_matches(result)])
+        found = self._cases.cases_of_entries([m.entry_id for m in asking])
         address = ""
         if content is not None:
             address = self._quarantine.put(content, now + self.policy.retention)
         new = platform_item(
-            result,
+            asking,
             signals,
             content_ref=content_ref,
             key_id=key_id,

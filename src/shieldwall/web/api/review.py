@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.models import ApiKey, Capability, Role
-from shieldwall.review.models import DecisionInput, ItemSource, ItemState, Reviewer
+from shieldwall.review.models import DecisionInput, ItemSource, ItemState, Reviewer, ReviewItem
 from shieldwall.review.queue import QueueFilter
 from shieldwall.web.review_schemas import DecisionIn, GroundOut, ItemOut
 from shieldwall.web.runtime import Runtime, runtime_of
@@ -36,9 +36,10 @@ def reviewer_of(key: ApiKey) -> Reviewer:
     return Reviewer(f"key:{key.id}", lead=admin, admin=admin, is_key=True)
 
 
-def _out(runtime: Runtime, item_id: int) -> ItemOut:
+def _out(runtime: Runtime, item_id: int, item: ReviewItem | None = None) -> ItemOut:
+    """The reviewer's view of the item (as just returned by the service, or read now)."""
     reviews = runtime.services.reviews
-    item = reviews.item(item_id)
+    item = item or reviews.item(item_id)
     case = reviews.case(item.case_number) if item.case_number else None
     return ItemOut.of(item, reviews.now(), case)
 
@@ -86,8 +87,8 @@ def review_item(item_id: ItemId, runtime: RuntimeDep) -> ItemOut:
 )
 def claim_item(item_id: ItemId, runtime: RuntimeDep, caller: Caller) -> ItemOut:
     """Lock the item to this key; 409 while another reviewer holds it."""
-    runtime.services.reviews.claim(item_id, reviewer_of(caller))
-    return _out(runtime, item_id)
+    claimed = runtime.services.reviews.claim(item_id, reviewer_of(caller))
+    return _out(runtime, item_id, claimed)
 
 
 @router.delete(
@@ -116,8 +117,10 @@ async def decide_item(
     """Record and carry out a decision; the key must hold the item's claim."""
     given = DecisionInput(body.kind, body.action, body.ground, body.facts, body.reason)
     # Confirming hashes the quarantined content (region variants): off the event loop.
-    await run_in_threadpool(runtime.services.reviews.decide, item_id, reviewer_of(caller), given)
-    return _out(runtime, item_id)
+    decided = await run_in_threadpool(
+        runtime.services.reviews.decide, item_id, reviewer_of(caller), given
+    )
+    return _out(runtime, item_id, decided)
 
 
 @router.get(
