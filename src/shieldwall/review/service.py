@@ -311,8 +311,7 @@ class ReviewService:
         now = self._clock()
         if item.claimed_by(now) != viewer.name:
             raise PermissionDeniedError("claim the item before revealing it")
-        start_of_day = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-        if self._items.reveals_since(viewer.name, start_of_day) >= self.policy.daily_reveals:
+        if self._reveals_today(viewer, now) >= self.policy.daily_reveals:
             raise PermissionDeniedError(
                 f"daily limit of {self.policy.daily_reveals} revealed originals reached"
             )
@@ -323,11 +322,12 @@ class ReviewService:
 
     def reveals_left(self, viewer: Reviewer) -> int:
         """Originals the viewer may still reveal today."""
-        now = self._clock()
+        return max(0, self.policy.daily_reveals - self._reveals_today(viewer, self._clock()))
+
+    def _reveals_today(self, viewer: Reviewer, now: datetime) -> int:
+        """Originals the viewer revealed since the start of `now`'s UTC day."""
         start_of_day = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-        return max(
-            0, self.policy.daily_reveals - self._items.reveals_since(viewer.name, start_of_day)
-        )
+        return self._items.reveals_since(viewer.name, start_of_day)
 
     # Grounds -----------------------------------------------------------------------------
 
