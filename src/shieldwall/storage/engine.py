@@ -28,7 +28,6 @@ from shieldwall.storage.wal_checkpoint import (
 BUSY_TIMEOUT_MS: Final = 30_000
 """How long a statement waits for a lock another connection holds, and a writer for the lock."""
 SQLITE_PRAGMAS: Final = (
-    "PRAGMA journal_mode=WAL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}",
     "PRAGMA foreign_keys=ON",
@@ -199,8 +198,32 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     try:
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
+        _use_write_ahead_log(cursor)
     finally:
         cursor.close()
+
+
+def _use_write_ahead_log(cursor: Any, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """Put the database in WAL mode unless it already is, waiting while others hold it.
+
+    Switching the journal mode of a new database needs it to itself, and SQLite answers
+    "database is locked" at once, without its busy handler, while another connection (a
+    worker or migration starting at the same moment) holds it: so try again until
+    `timeout`. A database already in WAL mode (the usual case) needs no lock at all.
+    """
+    deadline = time.monotonic() + timeout
+    delay = _LOCK_POLL_FIRST
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases stay "memory"
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 4, 0.05)
 
 
 def checkpoint_after_commit(connection: Connection) -> None:
