@@ -74,6 +74,32 @@ def test_bank_crud_and_policy(api: Api) -> None:
     assert missing.json()["type"] == "urn:shieldwall:problem:not-found"
 
 
+def test_bank_second_stage_switch(api: Api) -> None:
+    c, h = api.client, api.headers()
+    plain = c.post("/api/v1/banks", json={"name": "plain"}, headers=h)
+    assert plain.json()["second_stage"] is True
+    created = c.post("/api/v1/banks", json={"name": "exact", "second_stage": False}, headers=h)
+    assert created.status_code == 201, created.text
+    assert created.json()["second_stage"] is False
+    assert c.get("/api/v1/banks/exact", headers=h).json()["second_stage"] is False
+    # Other changes keep it; only a real boolean changes it.
+    kept = c.patch("/api/v1/banks/exact", json={"pdq_threshold": 12}, headers=h)
+    assert (kept.json()["pdq_threshold"], kept.json()["second_stage"]) == (12, False)
+    for wrong in ("true", 1, None):
+        body = {"second_stage": wrong}
+        refused = c.patch("/api/v1/banks/exact", json=body, headers=h)
+        assert refused.status_code == (200 if wrong is None else 422), refused.text
+    assert (
+        c.post("/api/v1/banks", json={"name": "x", "second_stage": "no"}, headers=h).status_code
+        == 422
+    )
+    on = c.patch("/api/v1/banks/exact", json={"second_stage": True}, headers=h)
+    assert on.json()["second_stage"] is True
+    listed = {b["name"]: b["second_stage"] for b in c.get("/api/v1/banks", headers=h).json()}
+    assert listed == {"exact": True, "plain": True}
+    assert api.services.banks.get_bank("exact").policy.second_stage is True
+
+
 def test_files_added_then_edited_copies_match(api: Api) -> None:
     c, h = api.client, api.headers()
     c.post("/api/v1/banks", json={"name": "known"}, headers=h)

@@ -120,6 +120,21 @@ def test_policy_round_trip_with_allow_lists(repository: BankRepository) -> None:
     assert repository.set_policy("ncii", BankPolicy()).policy == BankPolicy()
 
 
+def test_second_stage_is_stored_with_the_policy(repository: BankRepository) -> None:
+    assert make_bank(repository, "default").policy.second_stage is True
+    off = make_bank(repository, "panels-off", second_stage=False)
+    assert off.policy.second_stage is False
+    assert repository.get_bank("panels-off").policy.second_stage is False
+    on = repository.set_policy("panels-off", replace(off.policy, second_stage=True))
+    assert on.policy.second_stage is True
+    assert repository.get_bank("panels-off").policy.second_stage is True
+    # Every other part of the policy travels beside it, and one bank's switch is its own.
+    policy = BankPolicy(12, MatchAction.REVIEW, ("default",), 0.5, second_stage=False)
+    assert repository.set_policy("panels-off", policy).policy == policy
+    listed = {bank.name: bank.policy for bank in repository.list_banks()}
+    assert listed == {"default": BankPolicy(), "panels-off": policy}
+
+
 def test_policy_allow_list_must_name_other_existing_banks(repository: BankRepository) -> None:
     make_bank(repository, "ncii", pdq_threshold=10)
     make_bank(repository, "memes")

@@ -186,6 +186,28 @@ def test_bank_policy_and_rename(cli: Cli) -> None:
     assert disabled["enabled"] is False
 
 
+def test_bank_second_stage_switch(cli: Cli) -> None:
+    [plain] = cli.json("bank", "create", "plain")
+    assert plain["second_stage"] is True
+    [exact] = cli.json("bank", "create", "exact", "--no-second-stage")
+    assert exact["second_stage"] is False
+    [kept] = cli.json("bank", "policy", "exact", "--threshold", "12")
+    assert (kept["pdq_threshold"], kept["second_stage"]) == (12, False)
+    [on] = cli.json("bank", "policy", "exact", "--second-stage")
+    assert on["second_stage"] is True
+    [off] = cli.json("bank", "policy", "plain", "--no-second-stage")
+    assert off["second_stage"] is False
+    listing = {b["name"]: b["second_stage"] for b in cli.json("bank", "list")}
+    assert listing == {"exact": True, "plain": False}
+    table = cli.run("bank", "list").stdout.splitlines()
+    assert "second stage" in table[0]
+    rows = {line.split()[0]: line.split() for line in table[1:] if line.strip()}
+    assert "on" in rows["exact"]
+    assert "off" in rows["plain"]
+    note = cli.run("bank", "policy", "plain", "--second-stage").stdout
+    assert "second stage on" in note
+
+
 def test_serve_writes_admin_key_once_owner_only_and_stops_cleanly(cli: Cli) -> None:
     first = ServerProcess(cli.env)
     try:

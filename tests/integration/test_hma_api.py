@@ -239,6 +239,27 @@ def test_banks_update(hma: Hma) -> None:
     ]
 
 
+def test_hma_bank_changes_keep_the_second_stage_switch(hma: Hma) -> None:
+    """HMA has no such field: its bank calls neither show nor change the stored switch."""
+    c, h = hma.c, hma.h()
+    hma.create_bank("EXACT_ONLY")
+    hma.services.banks.update_policy("exact_only", second_stage=False)
+    bodies = [{"enabled_ratio": 0.5}, {"enabled": False}, {"enabled_ratio": "1"}]
+    for body in bodies:
+        changed = c.put("/c/bank/EXACT_ONLY", json=body, headers=h)
+        assert changed.status_code == 200, changed.text
+        assert set(changed.json()) == {"name", "matching_enabled_ratio"}
+        assert hma.services.banks.get_bank("exact_only").policy.second_stage is False
+    renamed = c.put("/c/bank/EXACT_ONLY", json={"name": "EXACT", "enabled": True}, headers=h)
+    assert renamed.json() == {"name": "EXACT", "matching_enabled_ratio": 1.0}
+    bank = hma.services.banks.get_bank("exact")
+    assert (bank.enabled, bank.policy.matching_ratio, bank.policy.second_stage) == (
+        True,
+        1.0,
+        False,
+    )
+
+
 def test_banks_delete(hma: Hma) -> None:
     hma.create_bank("MY_TEST_BANK")
     content_id = hma.add_signal("MY_TEST_BANK", pdq=STORED)

@@ -79,8 +79,16 @@ class BankPolicy:
     matching_ratio: float = 1.0
     """HMA's `enabled_ratio`: the share of HMA lookups (`/m/lookup`) that search this bank
     while it is enabled (each lookup draws once; its `seed` makes the draw repeatable)."""
+    second_stage: bool = True
+    """Whether lookups may match this bank through the second stage (panels split at
+    gutters, keystone undone, crops found by an aligned search); off: only exact digests,
+    the whole image with its rotations and mirrors, and stage-one views and region variants."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.second_stage, bool):
+            raise InvalidInputError(
+                f"second stage must be true or false, got {self.second_stage!r}"
+            )
         ratio = self.matching_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
             raise InvalidInputError(f"matching ratio must be 0.0-1.0, got {ratio!r}")

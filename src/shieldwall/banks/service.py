@@ -100,15 +100,17 @@ class BankService:
         pdq_threshold: int | None = None,
         action: MatchAction | str = MatchAction.BLOCK,
         allow_list_banks: Sequence[str] = (),
+        second_stage: bool | None = None,
     ) -> Bank:
-        """Create a bank with its policy."""
+        """Create a bank with its policy (`second_stage` None: on, the default)."""
         validate_bank_name(name)
         policy = BankPolicy(
             pdq_threshold=BankPolicy().pdq_threshold if pdq_threshold is None else pdq_threshold,
             action=MatchAction(action),
             allow_list_banks=tuple(allow_list_banks),
+            second_stage=BankPolicy().second_stage if second_stage is None else second_stage,
         )
-        bank = self._repository.create_bank(name, BankPolicy(policy.pdq_threshold, policy.action))
+        bank = self._repository.create_bank(name, dataclasses.replace(policy, allow_list_banks=()))
         if policy.allow_list_banks:
             bank = self._repository.set_policy(bank.name, policy)
         self._banks_changed()
@@ -121,6 +123,7 @@ class BankService:
         action: MatchAction | str | None = None,
         allow_list_banks: Sequence[str] | None = None,
         matching_ratio: float | None = None,
+        second_stage: bool | None = None,
     ) -> Bank:
         """Change the given parts of a bank's policy, keeping the rest."""
         current = self._repository.get_bank(name).policy
@@ -131,6 +134,7 @@ class BankService:
                 current.allow_list_banks if allow_list_banks is None else tuple(allow_list_banks)
             ),
             matching_ratio=current.matching_ratio if matching_ratio is None else matching_ratio,
+            second_stage=current.second_stage if second_stage is None else second_stage,
         )
         bank = self._repository.set_policy(name, policy)
         self._banks_changed()

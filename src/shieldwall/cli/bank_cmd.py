@@ -11,6 +11,10 @@ from shieldwall.cli.options import json_option
 from shieldwall.cli.output import Output
 
 ACTIONS = click.Choice([a.value for a in MatchAction])
+SECOND_STAGE_HELP = (
+    "Whether lookups may match this bank through the second stage (panels, keystone, "
+    "aligned crop search); off: digests, rotations and mirrors, stage-one views and regions."
+)
 
 
 def bank_json(bank: Bank, counts: dict[EntryState, int] | None = None) -> dict[str, object]:
@@ -21,6 +25,7 @@ def bank_json(bank: Bank, counts: dict[EntryState, int] | None = None) -> dict[s
         "pdq_threshold": bank.policy.pdq_threshold,
         "action": bank.policy.action.value,
         "allow_list_banks": list(bank.policy.allow_list_banks),
+        "second_stage": bank.policy.second_stage,
         "created_at": bank.created_at.isoformat(),
     }
     if counts is not None:
@@ -37,7 +42,8 @@ def _print_bank(out: Output, bank_obj: Bank, verb: str) -> None:
     out.record(bank_json(bank_obj))
     out.note(
         f"{verb} bank {bank_obj.name} (threshold {bank_obj.policy.pdq_threshold}, "
-        f"action {bank_obj.policy.action.value}"
+        f"action {bank_obj.policy.action.value}, "
+        f"second stage {'on' if bank_obj.policy.second_stage else 'off'}"
         f"{', enabled' if bank_obj.enabled else ', disabled'})"
     )
 
@@ -58,6 +64,13 @@ def _print_bank(out: Output, bank_obj: Bank, verb: str) -> None:
     metavar="BANK",
     help="A bank whose matches suppress this bank's matches (repeatable).",
 )
+@click.option(
+    "--second-stage/--no-second-stage",
+    "second_stage",
+    default=True,
+    show_default=True,
+    help=SECOND_STAGE_HELP,
+)
 @json_option
 @pass_context
 def create(
@@ -66,10 +79,11 @@ def create(
     threshold: int | None,
     action: str,
     allow_list: tuple[str, ...],
+    second_stage: bool,
     as_json: bool,
 ) -> None:
     """Create a bank."""
-    created = context.services.banks.create_bank(name, threshold, action, allow_list)
+    created = context.services.banks.create_bank(name, threshold, action, allow_list, second_stage)
     _print_bank(Output(as_json), created, "created")
 
 
@@ -79,6 +93,12 @@ def create(
 @click.option("--action", type=ACTIONS, default=None)
 @click.option("--allow-list", "allow_list", multiple=True, metavar="BANK")
 @click.option("--clear-allow-list", is_flag=True, help="Remove every allow-list bank.")
+@click.option(
+    "--second-stage/--no-second-stage",
+    "second_stage",
+    default=None,
+    help=f"{SECOND_STAGE_HELP} Unchanged if not given.",
+)
 @json_option
 @pass_context
 def policy(
@@ -88,11 +108,14 @@ def policy(
     action: str | None,
     allow_list: tuple[str, ...],
     clear_allow_list: bool,
+    second_stage: bool | None,
     as_json: bool,
 ) -> None:
-    """Change a bank's threshold, action or allow-list banks."""
+    """Change a bank's threshold, action, allow-list banks or second stage."""
     banks = allow_list if allow_list else (() if clear_allow_list else None)
-    changed = context.services.banks.update_policy(name, threshold, action, banks)
+    changed = context.services.banks.update_policy(
+        name, threshold, action, banks, second_stage=second_stage
+    )
     _print_bank(Output(as_json), changed, "updated")
 
 
@@ -114,13 +137,24 @@ def list_banks(context: CliContext, as_json: bool) -> None:
                 item.policy.pdq_threshold,
                 item.policy.action.value,
                 ", ".join(item.policy.allow_list_banks),
+                "on" if item.policy.second_stage else "off",
                 counts.get(EntryState.ACTIVE, 0),
                 counts.get(EntryState.DISABLED, 0),
                 counts.get(EntryState.WITHDRAWN, 0),
             )
         )
     out.table(
-        ["bank", "enabled", "threshold", "action", "allow-list", "active", "disabled", "withdrawn"],
+        [
+            "bank",
+            "enabled",
+            "threshold",
+            "action",
+            "allow-list",
+            "second stage",
+            "active",
+            "disabled",
+            "withdrawn",
+        ],
         rows,
     )
 

@@ -59,6 +59,7 @@ def policy_values(policy: BankPolicy) -> dict[str, Any]:
         "pdq_threshold": policy.pdq_threshold,
         "action": MatchAction(policy.action).value,
         "matching_ratio": policy.matching_ratio,
+        "second_stage": policy.second_stage,
     }
 
 
@@ -79,6 +80,7 @@ _BANK_COLUMNS: Final = (
     BankRow.pdq_threshold,
     BankRow.action,
     BankRow.matching_ratio,
+    BankRow.second_stage,
     BankRow.created_at,
     BankRow.updated_at,
 )
@@ -100,7 +102,11 @@ def _allow_lists(connection: Connection, owner_id: int | None) -> dict[int, list
 
 def _bank(row: Row[*tuple[Any, ...]], allow_list: Sequence[str]) -> Bank:
     policy = BankPolicy(
-        row.pdq_threshold, MatchAction(row.action), tuple(allow_list), row.matching_ratio
+        row.pdq_threshold,
+        MatchAction(row.action),
+        tuple(allow_list),
+        row.matching_ratio,
+        bool(row.second_stage),
     )
     return Bank(row.id, row.name, bool(row.enabled), policy, row.created_at, row.updated_at)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -84,6 +85,7 @@ class BankRow(Base):
     pdq_threshold: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
     matching_ratio: Mapped[float] = mapped_column(Float, server_default="1.0")
+    second_stage: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -10,6 +10,11 @@ from shieldwall.access.models import ApiKey, Role
 from shieldwall.banks.models import Bank, Entry, EntrySource, EntryState, MatchAction
 from shieldwall.web.domain_types import SignalTypeName
 
+SECOND_STAGE = (
+    "whether lookups may match this bank through the second stage (panels split at gutters, "
+    "keystone undone, crops found by an aligned search); false: only exact digests, the whole "
+    "image with its rotations and mirrors, and stage-one views and region variants"
+)
 BankName = Field(pattern=r"^[a-z0-9_-]{1,255}$", description="lowercase letters, digits, - and _")
 
 
@@ -22,6 +27,7 @@ class BankCreate(BaseModel):
     pdq_threshold: int = Field(default=31, ge=0, le=63)
     action: MatchAction = MatchAction.BLOCK
     allow_list_banks: list[str] = Field(default_factory=list, max_length=100)
+    second_stage: bool = Field(default=True, strict=True, description=SECOND_STAGE)
 
 
 class BankUpdate(BaseModel):
@@ -34,6 +40,7 @@ class BankUpdate(BaseModel):
     pdq_threshold: int | None = Field(default=None, ge=0, le=63)
     action: MatchAction | None = None
     allow_list_banks: list[str] | None = Field(default=None, max_length=100)
+    second_stage: bool | None = Field(default=None, strict=True, description=SECOND_STAGE)
 
 
 class BankOut(BaseModel):
@@ -44,6 +51,7 @@ class BankOut(BaseModel):
     pdq_threshold: int
     action: MatchAction
     allow_list_banks: list[str]
+    second_stage: bool = Field(description=SECOND_STAGE)
     created_at: datetime
     updated_at: datetime
     entries: dict[str, int] = Field(default_factory=dict)
@@ -57,6 +65,7 @@ class BankOut(BaseModel):
             pdq_threshold=bank.policy.pdq_threshold,
             action=bank.policy.action,
             allow_list_banks=list(bank.policy.allow_list_banks),
+            second_stage=bank.policy.second_stage,
             created_at=bank.created_at,
             updated_at=bank.updated_at,
             entries={s.value: (counts or {}).get(s, 0) for s in EntryState} if counts else {},

@@ -38,7 +38,7 @@ def list_banks(runtime: RuntimeDep) -> list[BankOut]:
 def create_bank(body: BankCreate, runtime: RuntimeDep) -> BankOut:
     """Create a bank with its policy."""
     bank = runtime.services.banks.create_bank(
-        body.name, body.pdq_threshold, body.action, body.allow_list_banks
+        body.name, body.pdq_threshold, body.action, body.allow_list_banks, body.second_stage
     )
     return BankOut.of(bank, runtime.services.banks.count_entries(bank.name))
 
@@ -74,9 +74,16 @@ def update_bank(name: str, body: BankUpdate, runtime: RuntimeDep) -> BankOut:
     if (
         body.pdq_threshold is not None
         or body.action is not None
-        or (body.allow_list_banks is not None)
+        or body.allow_list_banks is not None
+        or body.second_stage is not None
     ):
-        banks.update_policy(name, body.pdq_threshold, body.action, body.allow_list_banks)
+        banks.update_policy(
+            name,
+            body.pdq_threshold,
+            body.action,
+            body.allow_list_banks,
+            second_stage=body.second_stage,
+        )
     if body.enabled is not None:
         banks.set_bank_enabled(name, body.enabled)
     if body.name is not None and body.name != name:
