@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from shieldwall.normalise.borders import find_caption_bars, trim_borders
+from shieldwall.normalise.keystone import find_quad, rectify
+from shieldwall.normalise.panels import find_panels
 from shieldwall.normalise.rotation import clear_centre, measure_rotation, rotate_back
 from shieldwall.normalise.screenshot import find_photo_boxes
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
@@ -170,6 +172,31 @@ def _screenshot(
     return signals
 
 
+def _rectified(image: Pixels, full_size: tuple[int, int]) -> list[Signal]:
+    """The picture of an image photographed off-axis on a plain rim, mapped back square."""
+    quad = find_quad(image)
+    if quad is None:
+        return []
+    flat = rectify(image, quad)
+    scale = full_size[0] / image.shape[1]
+    size = (round(flat.shape[1] * scale), round(flat.shape[0] * scale))
+    return _dihedral_signals(RegionHasher(flat, size), "rectified", FULL)
+
+
+def _panels(hasher: RegionHasher, image: Pixels, seen: list[Box]) -> list[Signal]:
+    """Views of each picture of a collage (side by side, stacked, a grid), split at its
+    gutters or seams, and with any margin left inside a panel cut off."""
+    signals = []
+    for panel in find_panels(image):
+        margin = trim_borders(crop(image, panel.box))
+        trimmed = [] if margin is None else [(f"{panel.name}-trimmed", margin.within(panel.box))]
+        for name, box in [(panel.name, panel.box), *trimmed]:
+            if not _already(box, seen):
+                signals += _dihedral_signals(hasher, name, box)
+                seen.append(box)
+    return signals
+
+
 def _already(box: Box, seen: list[Box]) -> bool:
     """Whether a box is within SAME_BOX of one already hashed, on every side."""
     return any(
@@ -203,7 +230,9 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
         seen.append(box)
         picture = box
     signals += _screenshot(hasher, pixels, image, seen)
+    signals += _panels(hasher, image, seen)
     signals += _derotated(image, full_size)
+    signals += _rectified(image, full_size)
     # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
     # picture with a plain edge of its own (sky, a dark background) looks bordered too.
     reduced = RegionHasher(image, full_size)
