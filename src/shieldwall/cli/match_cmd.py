@@ -59,7 +59,11 @@ def match_command(
             out.problem(hashed.path, hashed.error or "unreadable")
             continue
         result = screening.screen_queries(
-            hashed.signals.lookup_signals(), None, CLI_KIND, max_threshold=threshold
+            hashed.signals.lookup_signals(),
+            None,
+            CLI_KIND,
+            max_threshold=threshold,
+            pixels=hashed.signals.pixels,
         )
         matches, verdict = result.matches, result.verdict
         out.record(

@@ -10,14 +10,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from shieldwall.config import MediaLimits
 from shieldwall.media.decode import check_content_size, decode_image
-from shieldwall.normalise.views import bank_regions, query_views
+from shieldwall.normalise.views import bank_regions, query_views, working_pixels
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, Signal
 from shieldwall.signals.pdq_pixels import pdq_from_pixels
+from shieldwall.signals.regions import RegionHasher
 
 # Below this, starting a thread costs more than the digests it would overlap with decoding.
 _THREADED_DIGESTS_MIN_BYTES: Final = 256 * 1024
@@ -45,6 +46,9 @@ class ContentSignals:
     """The eight dihedral PDQ hashes named by DIHEDRAL_VARIANTS (original first), if asked for."""
     views: tuple[Signal, ...] = ()
     """Region variants (Purpose.BANK) or edit-undoing views (Purpose.LOOKUP), named."""
+    pixels: RegionHasher | None = field(default=None, compare=False, repr=False)
+    """For a lookup: the picture reduced to about 768 pixels on its long side, which the
+    second stage's aligned search hashes windows of (never stored, never answered)."""
 
     def signals(self) -> tuple[Signal, ...]:
         """The primary signals: pdq, md5, sha256."""
@@ -85,10 +89,12 @@ def hash_content(
         decoded = decode_image(data, limits, reduce_for_pdq=True)
         hashes, quality = pdq_from_pixels(decoded.pixels, decoded.size, dihedral=dihedral)
         views: list[Signal] = []
+        pixels = None
         if purpose is Purpose.BANK:
             views = bank_regions(decoded.pixels, decoded.size)
         elif purpose is Purpose.LOOKUP:
             views = query_views(decoded.pixels, decoded.size)
+            pixels = RegionHasher(working_pixels(decoded.pixels), decoded.size)
     except BaseException:
         digests.wait()
         raise
@@ -108,6 +114,7 @@ def hash_content(
         sha256=Signal.of("sha256", sha256),
         pdq_variants=variants,
         views=tuple(views),
+        pixels=pixels,
     )
 
 

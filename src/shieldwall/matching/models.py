@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,21 @@ from shieldwall.signals.models import ORIGINAL
 
 # Most severe first: a verdict is the most severe action among a content's matches.
 _SEVERITY = (MatchAction.BLOCK, MatchAction.REVIEW, MatchAction.ALLOW)
+
+
+class Stage(enum.StrEnum):
+    """Which stage of matching found a match (every match says so, with its variant)."""
+
+    EXACT = "exact"
+    """The same file: an MD5 or SHA-256 digest."""
+    WHOLE = "whole"
+    """The whole picture's PDQ hash, as it is or turned or mirrored."""
+    REGIONS = "regions"
+    """Stage one of edit-robust matching: a view that undoes an edit (borders, captions, a
+    screenshot, a tilt) or a stored region variant (crops, zooms, bands)."""
+    SECOND = "second"
+    """The second stage: a collage's panel, a keystone undone, or an aligned crop search.
+    Each bank can turn it off (its policy's `second_stage`)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,7 @@ class Match:
     distance: int
     variant: str
     action: MatchAction
+    stage: Stage = Stage.WHOLE
 
     def as_json(self) -> dict[str, Any]:
         """The command-line and API shape of a match."""
@@ -31,6 +48,7 @@ class Match:
             "signal_type": self.signal_type,
             "distance": self.distance,
             "variant": self.variant,
+            "stage": self.stage.value,
         }
 
 

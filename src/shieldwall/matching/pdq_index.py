@@ -273,6 +273,24 @@ class PdqIndex:
             found = self._live_rows(wanted)
         return {int(key) for table_keys, _, rows in found for key in table_keys[rows]}
 
+    def rows_of(self, key: int) -> list[tuple[int, bytes]]:
+        """(label, 32-byte hash) of every live hash stored under one key (the second
+        stage reads a seeded entry's stored regions; a scan of the keys, so for a few
+        entries per lookup, not for every one)."""
+        wanted = np.array([key], dtype=np.int64)
+        with self._lock:
+            buffer = self._buffer
+            tables = [
+                (buffer.hashes, buffer.labels),
+                *((s.hashes, s.labels) for s in self._segments),
+            ]
+            found = self._live_rows(wanted)
+            return [
+                (int(labels[row]), hashes[row].tobytes())
+                for (hashes, labels), (_, _, rows) in zip(tables, found, strict=True)
+                for row in rows.tolist()
+            ]
+
     def search(self, query: bytes, threshold: int) -> list[PdqHit]:
         """Every live hash within `threshold` bits of the 32-byte query, nearest first."""
         if not isinstance(query, bytes | bytearray) or len(query) != HASH_BYTES:

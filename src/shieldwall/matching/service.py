@@ -29,10 +29,21 @@ from shieldwall.banks.models import (
 )
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import InvalidInputError
-from shieldwall.matching.models import Match, sort_matches, variant_label
+from shieldwall.matching.alignment import (
+    MAX_SEEDS,
+    SEED_THRESHOLD,
+    SEED_VIEWS,
+    WINDOW_BOXES,
+    Placement,
+    align,
+    stored_windows,
+)
+from shieldwall.matching.models import Match, Stage, sort_matches, variant_label
 from shieldwall.matching.pdq_index import PdqIndex
-from shieldwall.signals.models import ORIGINAL, Signal
+from shieldwall.normalise.views import SECOND_STAGE_VIEWS
+from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
+from shieldwall.signals.regions import FULL, Box, RegionHasher
 
 
 class _VariantNames:
@@ -295,7 +306,10 @@ class BankMatcher:
                     holders[:] = [h for h in holders if h[0] != row.entry_id]
 
     def match_signals(
-        self, signals: Sequence[Signal], max_threshold: int | None = None
+        self,
+        signals: Sequence[Signal],
+        max_threshold: int | None = None,
+        pixels: RegionHasher | None = None,
     ) -> list[Match]:
         """Matches for a content's signals (the 8 PDQ dihedral variants may be among them).
 
@@ -303,8 +317,11 @@ class BankMatcher:
         kept per (bank, entry, signal type): the nearest, preferring the untransformed query.
         PDQ queries that the acceptance rule refuses (too little detail, degenerate values)
         are not searched: a blank image must not match anything on PDQ; digests still are.
+        With the content's `pixels` (a lookup of a file), a bank that stage one found
+        nothing in is also searched for crops of any amount (the aligned search), unless
+        its policy turns the second stage off.
         """
-        return self._match_accepted(matchable(signals), max_threshold)
+        return self._match_accepted(matchable(signals), max_threshold, pixels)
 
     def match_signal_sets(
         self, sets: Sequence[Sequence[Signal]], max_threshold: int | None = None
@@ -318,22 +335,69 @@ class BankMatcher:
             verdicts = refusals[at : at + len(signals)]
             at += len(signals)
             accepted = [s for s, refusal in zip(signals, verdicts, strict=True) if not refusal]
-            found.append(self._match_accepted(accepted, max_threshold))
+            found.append(self._match_accepted(accepted, max_threshold, None))
         return found
 
-    def _match_accepted(self, signals: Sequence[Signal], max_threshold: int | None) -> list[Match]:
+    def _match_accepted(
+        self,
+        signals: Sequence[Signal],
+        max_threshold: int | None,
+        pixels: RegionHasher | None,
+    ) -> list[Match]:
         best: dict[tuple[str, int, str], Match] = {}
+        first_stage = [s for s in signals if not _second_stage(s)]
+        whole = next((s for s in signals if s.type == "pdq" and s.variant == ORIGINAL), None)
         for index in self._banks.values():
             threshold = index.bank.policy.pdq_threshold
             if max_threshold is not None:
                 threshold = min(threshold, max_threshold)
-            for signal in signals:
+            second = index.bank.policy.second_stage
+            found = False
+            for signal in signals if second else first_stage:
                 for match in self._search(index, signal, threshold):
+                    found = True
                     key = (match.bank, match.entry_id, match.signal_type)
                     held = best.get(key)
                     if held is None or _better(match, held):
                         best[key] = match
+            if second and not found and whole is not None and pixels is not None:
+                for match in self._aligned(index, whole, pixels, threshold):
+                    best[(match.bank, match.entry_id, match.signal_type)] = match
         return sort_matches(self._apply_allow_lists(list(best.values())))
+
+    def _aligned(
+        self, index: _BankIndex, whole: Signal, pixels: RegionHasher, threshold: int
+    ) -> list[Match]:
+        """The second stage's aligned search (matching/alignment.py) in one bank, from the
+        nearest few entries one of whose stored windows a seed view of the query comes near."""
+        seeds: dict[int, tuple[str, Box, int]] = {}
+        for box in SEED_VIEWS.values():
+            value = whole.value if box == FULL else pixels.pdq(box)[0]
+            for hit in index.pdq.search(bytes.fromhex(value), SEED_THRESHOLD):
+                name = self._variants.name(hit.label)
+                held = seeds.get(hit.key)
+                if name in WINDOW_BOXES and (held is None or hit.distance < held[2]):
+                    seeds[hit.key] = (name, box, hit.distance)
+        nearest = sorted(seeds.items(), key=lambda item: (item[1][2], item[0]))[:MAX_SEEDS]
+        matches = []
+        for key, (name, box, _) in nearest:
+            stored = {self._variants.name(label): value for label, value in index.pdq.rows_of(key)}
+            placement = Placement.matching(WINDOW_BOXES[name], box)
+            aligned = align(pixels, stored_windows(stored), placement, threshold)
+            if aligned is not None:
+                bank = index.bank
+                matches.append(
+                    Match(
+                        bank.name,
+                        key,
+                        "pdq",
+                        aligned.distance,
+                        f"{view_name(box)}/{aligned.variant}",
+                        bank.policy.action,
+                        Stage.SECOND,
+                    )
+                )
+        return matches
 
     def _search(self, index: _BankIndex, signal: Signal, threshold: int) -> list[Match]:
         bank = index.bank
@@ -344,10 +408,12 @@ class BankMatcher:
                     hit.key,
                     "pdq",
                     hit.distance,
-                    variant_label(signal.variant, self._variants.name(hit.label)),
+                    variant_label(signal.variant, stored),
                     bank.policy.action,
+                    _stage(signal.variant, stored),
                 )
                 for hit in index.pdq.search(bytes.fromhex(signal.value), threshold)
+                for stored in (self._variants.name(hit.label),)
             ]
         return [
             Match(
@@ -357,6 +423,7 @@ class BankMatcher:
                 0,
                 variant_label(signal.variant, stored),
                 bank.policy.action,
+                Stage.EXACT,
             )
             for entry_id, stored in index.exact.get((signal.type, signal.value), ())
         ]
@@ -377,6 +444,25 @@ def _by_bank_id(rows: Iterable[IndexRow]) -> dict[int, list[IndexRow]]:
     for row in rows:
         grouped[row.bank_id].append(row)
     return grouped
+
+
+def view_name(box: Box) -> str:
+    """The name of the seed view with this box."""
+    return next(name for name, seed in SEED_VIEWS.items() if seed == box)
+
+
+def _second_stage(signal: Signal) -> bool:
+    """Whether a query signal is one of the second stage's views."""
+    return signal.variant.startswith(SECOND_STAGE_VIEWS)
+
+
+def _stage(query_variant: str, stored_variant: str) -> Stage:
+    """The stage a PDQ match of these two variants belongs to."""
+    if query_variant.startswith(SECOND_STAGE_VIEWS):
+        return Stage.SECOND
+    if query_variant in DIHEDRAL_VARIANTS and stored_variant == ORIGINAL:
+        return Stage.WHOLE
+    return Stage.REGIONS
 
 
 def _better(candidate: Match, held: Match) -> bool:

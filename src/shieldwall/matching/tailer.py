@@ -27,6 +27,7 @@ from shieldwall.matching.models import Match
 from shieldwall.matching.seq_gaps import SeqGaps
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
+from shieldwall.signals.regions import RegionHasher
 
 DEFAULT_INTERVAL: Final = 0.25
 """Seconds between polls: a change reaches every matcher well within 2 s."""
@@ -255,10 +256,13 @@ class LiveMatcher:
         return self.holder.matcher
 
     def match_signals(
-        self, signals: Sequence[Signal], max_threshold: int | None = None
+        self,
+        signals: Sequence[Signal],
+        max_threshold: int | None = None,
+        pixels: RegionHasher | None = None,
     ) -> list[Match]:
         """Matches for a content's signals, against the current matcher."""
-        return self.holder.matcher.match_signals(signals, max_threshold)
+        return self.holder.matcher.match_signals(signals, max_threshold, pixels)
 
     def current(self) -> bool:
         """True if the matcher holds every change committed on this host (see freshness)."""

@@ -56,6 +56,9 @@ _CLEANUPS: Final[tuple[tuple[str, Callable[[Pixels], list[Box]]], ...]] = (
 _MAX_CLEANUPS: Final = 4
 MIRROR: Final = "mirror"
 
+SECOND_STAGE_VIEWS: Final = ("panel-", "rectified")
+"""Names (prefixes) of the views that belong to the second stage, which a bank may turn off."""
+
 SAME_BOX: Final = 0.01
 """Views whose boxes differ by at most this share of the image on every side are one view."""
 

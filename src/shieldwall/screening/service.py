@@ -14,6 +14,7 @@ from shieldwall.matching.models import Match, verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.screening.models import ScreeningResult
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
+from shieldwall.signals.regions import RegionHasher
 
 MAX_BATCH = 1000
 
@@ -94,7 +95,13 @@ class ScreeningService:
         """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
         hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
         return self.screen_queries(
-            hashed.lookup_signals(), key_id, kind, max_threshold, banks, hashed.as_json()
+            hashed.lookup_signals(),
+            key_id,
+            kind,
+            max_threshold,
+            banks,
+            hashed.as_json(),
+            pixels=hashed.pixels,
         )
 
     def screen_signals(
@@ -117,12 +124,15 @@ class ScreeningService:
         max_threshold: int | None = None,
         banks: Collection[str] | None = None,
         computed: dict[str, Any] | None = None,
+        *,
+        pixels: RegionHasher | None = None,
     ) -> ScreeningResult:
         """Match one content's signals computed elsewhere (an HMA upload, a CLI file) or given.
 
-        `computed` is what the answer shows as the content's signals (None: nothing).
+        `computed` is what the answer shows as the content's signals (None: nothing);
+        `pixels`, the content's reduced picture for the second stage's aligned search.
         """
-        result = self._result(queries, max_threshold, banks, computed)
+        result = self._result(queries, max_threshold, banks, computed, pixels)
         self._audit(key_id, kind, [result])
         return result
 
@@ -161,10 +171,11 @@ class ScreeningService:
         max_threshold: int | None,
         banks: Collection[str] | None,
         computed: dict[str, Any] | None,
+        pixels: RegionHasher | None,
     ) -> ScreeningResult:
         # The matcher applies each bank's threshold, the PDQ acceptance rule (degenerate or
         # featureless hashes are not searched) and the allow-lists.
-        matches: list[Match] = self._matcher().match_signals(signals, max_threshold)
+        matches: list[Match] = self._matcher().match_signals(signals, max_threshold, pixels)
         [checked] = self._checked([matches], banks)
         return self._finished(checked, computed)
 

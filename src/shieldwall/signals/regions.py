@@ -148,21 +148,45 @@ def _cell_means(
     return (sums / np.outer(y1 - y0, x1 - x0)).astype(np.float32)
 
 
-def _spans(span: float, step: float) -> list[tuple[float, float]]:
-    """Every (start, end) of a `span`-long window slid across [0, 1] in `step`s."""
-    count = round((1.0 - span) / step)
-    return [(round(i * step, 4), round(i * step + span, 4)) for i in range(count + 1)]
+def _spans(span: float, step: float, first: float = 0.0) -> list[tuple[float, float]]:
+    """Every (start, end) of a `span`-long window slid in `step`s from `first` to as far
+    from the other end."""
+    count = round((1.0 - span - 2 * first) / step)
+    return [
+        (round(first + i * step, 4), round(first + i * step + span, 4)) for i in range(count + 1)
+    ]
 
 
 def _crop_grid() -> list[tuple[str, Box]]:
-    """Windows of 90% and 80% of each side at every 5% offset: the common crops."""
+    """Windows of 90% of each side at every 5% offset, and of 80% at the inner 5% offsets
+    (5-15%): the common crops, matched as they are."""
     grid: list[tuple[str, Box]] = []
-    for span in GRID_SPANS:
-        for top, bottom in _spans(span, 0.05):
-            for left, right in _spans(span, 0.05):
+    for span, first in ((0.9, 0.0), (0.8, 0.05)):
+        for top, bottom in _spans(span, 0.05, first):
+            for left, right in _spans(span, 0.05, first):
                 name = f"crop{round(span * 100)}:x{round(left * 100):02d}:y{round(top * 100):02d}"
                 grid.append((name, Box(left, top, right, bottom)))
     return grid
+
+
+SIDE_INSETS: Final = (0.025, 0.075)
+"""Each side of a `sides` window is cut by one of these shares, independently of the others."""
+
+
+def _side_windows() -> list[tuple[str, Box]]:
+    """Windows with each of the four sides cut by its own 2.5% or 7.5%: with the whole
+    image and the windows above, a copy whose sides were each cut by any 0-10% lies within
+    2.5% of one of them on every side, near enough for the second stage to find it
+    (matching/alignment.py), and often near enough to match at once."""
+    windows = []
+    for top in SIDE_INSETS:
+        for bottom in SIDE_INSETS:
+            for left in SIDE_INSETS:
+                for right in SIDE_INSETS:
+                    cuts = (left, right, top, bottom)
+                    name = "sides:" + "-".join(f"{round(cut * 1000):02d}" for cut in cuts)
+                    windows.append((name, Box(left, top, 1 - right, 1 - bottom)))
+    return windows
 
 
 def _centred(span_x: float, span_y: float) -> Box:
@@ -229,8 +253,30 @@ def _side_cuts() -> list[tuple[str, Box]]:
     return cuts
 
 
-BANK_WINDOWS: Final[tuple[tuple[str, Box], ...]] = (*_crop_grid(), *_zooms(), *_side_cuts())
+BANK_WINDOWS: Final[tuple[tuple[str, Box], ...]] = (
+    *_crop_grid(),
+    *_zooms(),
+    *_side_cuts(),
+    *_side_windows(),
+)
 """Crops the bank hashes as PDQ hashes them at full size (a cropped query hashes the same)."""
+
+
+def _earlier_windows() -> list[tuple[str, Box]]:
+    """80% windows at the outer offsets (0% or 20% on a side), which banks made before the
+    `sides` windows took their place: entries and submission files may still hold them."""
+    kept = {name for name, _ in BANK_WINDOWS}
+    earlier = []
+    for top, bottom in _spans(0.8, 0.05):
+        for left, right in _spans(0.8, 0.05):
+            name = f"crop80:x{round(left * 100):02d}:y{round(top * 100):02d}"
+            if name not in kept:
+                earlier.append((name, Box(left, top, right, bottom)))
+    return earlier
+
+
+EARLIER_WINDOWS: Final[tuple[tuple[str, Box], ...]] = tuple(_earlier_windows())
+"""Windows no longer hashed for new entries but still known by name (see _earlier_windows)."""
 
 BANK_REGIONS: Final[tuple[tuple[str, Box], ...]] = (*BANK_WINDOWS, *BANDS)
 """The regions whose PDQ hashes the bank keeps for every image besides the whole image:
@@ -257,7 +303,7 @@ ASPECT_PREFIX: Final = "aspect"
 MIN_ASPECT_SPAN: Final = 0.5
 """An aspect crop keeping less than half of a side is not hashed (aspect_regions)."""
 REGION_NAMES: Final = frozenset(
-    {name for name, _ in BANK_REGIONS}
+    {name for name, _ in (*BANK_REGIONS, *EARLIER_WINDOWS)}
     | {f"{ASPECT_PREFIX}{across}x{down}" for across, down in ASPECTS}
 )
 """Every region name a bank entry may hold besides the whole image (devices send these)."""

@@ -17,6 +17,7 @@ from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.signals.models import Signal
+from shieldwall.signals.regions import RegionHasher
 from shieldwall.web.body_docs import body_schema, multipart_files
 from shieldwall.web.hma.errors import abort
 from shieldwall.web.hma.names import CONTENT_TYPES, PHOTO, SIGNAL_TYPE_NAMES
@@ -61,6 +62,8 @@ class Hashed:
     """Region variants a bank stores with the PDQ hash (when hashed for a bank)."""
     primary: dict[str, Signal] = field(default_factory=dict)
     """The chosen signal types' signals as computed (the PDQ hash carries its quality)."""
+    pixels: RegionHasher | None = None
+    """For a PDQ lookup: the reduced picture the second stage's aligned search reads."""
 
 
 def lookup_content_type(name: str) -> str:
@@ -116,7 +119,8 @@ def hash_photo(
     queries.extend(s for s in (hashed.md5, hashed.sha256) if s.type in selection)
     chosen = {name: primary[name] for name in selection}
     values = {name: signal.value for name, signal in chosen.items()}
-    return Hashed(values, tuple(queries), variants, chosen)
+    pixels = hashed.pixels if "pdq" in selection else None
+    return Hashed(values, tuple(queries), variants, chosen, pixels)
 
 
 async def read_form_upload(request: Request, limit: int) -> Upload | None:

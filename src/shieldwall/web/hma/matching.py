@@ -21,6 +21,7 @@ from shieldwall.errors import InvalidSignalError, NotFoundError, PermissionDenie
 from shieldwall.matching.models import Match
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
 from shieldwall.signals.pdq import pdq_distance
+from shieldwall.signals.regions import RegionHasher
 from shieldwall.web.hma.errors import abort
 from shieldwall.web.hma.hashing import UPLOAD_BODY, Hashed, hash_upload, hash_url
 from shieldwall.web.hma.lookup_shapes import (
@@ -69,13 +70,19 @@ def query_signal(signal_type: str, value: str) -> Signal:
 
 
 def screen(
-    runtime: Runtime, caller: ApiKey, queries: Sequence[Signal], banks: set[str] | None
+    runtime: Runtime,
+    caller: ApiKey,
+    queries: Sequence[Signal],
+    banks: set[str] | None,
+    pixels: RegionHasher | None = None,
 ) -> list[Match]:
     """One content's (or signal's) matches through the one screening path, which audits it."""
     if not runtime.ready():
         abort(503, "index not yet ready")
     # HMA lookups take no threshold (each bank's own applies), and need see_details anyway.
-    result = runtime.screening.screen_queries(queries, caller.id, HMA_KIND, banks=banks)
+    result = runtime.screening.screen_queries(
+        queries, caller.id, HMA_KIND, banks=banks, pixels=pixels
+    )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return result.matches
 
@@ -83,7 +90,7 @@ def screen(
 def _content_lookup(
     runtime: Runtime, caller: ApiKey, hashed: Hashed, banks: set[str] | None
 ) -> dict[str, TMatchByBank]:
-    matches = screen(runtime, caller, hashed.queries, banks)
+    matches = screen(runtime, caller, hashed.queries, banks, hashed.pixels)
     return {signal_type: matches_by_bank(matches, signal_type) for signal_type in hashed.values}
 
 
