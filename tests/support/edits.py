@@ -118,3 +118,69 @@ def overlaid(image: Image.Image, text: str = "NO WAY") -> Image.Image:
         stroke_fill=(0, 0, 0),
     )
     return copy
+
+
+def cut_sides(
+    image: Image.Image, left: float, top: float, right: float, bottom: float
+) -> Image.Image:
+    """The image with these shares of its width (left, right) and height (top, bottom) cut."""
+    width, height = image.size
+    box = (round(width * left), round(height * top))
+    return image.crop((*box, width - round(width * right), height - round(height * bottom)))
+
+
+def _perspective(source: npt.NDArray[np.float64], target: npt.NDArray[np.float64]) -> list[float]:
+    """Image.transform(PERSPECTIVE) coefficients mapping output corners `target` to `source`."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(target, source, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    return [float(c) for c in np.linalg.solve(np.array(rows), np.array(values))]
+
+
+def off_axis(image: Image.Image, insets: npt.ArrayLike, rim: Colour) -> Image.Image:
+    """The image as if photographed off-axis: its corners (top-left, top-right, bottom-right,
+    bottom-left) moved inwards by `insets` (4 x 2 shares of the width and height) on its own
+    canvas, the uncovered rim filled with `rim`."""
+    width, height = image.size
+    corners = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float64)
+    inwards = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)], dtype=np.float64)
+    moved = corners + inwards * np.asarray(insets, dtype=np.float64) * (width, height)
+    coefficients = _perspective(corners, moved)
+    return image.transform(
+        image.size,
+        Image.Transform.PERSPECTIVE,
+        coefficients,
+        Image.Resampling.BICUBIC,
+        fillcolor=rim,
+    )
+
+
+def beside(
+    image: Image.Image,
+    other: Image.Image,
+    *,
+    across: bool = True,
+    first: bool = True,
+    gutter: int = 8,
+    colour: Colour = (250, 250, 250),
+) -> Image.Image:
+    """The image beside (`across`) or above/below another picture scaled to its height (or
+    width), with a plain gutter of `gutter` pixels; `first`: the image on the left or top."""
+    if across:
+        other = other.resize(
+            (max(1, round(other.width * image.height / other.height)), image.height)
+        )
+        canvas = Image.new("RGB", (image.width + gutter + other.width, image.height), colour)
+        spots = (
+            ((0, 0), (image.width + gutter, 0)) if first else ((other.width + gutter, 0), (0, 0))
+        )
+    else:
+        other = other.resize((image.width, max(1, round(other.height * image.width / other.width))))
+        canvas = Image.new("RGB", (image.width, image.height + gutter + other.height), colour)
+        spots = (
+            ((0, 0), (0, image.height + gutter)) if first else ((0, other.height + gutter), (0, 0))
+        )
+    canvas.paste(image, spots[0])
+    canvas.paste(other, spots[1])
+    return canvas
