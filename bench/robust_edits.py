@@ -9,7 +9,10 @@ bundled sample photos and generated scenes), never on ../shared/data. This bench
    colours, captions on top, other tilts, other screenshot layouts, meme text, off-grid
    crops), through the product's own bank and lookup hashing;
 3. the false-match margin: the smallest distance from any view of an edited copy to any
-   stored hash of a *different* image.
+   stored hash of a *different* image;
+4. the second stage through the product's matcher (panels, keystone undone, aligned search
+   for crops): recall per edit family with amounts drawn at random, false matches among the
+   images, and what the second stage costs per lookup.
 
     .venv/bin/python bench/robust_edits.py
 """
@@ -29,14 +32,23 @@ from PIL import Image, ImageDraw, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from shieldwall.banks.memory import InMemoryBankRepository
+from shieldwall.banks.models import EntrySource, NewEntry, Provenance
+from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
+from shieldwall.matching.models import Stage
+from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.pdq import pdq_distance
+from shieldwall.signals.pdq_quality import RefusedPdqError, without_refused
 from tests.support.edits import (
+    beside,
     bordered,
     captioned,
     chat_screenshot,
+    cut_sides,
     font,
+    off_axis,
     overlaid,
     rotated,
 )
@@ -202,5 +214,77 @@ def main() -> None:
     print(f"RESULT mean_recall={statistics.mean(recalls):.4f} nearest_wrong={nearest_wrong}")
 
 
+def _shade(rng: np.random.Generator) -> tuple[int, int, int]:
+    grey = int(rng.integers(0, 256))
+    return grey, grey, grey
+
+
+def _zoom(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    keep_x, keep_y = rng.uniform(0.55, 0.9, size=2)
+    left, top = rng.uniform(0, 1 - keep_x), rng.uniform(0, 1 - keep_y)
+    return cut_sides(image, left, top, 1 - keep_x - left, 1 - keep_y - top)
+
+
+SECOND_STAGE_EDITS: dict[str, Edit] = {
+    "sides_cut_0_10": lambda im, rng: cut_sides(im, *rng.uniform(0.0, 0.10, 4)),
+    "sides_cut_0_12": lambda im, rng: cut_sides(im, *rng.uniform(0.0, 0.12, 4)),
+    "off_axis_0_7_any_rim": lambda im, rng: off_axis(im, rng.uniform(0, 0.07, (4, 2)), _shade(rng)),
+    "beside_scene_gutter": lambda im, rng: beside(
+        im, scene(int(rng.integers(10_000))), gutter=max(2, im.width // 60), colour=_shade(rng)
+    ),
+    "above_scene_seam": lambda im, rng: beside(
+        im, scene(int(rng.integers(10_000))), across=False, first=False, gutter=0
+    ),
+    "zoom_55_90": _zoom,
+}
+
+
+def second_stage(images: list[tuple[str, Image.Image]], limits: MediaLimits) -> None:
+    """Recall and false matches through the matcher, half the images banked, half unrelated."""
+    repository = InMemoryBankRepository()
+    service = BankService(repository)
+    service.create_bank("tuning")
+    provenance = Provenance(EntrySource.MANUAL, submitted_by="bench")
+    banked, others, owner = [], images[1::2], {}
+    for name, image in images[::2]:
+        signals, _ = without_refused(
+            hash_content(_jpeg(image), limits, purpose=Purpose.BANK).entry_signals()
+        )
+        try:
+            [added] = service.add_entries("tuning", [NewEntry(signals, provenance)])
+        except RefusedPdqError as refused:  # a near-flat picture: the bank will not hold it
+            print(f"{name} not banked: {refused}")
+            continue
+        owner[added.entry_id] = len(banked)
+        banked.append((name, image))
+    matcher = BankMatcher.load(repository)
+    print("\n| second-stage edit | recall | by the second stage | false matches |")
+    print("|---|---|---|---|")
+    rng, seconds, lookups = np.random.default_rng(11), [], 0
+    for name, edit in SECOND_STAGE_EDITS.items():
+        found = second = false = 0
+        for group, is_banked in ((banked, True), (others, False)):
+            for number, (_, image) in enumerate(group):
+                for _ in range(2 if is_banked else 1):
+                    data = _jpeg(edit(image.convert("RGB").copy(), rng))
+                    lookup = hash_content(data, limits, purpose=Purpose.LOOKUP)
+                    started = time.perf_counter()
+                    matches = matcher.match_signals(lookup.lookup_signals(), pixels=lookup.pixels)
+                    seconds.append(time.perf_counter() - started)
+                    lookups += 1
+                    right = [m for m in matches if is_banked and owner[m.entry_id] == number]
+                    false += len(matches) - len(right)
+                    found += bool(right)
+                    second += any(m.stage is Stage.SECOND for m in right)
+        total = 2 * len(banked)
+        print(f"| {name} | {found}/{total} ({found / total:.2f}) | {second} | {false} |")
+    ms = np.array(seconds) * 1000
+    print(
+        f"\nmatching (both stages, {len(banked)} images banked): mean {ms.mean():.1f} ms, "
+        f"p95 {np.percentile(ms, 95):.1f} ms over {lookups} lookups"
+    )
+
+
 if __name__ == "__main__":
     main()
+    second_stage(tuning_images(), MediaLimits())
