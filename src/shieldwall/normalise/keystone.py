@@ -18,8 +18,13 @@ Pixels = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float64]
 """Corners (x, y) in pixels: top-left, top-right, bottom-right, bottom-left."""
 
-RIM_TOLERANCE: Final = 36
-"""Largest per-channel difference from the rim's colour that still counts as rim."""
+RIM_TOLERANCE: Final = 12
+"""Largest per-channel difference from the rim's colour that still counts as rim: a plain
+rim varies by a few levels after JPEG, while a picture's edge often comes within 20-30 of
+a mid-grey rim (grass, gravel), which a looser tolerance would count as rim."""
+
+CORNER_TOLERANCE: Final = 18
+"""Largest per-channel difference of a corner's mean colour from the corners' median."""
 
 MAX_DEPTH: Final = 0.15
 """The picture's edge lies within this share of the image from each side."""
@@ -38,16 +43,19 @@ MIN_SUPPORT: Final = 0.5
 
 
 def _rim_colour(pixels: Pixels) -> npt.NDArray[np.int16] | None:
-    """The colour all four corners share (the rim's), or None when they do not share one."""
+    """The colour at least three of the four corners share (the rim's: a corner that
+    barely moved shows the picture), or None when they do not share one."""
     corners = np.array(
         [pixels[:2, :2], pixels[:2, -2:], pixels[-2:, :2], pixels[-2:, -2:]], dtype=np.int16
     ).reshape(4, -1, 3)
     means = corners.mean(axis=1)
-    median = np.median(means, axis=0)
-    if np.abs(means - median).max() > RIM_TOLERANCE / 2:
-        return None
-    colour: npt.NDArray[np.int16] = median.round().astype(np.int16)
-    return colour
+    for left_out in (None, 0, 1, 2, 3):
+        kept = means if left_out is None else np.delete(means, left_out, axis=0)
+        median = np.median(kept, axis=0)
+        if np.abs(kept - median).max() <= CORNER_TOLERANCE:
+            colour: npt.NDArray[np.int16] = median.round().astype(np.int16)
+            return colour
+    return None
 
 
 def _edge_points(picture: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64] | None:
