@@ -2,7 +2,7 @@
 
 Collages are built from known scenes pasted at known places, so every panel's true box is
 known. Lossless pixels are split exactly; a JPEG round trip is checked for the panels'
-names (its ringing may move a gutter's edge, see the xfail below).
+names, and a gutter's edges ringing after JPEG still go with the gutter.
 """
 
 from __future__ import annotations
@@ -179,12 +179,6 @@ def test_a_jpeg_collage_still_splits_into_its_two_pictures() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JPEG ringing leaves the gutter's first column non-uniform but gutter-coloured; "
-    "_gutters takes it for the line outside the gutter, finds the gutter not distinct and "
-    "falls back to a seam, so one panel keeps the whole gutter",
-)
 def test_a_jpeg_gutter_is_cut_off_both_panels() -> None:
     left, right = scene(5, 400, 300), scene(9, 400, 300)
     image, left_box, right_box = side_by_side(left, right, 8, colour=(235, 235, 235))

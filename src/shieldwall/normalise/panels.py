@@ -10,6 +10,7 @@ column) changes at once. Cutting along it gives back each picture as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Final
 
 import numpy as np
@@ -36,6 +37,9 @@ SEAM_CONTRAST: Final = 4.0
 SEAM_NEIGHBOURHOOD: Final = 6
 """Lines on each side of a seam that its change is compared with."""
 
+RINGING: Final = 2
+"""Lines along each edge of a gutter that JPEG ringing may leave not quite uniform."""
+
 MIN_DISTINCTNESS: Final = 0.3
 """A gutter's colour is missing from at least this share of the lines on each side of it."""
 
@@ -55,6 +59,9 @@ class Panel:
 
 
 SAMPLES: Final = 64
+
+SEAM_SAMPLES: Final = 64
+"""Pixels per line compared across a seam (a seam changes nearly all of them)."""
 
 LOOK_LINES: Final = 256
 """Gutters and seams are looked for on at most this many lines, then placed exactly."""
@@ -101,7 +108,8 @@ def _gutters(lines: Pixels) -> list[tuple[float, int, int]]:
             start = index if index < count and uniform[index] else None
     limit = max(1, round(MAX_GUTTER * count))
     found = []
-    for first, end in runs:
+    for run in runs:
+        first, end = _with_ringing(colours, run)
         if end - first > limit or first < MIN_PANEL * count or end > (1 - MIN_PANEL) * count:
             continue
         colour = colours[first][:, None]
@@ -113,16 +121,33 @@ def _gutters(lines: Pixels) -> list[tuple[float, int, int]]:
     return found
 
 
+def _with_ringing(colours: npt.NDArray[np.int16], run: tuple[int, int]) -> tuple[int, int]:
+    """A run of uniform lines with up to RINGING lines on each side that are not uniform
+    (JPEG rings along a gutter's edges) but still have its colour, by their median."""
+    first, end = run
+    colour = colours[first]
+    for _ in range(RINGING):
+        if first > 1 and np.abs(colours[first - 1] - colour).max() <= COLOUR_TOLERANCE:
+            first -= 1
+        if end < len(colours) - 1 and np.abs(colours[end] - colour).max() <= COLOUR_TOLERANCE:
+            end += 1
+    return first, end
+
+
 def _seams(lines: Pixels) -> list[tuple[float, int, int]]:
     """(strength, first, end) of each seam: a line after which nearly every pixel of the
     next line changes, much more than between the lines around it."""
-    luma = np.ascontiguousarray(lines[:, :: max(1, lines.shape[1] // SAMPLES)]) @ LUMA_WEIGHTS
+    luma = np.ascontiguousarray(lines[:, :: max(1, lines.shape[1] // SEAM_SAMPLES)]) @ LUMA_WEIGHTS
     change = np.median(np.abs(np.diff(luma, axis=0)), axis=1)  # change[i]: line i to i + 1
     count = len(lines)
-    # The median change over the lines on each side of each line (the line itself left out).
+    # About the median change over the lines on each side (the line itself left out).
     padded = np.pad(change, SEAM_NEIGHBOURHOOD, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * SEAM_NEIGHBOURHOOD + 1)
-    nearby = np.maximum(np.median(np.delete(windows, SEAM_NEIGHBOURHOOD, axis=1), axis=1), 1.0)
+    around = np.concatenate(
+        [windows[:, :SEAM_NEIGHBOURHOOD], windows[:, SEAM_NEIGHBOURHOOD + 1 :]], axis=1
+    )
+    middle = SEAM_NEIGHBOURHOOD
+    nearby = np.maximum(np.partition(around, middle, axis=1)[:, middle], 1.0)
     strong = (change >= SEAM_STEP) & (change >= SEAM_CONTRAST * nearby)
     low, high = round(MIN_PANEL * count), round((1 - MIN_PANEL) * count)
     return [
@@ -132,32 +157,53 @@ def _seams(lines: Pixels) -> list[tuple[float, int, int]]:
 
 
 def _cuts(lines: Pixels) -> list[tuple[int, int]]:
-    """Where to cut across these lines: the most distinct gutters, else the strongest seams;
+    """Where to cut across these lines: the most distinct gutters, then the strongest seams;
     at most MAX_SPLITS, with at least MIN_PANEL between them.
 
     Looked for on every few lines (at most LOOK_LINES of them), then placed exactly."""
     step = -(-len(lines) // LOOK_LINES)
-    found = _gutters(lines[::step]) or _seams(lines[::step])
+    # The most distinct gutter, the strongest seam, the next gutter, the next seam... (a
+    # plain run inside a picture must not crowd out a real seam). On every `step`-th line a
+    # seam that a reduced image blended into the line between still stands out.
+    sampled = lines[::step]
+    gutters = [(d, first * step, end * step) for d, first, end in _gutters(sampled)]
+    # A gutter's own edges are seams too: those are not cuts of their own.
+    seams = [
+        (strength, first * step, end * step)
+        for strength, first, end in _seams(sampled)
+        if all(first * step < f - 2 * step or first * step > e + 2 * step for _, f, e in gutters)
+    ]
+    ranked = (sorted(gutters, reverse=True), sorted(seams, reverse=True))
+    found = [cut for pair in zip_longest(*ranked) for cut in pair if cut is not None]
     kept: list[tuple[int, int]] = []
-    apart = MIN_PANEL * len(lines) / step
-    for _, first, end in sorted(found, reverse=True):
+    apart = MIN_PANEL * len(lines)
+    for _, first, end in found:
         if all(first - e >= apart or f - end >= apart for f, e in kept):
             kept.append((first, end))
         if len(kept) == MAX_SPLITS:
             break
-    return [_placed(lines, first * step, end * step, step) for first, end in sorted(kept)]
+    return [
+        _placed_seam(lines, cut[0], step) if cut[0] == cut[1] else _placed(lines, *cut, step)
+        for cut in sorted(kept)
+    ]
+
+
+def _placed_seam(lines: Pixels, cut: int, step: int) -> tuple[int, int]:
+    """A seam found on every `step`-th line, placed after the line with the largest change."""
+    if step == 1:
+        return cut, cut
+    low, high = max(1, cut - step), min(len(lines) - 1, cut + step)
+    luma = lines[low - 1 : high + 1, :: max(1, lines.shape[1] // SEAM_SAMPLES)] @ LUMA_WEIGHTS
+    change = np.median(np.abs(np.diff(luma, axis=0)), axis=1)
+    placed = low + int(change.argmax())
+    return placed, placed
 
 
 def _placed(lines: Pixels, first: int, end: int, step: int) -> tuple[int, int]:
-    """A cut found on every `step`-th line, placed on the lines themselves."""
+    """A gutter found on every `step`-th line, placed on the lines themselves."""
     if step == 1:
         return first, end
     low, high = max(1, first - step), min(len(lines) - 1, end + step)
-    if first == end:  # a seam: the line after the largest change near it
-        luma = np.ascontiguousarray(lines[low - 1 : high + 1, :: max(1, lines.shape[1] // SAMPLES)])
-        change = np.median(np.abs(np.diff(luma @ LUMA_WEIGHTS, axis=0)), axis=1)
-        cut = low + int(change.argmax())
-        return cut, cut
     sampled, colours = _line_colours(lines[low:high])
     uniform = _uniform_lines(sampled, colours)
     gutter = colours[(first + end) // 2 - low]
