@@ -14,12 +14,14 @@ import pytest
 from shieldwall.audit.models import ActorKind, AuditAction
 from shieldwall.banks.models import EntryState, MatchAction
 from shieldwall.cases.models import CaseState, validate_report
+from shieldwall.config import MediaLimits
 from shieldwall.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
 )
+from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.review.effects import ALLOWED_BANK, CONFIRMED_BANK
 from shieldwall.review.models import (
     DecisionInput,
@@ -32,6 +34,7 @@ from shieldwall.review.models import (
 )
 from shieldwall.review.queue import QueueFilter, queue_key
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq_quality import signal_refusal, without_refused
 from tests.support.factories import jpeg, report_fields
 from tests.support.images import scene
 from tests.support.review_world import ALICE, BOB, LEAD, NOW, ReviewWorld, review_world
@@ -325,3 +328,31 @@ def test_content_another_platform_queued_stays_until_its_own_decision(world: Rev
     world.review.decide(second.id, BOB, REJECT)
     with pytest.raises(NotFoundError):
         world.quarantine.get(second.content_address)
+
+
+def _with_a_plain_region() -> bytes:
+    """A JPEG scene some of whose bank regions are too plain to keep (the acceptance rule
+    refuses them), as `bank add` would leave out."""
+    for seed in range(60):
+        buffer = io.BytesIO()
+        scene(seed, 640, 480).save(buffer, "JPEG", quality=90)
+        data = buffer.getvalue()
+        signals = hash_content(data, MediaLimits(), purpose=Purpose.BANK).entry_signals()
+        kept, whole_refused = without_refused(signals)
+        if whole_refused is None and len(kept) < len(signals):
+            return data
+    raise AssertionError("no scene with a region too plain to bank")
+
+
+def test_a_confirmation_leaves_out_regions_too_plain_to_bank(world: ReviewWorld) -> None:
+    photo = _with_a_plain_region()
+    world.file_case(photo)
+    item = queued(world, photo)
+    world.review.claim(item.id, ALICE)
+    decided = world.review.decide(item.id, ALICE, CONFIRM)  # no RefusedPdqError
+    assert decided.state is ItemState.DECIDED
+    confirmed = world.banks.list_entries(CONFIRMED_BANK)
+    held = [s for entry in confirmed for s in entry.signals]
+    assert len([s for s in held if s.type == "pdq"]) > 40  # the content's regions are there
+    assert all(signal_refusal(s) is None for s in held)
+    assert world.screening.screen_content(photo, 7).verdict is MatchAction.BLOCK

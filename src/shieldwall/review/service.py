@@ -44,6 +44,7 @@ from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.review.queue import QueueFilter, ordered
 from shieldwall.screening.models import ScreeningResult
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pdq_quality import without_refused
 
 _NEXT_STATE = {
     DecisionKind.ESCALATE: ItemState.ESCALATED,
@@ -278,14 +279,19 @@ class ReviewService:
 
     def _content_signals(self, item: ReviewItem) -> tuple[Signal, ...]:
         """What a bank entry of the item's content holds: with the content at hand, its
-        signals and region variants (as `bank add` makes them); else the lookup's."""
+        signals and region variants (as `bank add` makes them); else the lookup's. PDQ
+        hashes the acceptance rule refuses (a region too plain to keep) are left out, as
+        `bank add` leaves them out, so a decision never fails on them."""
+        signals = item.signals
         if item.content_address:
             try:
                 data = self._quarantine.get(item.content_address)
             except NotFoundError:  # expired meanwhile: the lookup's signals still serve
-                return item.signals
-            return hash_content(data, self._limits, purpose=Purpose.BANK).entry_signals()
-        return item.signals
+                pass
+            else:
+                signals = hash_content(data, self._limits, purpose=Purpose.BANK).entry_signals()
+        kept, _ = without_refused(signals)
+        return kept
 
     def _move_case(self, number: str, to: CaseState, detail: str) -> None:
         """Move a case along the table, through `under_review` when deciding one that no
