@@ -99,11 +99,18 @@ def test_edited_copies_match_and_say_which_view_or_variant(cli: Cli, tmp_path: P
     scene(99).save(queries / "unrelated.jpg", quality=88)
     results = {Path(r["path"]).name: r for r in cli.json("match", str(queries), "--bank", "known")}
     assert results.pop("unrelated.jpg")["matches"] == []
+    # Text over part of the picture leaves the whole picture's hash within the threshold:
+    # the earliest stage that found a copy is the one reported.
+    overlay = results.pop("overlay.jpg")["matches"]
+    assert [(m["entry_id"], m["stage"], m["variant"]) for m in overlay] == [
+        (added["entry_id"], "whole", "original")
+    ]
     for name, result in results.items():
         [match] = result["matches"]
         assert match["entry_id"] == added["entry_id"], name
         assert match["distance"] <= 31, name
         assert match["variant"] != "original", name
+        assert match["stage"] == "regions", name
     assert results["crop.jpg"]["matches"][0]["variant"] == "crop90:x05:y05"
     assert results["tilt.jpg"]["matches"][0]["variant"].startswith("derotated")
 

@@ -188,9 +188,15 @@ def test_matches_say_which_view_and_variant_made_them() -> None:
     assert distance <= 10
     [(_, variant, _)] = lookup(PICTURE.crop((72, 16, 456, 272)))
     assert variant == "crop80:x15:y05"
-    [(_, variant, _)] = lookup(overlaid(PICTURE))
-    assert variant.startswith("band:")
-    assert "/" in variant
+    # Words over the middle: the whole picture's hash may still be within the threshold
+    # (then that earliest stage is what the match reports); otherwise a band away from them.
+    [(_, variant, distance)] = lookup(overlaid(PICTURE))
+    whole = hash_content(jpeg_bytes(overlaid(PICTURE)), _limits()).pdq.value
+    if pdq_distance(whole, stored.pdq.value) <= 31:
+        assert (variant, distance) == ("original", pdq_distance(whole, stored.pdq.value))
+    else:
+        assert variant.startswith("band:")
+        assert "/" in variant
     assert lookup(scene(300)) == []
 
 

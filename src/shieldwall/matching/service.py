@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -314,7 +315,8 @@ class BankMatcher:
         """Matches for a content's signals (the 8 PDQ dihedral variants may be among them).
 
         Each bank's own threshold applies; `max_threshold` may only tighten it. One match is
-        kept per (bank, entry, signal type): the nearest, preferring the untransformed query.
+        kept per (bank, entry, signal type): from the earliest stage that found it (whole,
+        regions, second), the nearest, preferring the untransformed query.
         PDQ queries that the acceptance rule refuses (too little detail, degenerate values)
         are not searched: a blank image must not match anything on PDQ; digests still are.
         With the content's `pixels` (a lookup of a file), a bank that stage one found
@@ -465,7 +467,15 @@ def _stage(query_variant: str, stored_variant: str) -> Stage:
     return Stage.REGIONS
 
 
+_STAGE_ORDER: Final = tuple(Stage)
+
+
 def _better(candidate: Match, held: Match) -> bool:
+    """Which of two matches of one entry to keep: the earliest stage that found it (a copy
+    the whole picture's hash finds is reported so, even where a band came nearer), then
+    the nearest, then the untransformed query."""
+    if candidate.stage is not held.stage:
+        return _STAGE_ORDER.index(candidate.stage) < _STAGE_ORDER.index(held.stage)
     if candidate.distance != held.distance:
         return candidate.distance < held.distance
     return candidate.variant == ORIGINAL and held.variant != ORIGINAL

@@ -16,7 +16,9 @@ import numpy.typing as npt
 
 Pixels = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float64]
-"""Corners (x, y) in pixels: top-left, top-right, bottom-right, bottom-left."""
+"""Corners (x, y) in pixels: top-left, top-right, bottom-right, bottom-left; each is the
+centre of the picture's outermost pixel there (so the right and bottom ones are last-pixel
+indices, not the picture's far edge)."""
 
 RIM_TOLERANCE: Final = 12
 """Largest per-channel difference from the rim's colour that still counts as rim: a plain
@@ -30,7 +32,11 @@ MAX_DEPTH: Final = 0.15
 """The picture's edge lies within this share of the image from each side."""
 
 MIN_DEPTH: Final = 0.01
-"""At least one corner lies this far (share of the side) inside: less is no keystone."""
+"""At least one corner lies this far inside (a share of the width across, of the height
+down): less is no keystone."""
+
+MAX_UPRIGHT_SLOPE: Final = 0.003
+"""Edges leaning by at most this (pixels across per pixel along) on every side are upright."""
 
 SCANLINES: Final = 48
 """Lines across each edge where the edge is measured."""
@@ -112,11 +118,14 @@ def find_quad(pixels: Pixels) -> Quad | None:
         if line is None:
             return None
         lines.append(line)
+    if max(abs(slope) for slope, _ in lines) <= MAX_UPRIGHT_SLOPE:
+        return None  # upright edges: a plain border, which trimming cuts off (views.py)
     quad = _corners(lines, width, height)
     if quad is None:
         return None
-    inset = np.abs(quad - np.array([(0, 0), (width, 0), (width, height), (0, height)], float))
-    if inset.max(axis=0).max() / min(width, height) < MIN_DEPTH:
+    outer = np.array([(0, 0), (width - 1, 0), (width - 1, height - 1), (0, height - 1)], float)
+    inset = np.abs(quad - outer) / np.array([width, height], float)
+    if inset.max() < MIN_DEPTH:
         return None  # the picture fills the image: nothing to undo
     return quad
 
@@ -156,7 +165,9 @@ def rectify(pixels: Pixels, quad: Quad) -> Pixels:
     bottom = np.linalg.norm(quad[2] - quad[3])
     left = np.linalg.norm(quad[3] - quad[0])
     right = np.linalg.norm(quad[2] - quad[1])
-    width, height = max(2, round((top + bottom) / 2)), max(2, round((left + right) / 2))
+    # Corner to corner runs between pixel centres: the picture is a pixel wider and taller.
+    width = max(2, round((top + bottom) / 2) + 1)
+    height = max(2, round((left + right) / 2) + 1)
     target = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float32)
     # Pixel centres: the edge line runs through the first picture pixels' centres.
     source = (quad + np.array([(0, 0), (1, 0), (1, 1), (0, 1)])).astype(np.float32)
