@@ -197,16 +197,29 @@ def ground_and_facts(page: Page, facts: str) -> None:
     page.keyboard.press("Control+Enter")
 
 
+def shortcut(page: Page, key: str, *forms: str) -> None:
+    """Press a decision shortcut until the focus is in one of its forms. A key pressed
+    before the page's script listens is lost, and letters typed after it would then be
+    shortcuts themselves (the "r" in "sure" would open the rejection)."""
+    inside = "(ids) => ids.some((id) => document.activeElement?.closest('#' + id))"
+    for _ in range(50):
+        page.keyboard.press(key)
+        if page.evaluate(inside, list(forms)):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{key} did not open {forms}")
+
+
 def decide_confirm(page: Page, facts: str) -> None:
     """c (the action, remove, has the focus), Tab to the ground, then the rest."""
-    page.keyboard.press("c")
+    shortcut(page, "c", "decide-confirm", "decide-accept")
     page.keyboard.press("Tab")
     ground_and_facts(page, facts)
 
 
 def decide_accept(page: Page, facts: str) -> None:
     """c on a report (the ground has the focus), then the rest."""
-    page.keyboard.press("c")
+    shortcut(page, "c", "decide-confirm", "decide-accept")
     ground_and_facts(page, facts)
 
 
@@ -304,7 +317,7 @@ def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Conso
     sign_in(page, console.url, "rita")
     page.goto(f"{console.url}/review?source=platform")
     open_by_keyboard(page, "upload/reject")
-    page.keyboard.press("r")
+    shortcut(page, "r", "decide-reject")
     page.keyboard.type("A different picture: a beach, not the reported one.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("h1")).not_to_contain_text("upload/reject")
@@ -319,7 +332,7 @@ def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Conso
 
     page.goto(f"{console.url}/review?source=platform")
     open_by_keyboard(page, "upload/escalate")
-    page.keyboard.press("e")
+    shortcut(page, "e", "decide-escalate")
     page.keyboard.type("Not sure this is the reported picture: please look.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("h1")).not_to_contain_text("upload/escalate")
