@@ -369,3 +369,24 @@ def test_part_radii_sum_to_threshold_plus_one(parts: int) -> None:
         assert sum(r + 1 for r in radii) == threshold + 1
         assert min(radii) >= -1
         assert max(radii) - min(radii) <= 1
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_rows_of_finds_a_keys_rows_in_ordered_and_unordered_segments(ordered: bool) -> None:
+    rng = np.random.default_rng(5)
+    count = BUFFER_ROWS + 10  # one segment, built at once
+    keys = np.repeat(np.arange(count // 2, dtype=np.int64), 2)[:count]
+    if not ordered:
+        keys = rng.permutation(keys)
+    hashes = rng.integers(0, 256, size=(count, 32), dtype=np.uint8)
+    labels = (np.arange(count) % 7).astype(np.uint8)
+    index = PdqIndex()
+    index.add(hashes, keys, labels)
+    assert len(index.segment_sizes()) == 1
+    for key in (0, 17, int(keys.max())):
+        rows = np.flatnonzero(keys == key)
+        expected = sorted((int(labels[r]), hashes[r].tobytes()) for r in rows)
+        assert sorted(index.rows_of(key)) == expected
+    index.remove([17])
+    assert index.rows_of(17) == []
+    assert index.rows_of(10**9) == []

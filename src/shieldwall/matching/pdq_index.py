@@ -100,6 +100,17 @@ class _Segment:
         self.layout = part_layout(len(self.keys))
         self.rows, self.dirs, self._offsets = self._build()
         self._parts_by_threshold: dict[int, npt.NDArray[np.int64]] = {}
+        # Loads and merges keep entries in id order, so a key's rows are usually one run
+        # found by bisection; otherwise by a scan.
+        self.keys_sorted = bool(np.all(self.keys[1:] >= self.keys[:-1]))
+
+    def rows_under(self, key: int) -> npt.NDArray[np.intp]:
+        """Rows (live or not) stored under `key`."""
+        if self.keys_sorted:
+            first = int(np.searchsorted(self.keys, key, side="left"))
+            end = int(np.searchsorted(self.keys, key, side="right"))
+            return np.arange(first, end, dtype=np.intp)
+        return np.flatnonzero(self.keys == key)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -275,20 +286,24 @@ class PdqIndex:
 
     def rows_of(self, key: int) -> list[tuple[int, bytes]]:
         """(label, 32-byte hash) of every live hash stored under one key (the second
-        stage reads a seeded entry's stored regions; a scan of the keys, so for a few
-        entries per lookup, not for every one)."""
-        wanted = np.array([key], dtype=np.int64)
+        stage reads a seeded entry's stored regions): a bisection of each segment whose
+        keys are in order (as loads and merges leave them), else a scan."""
         with self._lock:
             buffer = self._buffer
             tables = [
-                (buffer.hashes, buffer.labels),
-                *((s.hashes, s.labels) for s in self._segments),
+                (
+                    buffer.hashes,
+                    buffer.labels,
+                    buffer.alive,
+                    np.flatnonzero(buffer.keys[: buffer.count] == key),
+                ),
+                *((s.hashes, s.labels, s.alive, s.rows_under(key)) for s in self._segments),
             ]
-            found = self._live_rows(wanted)
             return [
                 (int(labels[row]), hashes[row].tobytes())
-                for (hashes, labels), (_, _, rows) in zip(tables, found, strict=True)
+                for hashes, labels, alive, rows in tables
                 for row in rows.tolist()
+                if alive[row]
             ]
 
     def search(self, query: bytes, threshold: int) -> list[PdqHit]:
