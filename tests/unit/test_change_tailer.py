@@ -3,6 +3,7 @@ reach this process's matcher, incrementally, in any commit order."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from shieldwall.banks.memory import InMemoryBankRepository
-from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexRow
+from shieldwall.banks.models import Entry, EntryChange, EntryState, IndexBatch, IndexRow
 from shieldwall.banks.service import BankService
 from shieldwall.errors import StorageError
 from shieldwall.matching.holder import MatcherHolder
@@ -357,3 +358,46 @@ def test_index_rows_of_hidden_entries_stay_hidden(repository: DelayedCommits) ->
     rows: list[IndexRow] = [r for b in repository.iter_index_rows([bank.id]) for r in b]
     assert rows == []
     assert repository.latest_change_seq() == 1
+
+
+class SnapshotThenWait(InMemoryBankRepository):
+    """A reload's read that takes its snapshot, then waits (a slow load of a big bank)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot_taken = threading.Event()
+        self.go_on = threading.Event()
+        self.hold = False
+
+    def iter_index_batches(self, bank_ids: Sequence[int]) -> Iterator[IndexBatch]:
+        batches = list(super().iter_index_batches(bank_ids))
+        if self.hold:
+            self.snapshot_taken.set()
+            assert self.go_on.wait(10)
+        return iter(batches)
+
+
+@pytest.mark.parametrize("write", ["add", "withdraw"])
+def test_this_process_s_writes_during_a_reload_are_not_lost(write: str) -> None:
+    repository = SnapshotThenWait()
+    service = BankService(repository)
+    service.create_bank("known")
+    [kept] = service.add_entries("known", [pdq_entry(value := random_pdq())])
+    holder = MatcherHolder(repository)
+    holder.reload()
+    repository.hold = True
+    reload = threading.Thread(target=holder.reload)
+    reload.start()
+    assert repository.snapshot_taken.wait(10)
+    # While the reload reads its snapshot, this process writes and tells its matcher.
+    if write == "add":
+        [added] = service.add_entries("known", [pdq_entry(later := random_pdq())])
+        holder.apply_added(repository.get_entry(added.entry_id))
+    else:
+        holder.apply_removed(service.set_entry_state(kept.entry_id, EntryState.WITHDRAWN))
+    repository.go_on.set()
+    reload.join(10)
+    if write == "add":
+        assert matched(holder.matcher, later) == [added.entry_id]
+    else:
+        assert matched(holder.matcher, value) == []

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Final
 
-from shieldwall.banks.models import Bank, ChangeKind, EntryChange
+from shieldwall.banks.models import Bank, ChangeKind, Entry, EntryChange
 from shieldwall.banks.ports import BankRepository, ChangeLog
 from shieldwall.errors import NotFoundError
 from shieldwall.matching.service import BankMatcher
@@ -28,6 +28,8 @@ class MatcherHolder:
         self._tracked: frozenset[int] = frozenset()  # ids of the requested banks
         self._watched: frozenset[int] = frozenset()  # their ids and their allow-lists'
         self._swap = threading.Lock()
+        self._own = threading.Lock()  # this process's writes against the swap
+        self._during_reload: list[tuple[bool, Entry]] | None = None
         self._matcher = BankMatcher([])
         self.start_seq = 0
         """The change-log position read just before the first load: tailing starts here."""
@@ -64,20 +66,58 @@ class MatcherHolder:
             return True  # a new bank may be wanted (rare enough to reload for)
         return change.bank_id in self._watched
 
+    def apply_added(self, entry: Entry) -> None:
+        """This process added or enabled an entry: matchable at once, and in a matcher
+        being built meanwhile too (its snapshot may have been read before the write)."""
+        self._apply(True, entry)
+
+    def apply_removed(self, entry: Entry) -> None:
+        """This process disabled, withdrew or deleted an entry (see `apply_added`)."""
+        self._apply(False, entry)
+
+    def _apply(self, added: bool, entry: Entry) -> None:
+        with self._own:
+            if added:
+                self._matcher.apply_added(entry)
+            else:
+                self._matcher.apply_removed(entry)
+            if self._during_reload is not None:
+                self._during_reload.append((added, entry))
+
     def reload(self) -> BankMatcher:
-        """Build a fresh matcher from the database and swap it in; returns it."""
+        """Build a fresh matcher from the database and swap it in; returns it.
+
+        This process's own writes made while it is built are applied to it again before
+        the swap (both calls are idempotent), so an entry added just then never goes
+        missing until the change log brings it back."""
         with self._swap:
-            for attempt in range(LOAD_ATTEMPTS):
-                banks = self._repository.list_banks()
-                try:
-                    matcher = self._build(banks)
-                except NotFoundError:  # deleted or renamed since the listing: list again
-                    if attempt == LOAD_ATTEMPTS - 1:
-                        raise
-                    continue
+            with self._own:
+                self._during_reload = []
+            try:
+                matcher = self._load()
+            except BaseException:
+                with self._own:
+                    self._during_reload = None
+                raise
+            with self._own:
+                for added, entry in self._during_reload or ():
+                    if added:
+                        matcher.apply_added(entry)
+                    else:
+                        matcher.apply_removed(entry)
                 self._matcher = matcher
-                return matcher
-            raise AssertionError("unreachable")  # pragma: no cover
+                self._during_reload = None
+            return matcher
+
+    def _load(self) -> BankMatcher:
+        for attempt in range(LOAD_ATTEMPTS):
+            banks = self._repository.list_banks()
+            try:
+                return self._build(banks)
+            except NotFoundError:  # deleted or renamed since the listing: list again
+                if attempt == LOAD_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _build(self, banks: list[Bank]) -> BankMatcher:
         if not self._names:

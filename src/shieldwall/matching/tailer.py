@@ -270,11 +270,11 @@ class LiveMatcher:
 
     def apply_added(self, entry: Entry) -> None:
         """An entry became matchable in this process."""
-        self.holder.matcher.apply_added(entry)
+        self.holder.apply_added(entry)
 
     def apply_removed(self, entry: Entry) -> None:
         """An entry stopped being matchable in this process."""
-        self.holder.matcher.apply_removed(entry)
+        self.holder.apply_removed(entry)
 
     def close(self) -> None:
         """Stop tailing the log."""
