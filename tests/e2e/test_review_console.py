@@ -197,6 +197,19 @@ def ground_and_facts(page: Page, facts: str) -> None:
     page.keyboard.press("Control+Enter")
 
 
+def wait_for_script(page: Page) -> None:
+    """Until the console's script listens: ? opens the keyboard help, Escape closes it."""
+    shortcut_dialog = page.locator("#help-dialog")
+    for _ in range(50):
+        page.keyboard.press("?")
+        if shortcut_dialog.is_visible():
+            page.keyboard.press("Escape")
+            expect(shortcut_dialog).to_be_hidden()
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the console's script does not answer")
+
+
 def shortcut(page: Page, key: str, *forms: str) -> None:
     """Press a decision shortcut until the focus is in one of its forms. A key pressed
     before the page's script listens is lost, and letters typed after it would then be
@@ -332,6 +345,14 @@ def test_a_rejection_and_a_leads_escalation(axe_context: Browser, console: Conso
 
     page.goto(f"{console.url}/review?source=platform")
     open_by_keyboard(page, "upload/escalate")
+    # Words typed before any field has the focus stay words: the "r" of "sure" does not
+    # open the rejection (whose form would then take the rest and Ctrl+Enter send it).
+    wait_for_script(page)
+    page.keyboard.type("Not sure this is")
+    in_a_form = "() => Boolean(document.activeElement?.closest('form.decision'))"
+    assert page.evaluate(in_a_form) is False
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("h1")).to_contain_text("upload/escalate")
     shortcut(page, "e", "decide-escalate")
     page.keyboard.type("Not sure this is the reported picture: please look.")
     page.keyboard.press("Control+Enter")

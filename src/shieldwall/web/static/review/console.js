@@ -110,6 +110,9 @@
   if (invalid) { invalid.focus(); }
 
   /* Keyboard shortcuts. */
+  var WORD_PAUSE_MS = 1000;
+  var lastWordKeyAt = 0;
+
   function typing(target) {
     if (!target || !target.tagName) { return false; }
     var tag = target.tagName.toLowerCase();
@@ -169,9 +172,16 @@
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
     if ((breakDialog && breakDialog.open) || (helpDialog && helpDialog.open)) { return; }
     var action = actions[event.key];
-    if (action) {
-      event.preventDefault();
-      action();
+    var now = Date.now();
+    if (!action) {
+      // Words typed where no field has the focus: the letters after them are words too,
+      // not shortcuts (the "r" of "sure" must not open the rejection and take the rest).
+      if (event.key.length === 1 && event.key !== " ") { lastWordKeyAt = now; }
+      else if (event.key === " " && now - lastWordKeyAt < WORD_PAUSE_MS) { lastWordKeyAt = now; }
+      return;
     }
+    if (now - lastWordKeyAt < WORD_PAUSE_MS) { return; }
+    event.preventDefault();
+    action();
   });
 }());
