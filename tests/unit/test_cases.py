@@ -30,7 +30,7 @@ from shieldwall.matching.models import verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
 from tests.support.clock import FakeClock
-from tests.support.factories import REPORT_PDQ, REPORT_SHA, report_fields
+from tests.support.factories import REPORT_PDQ, REPORT_SHA, jpeg, report_fields, report_item
 
 PDQ, SHA, fields = REPORT_PDQ, REPORT_SHA, report_fields  # the sample report's short names
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -300,3 +300,43 @@ def test_a_blank_photo_hashed_on_the_device_cannot_be_filed_by_its_pdq() -> None
     assert problems(fields(hashes=[item])) == {("hashes", "pdq_low_quality")}
     lying = {**item, "pdq_quality": 100}
     assert problems(fields(hashes=[lying])) == {("hashes", "pdq_too_plain")}
+
+
+def _report_of(item: dict[str, Any], email: str = "ana@example.org") -> Any:
+    return validate_report(fields(hashes=[item], email=email))
+
+
+def test_a_picture_reported_again_with_region_hashes_gets_them(
+    world: tuple[CaseService, BankService, FakeClock],
+) -> None:
+    service, banks, _ = world
+    photo = jpeg(21)
+    first = service.file(_report_of(report_item(photo))).case
+    second = service.file(_report_of(report_item(photo, regions=True), "friend@example.org")).case
+    [old], [new] = first.entry_ids, second.entry_ids
+    assert old != new
+    pdq_count = {i: sum(s.type == "pdq" for s in banks.get_entry(i).signals) for i in (old, new)}
+    assert pdq_count[old] == 1
+    assert pdq_count[new] > 40
+    assert {banks.get_entry(i).state for i in (old, new)} == {EntryState.ACTIVE}
+    # A third report with regions is held by the entry that has them (no third entry);
+    # one without them by the first (both stay active, so both match).
+    third = service.file(_report_of(report_item(photo, regions=True), "third@example.org")).case
+    fourth = service.file(_report_of(report_item(photo), "fourth@example.org")).case
+    assert (third.entry_ids, fourth.entry_ids) == ((new,), (old,))
+    assert len(banks.list_entries(REPORTED_BANK)) == 2
+
+
+def test_a_picture_reported_again_after_its_case_was_withdrawn_is_protected_again(
+    world: tuple[CaseService, BankService, FakeClock],
+) -> None:
+    service, banks, _ = world
+    item = report_item(jpeg(22))
+    first = service.file(_report_of(item))
+    service.withdraw(first.case.number, first.secret)
+    assert banks.get_entry(first.case.entry_ids[0]).state is EntryState.WITHDRAWN
+    again = service.file(_report_of(item)).case
+    [entry_id] = again.entry_ids
+    assert entry_id != first.case.entry_ids[0]
+    assert banks.get_entry(entry_id).state is EntryState.ACTIVE
+    assert banks.get_entry(first.case.entry_ids[0]).state is EntryState.WITHDRAWN

@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from shieldwall.banks.models import (
+    AddedEntry,
     EntrySource,
     EntryState,
     MatchAction,
@@ -28,12 +29,15 @@ from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
 from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
 from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
+from shieldwall.signals.models import Signal
 
 REPORTED_BANK: Final = "reported"
 """Where reported hashes wait for review (action `review`)."""
 
 _ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _NUMBER_GROUPS, _GROUP = 2, 4
+MAX_REPORTED_AGAIN: Final = 100
+"""Entries in one picture's line (reported, withdrawn, reported again...) at most."""
 _DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such case").hexdigest()
 _NOT_FOUND: Final = "no case with this number and secret"
 
@@ -109,14 +113,39 @@ class CaseService:
         secret = secrets.token_urlsafe(18)
         provenance = Provenance(EntrySource.CASE, f"report:{report.reporter.value}", number)
         entries = [NewEntry(signals, provenance) for signals in report.hashes]
-        added = self._banks.add_entries(self._reported_bank(), entries)
-        entry_ids = tuple(dict.fromkeys(result.entry_id for result in added))
+        bank = self._reported_bank()
+        added = self._banks.add_entries(bank, entries)
+        entry_ids = tuple(
+            dict.fromkeys(
+                self._holding_entry(bank, new, result)
+                for new, result in zip(entries, added, strict=True)
+            )
+        )
         case = self._cases.create(number, hash_secret(secret), report, entry_ids, received_at)
         if self._notifier is not None:
             self._notifier.acknowledge(case)
         for callback in self._filed:
             callback(case)
         return FiledCase(case, secret)
+
+    def _holding_entry(self, bank: str, new: NewEntry, result: AddedEntry) -> int:
+        """The entry that holds a reported picture for this case.
+
+        A picture reported before is held by the entry made then, unless that entry was
+        withdrawn (its case was withdrawn: the new report must protect again) or holds
+        fewer PDQ hashes than this report brings (made before devices sent region hashes):
+        then the next entry in its line (`NewEntry.replaces`) holds it, made from this
+        report, and the earlier entry stays as its own cases left it."""
+        current = result
+        wanted = _pdq_count(new.signals)
+        for _ in range(MAX_REPORTED_AGAIN):
+            if current.created:
+                return current.entry_id
+            held = self._banks.get_entry(current.entry_id)
+            if held.state is not EntryState.WITHDRAWN and _pdq_count(held.signals) >= wanted:
+                return current.entry_id
+            [current] = self._banks.add_entries(bank, [replace(new, replaces=held.id)])
+        raise ConflictError("this picture was reported and withdrawn too many times")
 
     def open(self, number: str, secret: str) -> Case:
         """The case if the secret is its own; NotFoundError otherwise, the same either way.
@@ -200,3 +229,7 @@ class CaseService:
         if not can_move(case.state, to):
             raise InvalidInputError(f"a {case.state.value} case cannot become {to.value}")
         return self._cases.move(number, to, CaseEvent(self._clock(), to.value, detail))
+
+
+def _pdq_count(signals: Sequence[Signal]) -> int:
+    return sum(signal.type == "pdq" for signal in signals)
