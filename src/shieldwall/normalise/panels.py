@@ -59,21 +59,29 @@ class Panel:
 
 
 SAMPLES: Final = 64
-
-SEAM_SAMPLES: Final = 64
-"""Pixels per line compared across a seam (a seam changes nearly all of them)."""
+"""Pixels per line looked at, evenly spaced (a gutter is plain all along, a seam changes
+nearly all of them)."""
 
 LOOK_LINES: Final = 256
 """Gutters and seams are looked for on at most this many lines, then placed exactly."""
-"""Pixels per line looked at for its colour (evenly spaced; a gutter is plain all along)."""
+
+
+def _sampled(lines: Pixels) -> Pixels:
+    """About SAMPLES evenly spaced pixels of each line."""
+    return lines[:, :: max(1, lines.shape[1] // SAMPLES)]
 
 
 def _line_colours(lines: Pixels) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16]]:
     """Evenly spaced pixels of each line, (lines, 3, samples), and each line's median colour."""
-    sampled = np.ascontiguousarray(
-        lines[:, :: max(1, lines.shape[1] // SAMPLES)].transpose(0, 2, 1), dtype=np.int16
-    )
+    sampled = np.ascontiguousarray(_sampled(lines).transpose(0, 2, 1), dtype=np.int16)
     return sampled, np.median(sampled, axis=2).astype(np.int16)
+
+
+def _changes(lines: Pixels) -> npt.NDArray[np.float32]:
+    """The median change of luminance from each line to the next (one fewer than lines)."""
+    luma = np.ascontiguousarray(_sampled(lines)) @ LUMA_WEIGHTS
+    change: npt.NDArray[np.float32] = np.median(np.abs(np.diff(luma, axis=0)), axis=1)
+    return change
 
 
 def _uniform_lines(
@@ -137,8 +145,7 @@ def _with_ringing(colours: npt.NDArray[np.int16], run: tuple[int, int]) -> tuple
 def _seams(lines: Pixels) -> list[tuple[float, int, int]]:
     """(strength, first, end) of each seam: a line after which nearly every pixel of the
     next line changes, much more than between the lines around it."""
-    luma = np.ascontiguousarray(lines[:, :: max(1, lines.shape[1] // SEAM_SAMPLES)]) @ LUMA_WEIGHTS
-    change = np.median(np.abs(np.diff(luma, axis=0)), axis=1)  # change[i]: line i to i + 1
+    change = _changes(lines)  # change[i]: line i to i + 1
     count = len(lines)
     # About the median change over the lines on each side (the line itself left out).
     padded = np.pad(change, SEAM_NEIGHBOURHOOD, mode="edge")
@@ -183,7 +190,7 @@ def _cuts(lines: Pixels) -> list[tuple[int, int]]:
         if len(kept) == MAX_SPLITS:
             break
     return [
-        _placed_seam(lines, cut[0], step) if cut[0] == cut[1] else _placed(lines, *cut, step)
+        _placed_seam(lines, cut[0], step) if cut[0] == cut[1] else _placed_gutter(lines, *cut, step)
         for cut in sorted(kept)
     ]
 
@@ -193,13 +200,11 @@ def _placed_seam(lines: Pixels, cut: int, step: int) -> tuple[int, int]:
     if step == 1:
         return cut, cut
     low, high = max(1, cut - step), min(len(lines) - 1, cut + step)
-    luma = lines[low - 1 : high + 1, :: max(1, lines.shape[1] // SEAM_SAMPLES)] @ LUMA_WEIGHTS
-    change = np.median(np.abs(np.diff(luma, axis=0)), axis=1)
-    placed = low + int(change.argmax())
+    placed = low + int(_changes(lines[low - 1 : high + 1]).argmax())
     return placed, placed
 
 
-def _placed(lines: Pixels, first: int, end: int, step: int) -> tuple[int, int]:
+def _placed_gutter(lines: Pixels, first: int, end: int, step: int) -> tuple[int, int]:
     """A gutter found on every `step`-th line, placed on the lines themselves."""
     if step == 1:
         return first, end
