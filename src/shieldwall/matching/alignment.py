@@ -32,12 +32,10 @@ from shieldwall.signals.pdq import pdq_hex_to_bytes
 from shieldwall.signals.regions import BANK_WINDOWS, EARLIER_WINDOWS, FULL, Box, RegionHasher
 
 SEED_THRESHOLD: Final = 60
-"""Bits within which the query's hash must come to a stored window to seed a search."""
-
-SEED_VIEWS: Final[Mapping[str, Box]] = {"whole": FULL}
-"""Windows of the query whose hashes seed the search. The whole is enough: with the `sides`
-windows (signals/regions.py) a copy with each side cut by up to 10% seeds 95% of the time
-on the tuning images (bench/RESULTS.md); each more view costs a loose search per bank."""
+"""Bits within which the query's whole hash must come to a stored window to seed a search.
+The whole is enough: with the `sides` windows (signals/regions.py) a copy with each side
+cut by up to 10% seeds 95% of the time on the tuning images; a seed from any other view of
+the query would cost one more loose search per bank."""
 
 MAX_SEEDS: Final = 3
 """Entries whose placement is searched per bank and lookup at most (nearest seeds first)."""
@@ -140,10 +138,15 @@ class Alignment:
         return "aligned:" + "+".join(name for name, _ in self.agreeing)
 
 
-def _bits(values: Sequence[str]) -> Bits:
-    raw = np.frombuffer(b"".join(pdq_hex_to_bytes(v) for v in values), dtype=np.uint8)
-    bits: Bits = np.unpackbits(raw.reshape(len(values), 32), axis=1).astype(bool)
+def _bits(raw: Sequence[bytes]) -> Bits:
+    """32-byte PDQ hashes as rows of 256 booleans."""
+    packed = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(raw), 32)
+    bits: Bits = np.unpackbits(packed, axis=1).astype(bool)
     return bits
+
+
+def _hex_bits(values: Sequence[str]) -> Bits:
+    return _bits([pdq_hex_to_bytes(value) for value in values])
 
 
 def stored_windows(stored: Mapping[str, bytes]) -> dict[str, Bits]:
@@ -152,17 +155,18 @@ def stored_windows(stored: Mapping[str, bytes]) -> dict[str, Bits]:
     known = {name: value for name, value in stored.items() if name in WINDOW_BOXES}
     if not known:
         return {}
-    raw = np.frombuffer(b"".join(known.values()), dtype=np.uint8).reshape(len(known), 32)
-    bits = np.unpackbits(raw, axis=1).astype(bool)
-    return dict(zip(known, bits, strict=True))
+    return dict(zip(known, _bits(list(known.values())), strict=True))
+
+
+def _largest_first(names: Sequence[str]) -> list[str]:
+    return sorted(names, key=lambda name: -WINDOW_BOXES[name].width * WINDOW_BOXES[name].height)
 
 
 def _guides(placement: Placement, windows: Mapping[str, Bits]) -> list[str]:
     """The largest stored windows the seed placement puts inside the query with a margin
     (GUIDE_MARGIN), so that they stay inside while the placement is refined."""
     inside = [name for name in windows if _clear_inside(placement, WINDOW_BOXES[name])]
-    inside.sort(key=lambda name: -WINDOW_BOXES[name].width * WINDOW_BOXES[name].height)
-    return inside[:SEARCH_WINDOWS]
+    return _largest_first(inside)[:SEARCH_WINDOWS]
 
 
 def _clear_inside(placement: Placement, box: Box) -> bool:
@@ -189,7 +193,7 @@ def _cost(
     totals = np.zeros(len(placements))
     counts = np.zeros(len(placements))
     if boxes:
-        hashed = _bits([value for value, _ in hasher.pdq_area(boxes)])
+        hashed = _hex_bits([value for value, _ in hasher.pdq_area(boxes)])
         for (number, name), bits in zip(where, hashed, strict=True):
             totals[number] += int(np.count_nonzero(bits != windows[name]))
             counts[number] += 1
@@ -224,14 +228,12 @@ def align(
     if not guides:
         return None
     placement = _refined(hasher, seed, guides, windows)
-    inside = [name for name in windows if placement.inside(WINDOW_BOXES[name]) is not None]
-    inside.sort(key=lambda name: -WINDOW_BOXES[name].width * WINDOW_BOXES[name].height)
+    placed = {name: placement.inside(WINDOW_BOXES[name]) for name in windows}
+    inside = {name: box for name, box in placed.items() if box is not None}
     agreeing = []
-    for name in inside[:CHECKED_WINDOWS]:
-        box = placement.inside(WINDOW_BOXES[name])
-        assert box is not None
-        value, _quality = hasher.pdq(box)
-        distance = int(np.count_nonzero(_bits([value])[0] != windows[name]))
+    for name in _largest_first(list(inside))[:CHECKED_WINDOWS]:
+        value, _quality = hasher.pdq(inside[name])
+        distance = int(np.count_nonzero(_hex_bits([value])[0] != windows[name]))
         if distance <= threshold:
             agreeing.append((name, distance))
             if len(agreeing) == REPORTED_WINDOWS:

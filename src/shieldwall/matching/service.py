@@ -33,7 +33,6 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.matching.alignment import (
     MAX_SEEDS,
     SEED_THRESHOLD,
-    SEED_VIEWS,
     WINDOW_BOXES,
     Placement,
     align,
@@ -44,7 +43,10 @@ from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.normalise.views import SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
-from shieldwall.signals.regions import FULL, Box, RegionHasher
+from shieldwall.signals.regions import FULL, RegionHasher
+
+SEED_VIEW: Final = "whole"
+"""How an aligned match names the query's view that seeded it (the whole picture)."""
 
 
 class _VariantNames:
@@ -371,20 +373,18 @@ class BankMatcher:
         self, index: _BankIndex, whole: Signal, pixels: RegionHasher, threshold: int
     ) -> list[Match]:
         """The second stage's aligned search (matching/alignment.py) in one bank, from the
-        nearest few entries one of whose stored windows a seed view of the query comes near."""
-        seeds: dict[int, tuple[str, Box, int]] = {}
-        for box in SEED_VIEWS.values():
-            value = whole.value if box == FULL else pixels.pdq(box)[0]
-            for hit in index.pdq.search(bytes.fromhex(value), SEED_THRESHOLD):
-                name = self._variants.name(hit.label)
-                held = seeds.get(hit.key)
-                if name in WINDOW_BOXES and (held is None or hit.distance < held[2]):
-                    seeds[hit.key] = (name, box, hit.distance)
-        nearest = sorted(seeds.items(), key=lambda item: (item[1][2], item[0]))[:MAX_SEEDS]
+        nearest few entries one of whose stored windows the query's whole hash comes near."""
+        seeds: dict[int, str] = {}  # entry: the stored window seeding it, nearest first
+        for hit in index.pdq.search(bytes.fromhex(whole.value), SEED_THRESHOLD):
+            name = self._variants.name(hit.label)
+            if name in WINDOW_BOXES:
+                seeds.setdefault(hit.key, name)
+                if len(seeds) == MAX_SEEDS:
+                    break
         matches = []
-        for key, (name, box, _) in nearest:
+        for key, name in seeds.items():
             stored = {self._variants.name(label): value for label, value in index.pdq.rows_of(key)}
-            placement = Placement.matching(WINDOW_BOXES[name], box)
+            placement = Placement.matching(WINDOW_BOXES[name], FULL)
             aligned = align(pixels, stored_windows(stored), placement, threshold)
             if aligned is not None:
                 bank = index.bank
@@ -394,7 +394,7 @@ class BankMatcher:
                         key,
                         "pdq",
                         aligned.distance,
-                        f"{view_name(box)}/{aligned.variant}",
+                        f"{SEED_VIEW}/{aligned.variant}",
                         bank.policy.action,
                         Stage.SECOND,
                     )
@@ -446,11 +446,6 @@ def _by_bank_id(rows: Iterable[IndexRow]) -> dict[int, list[IndexRow]]:
     for row in rows:
         grouped[row.bank_id].append(row)
     return grouped
-
-
-def view_name(box: Box) -> str:
-    """The name of the seed view with this box."""
-    return next(name for name, seed in SEED_VIEWS.items() if seed == box)
 
 
 def _second_stage(signal: Signal) -> bool:
