@@ -93,8 +93,8 @@ def hash_content(
         if purpose is Purpose.BANK:
             views = bank_regions(decoded.pixels, decoded.size)
         elif purpose is Purpose.LOOKUP:
-            views = query_views(decoded.pixels, decoded.size)
             pixels = RegionHasher(working_pixels(decoded.pixels), decoded.size)
+            views = query_views(decoded.pixels, decoded.size, pixels)
     except BaseException:
         digests.wait()
         raise

@@ -214,14 +214,20 @@ def _already(box: Box, seen: list[Box]) -> bool:
     )
 
 
-def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
+def query_views(
+    pixels: Pixels, full_size: tuple[int, int], reduced: RegionHasher | None = None
+) -> list[Signal]:
     """PDQ hashes of the views that undo common edits, and of the cleaned picture's bands.
 
     `pixels` may be a reduced decode of an image of `full_size` (as in regions.RegionHasher).
+    `reduced` is the hasher of `working_pixels(pixels)` when the caller keeps one (a lookup
+    hands it on to the second stage's aligned search, which reuses its summed-area table).
     """
     if min(pixels.shape[:2]) < MIN_SIDE:
         return []
-    image = working_pixels(pixels)
+    if reduced is None:
+        reduced = RegionHasher(working_pixels(pixels), full_size)
+    image = reduced.pixels
     # Views are hashed from the decode (a photo in a screenshot may be a small part of it);
     # bands, averaged to 64x64 cells, from the reduced image.
     hasher = RegionHasher(pixels, full_size)
@@ -238,7 +244,6 @@ def query_views(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     signals += _rectified(image, full_size)
     # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
     # picture with a plain edge of its own (sky, a dark background) looks bordered too.
-    reduced = RegionHasher(image, full_size)
     signals += _bands(reduced, FULL)
     if picture != FULL:
         signals += _bands(reduced, picture, "cleaned-")

@@ -88,6 +88,11 @@ class RegionHasher:
         self._integral: npt.NDArray[np.float64] | None = None
         self._scale = (full_size[0] / pixels.shape[1], full_size[1] / pixels.shape[0])
 
+    @property
+    def pixels(self) -> npt.NDArray[np.uint8]:
+        """The pixels regions are cut from."""
+        return self._pixels
+
     def _cut(self, box: Box) -> tuple[npt.NDArray[np.uint8], tuple[int, int]]:
         region = crop(self._pixels, box)
         height, width = region.shape[:2]
