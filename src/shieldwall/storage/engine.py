@@ -9,6 +9,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -203,27 +204,20 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _use_write_ahead_log(cursor: Any, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+def _use_write_ahead_log(cursor: Any) -> None:
     """Put the database in WAL mode unless it already is, waiting while others hold it.
 
     Switching the journal mode of a new database needs it to itself, and SQLite answers
     "database is locked" at once, without its busy handler, while another connection (a
-    worker or migration starting at the same moment) holds it: so try again until
-    `timeout`. A database already in WAL mode (the usual case) needs no lock at all.
+    worker or migration starting at the same moment) holds it: so try again until the busy
+    timeout. A database already in WAL mode (the usual case) needs no lock at all.
     """
-    deadline = time.monotonic() + timeout
-    delay = _LOCK_POLL_FIRST
-    while True:
-        try:
-            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases stay "memory"
-            return
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() >= deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 4, 0.05)
+
+    def switch() -> None:
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases stay "memory"
+
+    _retried_while_busy(switch, BUSY_TIMEOUT_MS / 1000)
 
 
 def checkpoint_after_commit(connection: Connection) -> None:
@@ -267,21 +261,30 @@ def take_write_lock(dbapi_connection: Any, timeout: float = BUSY_TIMEOUT_MS / 10
     between its transactions and could wait for many of them; trying often takes the lock
     at the first gap. Raises SQLAlchemy's OperationalError when the time is up.
     """
-    deadline = time.monotonic() + timeout
-    delay = _LOCK_POLL_FIRST
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
-        while True:
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() >= deadline:
-                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, _LOCK_POLL_MAX)
+        _retried_while_busy(lambda: dbapi_connection.execute("BEGIN IMMEDIATE"), timeout)
+    except sqlite3.OperationalError as exc:
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _retried_while_busy(attempt: Callable[[], object], timeout: float) -> None:
+    """Call `attempt` until it does not fail with SQLITE_BUSY, every few milliseconds (the
+    pause doubling up to _LOCK_POLL_MAX), for at most `timeout` seconds; then, or on any
+    other error, the sqlite3 error is raised."""
+    deadline = time.monotonic() + timeout
+    delay = _LOCK_POLL_FIRST
+    while True:
+        try:
+            attempt()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, _LOCK_POLL_MAX)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
