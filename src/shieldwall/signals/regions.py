@@ -162,11 +162,16 @@ def _spans(span: float, step: float, first: float = 0.0) -> list[tuple[float, fl
     ]
 
 
+CROP_GRID: Final = ((0.9, 0.0), (0.8, 0.05))
+"""(span, first offset) of the crop grid's windows, slid in 5% steps to as far from the
+other side: 90% windows everywhere, 80% ones at the inner offsets (5-15%)."""
+
+
 def _crop_grid() -> list[tuple[str, Box]]:
     """Windows of 90% of each side at every 5% offset, and of 80% at the inner 5% offsets
     (5-15%): the common crops, matched as they are."""
     grid: list[tuple[str, Box]] = []
-    for span, first in ((0.9, 0.0), (0.8, 0.05)):
+    for span, first in CROP_GRID:
         for top, bottom in _spans(span, 0.05, first):
             for left, right in _spans(span, 0.05, first):
                 name = f"crop{round(span * 100)}:x{round(left * 100):02d}:y{round(top * 100):02d}"
@@ -203,8 +208,8 @@ ZOOM_SPANS: Final = (0.975, 0.95, 0.925, 0.875, 0.85, 0.825, 0.775, 0.75, 0.7)
 with the grid's centred 90% and 80% windows they form a ladder of 2.5% steps down to 75%."""
 
 
-GRID_SPANS: Final = (0.9, 0.8)
-"""Spans of the crop grid's windows (each slid across the image in 5% steps)."""
+GRID_SPANS: Final = tuple(span for span, _ in CROP_GRID)
+"""Spans of the crop grid's windows (each has a centred window among them)."""
 
 CENTRED_SPANS: Final = tuple(sorted({*ZOOM_SPANS, *GRID_SPANS}, reverse=True))
 """Spans of every centred window the bank hashes, largest first."""
