@@ -54,6 +54,26 @@ def _edge_colour(line: Pixels) -> npt.NDArray[np.int16]:
     return colour
 
 
+def corner_colour(
+    pixels: Pixels, tolerance: float, *, one_may_differ: bool = False
+) -> npt.NDArray[np.int16] | None:
+    """The colour the image's four corners (2x2 pixels each) share, each corner's mean
+    within `tolerance` of their median on every channel; with `one_may_differ`, the
+    colour three of them share will do. None when they share none."""
+    corners = np.array(
+        [pixels[:2, :2], pixels[:2, -2:], pixels[-2:, :2], pixels[-2:, -2:]], dtype=np.int16
+    ).reshape(4, -1, 3)
+    means = corners.mean(axis=1)
+    left_out = (None, 0, 1, 2, 3) if one_may_differ else (None,)
+    for corner in left_out:
+        kept = means if corner is None else np.delete(means, corner, axis=0)
+        median = np.median(kept, axis=0)
+        if np.abs(kept - median).max() <= tolerance:
+            colour: npt.NDArray[np.int16] = median.round().astype(np.int16)
+            return colour
+    return None
+
+
 def _uniform_run(lines: Pixels) -> int:
     """How many lines, from the first, are uniform in the first line's colour."""
     limit = int(len(lines) * MAX_BORDER)

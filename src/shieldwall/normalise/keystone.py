@@ -14,6 +14,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from shieldwall.normalise.borders import corner_colour
+
 Pixels = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float64]
 """Corners (x, y) in pixels: top-left, top-right, bottom-right, bottom-left; each is the
@@ -46,22 +48,6 @@ INLIER_PIXELS: Final = 1.5
 
 MIN_SUPPORT: Final = 0.5
 """An edge's line is kept when at least this share of its measured points supports it."""
-
-
-def _rim_colour(pixels: Pixels) -> npt.NDArray[np.int16] | None:
-    """The colour at least three of the four corners share (the rim's: a corner that
-    barely moved shows the picture), or None when they do not share one."""
-    corners = np.array(
-        [pixels[:2, :2], pixels[:2, -2:], pixels[-2:, :2], pixels[-2:, -2:]], dtype=np.int16
-    ).reshape(4, -1, 3)
-    means = corners.mean(axis=1)
-    for left_out in (None, 0, 1, 2, 3):
-        kept = means if left_out is None else np.delete(means, left_out, axis=0)
-        median = np.median(kept, axis=0)
-        if np.abs(kept - median).max() <= CORNER_TOLERANCE:
-            colour: npt.NDArray[np.int16] = median.round().astype(np.int16)
-            return colour
-    return None
 
 
 def _edge_points(picture: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64] | None:
@@ -106,7 +92,8 @@ def _sides(picture: npt.NDArray[np.bool_]) -> list[npt.NDArray[np.bool_]]:
 
 def find_quad(pixels: Pixels) -> Quad | None:
     """The corners of a keystoned picture on a plain rim, or None when there is none."""
-    colour = _rim_colour(pixels)
+    # The rim's colour: a corner that barely moved shows the picture, so three will do.
+    colour = corner_colour(pixels, CORNER_TOLERANCE, one_may_differ=True)
     if colour is None:
         return None
     height, width = pixels.shape[:2]

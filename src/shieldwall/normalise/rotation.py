@@ -15,6 +15,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from shieldwall.normalise.borders import corner_colour
 from shieldwall.signals.regions import CENTRED_SPANS, Box
 
 FILL_TOLERANCE: Final = 40
@@ -43,17 +44,10 @@ class Rotation:
 
 def _fill_colour(pixels: npt.NDArray[np.uint8]) -> tuple[int, int, int] | None:
     """The colour of all four corners, if they share one."""
-    corners = (
-        np.array(
-            [pixels[:2, :2], pixels[:2, -2:], pixels[-2:, :2], pixels[-2:, -2:]], dtype=np.int16
-        )
-        .reshape(4, -1, 3)
-        .mean(axis=1)
-    )
-    median = np.median(corners, axis=0)
-    if np.abs(corners - median).max() > FILL_TOLERANCE / 2:
+    colour = corner_colour(pixels, FILL_TOLERANCE / 2)
+    if colour is None:
         return None
-    red, green, blue = (round(float(v)) for v in median)
+    red, green, blue = (int(v) for v in colour)
     return red, green, blue
 
 
