@@ -27,8 +27,10 @@ from playwright.sync_api import Page, expect
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
+from shieldwall.signals.device_table import device_table
+from shieldwall.signals.pairs import MAX_PAIRS, Pair, is_pair_name, parse_pair
 from shieldwall.signals.pdq import pdq_distance
-from shieldwall.signals.regions import MAX_REGIONS, REGION_MIN_QUALITY, REGION_NAMES, region_table
+from shieldwall.signals.regions import MAX_REGIONS, REGION_MIN_QUALITY, REGION_NAMES
 from tests.support.edits import jpeg_bytes
 from tests.support.images import sample_photos, scene, write_scenes
 from tests.support.server import ServerProcess
@@ -66,25 +68,38 @@ def _images() -> list[tuple[str, Image.Image]]:
 @pytest.fixture
 def regions_page(page: Page) -> Page:
     page.set_content("<!doctype html><html><body></body></html>")
-    for script in ("pdq.js", "regions.js"):
+    for script in ("pdq.js", "pairs.js", "regions.js"):
         page.add_script_tag(content=(STATIC / script).read_text(encoding="utf-8"))
     return page
 
 
 def _browser_hashes(page: Page, data: bytes, kind: str = "jpeg") -> dict[str, Any]:
     url = f"data:image/{kind};base64," + base64.b64encode(data).decode()
-    table = region_table(MIN_SIDE, WORKING_LONG_SIDE, MediaLimits().min_short_side)
+    table = device_table(MIN_SIDE, WORKING_LONG_SIDE, MediaLimits().min_short_side)
     result: dict[str, Any] = page.evaluate(HASH_IN_PAGE, [url, table, kind == "jpeg"])
     return result
 
 
-def _compare(name: str, data: bytes, page: Page, kind: str = "jpeg") -> list[int]:
-    """Distances between the browser's and the server's hashes of each region both keep."""
+PAIR_PLACE_SLACK = 0.006
+"""Landmarks (in short sides) within which a browser's pair window is the server's: both
+find them to a fraction of a pixel, but from slightly different luminance."""
+
+
+def _compare(
+    name: str, data: bytes, page: Page, kind: str = "jpeg", pairs: list[int] | None = None
+) -> list[int]:
+    """Distances between the browser's and the server's hashes of each region both keep;
+    those of the pair windows both place alike go to `pairs`, if given."""
     server = hash_content(data, MediaLimits(), purpose=Purpose.BANK)
     browser = _browser_hashes(page, data, kind)
     assert pdq_distance(browser["pdq"]["hash"], server.pdq.value) <= 10, name
-    theirs = {s.variant: s for s in server.views}
-    mine = {r["variant"]: r for r in browser["regions"]}
+    their_pairs = [s for s in server.views if is_pair_name(s.variant)]
+    my_pairs = [r for r in browser["regions"] if is_pair_name(r["variant"])]
+    assert len(my_pairs) <= MAX_PAIRS
+    if pairs is not None:
+        pairs += _pair_distances(name, their_pairs, my_pairs)
+    theirs = {s.variant: s for s in server.views if not is_pair_name(s.variant)}
+    mine = {r["variant"]: r for r in browser["regions"] if not is_pair_name(r["variant"])}
     for variant in theirs.keys() ^ mine.keys():  # kept by one side only: near the floor
         quality = mine[variant]["quality"] if variant in mine else theirs[variant].quality
         assert abs((quality or 0) - REGION_MIN_QUALITY) <= NEAR_FLOOR, (name, variant, quality)
@@ -96,17 +111,48 @@ def _compare(name: str, data: bytes, page: Page, kind: str = "jpeg") -> list[int
     return distances
 
 
+def _near(first: Pair, second: Pair) -> bool:
+    ends = zip(
+        (first.x1, first.y1, first.x2, first.y2),
+        (second.x1, second.y1, second.x2, second.y2),
+        strict=True,
+    )
+    return all(abs(a - b) <= PAIR_PLACE_SLACK for a, b in ends)
+
+
+def _pair_distances(name: str, theirs: list[Any], mine: list[dict[str, Any]]) -> list[int]:
+    """Each server pair window's distance to the browser's window at the same landmarks;
+    -1 for one the browser did not place (its landmarks ranked differently)."""
+    placed = [(parse_pair(r["variant"]), r["pdq"]) for r in mine]
+    distances = []
+    for signal in theirs:
+        pair = parse_pair(signal.variant)
+        found = [value for other, value in placed if _near(pair, other)]
+        distance = min((pdq_distance(value, signal.value) for value in found), default=-1)
+        assert distance <= 10, (name, signal.variant, distance)
+        distances.append(distance)
+    return distances
+
+
 def test_browser_region_hashes_agree_with_the_server(regions_page: Page) -> None:
     distances: list[int] = []
+    pairs: list[int] = []
     for name, image in _images():
         for quality in (80, 95):
-            distances += _compare(f"{name}@{quality}", jpeg_bytes(image, quality), regions_page)
+            data = jpeg_bytes(image, quality)
+            distances += _compare(f"{name}@{quality}", data, regions_page, pairs=pairs)
+    placed = [distance for distance in pairs if distance >= 0]
     print(  # the figures for bench/RESULTS.md
         f"\nregion hashes compared: {len(distances)}; bits apart: max {max(distances)}, "
         f"median {statistics.median(distances)}, mean {statistics.fmean(distances):.2f}"
+        f"\npair windows: {len(pairs)} on the server, {len(placed)} placed alike in the "
+        f"browser; bits apart: max {max(placed)}, median {statistics.median(placed)}"
     )
     assert len(distances) >= 20 * 40
     assert statistics.median(distances) <= 4
+    assert len(pairs) >= 20 * 10
+    assert len(placed) >= 0.9 * len(pairs)
+    assert statistics.median(placed) <= 4
 
 
 def test_large_pngs_are_reduced_as_the_server_reduces_them(regions_page: Page) -> None:
@@ -177,13 +223,24 @@ def test_a_photo_filed_through_the_page_catches_its_cropped_copies(
     page.locator("#send").click()
     expect(page.locator("#done")).to_be_visible()
 
-    regions = sent[-1]["hashes"][0]["regions"]
+    sent_regions = sent[-1]["hashes"][0]["regions"]
+    regions = [r for r in sent_regions if not is_pair_name(r["variant"])]
+    pairs = [r for r in sent_regions if is_pair_name(r["variant"])]
     assert 40 <= len(regions) <= MAX_REGIONS
     assert {r["variant"] for r in regions} <= REGION_NAMES
-    assert min(r["quality"] for r in regions) >= REGION_MIN_QUALITY
+    assert 5 <= len(pairs) <= MAX_PAIRS
+    assert min(r["quality"] for r in sent_regions) >= REGION_MIN_QUALITY
     whole = sent[-1]["hashes"][0]["pdq"]
     assert pdq_distance(hash_content(copy, MediaLimits()).pdq.value, whole) > 31  # no match
     admin = {"X-API-Key": token, "content-type": "image/jpeg"}
     found = httpx.post(f"{process.url}/api/v1/lookup", content=copy, headers=admin, timeout=30)
     assert found.json()["verdict"] == "review"
     assert [m["variant"] for m in found.json()["matches"]] == ["crop90:x10:y05"]
+    # A zoomed-in crop at an odd place: no stored region covers it, the pair windows do.
+    zoomed = jpeg_bytes(
+        image.crop((width * 23 // 100, height * 9 // 100, width * 91 // 100, height * 80 // 100)),
+        85,
+    )
+    found = httpx.post(f"{process.url}/api/v1/lookup", content=zoomed, headers=admin, timeout=30)
+    assert found.json()["verdict"] == "review"
+    assert [m["variant"].split("/")[0] for m in found.json()["matches"]] == ["pairs"]

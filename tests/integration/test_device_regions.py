@@ -17,7 +17,9 @@ from shieldwall.access.models import Role
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
-from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES, region_table
+from shieldwall.signals.device_table import device_table
+from shieldwall.signals.pairs import MAX_PAIRS
+from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES
 from shieldwall.web.app import create_app
 from tests.support.cli import Cli
 from tests.support.factories import jpeg, report_fields, report_item
@@ -63,7 +65,8 @@ def test_the_page_loads_the_banks_own_region_table(
 ) -> None:
     c, _ = client
     table = c.get("/protect/regions.json").json()
-    assert table == json.loads(json.dumps(region_table(MIN_SIDE, WORKING_LONG_SIDE, 512)))
+    assert table == json.loads(json.dumps(device_table(MIN_SIDE, WORKING_LONG_SIDE, 512)))
+    assert table["pairs"]["max_pairs"] == MAX_PAIRS
     names = {r["name"] for r in (*table["windows"], *table["bands"])}
     assert names < REGION_NAMES
     assert table["max_regions"] == MAX_REGIONS
@@ -95,6 +98,14 @@ def test_a_report_with_region_hashes_catches_cropped_copies(
         (lambda regions: [{**r, "extra": 1} for r in regions], "extra field"),
         (lambda regions: [{**regions[0], "quality": "high"}], "quality"),
         (lambda regions: regions * 2, "too many"),
+        (lambda regions: [*regions, {**regions[0], "variant": "pair:1-2-3"}], "malformed pair"),
+        (
+            lambda regions: [
+                *regions,
+                *({**regions[0], "variant": f"pair:{i}-0-500-0"} for i in range(MAX_PAIRS + 1)),
+            ],
+            "too many pairs",
+        ),
     ],
 )
 def test_bad_region_hashes_are_refused(

@@ -15,6 +15,7 @@ from shieldwall.matching.service import BankMatcher
 from shieldwall.normalise.rotation import clear_centre
 from shieldwall.normalise.views import bank_regions, query_views
 from shieldwall.signals.models import Signal
+from shieldwall.signals.pairs import MAX_PAIRS, is_pair_name
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.pdq_pixels import pdq_from_pixels
 from shieldwall.signals.regions import (
@@ -60,7 +61,9 @@ def test_bank_variants_are_named_regions_and_at_most_64_hashes(bank: dict[str, s
     names = [name for name, _ in bank_regions_for(480, 320)]
     assert len(names) == len(set(names))
     assert len(names) + 1 <= MAX_STORED_PDQ
-    assert set(bank) - {"original"} <= set(names)
+    pairs = {name for name in bank if is_pair_name(name)}
+    assert 5 <= len(pairs) <= MAX_PAIRS
+    assert set(bank) - {"original"} - pairs <= set(names)
     assert {"crop90:x05:y05", "crop80:x15:y05", "zoom925", "band:top", "aspect1x1"} <= set(bank)
     signals = bank_regions(as_jpeg_pixels(PICTURE), LIMITS_SIZE)
     assert all(s.type == "pdq" and (s.quality or 0) >= REGION_MIN_QUALITY for s in signals)

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.signals.models import ORIGINAL, Signal
+from shieldwall.signals.pairs import MAX_PAIRS, is_pair_name
 from shieldwall.signals.pdq_quality import REGION_MIN_QUALITY, pdq_refusals
 from shieldwall.signals.regions import MAX_REGIONS, REGION_NAMES
 
@@ -265,19 +266,28 @@ def device_item_signals(item: Any) -> tuple[Signal, ...]:
 
 def _region_signals(raw: Any) -> tuple[Signal, ...]:
     """The region PDQ hashes a device computed (`[{"variant", "pdq", "quality"}]`): at most
-    MAX_REGIONS, each a known region once; those below the region quality floor are not
-    kept (as `bank add` keeps none), the rest carry their quality."""
+    MAX_REGIONS known regions and MAX_PAIRS pair windows (signals/pairs.py), each once;
+    those below the region quality floor are not kept (as `bank add` keeps none), the rest
+    carry their quality."""
     if raw is None:
         return ()
-    if not isinstance(raw, list) or len(raw) > MAX_REGIONS:
-        raise InvalidInputError(f"regions must be a list of at most {MAX_REGIONS}")
+    if not isinstance(raw, list) or len(raw) > MAX_REGIONS + MAX_PAIRS:
+        raise InvalidInputError(
+            f"regions must be a list of at most {MAX_REGIONS} regions and {MAX_PAIRS} pairs"
+        )
+    pairs = sum(isinstance(r, Mapping) and is_pair_name(str(r.get("variant"))) for r in raw)
+    if pairs > MAX_PAIRS or len(raw) - pairs > MAX_REGIONS:
+        raise InvalidInputError(
+            f"regions must be a list of at most {MAX_REGIONS} regions and {MAX_PAIRS} pairs"
+        )
     kept: dict[str, Signal] = {}
     for region in raw:
         if not isinstance(region, Mapping) or set(region) != {"variant", "pdq", "quality"}:
             raise InvalidInputError("a region is {variant, pdq, quality}")
         name, quality = region["variant"], region["quality"]
-        if not isinstance(name, str) or name not in REGION_NAMES or name in kept:
-            raise InvalidInputError("a region's variant must be a known region, once")
+        known = isinstance(name, str) and (name in REGION_NAMES or is_pair_name(name))
+        if not known or name in kept:
+            raise InvalidInputError("a region's variant must be a known region or a pair, once")
         if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
             raise InvalidInputError("a region's quality must be an integer 0-100")
         if not isinstance(region["pdq"], str):

@@ -39,9 +39,11 @@ from shieldwall.matching.alignment import (
     stored_windows,
 )
 from shieldwall.matching.models import Match, Stage, sort_matches, variant_label
+from shieldwall.matching.pairs import PairStore, find_pairs
 from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.normalise.views import SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
+from shieldwall.signals.pairs import PAIR_PREFIX, Pair, query_pairs
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
 from shieldwall.signals.regions import FULL, RegionHasher
 
@@ -71,10 +73,12 @@ class _VariantNames:
 
 @dataclass
 class _BankIndex:
-    """One bank's indexes: PDQ within the bank's threshold, exact digests."""
+    """One bank's indexes: PDQ within the bank's threshold, its pair windows (searched
+    only by the second stage), exact digests."""
 
     bank: Bank
     pdq: PdqIndex = field(default_factory=PdqIndex)
+    pairs: PairStore = field(default_factory=PairStore)
     exact: dict[tuple[str, str], list[tuple[int, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -145,10 +149,17 @@ class BankMatcher:
                 self._index_pdq_locked(bank_id, _PdqColumns.concatenate(parts))
 
     def _split_locked(self, pdq: PdqColumns) -> dict[int, _PdqColumns]:
-        """One batch's PDQ columns per bank this matcher holds, variants as its codes."""
+        """One batch's PDQ columns per bank this matcher holds, variants as its codes.
+        Pair windows (each named by its own landmarks) go to their banks' pair stores."""
         if not len(pdq):
             return {}
-        codes = np.array([self._variants.code(n) for n in pdq.variant_names], dtype=np.uint8)
+        pdq = self._pairs_split_off_locked(pdq)
+        if not len(pdq):
+            return {}
+        codes = np.array(
+            [0 if n.startswith(PAIR_PREFIX) else self._variants.code(n) for n in pdq.variant_names],
+            dtype=np.uint8,
+        )
         labels = codes[pdq.variants]
         found = {}
         for bank_id in np.unique(pdq.bank_ids).tolist():
@@ -157,6 +168,29 @@ class BankMatcher:
                 found[bank_id] = _PdqColumns(pdq.hashes[mine], pdq.entry_ids[mine], labels[mine])
                 self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids[mine].max()))
         return found
+
+    def _pairs_split_off_locked(self, pdq: PdqColumns) -> PdqColumns:
+        """Index a batch's pair windows in their banks' pair stores; the rest of the batch."""
+        is_pair = np.array([name.startswith(PAIR_PREFIX) for name in pdq.variant_names], bool)
+        if not is_pair.any():
+            return pdq
+        rows = is_pair[pdq.variants]
+        usable = rows & ~degenerate_rows(pdq.hashes)
+        for bank_id in np.unique(pdq.bank_ids[usable]).tolist():
+            index = self._by_id.get(bank_id)
+            if index is not None:
+                mine = usable & (pdq.bank_ids == bank_id)
+                names = [pdq.variant_names[v] for v in pdq.variants[mine].tolist()]
+                index.pairs.add(pdq.hashes[mine], pdq.entry_ids[mine], names)
+                self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids[mine].max()))
+        rest = ~rows
+        return PdqColumns(
+            pdq.entry_ids[rest],
+            pdq.bank_ids[rest],
+            pdq.hashes[rest],
+            pdq.variant_names,
+            pdq.variants[rest],
+        )
 
     @property
     def banks(self) -> list[Bank]:
@@ -249,6 +283,7 @@ class BankMatcher:
             for name, group in self._by_bank(entries).items():
                 index = self._banks[name]
                 index.pdq.remove(entry.id for entry in group)
+                index.pairs.remove([entry.id for entry in group])
                 for entry in group:
                     for signal in entry.signals:
                         holders = index.exact.get((signal.type, signal.value))
@@ -303,6 +338,7 @@ class BankMatcher:
         for bank_id, bank_rows in _by_bank_id(rows).items():
             index = self._by_id[bank_id]
             index.pdq.remove({row.entry_id for row in bank_rows})
+            index.pairs.remove(list({row.entry_id for row in bank_rows}))
             for row in bank_rows:
                 holders = index.exact.get((row.signal_type, row.value))
                 if holders:
@@ -351,6 +387,7 @@ class BankMatcher:
         best: dict[tuple[str, int, str], Match] = {}
         first_stage = [s for s in signals if not _second_stage(s)]
         whole = next((s for s in signals if s.type == "pdq" and s.variant == ORIGINAL), None)
+        seen_pairs: list[tuple[Pair, bytes]] | None = None  # the query's, made when needed
         for index in self._banks.values():
             threshold = index.bank.policy.pdq_threshold
             if max_threshold is not None:
@@ -367,7 +404,31 @@ class BankMatcher:
             if second and not found and whole is not None and pixels is not None:
                 for match in self._aligned(index, whole, pixels, threshold):
                     best[(match.bank, match.entry_id, match.signal_type)] = match
+            if second and not found and pixels is not None and len(index.pairs):
+                if seen_pairs is None:
+                    seen_pairs = query_pairs(pixels)
+                for match in self._paired(index, seen_pairs, pixels, threshold):
+                    best.setdefault((match.bank, match.entry_id, match.signal_type), match)
         return sort_matches(self._apply_allow_lists(list(best.values())))
+
+    @staticmethod
+    def _paired(
+        index: _BankIndex, seen: list[tuple[Pair, bytes]], pixels: RegionHasher, threshold: int
+    ) -> list[Match]:
+        """The second stage's pair search (matching/pairs.py) in one bank."""
+        bank = index.bank
+        return [
+            Match(
+                bank.name,
+                found.entry_id,
+                "pdq",
+                found.distance,
+                found.variant,
+                bank.policy.action,
+                Stage.SECOND,
+            )
+            for found in find_pairs(index.pairs, seen, pixels, threshold)
+        ]
 
     def _aligned(
         self, index: _BankIndex, whole: Signal, pixels: RegionHasher, threshold: int

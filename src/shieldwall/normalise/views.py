@@ -23,6 +23,8 @@ from shieldwall.normalise.panels import find_panels
 from shieldwall.normalise.rotation import clear_centre, measure_rotation, rotate_back
 from shieldwall.normalise.screenshot import find_photo_boxes
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
+from shieldwall.signals.pairs import bank_pairs
+from shieldwall.signals.pdq_quality import pdq_refusals
 from shieldwall.signals.regions import (
     BANDS,
     FULL,
@@ -99,7 +101,15 @@ def bank_regions(pixels: Pixels, full_size: tuple[int, int]) -> list[Signal]:
     # reduction is block averaging, which signals/pdq_pixels.py undoes to within 2 bits).
     hasher = RegionHasher(working_pixels(pixels), full_size)
     windows = bank_windows_for(*full_size)
-    return _kept([(name, hasher.pdq(box)) for name, box in windows]) + _bands(hasher, FULL)
+    regions = _kept([(name, hasher.pdq(box)) for name, box in windows]) + _bands(hasher, FULL)
+    pairs = [
+        Signal.of("pdq", value, variant=name, quality=quality)
+        for name, value, quality in bank_pairs(hasher)
+    ]
+    # A window of a plain patch may hash to a pattern the bank refuses (and devices send
+    # it: an import drops it just the same).
+    usable = [pair for pair, refusal in zip(pairs, pdq_refusals(pairs), strict=True) if not refusal]
+    return regions + usable
 
 
 def _dihedral_signals(hasher: RegionHasher, name: str, box: Box) -> list[Signal]:

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
-from shieldwall.signals.regions import region_table
+from shieldwall.signals.device_table import device_table
 
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -234,10 +234,11 @@ def status_page(request: Request) -> HTMLResponse:
 
 @router.get("/protect/regions.json")
 def region_table_json(request: Request) -> JSONResponse:
-    """The bank's regions (signals/regions.py, the one definition the page and the bank
-    share), for the page to hash on the device exactly as `bank add` does."""
+    """The bank's regions and pair windows (signals/regions.py and signals/pairs.py, the
+    one definition the page and the bank share), for the page to hash on the device
+    exactly as `bank add` does."""
     media = request.app.state.runtime.services.settings.media
-    return JSONResponse(region_table(MIN_SIDE, WORKING_LONG_SIDE, media.min_short_side))
+    return JSONResponse(device_table(MIN_SIDE, WORKING_LONG_SIDE, media.min_short_side))
 
 
 def install_pages(app: FastAPI) -> None:

@@ -11,7 +11,8 @@
 //   full size: each of the 64x64 grid values PDQ samples after its two box-filter passes is
 //   a fixed weighted sum of full-size pixels, read here from the blocks' means
 //   (signals/pdq_pixels.py);
-// - a band is hashed on PDQ's own 64x64 grid of cell means (RegionHasher.pdq_area).
+// - a band is hashed on PDQ's own 64x64 grid of cell means (RegionHasher.pdq_area);
+// - so is a pair window, placed by two of the picture's landmarks (pairs.js).
 "use strict";
 
 (function (root) {
@@ -279,6 +280,18 @@
       if (hashed.quality >= table.min_quality && regions.length < table.max_regions) {
         regions.push({ variant: region.name, pdq: hashed.hash, quality: hashed.quality });
       }
+    }
+    if (table.pairs && root.ShieldwallPairs) {
+      const pairs = [];
+      for (const pair of await root.ShieldwallPairs.pairWindows(image, table.pairs, slices)) {
+        if (pairs.length >= table.pairs.max_pairs) break;
+        await slices.yieldIfDue();
+        const hashed = pdq.pdqFromGrid(bandGrid(image, boxPixels(pair.box, image.width, image.height)));
+        if (hashed.quality >= table.min_quality) {
+          pairs.push({ variant: pair.name, pdq: hashed.hash, quality: hashed.quality });
+        }
+      }
+      regions.push(...pairs);
     }
     return { pdq: whole, regions: regions };
   }

@@ -1,0 +1,213 @@
+"""The second stage's pair search: a banked picture found by its landmarks in a zoomed crop.
+
+Each banked picture may hold pair windows (signals/pairs.py): squares placed by two of its
+landmarks, named by where those landmarks lie. A query hashes the pair windows of its own
+landmarks. Then, per bank:
+
+1. *Seed*: each query pair hash is searched among the stored pair windows within the
+   bank's threshold. A hit says which two stored landmarks the query's two landmarks are,
+   and so the similarity (scale and shift; no turn) that puts the banked picture into the
+   query.
+2. *Agree*: the entry's other stored pair windows are put where that similarity says, and
+   those that fall inside the query are hashed there. The match stands only if at least
+   one of them is within the bank's threshold too: two independent windows agreeing on
+   one placement, as the aligned search asks (matching/alignment.py).
+
+A match names the two windows (`pairs:<seed>+<agreeing>`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from shieldwall.matching.pdq_index import PdqIndex
+from shieldwall.signals.pairs import Pair, parse_pair
+from shieldwall.signals.regions import RegionHasher
+
+MAX_TURN_DEGREES: Final = 3.0
+"""A seed whose two landmarks turned by more than this (against the stored pair) is not
+the same pair: pair windows are upright, so a turned copy would not hash alike anyway."""
+
+SCALES: Final = (0.2, 5.0)
+"""Scales (query over banked picture) a seed may imply."""
+
+MAX_ENTRIES: Final = 3
+"""Entries whose seeds are checked per bank and lookup at most (nearest seeds first)."""
+
+MAX_TRIES: Final = 3
+"""Seeds checked per entry at most (nearest first)."""
+
+VIEW: Final = "pairs"
+"""How a pair match names the query's view."""
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """Banked picture -> query, both in units of their short sides: scale, then shift."""
+
+    scale: float
+    shift_x: float
+    shift_y: float
+
+    @classmethod
+    def between(cls, stored: Pair, seen: Pair) -> Similarity | None:
+        """The similarity that takes the stored pair's landmarks onto the seen pair's (in
+        either order), if it is a plausible one (little turn, a sane scale)."""
+        for first, second in (
+            ((seen.x1, seen.y1), (seen.x2, seen.y2)),
+            ((seen.x2, seen.y2), (seen.x1, seen.y1)),
+        ):
+            seen_angle = math.atan2(second[1] - first[1], second[0] - first[0])
+            stored_angle = math.atan2(stored.y2 - stored.y1, stored.x2 - stored.x1)
+            turn = math.degrees((seen_angle - stored_angle + math.pi) % (2 * math.pi) - math.pi)
+            if abs(turn) > MAX_TURN_DEGREES or stored.length <= 0:
+                continue
+            scale = seen.length / stored.length
+            if not SCALES[0] <= scale <= SCALES[1]:
+                return None
+            middle_x, middle_y = (first[0] + second[0]) / 2, (first[1] + second[1]) / 2
+            return cls(
+                scale,
+                middle_x - scale * (stored.x1 + stored.x2) / 2,
+                middle_y - scale * (stored.y1 + stored.y2) / 2,
+            )
+        return None
+
+    def apply(self, pair: Pair) -> Pair:
+        """Where a stored pair's landmarks lie in the query."""
+        return Pair(
+            self.scale * pair.x1 + self.shift_x,
+            self.scale * pair.y1 + self.shift_y,
+            self.scale * pair.x2 + self.shift_x,
+            self.scale * pair.y2 + self.shift_y,
+        )
+
+
+@dataclass(frozen=True)
+class PairMatch:
+    """An entry found by the pair search: the agreeing stored windows and the nearest one's
+    distance."""
+
+    entry_id: int
+    distance: int
+    windows: tuple[str, str]
+
+    @property
+    def variant(self) -> str:
+        """How the match was made, for the match's `variant`."""
+        return f"{VIEW}/" + "+".join(self.windows)
+
+
+class PairStore:
+    """One bank's stored pair windows: their hashes in a PDQ index (key: the entry, label:
+    the window's place in the entry) and the landmarks each names."""
+
+    def __init__(self) -> None:
+        self.index = PdqIndex()
+        self._pairs: dict[int, list[Pair]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(
+        self, hashes: npt.NDArray[np.uint8], keys: npt.NDArray[np.int64], names: Sequence[str]
+    ) -> None:
+        """Index pair windows (rows of hashes, their entries, their variant names)."""
+        labels = np.empty(len(names), np.uint8)
+        with self._lock:
+            for row, (key, name) in enumerate(zip(keys.tolist(), names, strict=True)):
+                held = self._pairs.setdefault(key, [])
+                if len(held) >= 256:
+                    raise ValueError("at most 256 pair windows per entry")
+                labels[row] = len(held)
+                held.append(parse_pair(name))
+        self.index.add(hashes, keys, labels)
+
+    def remove(self, keys: Sequence[int]) -> None:
+        """Stop matching these entries' pair windows."""
+        self.index.remove(keys)
+        with self._lock:
+            for key in keys:
+                self._pairs.pop(key, None)
+
+    def stored(self, key: int) -> list[tuple[Pair, bytes]]:
+        """An entry's live pair windows: landmarks and hash."""
+        with self._lock:
+            pairs = self._pairs.get(key, [])
+            return [
+                (pairs[label], value)
+                for label, value in self.index.rows_of(key)
+                if label < len(pairs)
+            ]
+
+
+def _distance(first: bytes, second: bytes) -> int:
+    both = np.frombuffer(first, np.uint8) ^ np.frombuffer(second, np.uint8)
+    return int(np.unpackbits(both).sum())
+
+
+def find_pairs(
+    store: PairStore,
+    seen: Sequence[tuple[Pair, bytes]],
+    pixels: RegionHasher,
+    threshold: int,
+) -> list[PairMatch]:
+    """Entries of one bank whose pair windows two of the query's agree with (see above)."""
+    seeds: dict[int, list[tuple[int, int, Pair]]] = {}  # entry: (distance, label, seen pair)
+    for pair, value in seen:
+        for hit in store.index.search(value, threshold):
+            seeds.setdefault(hit.key, []).append((hit.distance, hit.label, pair))
+    nearest = sorted(seeds, key=lambda key: min(seed[0] for seed in seeds[key]))
+    height, width = pixels.pixels.shape[:2]
+    found = []
+    for key in nearest[:MAX_ENTRIES]:
+        stored = store.stored(key)
+        for distance, label, pair in sorted(seeds[key], key=lambda seed: seed[:2])[:MAX_TRIES]:
+            if label >= len(stored):
+                continue
+            similarity = Similarity.between(stored[label][0], pair)
+            if similarity is None:
+                continue
+            agreeing = _agreeing(stored, label, similarity, pixels, (width, height), threshold)
+            if agreeing is not None:
+                other, other_distance = agreeing
+                names = (stored[label][0].name, stored[other][0].name)
+                found.append(PairMatch(key, min(distance, other_distance), names))
+                break
+    return found
+
+
+def _agreeing(
+    stored: list[tuple[Pair, bytes]],
+    seed: int,
+    similarity: Similarity,
+    pixels: RegionHasher,
+    size: tuple[int, int],
+    threshold: int,
+) -> tuple[int, int] | None:
+    """The nearest other stored window within the threshold where the similarity puts it in
+    the query (its place in `stored` and its distance), if any."""
+    placed = []
+    for position, (pair, _) in enumerate(stored):
+        if position == seed:
+            continue
+        box = similarity.apply(pair).window(*size)
+        if box is not None:
+            placed.append((position, box))
+    if not placed:
+        return None
+    hashed = pixels.pdq_area([box for _, box in placed])
+    best: tuple[int, int] | None = None
+    for (position, _), (value, _) in zip(placed, hashed, strict=True):
+        distance = _distance(bytes.fromhex(value), stored[position][1])
+        if distance <= threshold and (best is None or distance < best[1]):
+            best = (position, distance)
+    return best
