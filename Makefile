@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: install browser run test lint format bench-smoke clean
 
-$(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c
+$(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c src/shieldwall/signals/_dogscan.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -1,4 +1,5 @@
-"""Builds the C kernel of the PDQ multi-index search; everything else is in pyproject.toml."""
+"""Builds the C kernels (the PDQ multi-index search, the pair windows' scale-space extrema);
+everything else is in pyproject.toml."""
 
 import platform
 
@@ -13,6 +14,11 @@ setup(
             "shieldwall.matching._mihscan",
             sources=["src/shieldwall/matching/_mihscan.c"],
             extra_compile_args=["-O3", "-std=c11", *_POPCNT],
-        )
+        ),
+        Extension(
+            "shieldwall.signals._dogscan",
+            sources=["src/shieldwall/signals/_dogscan.c"],
+            extra_compile_args=["-O3", "-std=c11"],
+        ),
     ]
 )

@@ -93,6 +93,16 @@ def test_the_store_names_its_windows_and_forgets_removed_entries() -> None:
     assert [pair.name for pair, _ in store.stored(7)] == ["pair:9-9-9-9"]
 
 
+def test_an_entry_holds_at_most_256_pair_windows() -> None:
+    store = PairStore()
+    count = 300
+    hashes = np.random.default_rng(3).integers(0, 256, (count, 32), dtype=np.uint8)
+    names = [f"pair:{i}-0-{i + 400}-0" for i in range(count)]
+    store.add(hashes, np.full(count, 5, np.int64), names)
+    assert len(store) == 256
+    assert [pair.name for pair, _ in store.stored(5)] == names[:256]
+
+
 def test_pair_windows_are_kept_apart_from_the_stored_variants(
     world: tuple[BankMatcher, dict[str, dict[str, int]], BankService],
 ) -> None:
@@ -133,6 +143,23 @@ def test_a_zoomed_crop_is_found_by_two_agreeing_pair_windows(
         assert is_pair_name(other)
         assert seed != other
         assert all(m.entry_id in ids[name].values() for m in found)
+
+
+def test_the_pair_search_runs_before_the_aligned_search(
+    world: tuple[BankMatcher, dict[str, dict[str, int]], BankService],
+) -> None:
+    """A copy with its sides cut by a few per cent, which both searches can find, is found
+    by the pair search (the cheaper), and the aligned search is not run."""
+    matcher, ids, _ = world
+    image = photo("astronaut")
+    w, h = image.size
+    signals = lookup(image.crop((round(0.06 * w), round(0.09 * h), round(0.97 * w), h)))
+    first = matcher.match_signals(signals.lookup_signals(), pixels=None)
+    assert all(m.entry_id != ids["astronaut"]["on"] for m in first)
+    found = matcher.match_signals(signals.lookup_signals(), pixels=signals.pixels)
+    assert [(m.entry_id, m.variant.split("/")[0]) for m in found] == [
+        (ids["astronaut"]["on"], "pairs")
+    ]
 
 
 def test_unrelated_photos_find_nothing(

@@ -4,8 +4,8 @@ Each banked picture may hold pair windows (signals/pairs.py): squares placed by 
 landmarks, named by where those landmarks lie. A query hashes the pair windows of its own
 landmarks. Then, per bank:
 
-1. *Seed*: each query pair hash is searched among the stored pair windows within the
-   bank's threshold. A hit says which two stored landmarks the query's two landmarks are,
+1. *Seed*: each query pair hash is searched among the stored pair windows within
+   SEED_THRESHOLD bits. A hit says which two stored landmarks the query's two landmarks are,
    and so the similarity (scale and shift; no turn) that puts the banked picture into the
    query.
 2. *Agree*: the entry's other stored pair windows are put where that similarity says, and
@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shieldwall.matching.pdq_index import PdqIndex
-from shieldwall.signals.pairs import Pair, parse_pair
+from shieldwall.signals.pairs import UNIT, Pair, thousandths
 from shieldwall.signals.regions import RegionHasher
 
 MAX_TURN_DEGREES: Final = 3.0
@@ -41,8 +41,17 @@ SCALES: Final = (0.2, 5.0)
 MAX_ENTRIES: Final = 3
 """Entries whose seeds are checked per bank and lookup at most (nearest seeds first)."""
 
+SEED_THRESHOLD: Final = 20
+"""Bits within which a query's pair window must come to a stored one to seed a search (or
+the bank's threshold, if tighter). A copy's windows at the same landmarks are mostly within
+10 bits; a tight seed keeps the search cheap at millions of stored windows (bench/RESULTS.md),
+and the agreeing window is held to the bank's own threshold."""
+
 MAX_TRIES: Final = 3
 """Seeds checked per entry at most (nearest first)."""
+
+MAX_PER_ENTRY: Final = 256
+"""Pair windows indexed per entry at most (their place in the entry is the index's label)."""
 
 VIEW: Final = "pairs"
 """How a pair match names the query's view."""
@@ -107,11 +116,12 @@ class PairMatch:
 
 class PairStore:
     """One bank's stored pair windows: their hashes in a PDQ index (key: the entry, label:
-    the window's place in the entry) and the landmarks each names."""
+    the window's place in the entry) and the landmarks each names, kept per entry as a
+    small array of thousandths (8 bytes a window, not a Python object each)."""
 
     def __init__(self) -> None:
         self.index = PdqIndex()
-        self._pairs: dict[int, list[Pair]] = {}
+        self._landmarks: dict[int, npt.NDArray[np.uint16]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -120,32 +130,44 @@ class PairStore:
     def add(
         self, hashes: npt.NDArray[np.uint8], keys: npt.NDArray[np.int64], names: Sequence[str]
     ) -> None:
-        """Index pair windows (rows of hashes, their entries, their variant names)."""
-        labels = np.empty(len(names), np.uint8)
+        """Index pair windows (rows of hashes, their entries, their variant names). An entry
+        holds at most MAX_PER_ENTRY; windows past that are not indexed."""
+        labels = np.zeros(len(names), np.uint8)
+        kept = np.zeros(len(names), bool)
+        rows: dict[int, list[tuple[int, int, int, int]]] = {}
         with self._lock:
             for row, (key, name) in enumerate(zip(keys.tolist(), names, strict=True)):
-                held = self._pairs.setdefault(key, [])
-                if len(held) >= 256:
-                    raise ValueError("at most 256 pair windows per entry")
-                labels[row] = len(held)
-                held.append(parse_pair(name))
-        self.index.add(hashes, keys, labels)
+                held = rows.setdefault(key, [])
+                label = len(self._landmarks.get(key, ())) + len(held)
+                if label < MAX_PER_ENTRY:
+                    labels[row], kept[row] = label, True
+                    held.append(thousandths(name))
+            for key, added in rows.items():
+                if added:
+                    fresh = np.array(added, np.uint16).reshape(-1, 4)
+                    before = self._landmarks.get(key)
+                    joined = fresh if before is None else np.vstack([before, fresh])
+                    self._landmarks[key] = joined
+        if kept.any():
+            self.index.add(hashes[kept], keys[kept], labels[kept])
 
     def remove(self, keys: Sequence[int]) -> None:
         """Stop matching these entries' pair windows."""
         self.index.remove(keys)
         with self._lock:
             for key in keys:
-                self._pairs.pop(key, None)
+                self._landmarks.pop(key, None)
 
     def stored(self, key: int) -> list[tuple[Pair, bytes]]:
         """An entry's live pair windows: landmarks and hash."""
         with self._lock:
-            pairs = self._pairs.get(key, [])
+            landmarks = self._landmarks.get(key)
+            if landmarks is None:
+                return []
             return [
-                (pairs[label], value)
+                (Pair(*(landmarks[label] / UNIT).tolist()), value)
                 for label, value in self.index.rows_of(key)
-                if label < len(pairs)
+                if label < len(landmarks)
             ]
 
 
@@ -163,7 +185,7 @@ def find_pairs(
     """Entries of one bank whose pair windows two of the query's agree with (see above)."""
     seeds: dict[int, list[tuple[int, int, Pair]]] = {}  # entry: (distance, label, seen pair)
     for pair, value in seen:
-        for hit in store.index.search(value, threshold):
+        for hit in store.index.search(value, min(threshold, SEED_THRESHOLD)):
             seeds.setdefault(hit.key, []).append((hit.distance, hit.label, pair))
     nearest = sorted(seeds, key=lambda key: min(seed[0] for seed in seeds[key]))
     height, width = pixels.pixels.shape[:2]

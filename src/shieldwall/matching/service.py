@@ -43,7 +43,7 @@ from shieldwall.matching.pairs import PairStore, find_pairs
 from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.normalise.views import SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
-from shieldwall.signals.pairs import PAIR_PREFIX, Pair, query_pairs
+from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
 from shieldwall.signals.regions import FULL, RegionHasher
 
@@ -157,7 +157,7 @@ class BankMatcher:
         if not len(pdq):
             return {}
         codes = np.array(
-            [0 if n.startswith(PAIR_PREFIX) else self._variants.code(n) for n in pdq.variant_names],
+            [0 if is_pair_name(n) else self._variants.code(n) for n in pdq.variant_names],
             dtype=np.uint8,
         )
         labels = codes[pdq.variants]
@@ -171,7 +171,7 @@ class BankMatcher:
 
     def _pairs_split_off_locked(self, pdq: PdqColumns) -> PdqColumns:
         """Index a batch's pair windows in their banks' pair stores; the rest of the batch."""
-        is_pair = np.array([name.startswith(PAIR_PREFIX) for name in pdq.variant_names], bool)
+        is_pair = np.array([is_pair_name(name) for name in pdq.variant_names], bool)
         if not is_pair.any():
             return pdq
         rows = is_pair[pdq.variants]
@@ -358,8 +358,9 @@ class BankMatcher:
         PDQ queries that the acceptance rule refuses (too little detail, degenerate values)
         are not searched: a blank image must not match anything on PDQ; digests still are.
         With the content's `pixels` (a lookup of a file), a bank that stage one found
-        nothing in is also searched for crops of any amount (the aligned search), unless
-        its policy turns the second stage off.
+        nothing in is also searched for zoomed-in crops by its pair windows and, if that
+        finds nothing either, for crops of any amount by the aligned search, unless its
+        policy turns the second stage off.
         """
         return self._match_accepted(matchable(signals), max_threshold, pixels)
 
@@ -401,14 +402,19 @@ class BankMatcher:
                     held = best.get(key)
                     if held is None or _better(match, held):
                         best[key] = match
-            if second and not found and whole is not None and pixels is not None:
-                for match in self._aligned(index, whole, pixels, threshold):
-                    best[(match.bank, match.entry_id, match.signal_type)] = match
-            if second and not found and pixels is not None and len(index.pairs):
+            if not second or found or pixels is None:
+                continue
+            # The pair search first: it costs a few milliseconds where the aligned search
+            # costs tens, and it finds most crops the aligned search would.
+            if len(index.pairs):
                 if seen_pairs is None:
                     seen_pairs = query_pairs(pixels)
                 for match in self._paired(index, seen_pairs, pixels, threshold):
-                    best.setdefault((match.bank, match.entry_id, match.signal_type), match)
+                    found = True
+                    best[(match.bank, match.entry_id, match.signal_type)] = match
+            if not found and whole is not None:
+                for match in self._aligned(index, whole, pixels, threshold):
+                    best[(match.bank, match.entry_id, match.signal_type)] = match
         return sort_matches(self._apply_allow_lists(list(best.values())))
 
     @staticmethod

@@ -25,7 +25,6 @@ is not found this way; rotations are left to the views of stage one.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from shieldwall.signals import _dogscan
 from shieldwall.signals.pdq_grid import LUMA_WEIGHTS
 from shieldwall.signals.regions import REGION_MIN_QUALITY, Box, RegionHasher
 
@@ -65,7 +65,7 @@ SPREAD: Final = 0.04
 BANK_LANDMARKS: Final = 16
 """Landmarks whose pairs the bank hashes."""
 
-QUERY_LANDMARKS: Final = 16
+QUERY_LANDMARKS: Final = 12
 """Landmarks whose pairs a query hashes (more: a crop shows only some of the bank's)."""
 
 BANK_SPAN: Final = (0.2, 0.5)
@@ -126,12 +126,19 @@ def is_pair_name(name: str) -> bool:
     return found is not None and all(int(part) <= _MAX_COORDINATE for part in found.groups())
 
 
+def thousandths(name: str) -> tuple[int, int, int, int]:
+    """The landmarks a pair window's name records, as it records them (ValueError if it is
+    not one)."""
+    found = _NAME.fullmatch(name)
+    if found is None or not is_pair_name(name):
+        raise ValueError(f"not a pair window: {name!r}")
+    x1, y1, x2, y2 = (int(part) for part in found.groups())
+    return x1, y1, x2, y2
+
+
 def parse_pair(name: str) -> Pair:
     """The landmarks a pair window's name records (ValueError if it is not one)."""
-    found = _NAME.fullmatch(name)
-    if found is None:
-        raise ValueError(f"not a pair window: {name!r}")
-    x1, y1, x2, y2 = (int(part) / UNIT for part in found.groups())
+    x1, y1, x2, y2 = (part / UNIT for part in thousandths(name))
     return Pair(x1, y1, x2, y2)
 
 
@@ -166,59 +173,6 @@ def detection_image(luma: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float
     return np.ascontiguousarray(luma / 255.0, np.float32), factor
 
 
-def _neighbourhoods(
-    dog: npt.NDArray[np.float32],
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """The largest and the smallest value of each point's 3x3 neighbourhood, per level."""
-    import cv2  # here, not at the top: OpenCV (16 MiB) loads on first use
-
-    square = np.ones((3, 3), np.uint8)
-    highest = np.stack([np.asarray(cv2.dilate(plane, square), np.float32) for plane in dog])
-    lowest = np.stack([np.asarray(cv2.erode(plane, square), np.float32) for plane in dog])
-    return highest, lowest
-
-
-def _octave_extrema(
-    dog: npt.NDArray[np.float32],
-    spread: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
-    level: int,
-) -> npt.NDArray[np.intp]:
-    """(y, x) of the points of DoG level `level` that are the largest (or smallest) of the
-    3x3x3 values around them, strong enough, away from the border."""
-    highest = spread[0][level - 1 : level + 2].max(axis=0)
-    lowest = spread[1][level - 1 : level + 2].min(axis=0)
-    centre = dog[level]
-    floor = 0.8 * CONTRAST
-    found = ((centre >= highest) & (centre > floor)) | ((centre <= lowest) & (centre < -floor))
-    found[0, :] = found[-1, :] = found[:, 0] = found[:, -1] = False
-    return np.argwhere(found)
-
-
-def _refined(dog: npt.NDArray[np.float32], level: int, at: npt.NDArray[np.intp]) -> Landmarks:
-    """Sub-pixel place, scale offset and response of extrema; edges and weak ones dropped.
-    Rows: x, y, level offset, response (in this octave's pixels and levels)."""
-    y, x = at[:, 0], at[:, 1]
-    here, below, above = dog[level], dog[level - 1], dog[level + 1]
-    value = here[y, x].astype(np.float64)
-    dx = (here[y, x + 1] - here[y, x - 1]) / 2.0
-    dy = (here[y + 1, x] - here[y - 1, x]) / 2.0
-    ds = (above[y, x] - below[y, x]) / 2.0
-    dxx = here[y, x + 1] + here[y, x - 1] - 2 * value
-    dyy = here[y + 1, x] + here[y - 1, x] - 2 * value
-    dss = above[y, x] + below[y, x] - 2 * value
-    dxy = (here[y + 1, x + 1] - here[y + 1, x - 1] - here[y - 1, x + 1] + here[y - 1, x - 1]) / 4
-    trace, det = dxx + dyy, dxx * dyy - dxy * dxy
-    flat = (det > 0) & (trace * trace * EDGE_RATIO < (EDGE_RATIO + 1) ** 2 * det)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ox = np.clip(np.where(dxx != 0, -dx / dxx, 0.0), -0.5, 0.5)
-        oy = np.clip(np.where(dyy != 0, -dy / dyy, 0.0), -0.5, 0.5)
-        os_ = np.clip(np.where(dss != 0, -ds / dss, 0.0), -0.5, 0.5)
-    response = np.abs(value + 0.5 * (dx * ox + dy * oy + ds * os_))
-    keep = flat & (response >= CONTRAST)
-    rows = np.stack([x + ox, y + oy, level + os_, response], axis=1)[keep]
-    return np.asarray(rows, np.float64)
-
-
 def landmarks(luma: npt.NDArray[np.float32], count: int) -> Landmarks:
     """The `count` strongest landmarks of a luminance image (0-255), spread apart, in its
     pixels: rows of x, y, scale (sigma), response, strongest first."""
@@ -232,16 +186,16 @@ def landmarks(luma: npt.NDArray[np.float32], count: int) -> Landmarks:
         for index in range(1, INTERVALS + 3):
             before = SIGMA0 * step ** (index - 1)
             levels.append(_blur(levels[-1], before * math.sqrt(step * step - 1)))
-        dog = np.stack([after - before for before, after in itertools.pairwise(levels)])
-        spread = _neighbourhoods(dog)
-        size = 2**octave
-        for level in range(1, INTERVALS + 1):
-            rows = _refined(dog, level, _octave_extrema(dog, spread, level))
-            if len(rows):
-                # Each octave keeps every other pixel of the one before: pixel i is 2i there.
-                x, y = rows[:, 0] * size, rows[:, 1] * size
-                sigma = SIGMA0 * step ** rows[:, 2] * size
-                found.append(np.stack([x, y, sigma, rows[:, 3]], axis=1))
+        height, width = image.shape
+        scanned = _dogscan.octave_extrema(
+            levels, width, height, 0.8 * CONTRAST, CONTRAST, EDGE_RATIO
+        )
+        rows = np.frombuffer(scanned, np.float64).reshape(-1, 4)
+        if len(rows):
+            size = 2**octave  # each octave keeps every other pixel: its pixel i is 2i here
+            x, y = rows[:, 0] * size, rows[:, 1] * size
+            sigma = SIGMA0 * step ** rows[:, 2] * size
+            found.append(np.stack([x, y, sigma, rows[:, 3]], axis=1))
         image = np.ascontiguousarray(levels[INTERVALS][::2, ::2])
         octave += 1
     if not found:
@@ -303,7 +257,9 @@ def bank_pairs(hasher: RegionHasher) -> list[tuple[str, str, int]]:
     """(name, PDQ hex, quality) of the pair windows the bank keeps for a picture."""
     height, width = hasher.pixels.shape[:2]
     points = landmarks(luminance(hasher), BANK_LANDMARKS)
-    pairs = pairs_of(points, min(height, width), BANK_SPAN)
+    # Each window is placed where its name says (landmarks rounded to thousandths), as a
+    # lookup will place it again from the name.
+    pairs = [parse_pair(pair.name) for pair in pairs_of(points, min(height, width), BANK_SPAN)]
     return [
         (pair.name, value, quality)
         for pair, value, quality in hashed_pairs(hasher, pairs, MAX_PAIRS)

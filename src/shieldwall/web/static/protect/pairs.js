@@ -222,9 +222,13 @@
   async function pairWindows(image, params, slices) {
     const points = await landmarks(image, params, params.landmarks, slices);
     const windows = [];
-    for (const { pair, length } of pairsOf(points, image.width, image.height, params.span)) {
-      const box = windowOf(pair, length, image.width, image.height);
-      if (box) windows.push({ name: params.prefix + pair.map((v) => pyRound(v * params.unit)).join("-"), box: box });
+    for (const { pair } of pairsOf(points, image.width, image.height, params.span)) {
+      // Placed where its name says (landmarks rounded to thousandths), as a lookup will.
+      const named = pair.map((v) => pyRound(v * params.unit));
+      const rounded = named.map((v) => v / params.unit);
+      const length = Math.hypot(rounded[2] - rounded[0], rounded[3] - rounded[1]);
+      const box = windowOf(rounded, length, image.width, image.height);
+      if (box) windows.push({ name: params.prefix + named.join("-"), box: box });
     }
     return windows;
   }
