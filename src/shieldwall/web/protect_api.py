@@ -45,8 +45,9 @@ router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedR
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 _EMPTY: Final = "the request body is empty: send a JSON object"
-MAX_REPORT_BYTES: Final = 1024 * 1024
-"""A report is hashes and text: 100 items with 63 region hashes each and 50 locators fit."""
+MAX_REPORT_BYTES: Final = 2 * 1024 * 1024
+"""A report is hashes and text: 100 items with 63 region hashes and 20 pair windows each
+(about 900 KB as compact JSON) and 50 locators fit."""
 
 
 MAX_KEY_BYTES: Final = 4 * 1024

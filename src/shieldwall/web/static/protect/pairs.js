@@ -36,7 +36,7 @@
     return i;
   }
 
-  // pairs._blur: separable Gaussian blur, rows then columns.
+  // pairs._blur: separable Gaussian blur, rows then columns (the mirror only at the edges).
   function blur(image, width, height, sigma) {
     const weights = kernel(sigma);
     const radius = (weights.length - 1) / 2;
@@ -45,15 +45,24 @@
       const row = y * width;
       for (let x = 0; x < width; x++) {
         let total = 0;
-        for (let k = -radius; k <= radius; k++) total += weights[k + radius] * image[row + mirror(x + k, width)];
+        if (x >= radius && x + radius < width) {
+          for (let k = -radius; k <= radius; k++) total += weights[k + radius] * image[row + x + k];
+        } else {
+          for (let k = -radius; k <= radius; k++) total += weights[k + radius] * image[row + mirror(x + k, width)];
+        }
         across[row + x] = total;
       }
     }
     const out = new Float32Array(width * height);
     for (let y = 0; y < height; y++) {
+      const inside = y >= radius && y + radius < height;
       for (let x = 0; x < width; x++) {
         let total = 0;
-        for (let k = -radius; k <= radius; k++) total += weights[k + radius] * across[mirror(y + k, height) * width + x];
+        if (inside) {
+          for (let k = -radius; k <= radius; k++) total += weights[k + radius] * across[(y + k) * width + x];
+        } else {
+          for (let k = -radius; k <= radius; k++) total += weights[k + radius] * across[mirror(y + k, height) * width + x];
+        }
         out[y * width + x] = total;
       }
     }
@@ -79,31 +88,24 @@
     return { pixels: out, width: w, height: h, factor: factor };
   }
 
-  // The largest (or smallest) of each point's 3x3 neighbourhood in one plane.
-  function neighbourhood(plane, width, height, pick) {
-    const out = new Float32Array(width * height);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let best = plane[y * width + x];
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx >= 0 && xx < width) best = pick(best, plane[yy * width + xx]);
-          }
+  // Whether `value` at index i of plane d is at least as large as (sign 1) or as small as
+  // (sign -1) all 26 neighbours in scale space: its own plane's 8 first (_dogscan.c).
+  function isExtreme(dog, d, width, i, value, sign) {
+    for (const plane of [dog[d], dog[d - 1], dog[d + 1]]) {
+      for (let dy = -width; dy <= width; dy += width) {
+        for (let dx = -1; dx <= 1; dx++) {
+          if (plane === dog[d] && dy === 0 && dx === 0) continue;
+          const other = plane[i + dy + dx];
+          if (sign > 0 ? other > value : other < value) return false;
         }
-        out[y * width + x] = best;
       }
     }
-    return out;
+    return true;
   }
 
-  // One octave's landmarks (pairs._octave_extrema and pairs._refined): rows of x, y,
-  // level offset, response in this octave's pixels.
+  // One octave's landmarks (signals/_dogscan.c): rows of x, y, level offset, response in
+  // this octave's pixels.
   function octaveLandmarks(dog, width, height, params) {
-    const highs = dog.map((plane) => neighbourhood(plane, width, height, Math.max));
-    const lows = dog.map((plane) => neighbourhood(plane, width, height, Math.min));
     const floor = 0.8 * params.contrast;
     const edge = params.edge_ratio;
     const found = [];
@@ -115,9 +117,8 @@
         for (let x = 1; x < width - 1; x++) {
           const i = y * width + x;
           const value = here[i];
-          const highest = Math.max(highs[level - 1][i], highs[level][i], highs[level + 1][i]);
-          const lowest = Math.min(lows[level - 1][i], lows[level][i], lows[level + 1][i]);
-          if (!((value >= highest && value > floor) || (value <= lowest && value < -floor))) continue;
+          const sign = value > floor ? 1 : value < -floor ? -1 : 0;
+          if (sign === 0 || !isExtreme(dog, level, width, i, value, sign)) continue;
           const dx = (here[i + 1] - here[i - 1]) / 2;
           const dy = (here[i + width] - here[i - width]) / 2;
           const ds = (above[i] - below[i]) / 2;
