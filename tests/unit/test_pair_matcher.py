@@ -4,6 +4,8 @@ two windows agree and the bank's policy allows."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -17,7 +19,7 @@ from shieldwall.matching.models import Stage
 from shieldwall.matching.pairs import MAX_TURN_DEGREES, PairStore, Similarity, find_pairs
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.models import Signal
-from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs
+from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs, query_pairs_of
 from tests.support.edits import jpeg_bytes
 from tests.support.images import sample_photos
 
@@ -203,3 +205,20 @@ def test_withdrawn_entries_stop_matching_by_pairs() -> None:
 def test_hash_only_signals_of_pairs_are_ordinary_signals() -> None:
     signal = Signal.of("pdq", "0" * 63 + "1", variant="pair:12-34-560-78", quality=60)
     assert signal.variant == "pair:12-34-560-78"
+
+
+def test_a_lookup_starts_its_pair_windows_ahead_and_they_are_the_same() -> None:
+    signals = lookup(zoom(photo("coffee"), *ZOOMS[1]))
+    assert signals.pixels is not None
+    assert "query_pairs" in signals.pixels.derived  # started while the views were hashed
+    ahead = query_pairs_of(signals.pixels)
+    assert ahead == query_pairs(signals.pixels)
+    assert len(ahead) >= 10
+
+
+def test_pair_windows_made_ahead_travel_to_another_process_with_the_pixels() -> None:
+    signals = lookup(zoom(photo("coffee"), *ZOOMS[1]))
+    assert signals.pixels is not None
+    copied = pickle.loads(pickle.dumps(signals.pixels))
+    assert isinstance(copied.derived["query_pairs"], list)
+    assert query_pairs_of(copied) == query_pairs(signals.pixels)

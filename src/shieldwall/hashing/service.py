@@ -17,6 +17,7 @@ from shieldwall.config import MediaLimits
 from shieldwall.media.decode import check_content_size, decode_image
 from shieldwall.normalise.views import bank_regions, query_views, working_pixels
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, Signal
+from shieldwall.signals.pairs import start_query_pairs
 from shieldwall.signals.pdq_pixels import pdq_from_pixels
 from shieldwall.signals.regions import RegionHasher
 
@@ -94,6 +95,7 @@ def hash_content(
             views = bank_regions(decoded.pixels, decoded.size)
         elif purpose is Purpose.LOOKUP:
             pixels = RegionHasher(working_pixels(decoded.pixels), decoded.size)
+            start_query_pairs(pixels)  # the second stage's, in a thread meanwhile
             views = query_views(decoded.pixels, decoded.size, pixels)
     except BaseException:
         digests.wait()

@@ -8,10 +8,12 @@ landmarks. Then, per bank:
    SEED_THRESHOLD bits. A hit says which two stored landmarks the query's two landmarks are,
    and so the similarity (scale and shift; no turn) that puts the banked picture into the
    query.
-2. *Agree*: the entry's other stored pair windows are put where that similarity says, and
-   those that fall inside the query are hashed there. The match stands only if at least
-   one of them is within the bank's threshold too: two independent windows agreeing on
-   one placement, as the aligned search asks (matching/alignment.py).
+2. *Agree*: another seed of the same entry, on another stored window, that implies the
+   same similarity agrees. Failing that, the entry's other stored pair windows are put
+   where a seed's similarity says, and those that fall inside the query are hashed there;
+   one within the bank's threshold agrees. The match stands only with such an agreeing
+   window: two independent windows agreeing on one placement, as the aligned search asks
+   (matching/alignment.py).
 
 A match names the two windows (`pairs:<seed>+<agreeing>`).
 """
@@ -46,6 +48,15 @@ SEED_THRESHOLD: Final = 20
 the bank's threshold, if tighter). A copy's windows at the same landmarks are mostly within
 10 bits; a tight seed keeps the search cheap at millions of stored windows (bench/RESULTS.md),
 and the agreeing window is held to the bank's own threshold."""
+
+MAX_SEEDS_COMPARED: Final = 8
+"""Seeds of one entry compared with each other for an agreeing pair, at most (nearest first)."""
+
+SAME_SCALE: Final = 0.03
+"""Two seeds agree when their scales differ by at most this share..."""
+
+SAME_SHIFT: Final = 0.01
+"""...and their shifts by at most this many of the query's short sides."""
 
 MAX_TRIES: Final = 3
 """Seeds checked per entry at most (nearest first)."""
@@ -88,6 +99,14 @@ class Similarity:
                 middle_y - scale * (stored.y1 + stored.y2) / 2,
             )
         return None
+
+    def close_to(self, other: Similarity) -> bool:
+        """Whether another similarity puts the banked picture in the same place."""
+        return (
+            abs(math.log(self.scale / other.scale)) <= SAME_SCALE
+            and abs(self.shift_x - other.shift_x) <= SAME_SHIFT
+            and abs(self.shift_y - other.shift_y) <= SAME_SHIFT
+        )
 
     def apply(self, pair: Pair) -> Pair:
         """Where a stored pair's landmarks lie in the query."""
@@ -176,6 +195,11 @@ def _distance(first: bytes, second: bytes) -> int:
     return int(np.unpackbits(both).sum())
 
 
+Seed = tuple[int, int, Pair, Similarity]
+"""A seed: distance, the stored window's place in its entry, the query's pair, and the
+similarity the two imply."""
+
+
 def find_pairs(
     store: PairStore,
     seen: Sequence[tuple[Pair, bytes]],
@@ -183,28 +207,54 @@ def find_pairs(
     threshold: int,
 ) -> list[PairMatch]:
     """Entries of one bank whose pair windows two of the query's agree with (see above)."""
-    seeds: dict[int, list[tuple[int, int, Pair]]] = {}  # entry: (distance, label, seen pair)
+    hits: dict[int, list[tuple[int, int, Pair]]] = {}  # entry: (distance, label, seen pair)
     for pair, value in seen:
         for hit in store.index.search(value, min(threshold, SEED_THRESHOLD)):
-            seeds.setdefault(hit.key, []).append((hit.distance, hit.label, pair))
-    nearest = sorted(seeds, key=lambda key: min(seed[0] for seed in seeds[key]))
+            hits.setdefault(hit.key, []).append((hit.distance, hit.label, pair))
+    nearest = sorted(hits, key=lambda key: min(hit[0] for hit in hits[key]))
     height, width = pixels.pixels.shape[:2]
     found = []
     for key in nearest[:MAX_ENTRIES]:
         stored = store.stored(key)
-        for distance, label, pair in sorted(seeds[key], key=lambda seed: seed[:2])[:MAX_TRIES]:
-            if label >= len(stored):
-                continue
-            similarity = Similarity.between(stored[label][0], pair)
-            if similarity is None:
-                continue
-            agreeing = _agreeing(stored, label, similarity, pixels, (width, height), threshold)
-            if agreeing is not None:
-                other, other_distance = agreeing
-                names = (stored[label][0].name, stored[other][0].name)
-                found.append(PairMatch(key, min(distance, other_distance), names))
-                break
+        seeds = []
+        for distance, label, pair in sorted(hits[key], key=lambda hit: hit[:2]):
+            if label < len(stored):
+                similarity = Similarity.between(stored[label][0], pair)
+                if similarity is not None:
+                    seeds.append((distance, label, pair, similarity))
+        agreed = _two_seeds(seeds) or _placed(stored, seeds, pixels, (width, height), threshold)
+        if agreed is not None:
+            (first, second), distance = agreed
+            found.append(PairMatch(key, distance, (stored[first][0].name, stored[second][0].name)))
     return found
+
+
+def _two_seeds(seeds: Sequence[Seed]) -> tuple[tuple[int, int], int] | None:
+    """Two seeds of one entry, on different stored windows, implying the same similarity:
+    their windows (places in the entry) and the nearer distance."""
+    for at, (distance, label, _, similarity) in enumerate(seeds[:MAX_SEEDS_COMPARED]):
+        for other_distance, other_label, _, other in seeds[at + 1 : MAX_SEEDS_COMPARED]:
+            if other_label != label and similarity.close_to(other):
+                return (label, other_label), min(distance, other_distance)
+    return None
+
+
+def _placed(
+    stored: list[tuple[Pair, bytes]],
+    seeds: Sequence[Seed],
+    pixels: RegionHasher,
+    size: tuple[int, int],
+    threshold: int,
+) -> tuple[tuple[int, int], int] | None:
+    """The nearest seeds' similarities tried in turn: a stored window they place inside the
+    query that hashes within the threshold there (the seed's window and that one, and the
+    nearer distance)."""
+    for distance, label, _, similarity in seeds[:MAX_TRIES]:
+        agreeing = _agreeing(stored, label, similarity, pixels, size, threshold)
+        if agreeing is not None:
+            other, other_distance = agreeing
+            return (label, other), min(distance, other_distance)
+    return None
 
 
 def _agreeing(

@@ -43,7 +43,7 @@ from shieldwall.matching.pairs import PairStore, find_pairs
 from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.normalise.views import SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
-from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs
+from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs_of
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
 from shieldwall.signals.regions import FULL, RegionHasher
 
@@ -408,7 +408,7 @@ class BankMatcher:
             # costs tens, and it finds most crops the aligned search would.
             if len(index.pairs):
                 if seen_pairs is None:
-                    seen_pairs = query_pairs(pixels)
+                    seen_pairs = query_pairs_of(pixels)
                 for match in self._paired(index, seen_pairs, pixels, threshold):
                     found = True
                     best[(match.bank, match.entry_id, match.signal_type)] = match

@@ -26,9 +26,12 @@ is not found this way; rotations are left to the views of stage one.
 from __future__ import annotations
 
 import math
+import os
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -68,13 +71,13 @@ BANK_LANDMARKS: Final = 16
 QUERY_LANDMARKS: Final = 12
 """Landmarks whose pairs a query hashes (more: a crop shows only some of the bank's)."""
 
-BANK_SPAN: Final = (0.2, 0.5)
+BANK_SPAN: Final = (0.15, 0.4)
 """Distances (shares of the short side) between the two landmarks of a stored pair."""
 
 QUERY_SPAN: Final = (0.12, 0.9)
 """The same for a query: a crop's short side is shorter, so its pairs reach further."""
 
-MAX_PAIRS: Final = 20
+MAX_PAIRS: Final = 24
 """Pair windows stored per picture at most (strongest landmarks first)."""
 
 PAIR_PREFIX: Final = "pair:"
@@ -264,6 +267,39 @@ def bank_pairs(hasher: RegionHasher) -> list[tuple[str, str, int]]:
         (pair.name, value, quality)
         for pair, value, quality in hashed_pairs(hasher, pairs, MAX_PAIRS)
     ]
+
+
+_AHEAD: Final = "query_pairs"
+_WORKERS: Final[dict[int, ThreadPoolExecutor]] = {}
+"""This process's threads for pair windows made ahead, by process id (made anew after a
+fork: threads do not survive one)."""
+_WORKERS_LOCK: Final = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    with _WORKERS_LOCK:
+        pid = os.getpid()
+        if pid not in _WORKERS:
+            _WORKERS.clear()
+            _WORKERS[pid] = ThreadPoolExecutor(2, thread_name_prefix="pair-windows")
+        return _WORKERS[pid]
+
+
+def start_query_pairs(hasher: RegionHasher) -> None:
+    """Start making a lookup's pair windows in a thread, while the lookup's other views are
+    hashed (the work releases the GIL: OpenCV's blur, the C kernel, numpy); the matcher
+    takes them with `query_pairs_of` when it needs them."""
+    hasher.derived[_AHEAD] = _executor().submit(query_pairs, hasher)
+
+
+def query_pairs_of(hasher: RegionHasher) -> list[tuple[Pair, bytes]]:
+    """A lookup's pair windows: those started ahead, or made now."""
+    ahead = hasher.derived.get(_AHEAD)
+    if isinstance(ahead, Future):
+        return cast(list[tuple[Pair, bytes]], ahead.result())
+    if isinstance(ahead, list):  # made ahead in another process (RegionHasher.__getstate__)
+        return cast(list[tuple[Pair, bytes]], ahead)
+    return query_pairs(hasher)
 
 
 def query_pairs(hasher: RegionHasher) -> list[tuple[Pair, bytes]]:

@@ -10,6 +10,7 @@ they show the same region.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Final
 
@@ -86,7 +87,23 @@ class RegionHasher:
     def __init__(self, pixels: npt.NDArray[np.uint8], full_size: tuple[int, int]) -> None:
         self._pixels = pixels
         self._integral: npt.NDArray[np.float64] | None = None
+        self.derived: dict[str, object] = {}
+        """What other modules derive from these pixels, kept here by them (a lookup's pair
+        windows, computed ahead: signals/pairs.py)."""
         self._scale = (full_size[0] / pixels.shape[1], full_size[1] / pixels.shape[0])
+
+    def __getstate__(self) -> dict[str, object]:
+        """For another process (`shieldwall match` hashes in a process pool): what was
+        derived in a thread is waited for and sent as it came out."""
+        state = dict(self.__dict__)
+        state["derived"] = {
+            name: value.result() if isinstance(value, Future) else value
+            for name, value in self.derived.items()
+        }
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     @property
     def pixels(self) -> npt.NDArray[np.uint8]:

@@ -46,8 +46,8 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 _EMPTY: Final = "the request body is empty: send a JSON object"
 MAX_REPORT_BYTES: Final = 2 * 1024 * 1024
-"""A report is hashes and text: 100 items with 63 region hashes and 20 pair windows each
-(about 900 KB as compact JSON) and 50 locators fit."""
+"""A report is hashes and text: 100 items with 63 region hashes and 24 pair windows each
+(about 950 KB as compact JSON) and 50 locators fit."""
 
 
 MAX_KEY_BYTES: Final = 4 * 1024
