@@ -11,14 +11,8 @@
 "use strict";
 
 (function (root) {
-  // Python's round(): halves go to the even neighbour (the names use it).
-  function pyRound(x) {
-    const floor = Math.floor(x);
-    const rest = x - floor;
-    if (rest > 0.5) return floor + 1;
-    if (rest < 0.5) return floor;
-    return floor % 2 === 0 ? floor : floor + 1;
-  }
+  // Python's round(), as regions.js has it (loaded after this file, used when hashing).
+  const pyRound = (x) => root.ShieldwallRegions.pyRound(x);
 
   // pairs._kernel: Gaussian weights over 3 sigma each side, summing to one, as float32.
   function kernel(sigma) {

@@ -312,5 +312,10 @@
     return tablePromise;
   }
 
-  root.ShieldwallRegions = { hashImage: hashImage, loadTable: loadTable, serverSizes: serverSizes };
+  root.ShieldwallRegions = {
+    hashImage: hashImage,
+    loadTable: loadTable,
+    serverSizes: serverSizes,
+    pyRound: pyRound,
+  };
 })(typeof window !== "undefined" ? window : globalThis);
