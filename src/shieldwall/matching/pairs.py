@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from shieldwall.matching.pdq_index import PdqIndex
 from shieldwall.signals.pairs import UNIT, Pair, thousandths
+from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.regions import RegionHasher
 
 MAX_TURN_DEGREES: Final = 3.0
@@ -190,11 +191,6 @@ class PairStore:
             ]
 
 
-def _distance(first: bytes, second: bytes) -> int:
-    both = np.frombuffer(first, np.uint8) ^ np.frombuffer(second, np.uint8)
-    return int(np.unpackbits(both).sum())
-
-
 Seed = tuple[int, int, Pair, Similarity]
 """A seed: distance, the stored window's place in its entry, the query's pair, and the
 similarity the two imply."""
@@ -279,7 +275,7 @@ def _agreeing(
     hashed = pixels.pdq_area([box for _, box in placed])
     best: tuple[int, int] | None = None
     for (position, _), (value, _) in zip(placed, hashed, strict=True):
-        distance = _distance(bytes.fromhex(value), stored[position][1])
+        distance = pdq_distance(value, stored[position][1].hex())
         if distance <= threshold and (best is None or distance < best[1]):
             best = (position, distance)
     return best

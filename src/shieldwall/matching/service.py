@@ -156,10 +156,9 @@ class BankMatcher:
         pdq = self._pairs_split_off_locked(pdq)
         if not len(pdq):
             return {}
-        codes = np.array(
-            [0 if is_pair_name(n) else self._variants.code(n) for n in pdq.variant_names],
-            dtype=np.uint8,
-        )
+        codes = np.zeros(len(pdq.variant_names), np.uint8)  # for the names rows still use
+        for used in np.unique(pdq.variants).tolist():
+            codes[used] = self._variants.code(pdq.variant_names[used])
         labels = codes[pdq.variants]
         found = {}
         for bank_id in np.unique(pdq.bank_ids).tolist():

@@ -123,20 +123,23 @@ class Pair:
         return Box(left, top, right, bottom)
 
 
-def is_pair_name(name: str) -> bool:
-    """Whether a variant name is a pair window's (well formed, inside a sane picture)."""
-    found = _NAME.fullmatch(name)
-    return found is not None and all(int(part) <= _MAX_COORDINATE for part in found.groups())
-
-
 def thousandths(name: str) -> tuple[int, int, int, int]:
     """The landmarks a pair window's name records, as it records them (ValueError if it is
-    not one)."""
+    not one: malformed, or past a 20:1 picture)."""
     found = _NAME.fullmatch(name)
-    if found is None or not is_pair_name(name):
+    x1, y1, x2, y2 = (int(part) for part in found.groups()) if found else (-1, -1, -1, -1)
+    if not all(0 <= value <= _MAX_COORDINATE for value in (x1, y1, x2, y2)):
         raise ValueError(f"not a pair window: {name!r}")
-    x1, y1, x2, y2 = (int(part) for part in found.groups())
     return x1, y1, x2, y2
+
+
+def is_pair_name(name: str) -> bool:
+    """Whether a variant name is a pair window's (well formed, inside a sane picture)."""
+    try:
+        thousandths(name)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_pair(name: str) -> Pair:

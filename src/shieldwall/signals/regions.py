@@ -102,9 +102,6 @@ class RegionHasher:
         }
         return state
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-
     @property
     def pixels(self) -> npt.NDArray[np.uint8]:
         """The pixels regions are cut from."""
