@@ -23,6 +23,7 @@ from shieldwall.config import Settings
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from shieldwall.matching.freshness import ChangeBeacon
+from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
@@ -129,9 +130,9 @@ class Services:
         It tails the database's change log in a daemon thread (writes by other workers show
         within about a second) and hears this process's writes at once; close it when done.
         """
-        live = LiveMatcher.open(self.repository, self.change_log, bank_names or [])
-        self.banks.subscribe(live)
-        return live
+        return LiveMatcher.open(
+            self.repository, self.change_log, bank_names or [], before_load=self.banks.subscribe
+        )
 
     def close(self) -> None:
         """Stop the matcher's log tailer and the checkpointer; release database connections."""
@@ -269,12 +270,18 @@ def _serving_matcher(
     beacon: ChangeBeacon,
 ) -> LiveMatcher:
     """The live matcher a server's lookups use: every bank, following every writer."""
-    live = LiveMatcher.open(repository, change_log, [], beacon=beacon, loads=loads)
-    banks.subscribe(live)
-    # This process's own bank changes (policy, enabled, renamed) reload it at once; other
-    # processes' arrive through the change log.
-    banks.on_bank_change(live.holder.reload)
-    return live
+
+    def follow_own_writes(holder: MatcherHolder) -> None:
+        # Before the first load, so a report filed while the index loads (its bank created,
+        # its entries added) is in the first matcher served. This process's own bank
+        # changes (created, policy, enabled, renamed) reload it at once; other processes'
+        # arrive through the change log.
+        banks.subscribe(holder)
+        banks.on_bank_change(holder.reload)
+
+    return LiveMatcher.open(
+        repository, change_log, [], beacon=beacon, loads=loads, before_load=follow_own_writes
+    )
 
 
 def _tighten_data_directory(home: Path) -> None:

@@ -401,3 +401,65 @@ def test_this_process_s_writes_during_a_reload_are_not_lost(write: str) -> None:
         assert matched(holder.matcher, later) == [added.entry_id]
     else:
         assert matched(holder.matcher, value) == []
+
+
+class SilentLog:
+    """A change log that shows nothing: only this process's own writes can reach a matcher."""
+
+    def latest_change_seq(self) -> int:
+        return 0
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[EntryChange]:
+        return []
+
+    def changes_in(
+        self, ranges: Sequence[tuple[int, int]], limit: int = 10_000
+    ) -> list[EntryChange]:
+        return []
+
+
+class WriteDuringLoad(InMemoryBankRepository):
+    """The first load lists the banks, then another thread writes before the list is used."""
+
+    def __init__(self, write: Callable[[], object]) -> None:
+        super().__init__()
+        self._write = write
+        self.bank_created = threading.Event()
+        self.writer: threading.Thread | None = None
+
+    def create_bank(self, *args: Any, **kwargs: Any) -> Any:
+        bank = super().create_bank(*args, **kwargs)
+        self.bank_created.set()
+        return bank
+
+    def list_banks(self) -> list[Any]:
+        listed = super().list_banks()
+        if self.writer is None:
+            self.writer = threading.Thread(target=self._write)
+            self.writer.start()
+            assert self.bank_created.wait(5)
+        return listed
+
+
+def test_a_bank_and_entry_written_while_the_first_load_reads_are_in_the_first_matcher() -> None:
+    value = random_pdq()
+    added: list[int] = []
+
+    def file_a_report() -> None:  # a report filed while the server's index still loads
+        service.create_bank("reported")
+        added.extend(a.entry_id for a in service.add_entries("reported", [pdq_entry(value)]))
+
+    repository = WriteDuringLoad(file_a_report)
+    service = BankService(repository)
+
+    def follow_own_writes(holder: MatcherHolder) -> None:
+        service.subscribe(holder)
+        service.on_bank_change(holder.reload)
+
+    with LiveMatcher.open(
+        repository, SilentLog(), interval=3600, before_load=follow_own_writes
+    ) as live:
+        assert repository.writer is not None
+        repository.writer.join(5)
+        assert added
+        assert matched(live, value) == added  # no poll of the log brought it

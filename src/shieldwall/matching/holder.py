@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from shieldwall.banks.models import Bank, ChangeKind, Entry, EntryChange
@@ -36,12 +36,21 @@ class MatcherHolder:
 
     @classmethod
     def load(
-        cls, repository: BankRepository, change_log: ChangeLog, bank_names: Sequence[str] = ()
+        cls,
+        repository: BankRepository,
+        change_log: ChangeLog,
+        bank_names: Sequence[str] = (),
+        before_load: Callable[[MatcherHolder], object] | None = None,
     ) -> MatcherHolder:
         """Read the change-log position, then load the matcher (so no change falls between).
 
+        `before_load(holder)` is called first: where it subscribes the holder to this
+        process's writes, a write made while the first load reads the bank (a bank created,
+        an entry added) is in the first matcher served, not only after the log's next poll.
         NotFoundError if a named bank does not exist."""
         holder = cls(repository, bank_names)
+        if before_load is not None:
+            before_load(holder)
         holder.start_seq = change_log.latest_change_seq()
         for name in sorted(holder._names):
             repository.get_bank(name)

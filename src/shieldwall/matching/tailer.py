@@ -238,14 +238,16 @@ class LiveMatcher:
         interval: float = DEFAULT_INTERVAL,
         beacon: ChangeBeacon | None = None,
         loads: BankRepository | None = None,
+        before_load: Callable[[MatcherHolder], object] | None = None,
     ) -> LiveMatcher:
         """Load the matcher for the named banks (all if none) and start tailing the log.
 
         With a `beacon`, `current()` tells when the matcher holds every committed change.
         `loads` reads whole banks (the first load and reloads after bank changes) if given;
-        the tailer's small reads go through `repository`.
+        the tailer's small reads go through `repository`. `before_load(holder)` subscribes
+        the holder to this process's own writes before the first load (MatcherHolder.load).
         """
-        holder = MatcherHolder.load(loads or repository, change_log, bank_names)
+        holder = MatcherHolder.load(loads or repository, change_log, bank_names, before_load)
         tailer = ChangeTailer(repository, change_log, holder, interval, beacon=beacon)
         tailer.start()
         return cls(holder, tailer)
