@@ -34,7 +34,7 @@ import tempfile
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.support
 
 from shieldwall.app import build_services  # noqa: E402
-from shieldwall.banks.models import Entry, EntryState, IndexRow  # noqa: E402
+from shieldwall.banks.models import Entry, IndexBatch, PdqColumns  # noqa: E402
 from shieldwall.config import MediaLimits, Settings  # noqa: E402
 from shieldwall.hashing.service import Purpose, hash_content  # noqa: E402
 from shieldwall.matching.pdq_index import PdqIndex, hex_to_hash_array  # noqa: E402
@@ -208,26 +208,30 @@ def percentiles(values: list[float]) -> tuple[float, float, float, float]:
 def pad_pair_windows(matcher: BankMatcher, bank_id: int, entries: int, seed: int) -> float:
     """Give the matcher's `distractors` bank `entries` more entries (in-process only, ids
     from PADDING_FIRST_ID) of MAX_PAIRS random pair windows each: random hashes, random
-    landmarks. Seconds taken."""
+    landmarks, streamed in batches of 10,000 entries as an index load reads a bank (so the
+    pair store is built in one piece, as a server loading such a bank builds it). Seconds
+    taken."""
     started = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    for start in range(0, entries, 10_000):
-        ids = range(PADDING_FIRST_ID + start, PADDING_FIRST_ID + min(entries, start + 10_000))
-        hashes = rng.integers(0, 256, (len(ids) * MAX_PAIRS, 32), dtype=np.uint8)
-        ends = rng.integers(0, 1000, (len(ids) * MAX_PAIRS, 4)).tolist()
-        rows = [
-            IndexRow(
-                entry_id,
-                bank_id,
-                "pdq",
-                hashes[row].tobytes().hex(),
-                "pair:{}-{}-{}-{}".format(*ends[row]),
-            )
-            for at, entry_id in enumerate(ids)
-            for row in range(at * MAX_PAIRS, (at + 1) * MAX_PAIRS)
-        ]
-        matcher.apply_current_rows(dict.fromkeys(ids, EntryState.ACTIVE), rows)
+    matcher.add_batches(_padding_batches(bank_id, entries, np.random.default_rng(seed)))
     return time.perf_counter() - started
+
+
+def _padding_batches(bank_id: int, entries: int, rng: np.random.Generator) -> Iterator[IndexBatch]:
+    for start in range(0, entries, 10_000):
+        ids = np.arange(start, min(entries, start + 10_000), dtype=np.int64) + PADDING_FIRST_ID
+        rows = len(ids) * MAX_PAIRS
+        ends = rng.integers(0, 1000, (rows, 4)).tolist()
+        names = tuple("pair:{}-{}-{}-{}".format(*end) for end in ends)
+        yield IndexBatch(
+            PdqColumns(
+                np.repeat(ids, MAX_PAIRS),
+                np.full(rows, bank_id, np.int64),
+                rng.integers(0, 256, (rows, 32), dtype=np.uint8),
+                names,
+                np.arange(rows, dtype=np.intp),
+            ),
+            [],
+        )
 
 
 def latency(

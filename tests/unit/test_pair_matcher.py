@@ -4,23 +4,30 @@ two windows agree and the bank's policy allows."""
 
 from __future__ import annotations
 
+import functools
 import pickle
+import random
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from shieldwall.banks.memory import InMemoryBankRepository
-from shieldwall.banks.models import NewEntry
+from shieldwall.banks.models import IndexBatch, NewEntry, pdq_columns_of
 from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
+from shieldwall.hashing import service as hashing_service
 from shieldwall.hashing.service import ContentSignals, Purpose, hash_content
 from shieldwall.matching.models import Stage
 from shieldwall.matching.pairs import MAX_TURN_DEGREES, PairStore, Similarity, find_pairs
+from shieldwall.matching.pdq_index import BUFFER_ROWS
 from shieldwall.matching.service import BankMatcher
+from shieldwall.screening.service import ScreeningService
 from shieldwall.signals.models import Signal
-from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs, query_pairs_of
+from shieldwall.signals.pairs import Pair, is_pair_name, parse_pair, query_pairs, query_pairs_of
 from tests.support.edits import jpeg_bytes
+from tests.support.factories import random_pdq
 from tests.support.images import sample_photos
 
 BANKED = ("astronaut", "coffee", "chelsea")
@@ -222,3 +229,83 @@ def test_pair_windows_made_ahead_travel_to_another_process_with_the_pixels() -> 
     copied = pickle.loads(pickle.dumps(signals.pixels))
     assert isinstance(copied.derived["query_pairs"], list)
     assert query_pairs_of(copied) == query_pairs(signals.pixels)
+
+
+def test_pair_windows_are_made_ahead_only_where_a_bank_searches_them(
+    world: tuple[BankMatcher, dict[str, dict[str, int]], BankService],
+) -> None:
+    matcher, ids, _ = world
+    assert matcher.searches_pairs
+    repository = InMemoryBankRepository()
+    banks = BankService(repository)
+    banks.create_bank("hashes")  # hash-only entries from an older device: no pair windows
+    banks.add_entries("hashes", [NewEntry((Signal.of("pdq", random_pdq()),))])
+    banks.create_bank("off", second_stage=False)
+    banked = hash_content(jpeg_bytes(photo("coffee")), MediaLimits(), purpose=Purpose.BANK)
+    banks.add_entries("off", [NewEntry(banked.entry_signals())])
+    assert not BankMatcher.load(repository).searches_pairs  # pairs only where stage 2 is off
+    assert not BankMatcher([]).searches_pairs
+    data = jpeg_bytes(zoom(photo("coffee"), *ZOOMS[0]), 85)
+    skipped = hash_content(data, MediaLimits(), purpose=Purpose.LOOKUP, pair_windows=False)
+    assert skipped.pixels is not None
+    assert "query_pairs" not in skipped.pixels.derived
+    # A matcher that needs them after all (a bank gained pair windows meanwhile) makes them.
+    found = matcher.match_signals(skipped.lookup_signals(), pixels=skipped.pixels)
+    assert [m.entry_id for m in found] == [ids["coffee"]["on"]]
+
+
+def test_screening_makes_pair_windows_ahead_only_for_a_matcher_that_searches_them(
+    world: tuple[BankMatcher, dict[str, dict[str, int]], BankService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    matcher, ids, _ = world
+    started: list[object] = []
+    monkeypatch.setattr(hashing_service, "start_query_pairs", started.append)
+    data = jpeg_bytes(zoom(photo("chelsea"), *ZOOMS[2]), 85)
+    for searched, expected in ((BankMatcher([]), 0), (matcher, 1)):
+        screening = ScreeningService(
+            functools.partial(lambda m: m, searched), MediaLimits(), lambda event: None
+        )
+        screening.screen_content(data, None)
+        assert len(started) == expected
+    assert [m.entry_id for m in screening.screen_content(data, None).matches] == [
+        ids["chelsea"]["on"]
+    ]
+
+
+class SmallBatches(InMemoryBankRepository):
+    """Index loads in batches of 1,000 rows, as a large bank's load comes in many."""
+
+    def iter_index_batches(self, bank_ids: Sequence[int]) -> Iterator[IndexBatch]:
+        for rows in self.iter_index_rows(bank_ids, batch_size=1000):
+            yield IndexBatch(pdq_columns_of(rows), [r for r in rows if r.signal_type != "pdq"])
+
+
+def pair_entry(rng: random.Random) -> NewEntry:
+    """A hash-only entry of 24 random pair windows (the bench's padding, in small)."""
+    names = {
+        f"pair:{rng.randrange(900)}-{rng.randrange(900)}-{rng.randrange(900)}-1" for _ in range(24)
+    }
+    return NewEntry(
+        tuple(Signal.of("pdq", random_pdq(rng), variant=name) for name in sorted(names))
+    )
+
+
+def test_a_load_builds_each_pair_store_in_one_piece() -> None:
+    rng = random.Random(7)
+    repository = SmallBatches()
+    banks = BankService(repository)
+    banks.create_bank("reported")
+    added = banks.add_entries("reported", [pair_entry(rng) for _ in range(300)])
+    stored = sum(len(e.signals) for e in repository.get_entries([a.entry_id for a in added]))
+    assert stored > BUFFER_ROWS  # more than a live addition's buffer holds
+    matcher = BankMatcher.load(repository)
+    assert matcher.segment_sizes()["reported"] == {"pdq": [], "pairs": [stored]}
+    # An entry whose windows straddle two batches: its landmarks and places still agree.
+    entry = repository.get_entries([added[41].entry_id])[0]
+    signals = lookup(photo("coffee"))
+    assert signals.pixels is not None
+    seen = [(parse_pair(s.variant), bytes.fromhex(s.value)) for s in entry.signals]
+    signals.pixels.derived["query_pairs"] = seen  # as if the picture showed these windows
+    found = matcher.match_signals([], pixels=signals.pixels)
+    assert [(m.entry_id, m.distance, m.variant[:6]) for m in found] == [(entry.id, 0, "pairs/")]

@@ -46,18 +46,24 @@ def walk_paths(paths: Sequence[str]) -> Iterator[str]:
                     yield os.path.join(root, name)
 
 
-def hash_file(path: str, limits: MediaLimits, dihedral: bool, purpose: Purpose) -> HashedFile:
-    """Hash one file; every expected failure becomes an error message, never an exception."""
+def hash_file(
+    path: str, limits: MediaLimits, dihedral: bool, purpose: Purpose, pair_windows: bool = True
+) -> HashedFile:
+    """Hash one file; every expected failure becomes an error message, never an exception.
+    `pair_windows`: as hash_content's (a lookup's, made ahead)."""
     try:
         data = read_content(Path(path), limits)
-        return HashedFile(path, hash_content(data, limits, dihedral=dihedral, purpose=purpose))
+        hashed = hash_content(
+            data, limits, dihedral=dihedral, purpose=purpose, pair_windows=pair_windows
+        )
+        return HashedFile(path, hashed)
     except ShieldwallError as exc:
         return HashedFile(path, None, str(exc))
     except OSError as exc:
         return HashedFile(path, None, f"cannot read: {exc.strerror or exc}")
 
 
-def _hash_job(job: tuple[str, MediaLimits, bool, Purpose]) -> HashedFile:
+def _hash_job(job: tuple[str, MediaLimits, bool, Purpose, bool]) -> HashedFile:
     return hash_file(*job)
 
 
@@ -67,8 +73,10 @@ def hash_files(
     jobs: int,
     dihedral: bool = False,
     purpose: Purpose = Purpose.PLAIN,
+    pair_windows: bool = True,
 ) -> Iterator[HashedFile]:
-    """Hash files in input order, with `jobs` processes and a progress bar on stderr."""
+    """Hash files in input order, with `jobs` processes and a progress bar on stderr.
+    `pair_windows`: as hash_content's (a lookup's, made ahead)."""
     progress = Progress(
         TextColumn("hashing"),
         BarColumn(),
@@ -82,10 +90,10 @@ def hash_files(
         task = progress.add_task("hashing", total=len(paths))
         if jobs <= 1 or len(paths) < 2:
             for path in paths:
-                yield hash_file(path, limits, dihedral, purpose)
+                yield hash_file(path, limits, dihedral, purpose, pair_windows)
                 progress.advance(task)
             return
-        work = [(path, limits, dihedral, purpose) for path in paths]
+        work = [(path, limits, dihedral, purpose, pair_windows) for path in paths]
         with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
             for hashed in pool.map(_hash_job, work, chunksize=8):
                 yield hashed

@@ -52,7 +52,11 @@ def match_command(
     files = list(walk_paths(paths))
     rows: list[tuple[str, ...]] = []
     hashed_files = hash_files(
-        files, context.settings.media, resolve_jobs(jobs), purpose=Purpose.LOOKUP
+        files,
+        context.settings.media,
+        resolve_jobs(jobs),
+        purpose=Purpose.LOOKUP,
+        pair_windows=matcher.searches_pairs,
     )
     for hashed in hashed_files:
         if hashed.signals is None:

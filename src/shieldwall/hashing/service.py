@@ -75,13 +75,20 @@ class ContentSignals:
 
 
 def hash_content(
-    data: bytes, limits: MediaLimits, *, dihedral: bool = False, purpose: Purpose = Purpose.PLAIN
+    data: bytes,
+    limits: MediaLimits,
+    *,
+    dihedral: bool = False,
+    purpose: Purpose = Purpose.PLAIN,
+    pair_windows: bool = True,
 ) -> ContentSignals:
     """PDQ of the decoded image and MD5/SHA-256 of `data`; a MediaError if it will not decode.
 
     The digests are of the original bytes. For large content they are computed in a thread
     while the image decodes (hashlib and Pillow both release the GIL). A lookup always gets
-    the dihedral hashes.
+    the dihedral hashes, and its pair windows are begun in a thread unless `pair_windows`
+    is False (no bank searched holds any: `BankMatcher.searches_pairs`); the matcher makes
+    them itself if it needs them after all.
     """
     check_content_size(len(data), limits)
     dihedral = dihedral or purpose is Purpose.LOOKUP
@@ -95,7 +102,8 @@ def hash_content(
             views = bank_regions(decoded.pixels, decoded.size)
         elif purpose is Purpose.LOOKUP:
             pixels = RegionHasher(working_pixels(decoded.pixels), decoded.size)
-            start_query_pairs(pixels)  # the second stage's, in a thread meanwhile
+            if pair_windows:
+                start_query_pairs(pixels)  # the second stage's, in a thread meanwhile
             views = query_views(decoded.pixels, decoded.size, pixels)
     except BaseException:
         digests.wait()

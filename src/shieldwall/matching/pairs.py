@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.matching.pdq_index import PdqIndex
+from shieldwall.matching.pdq_index import IndexColumns, PdqIndex
 from shieldwall.signals.pairs import UNIT, Pair, thousandths
 from shieldwall.signals.pdq import pdq_distance
 from shieldwall.signals.regions import RegionHasher
@@ -152,6 +152,19 @@ class PairStore:
     ) -> None:
         """Index pair windows (rows of hashes, their entries, their variant names). An entry
         holds at most MAX_PER_ENTRY; windows past that are not indexed."""
+        self.index_placed(self.place(hashes, keys, names))
+
+    def index_placed(self, placed: IndexColumns) -> None:
+        """Index windows `place` recorded (an index load gathers all its batches' first and
+        indexes them in one piece: one segment to search, not one per batch)."""
+        if len(placed.keys):
+            self.index.add(placed.hashes, placed.keys, placed.labels)
+
+    def place(
+        self, hashes: npt.NDArray[np.uint8], keys: npt.NDArray[np.int64], names: Sequence[str]
+    ) -> IndexColumns:
+        """Record the landmarks of pair windows and give their rows to index (those an entry
+        has room for), labelled by their place in the entry."""
         labels = np.zeros(len(names), np.uint8)
         kept = np.zeros(len(names), bool)
         rows: dict[int, list[tuple[int, int, int, int]]] = {}
@@ -168,8 +181,7 @@ class PairStore:
                     before = self._landmarks.get(key)
                     joined = fresh if before is None else np.vstack([before, fresh])
                     self._landmarks[key] = joined
-        if kept.any():
-            self.index.add(hashes[kept], keys[kept], labels[kept])
+        return IndexColumns(hashes[kept], keys[kept], labels[kept])
 
     def remove(self, keys: Sequence[int]) -> None:
         """Stop matching these entries' pair windows."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +40,29 @@ MERGE_FACTOR: Final = 4  # merge a segment into its older neighbour unless that 
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class IndexColumns:
+    """Rows to index as arrays: hashes (n, 32), keys, labels (PdqIndex.add's arguments)."""
+
+    hashes: npt.NDArray[np.uint8]
+    keys: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @staticmethod
+    def concatenate(parts: Sequence[IndexColumns]) -> IndexColumns:
+        """One set of columns from several (a load's batches, indexed in one piece)."""
+        if len(parts) == 1:
+            return parts[0]
+        return IndexColumns(
+            np.concatenate([part.hashes for part in parts]),
+            np.concatenate([part.keys for part in parts]),
+            np.concatenate([part.labels for part in parts]),
+        )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
 from shieldwall.banks.models import (
     Bank,
@@ -40,7 +39,7 @@ from shieldwall.matching.alignment import (
 )
 from shieldwall.matching.models import Match, Stage, sort_matches, variant_label
 from shieldwall.matching.pairs import PairStore, find_pairs
-from shieldwall.matching.pdq_index import PdqIndex
+from shieldwall.matching.pdq_index import IndexColumns, PdqIndex
 from shieldwall.normalise.views import SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
 from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs_of
@@ -84,26 +83,6 @@ class _BankIndex:
     )
 
 
-@dataclass(frozen=True)
-class _PdqColumns:
-    """PDQ rows of one bank as arrays: hashes (n, 32), entry ids, variant codes."""
-
-    hashes: npt.NDArray[np.uint8]
-    keys: npt.NDArray[np.int64]
-    labels: npt.NDArray[np.uint8]
-
-    @staticmethod
-    def concatenate(parts: Sequence[_PdqColumns]) -> _PdqColumns:
-        """One set of columns from several (the parts are not kept)."""
-        if len(parts) == 1:
-            return parts[0]
-        return _PdqColumns(
-            np.concatenate([part.hashes for part in parts]),
-            np.concatenate([part.keys for part in parts]),
-            np.concatenate([part.labels for part in parts]),
-        )
-
-
 class BankMatcher:
     """In-memory indexes over the active entries of some banks (plus their allow-lists)."""
 
@@ -129,31 +108,39 @@ class BankMatcher:
         matcher = cls(list(chosen.values()))
         bank_ids = [index.bank.id for index in matcher._banks.values()]
         if bank_ids:
-            matcher._load_batches(repository.iter_index_batches(bank_ids))
+            matcher.add_batches(repository.iter_index_batches(bank_ids))
         return matcher
 
-    def _load_batches(self, batches: Iterable[IndexBatch]) -> None:
-        """Stream the banks' PDQ columns into arrays, then build each bank's index once.
+    def add_batches(self, batches: Iterable[IndexBatch]) -> None:
+        """Stream the banks' PDQ columns into arrays, then build each bank's index once (an
+        index load; rows of banks this matcher does not hold are left out).
 
         Batches are dropped one by one: only the arrays stay (about 41 bytes per hash
         before the index is built), and each bank's index is built in one piece instead
-        of being merged up from batch-sized segments. Digests arrive as rows.
+        of being merged up from batch-sized segments; so is each bank's pair store. Digests
+        arrive as rows.
         """
-        columns: dict[int, list[_PdqColumns]] = defaultdict(list)
+        columns: dict[int, list[IndexColumns]] = defaultdict(list)
+        pairs: dict[int, list[IndexColumns]] = defaultdict(list)
         with self._lock:
             for batch in batches:
                 self._add_rows_locked(batch.others)
-                for bank_id, found in self._split_locked(batch.pdq).items():
+                for bank_id, found in self._split_locked(batch.pdq, pairs).items():
                     columns[bank_id].append(found)
             for bank_id, parts in columns.items():
-                self._index_pdq_locked(bank_id, _PdqColumns.concatenate(parts))
+                self._index_pdq_locked(bank_id, IndexColumns.concatenate(parts))
+            for bank_id, parts in pairs.items():
+                self._by_id[bank_id].pairs.index_placed(IndexColumns.concatenate(parts))
 
-    def _split_locked(self, pdq: PdqColumns) -> dict[int, _PdqColumns]:
+    def _split_locked(
+        self, pdq: PdqColumns, pairs: dict[int, list[IndexColumns]] | None = None
+    ) -> dict[int, IndexColumns]:
         """One batch's PDQ columns per bank this matcher holds, variants as its codes.
-        Pair windows (each named by its own landmarks) go to their banks' pair stores."""
+        Pair windows (each named by its own landmarks) go to their banks' pair stores, or,
+        with `pairs`, are placed there and gathered in it by bank, to index later."""
         if not len(pdq):
             return {}
-        pdq = self._pairs_split_off_locked(pdq)
+        pdq = self._pairs_split_off_locked(pdq, pairs)
         if not len(pdq):
             return {}
         codes = np.zeros(len(pdq.variant_names), np.uint8)  # for the names rows still use
@@ -164,12 +151,15 @@ class BankMatcher:
         for bank_id in np.unique(pdq.bank_ids).tolist():
             if bank_id in self._by_id:
                 mine = pdq.bank_ids == bank_id
-                found[bank_id] = _PdqColumns(pdq.hashes[mine], pdq.entry_ids[mine], labels[mine])
+                found[bank_id] = IndexColumns(pdq.hashes[mine], pdq.entry_ids[mine], labels[mine])
                 self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids[mine].max()))
         return found
 
-    def _pairs_split_off_locked(self, pdq: PdqColumns) -> PdqColumns:
-        """Index a batch's pair windows in their banks' pair stores; the rest of the batch."""
+    def _pairs_split_off_locked(
+        self, pdq: PdqColumns, gathered: dict[int, list[IndexColumns]] | None
+    ) -> PdqColumns:
+        """Index a batch's pair windows in their banks' pair stores (or gather them: see
+        `_split_locked`); the rest of the batch."""
         is_pair = np.array([is_pair_name(name) for name in pdq.variant_names], bool)
         if not is_pair.any():
             return pdq
@@ -180,7 +170,11 @@ class BankMatcher:
             if index is not None:
                 mine = usable & (pdq.bank_ids == bank_id)
                 names = [pdq.variant_names[v] for v in pdq.variants[mine].tolist()]
-                index.pairs.add(pdq.hashes[mine], pdq.entry_ids[mine], names)
+                if gathered is None:
+                    index.pairs.add(pdq.hashes[mine], pdq.entry_ids[mine], names)
+                else:
+                    placed = index.pairs.place(pdq.hashes[mine], pdq.entry_ids[mine], names)
+                    gathered[bank_id].append(placed)
                 self._max_entry_id = max(self._max_entry_id, int(pdq.entry_ids[mine].max()))
         rest = ~rows
         return PdqColumns(
@@ -196,9 +190,25 @@ class BankMatcher:
         """The enabled banks this matcher searches."""
         return [index.bank for index in self._banks.values()]
 
+    @property
+    def searches_pairs(self) -> bool:
+        """Whether a lookup's own pair windows can be searched: some bank with the second
+        stage on holds pair windows (hash_content makes them ahead only then)."""
+        return any(
+            index.bank.policy.second_stage and len(index.pairs) for index in self._banks.values()
+        )
+
     def size(self) -> dict[str, int]:
         """Live PDQ hashes per bank."""
         return {name: len(index.pdq) for name, index in self._banks.items()}
+
+    def segment_sizes(self) -> dict[str, dict[str, list[int]]]:
+        """Rows per index segment of each bank's PDQ index and pair store (each segment is
+        searched on its own: a load builds one, live additions add small ones that merge)."""
+        return {
+            name: {"pdq": index.pdq.segment_sizes(), "pairs": index.pairs.index.segment_sizes()}
+            for name, index in self._banks.items()
+        }
 
     def _add_rows(self, rows: Iterable[IndexRow]) -> None:
         with self._lock:
@@ -218,7 +228,7 @@ class BankMatcher:
             for bank_id, found in self._split_locked(pdq_columns_of(rows)).items():
                 self._index_pdq_locked(bank_id, found)
 
-    def _index_pdq_locked(self, bank_id: int, found: _PdqColumns) -> None:
+    def _index_pdq_locked(self, bank_id: int, found: IndexColumns) -> None:
         # Entries banked before the acceptance rule may hold degenerate hashes (all zeros, a
         # flat image's): they are never indexed, so they can never match.
         usable = ~degenerate_rows(found.hashes)

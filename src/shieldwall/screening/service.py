@@ -93,7 +93,12 @@ class ScreeningService:
         kind: LookupKind = LookupKind.FILE,
     ) -> ScreeningResult:
         """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
-        hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
+        hashed = hash_content(
+            data,
+            self._limits,
+            purpose=Purpose.LOOKUP,
+            pair_windows=self._matcher().searches_pairs,
+        )
         return self.screen_queries(
             hashed.lookup_signals(),
             key_id,

@@ -98,15 +98,17 @@ def hash_photo(
     selection: tuple[str, ...],
     dihedral: bool = True,
     purpose: Purpose | None = None,
+    pair_windows: bool = True,
 ) -> Hashed:
     """Hash an image (MediaError if it will not decode) into the chosen signal types.
 
     For a lookup (`dihedral`), the PDQ queries include the mirrors, rotations and the views
-    that undo edits; with Purpose.BANK, `variants` holds the region variants to store.
+    that undo edits (and the pair windows are begun ahead if `pair_windows`); with
+    Purpose.BANK, `variants` holds the region variants to store.
     """
     if purpose is None:
         purpose = Purpose.LOOKUP if dihedral else Purpose.PLAIN
-    hashed = hash_content(data, limits, purpose=purpose)
+    hashed = hash_content(data, limits, purpose=purpose, pair_windows=pair_windows)
     primary = {"pdq": hashed.pdq, "md5": hashed.md5, "sha256": hashed.sha256}
     queries: list[Signal] = []
     variants: tuple[Signal, ...] = ()
@@ -165,7 +167,10 @@ async def hash_upload(
     selection = signal_selection(types)
     limits = runtime.services.settings.media
     upload = await require_form_upload(request, limits.max_bytes)
-    return await run_in_threadpool(hash_photo, upload.data, limits, selection, dihedral)
+    pairs = dihedral and runtime.ready() and runtime.matcher().searches_pairs
+    return await run_in_threadpool(
+        hash_photo, upload.data, limits, selection, dihedral, None, pairs
+    )
 
 
 async def hash_url(
@@ -175,7 +180,10 @@ async def hash_url(
     selection = signal_selection(types)
     settings = runtime.services.settings
     data = await fetch_content(url, content_type, runtime.services.fetcher)
-    return await run_in_threadpool(hash_photo, data, settings.media, selection, dihedral)
+    pairs = dihedral and runtime.ready() and runtime.matcher().searches_pairs
+    return await run_in_threadpool(
+        hash_photo, data, settings.media, selection, dihedral, None, pairs
+    )
 
 
 @router.get(
