@@ -18,6 +18,9 @@ from shieldwall.banks.models import (
 )
 from shieldwall.banks.ports import BankRepository
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from shieldwall.storage.engine import create_database_engine
+from shieldwall.storage.index_columns import columns_query, pdq_columns
+from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from tests.support.banks import OnStatement, content_entry, make_bank, pdq_entry, stored_rows
 
@@ -382,3 +385,26 @@ def test_active_ids_reads_only_states(repository: BankRepository) -> None:
     repository.set_entry_state(ids[2], EntryState.DISABLED)
     assert repository.active_ids([*ids, 10**9, -1]) == {ids[0]}
     assert repository.active_ids([]) == set()
+
+
+def test_an_index_load_window_reads_sqlite_by_the_entries_id_range(sqlite_url: str) -> None:
+    """Without statistics, SQLite planned `signal_type = 'pdq'` through the (signal_type,
+    value) index, which holds every PDQ signal: each window of an index load read them all
+    (two minutes at 1M hashes). The plan must follow the window's entry ids instead."""
+    upgrade_database(sqlite_url)
+    engine = create_database_engine(sqlite_url)
+    try:
+        repository = SqlBankRepository(engine)
+        bank = make_bank(repository)
+        repository.add_entries(bank.name, [pdq_entry() for _ in range(20)])
+        query = columns_query([bank.id], 0, 10, postgres=False)
+        with engine.connect() as connection:
+            compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = [
+                str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            ]
+            assert len(pdq_columns(connection, [bank.id], 0, 10)) == 10
+    finally:
+        engine.dispose()
+    assert not any("ix_entry_signals_signal_type_value" in step for step in plan), plan
+    assert any("SEARCH s" in step or "entry_signals" in step for step in plan), plan
