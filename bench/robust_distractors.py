@@ -122,6 +122,21 @@ def _beside(image: Image.Image) -> Image.Image:
     )
 
 
+def _framed(image: Image.Image) -> Image.Image:
+    """At its own size, at a random place inside a generated scene 1.2-1.6 times as wide
+    and, independently, as high: a picture inside a larger one (a poster, a template)."""
+    rng = _rng(image)
+    wide, high = rng.uniform(1.2, 1.6, size=2)
+    size = (round(image.width * wide), round(image.height * high))
+    frame = scene(int(rng.integers(0, 10_000)), *size)
+    spot = (
+        int(rng.integers(0, size[0] - image.width + 1)),
+        int(rng.integers(0, size[1] - image.height + 1)),
+    )
+    frame.paste(image, spot)
+    return frame
+
+
 EDITS: dict[str, Edit] = {
     "border-6%-black": _border,
     "caption-12%": lambda im: edits.captioned(im, round(im.height * 0.12)),
@@ -137,6 +152,7 @@ EDITS: dict[str, Edit] = {
     "beside-a-scene": _beside,
     "zoom-60-85%": _zoom,
     "zoom-60-85%-resized-70%": lambda im: _zoom(im, 0.7),
+    "inside-a-larger-frame": _framed,
 }
 DISTRACTOR_EDITS: dict[str, Edit] = {
     "photo-as-is": lambda im: im,
@@ -146,6 +162,7 @@ DISTRACTOR_EDITS: dict[str, Edit] = {
     "photo-off-axis": _off_axis,
     "photo-beside-a-scene": _beside,
     "photo-zoomed": _zoom,
+    "photo-inside-a-frame": _framed,
 }
 
 

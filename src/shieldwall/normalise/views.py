@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shieldwall.normalise.borders import find_caption_bars, trim_borders
+from shieldwall.normalise.insets import find_insets
 from shieldwall.normalise.keystone import find_quad, rectify
 from shieldwall.normalise.panels import find_panels
 from shieldwall.normalise.rotation import clear_centre, measure_rotation, rotate_back
@@ -58,7 +59,7 @@ _CLEANUPS: Final[tuple[tuple[str, Callable[[Pixels], list[Box]]], ...]] = (
 _MAX_CLEANUPS: Final = 4
 MIRROR: Final = "mirror"
 
-SECOND_STAGE_VIEWS: Final = ("panel-", "rectified")
+SECOND_STAGE_VIEWS: Final = ("panel-", "rectified", "inset")
 """Names (prefixes) of the views that belong to the second stage, which a bank may turn off."""
 
 SAME_BOX: Final = 0.01
@@ -198,15 +199,28 @@ def _rectified(image: Pixels, full_size: tuple[int, int]) -> list[Signal]:
 
 def _panels(hasher: RegionHasher, image: Pixels, seen: list[Box]) -> list[Signal]:
     """Views of each picture of a collage (side by side, stacked, a grid), split at its
-    gutters or seams, and with any margin left inside a panel cut off."""
+    gutters or seams."""
+    return _boxed(hasher, image, [(panel.name, panel.box) for panel in find_panels(image)], seen)
+
+
+def _insets(hasher: RegionHasher, image: Pixels, seen: list[Box]) -> list[Signal]:
+    """Views of a picture set inside a larger one (insets.py)."""
+    return _boxed(hasher, image, [("inset", box) for box in find_insets(image)], seen)
+
+
+def _boxed(
+    hasher: RegionHasher, image: Pixels, boxes: list[tuple[str, Box]], seen: list[Box]
+) -> list[Signal]:
+    """Views of named boxes, and of each with any margin left inside it cut off
+    (`<name>-trimmed`); boxes already hashed are skipped."""
     signals = []
-    for panel in find_panels(image):
-        margin = trim_borders(crop(image, panel.box))
-        trimmed = [] if margin is None else [(f"{panel.name}-trimmed", margin.within(panel.box))]
-        for name, box in [(panel.name, panel.box), *trimmed]:
-            if not _already(box, seen):
-                signals += _dihedral_signals(hasher, name, box)
-                seen.append(box)
+    for name, box in boxes:
+        margin = trim_borders(crop(image, box))
+        trimmed = [] if margin is None else [(f"{name}-trimmed", margin.within(box))]
+        for view_name, view in [(name, box), *trimmed]:
+            if not _already(view, seen):
+                signals += _dihedral_signals(hasher, view_name, view)
+                seen.append(view)
     return signals
 
 
@@ -250,6 +264,7 @@ def query_views(
         picture = box
     signals += _screenshot(hasher, pixels, image, seen)
     signals += _panels(hasher, image, seen)
+    signals += _insets(hasher, image, seen)
     signals += _derotated(image, full_size)
     signals += _rectified(image, full_size)
     # Bands of the whole image, and of the cleaned picture when cleaning cut something: a
