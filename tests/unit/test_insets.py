@@ -9,9 +9,6 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from shieldwall.banks.memory import InMemoryBankRepository
-from shieldwall.banks.models import NewEntry
-from shieldwall.banks.service import BankService
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.models import Stage
@@ -19,10 +16,10 @@ from shieldwall.matching.service import BankMatcher
 from shieldwall.normalise.insets import MAX_INSETS, find_insets
 from shieldwall.normalise.views import working_pixels
 from shieldwall.signals.pairs import is_pair_name
-from shieldwall.signals.pdq_quality import without_refused
 from shieldwall.signals.regions import Box
 from tests.support.edits import as_jpeg_pixels, jpeg_bytes
 from tests.support.images import sample_photos, scene
+from tests.support.policy_banks import banked_on_and_off
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -54,15 +51,6 @@ def framed(
     return frame, box
 
 
-def off(found: Box, expected: Box) -> float:
-    return max(
-        abs(found.left - expected.left),
-        abs(found.top - expected.top),
-        abs(found.right - expected.right),
-        abs(found.bottom - expected.bottom),
-    )
-
-
 @pytest.mark.parametrize("name", FRAMED)
 @pytest.mark.parametrize("place", PLACES)
 def test_a_photo_inside_a_scene_is_found_within_a_per_cent(
@@ -73,7 +61,7 @@ def test_a_photo_inside_a_scene_is_found_within_a_per_cent(
     assert 1 <= len(insets) <= MAX_INSETS
     # Each inset found is looked up; a larger box outlined partly by the scene may come
     # first.
-    assert min(off(box, expected) for box in insets) <= 0.01, (insets, expected)
+    assert min(box.farthest_side(expected) for box in insets) <= 0.01, (insets, expected)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -98,17 +86,9 @@ def test_tiny_and_flat_images_have_none() -> None:
 def world() -> tuple[BankMatcher, dict[str, dict[str, int]]]:
     """Two banks (second stage on and off) holding the framed photos without pair windows
     (so that the views, not the pair search, are what finds them)."""
-    repository = InMemoryBankRepository()
-    banks = BankService(repository)
-    banks.create_bank("on")
-    banks.create_bank("off", second_stage=False)
-    ids: dict[str, dict[str, int]] = {}
-    for name in FRAMED:
-        banked = hash_content(jpeg_bytes(photo(name)), MediaLimits(), purpose=Purpose.BANK)
-        signals, _ = without_refused(banked.entry_signals())
-        entry = NewEntry(tuple(s for s in signals if not is_pair_name(s.variant)))
-        ids[name] = {bank: banks.add_entries(bank, [entry])[0].entry_id for bank in ("on", "off")}
-    return BankMatcher.load(repository), ids
+    pictures = {name: photo(name) for name in FRAMED}
+    matcher, ids, _ = banked_on_and_off(pictures, lambda s: not is_pair_name(s.variant))
+    return matcher, ids
 
 
 @pytest.mark.parametrize("name", FRAMED)

@@ -29,6 +29,7 @@ from shieldwall.signals.pairs import Pair, is_pair_name, parse_pair, query_pairs
 from tests.support.edits import jpeg_bytes
 from tests.support.factories import random_pdq
 from tests.support.images import sample_photos
+from tests.support.policy_banks import banked_on_and_off
 
 BANKED = ("astronaut", "coffee", "chelsea")
 """Sample photos banked in both banks (`on`: the default policy; `off`: no second stage)."""
@@ -53,16 +54,7 @@ def lookup(image: Image.Image) -> ContentSignals:
 
 @pytest.fixture(scope="module")
 def world() -> tuple[BankMatcher, dict[str, dict[str, int]], BankService]:
-    repository = InMemoryBankRepository()
-    banks = BankService(repository)
-    banks.create_bank("on")
-    banks.create_bank("off", second_stage=False)
-    ids: dict[str, dict[str, int]] = {}
-    for name in BANKED:
-        banked = hash_content(jpeg_bytes(photo(name)), MediaLimits(), purpose=Purpose.BANK)
-        entry = NewEntry(banked.entry_signals())
-        ids[name] = {bank: banks.add_entries(bank, [entry])[0].entry_id for bank in ("on", "off")}
-    return BankMatcher.load(repository), ids, banks
+    return banked_on_and_off({name: photo(name) for name in BANKED})
 
 
 def test_a_similarity_maps_one_pair_onto_another_in_either_order() -> None:

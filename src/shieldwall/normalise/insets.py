@@ -102,7 +102,7 @@ def find_insets(pixels: Pixels) -> list[Box]:
         # The picture begins past its outline (each side lies on the line where the
         # change is largest: half a pixel inside or outside).
         box = Box((cols[i] + 1) / width, (rows[t] + 1) / height, cols[j] / width, rows[b] / height)
-        if all(not _same(box, other) for other in kept):
+        if all(box.farthest_side(other) > SAME for other in kept):
             kept.append(box)
             if len(kept) == MAX_INSETS:
                 break
@@ -206,15 +206,3 @@ def _near_line_sums(
     sums = np.zeros((len(lines), marked.shape[1] + 1), np.int32)
     np.cumsum(near, axis=1, out=sums[:, 1:])
     return sums
-
-
-def _same(first: Box, second: Box) -> bool:
-    return (
-        max(
-            abs(first.left - second.left),
-            abs(first.top - second.top),
-            abs(first.right - second.right),
-            abs(first.bottom - second.bottom),
-        )
-        <= SAME
-    )

@@ -226,16 +226,7 @@ def _boxed(
 
 def _already(box: Box, seen: list[Box]) -> bool:
     """Whether a box is within SAME_BOX of one already hashed, on every side."""
-    return any(
-        max(
-            abs(box.left - other.left),
-            abs(box.top - other.top),
-            abs(box.right - other.right),
-            abs(box.bottom - other.bottom),
-        )
-        <= SAME_BOX
-        for other in seen
-    )
+    return any(box.farthest_side(other) <= SAME_BOX for other in seen)
 
 
 def query_views(

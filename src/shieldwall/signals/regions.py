@@ -65,6 +65,15 @@ class Box:
             outer.top + self.bottom * outer.height,
         )
 
+    def farthest_side(self, other: Box) -> float:
+        """How far apart the two boxes' corresponding sides are at most (shares)."""
+        return max(
+            abs(self.left - other.left),
+            abs(self.top - other.top),
+            abs(self.right - other.right),
+            abs(self.bottom - other.bottom),
+        )
+
 
 FULL: Final = Box(0.0, 0.0, 1.0, 1.0)
 
