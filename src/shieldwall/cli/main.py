@@ -14,6 +14,7 @@ from shieldwall.cli.case_cmd import case_group, protect_command
 from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
 from shieldwall.cli.decisions_cmd import decisions_group
+from shieldwall.cli.doctor_cmd import doctor_command
 from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
@@ -66,6 +67,7 @@ cli.add_command(quarantine)
 cli.add_command(audit_group)
 cli.add_command(user_group)
 cli.add_command(decisions_group)
+cli.add_command(doctor_command)
 
 
 def main() -> None:
