@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from shieldwall import receipts
 from shieldwall.banks.service import BankService
 from shieldwall.cases import service as case_service
 from shieldwall.cases.models import validate_report
@@ -72,14 +73,14 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]
     def statement(*args: Any) -> None:
         state.work.statements.append(args[2])
 
-    hash_secret = case_service.hash_secret
+    hash_secret = receipts.hash_secret
 
     def counted_hash(secret: str) -> str:
         state.work.hashed += 1
         return hash_secret(secret)
 
     event.listen(engine, "before_cursor_execute", statement)
-    monkeypatch.setattr(case_service, "hash_secret", counted_hash)
+    monkeypatch.setattr(case_service, "hash_secret", counted_hash)  # as the service calls it
     yield state
     engine.dispose()
 

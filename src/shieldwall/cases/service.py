@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
@@ -29,42 +28,29 @@ from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
 from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
 from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
+from shieldwall.receipts import hash_secret, new_number, new_secret, normalise_number
 from shieldwall.signals.models import Signal
 
 REPORTED_BANK: Final = "reported"
 """Where reported hashes wait for review (action `review`)."""
 
-_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-_NUMBER_GROUPS, _GROUP = 2, 4
 MAX_REPORTED_AGAIN: Final = 100
 """Entries in one picture's line (reported, withdrawn, reported again...) at most."""
 _DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such case").hexdigest()
 _NOT_FOUND: Final = "no case with this number and secret"
 
 
-def hash_secret(secret: str) -> str:
-    """SHA-256 hex digest of a case secret: the only form in which it is stored."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+CASE_PREFIX: Final = "SW"
 
 
 def new_case_number() -> str:
     """`SW-XXXX-XXXX`: 40 random bits, easy to read out and type (no I, L, O, U)."""
-    groups = (
-        "".join(secrets.choice(_ALPHABET) for _ in range(_GROUP)) for _ in range(_NUMBER_GROUPS)
-    )
-    return "SW-" + "-".join(groups)
+    return new_number(CASE_PREFIX)
 
 
 def normalise_case_number(value: str) -> str:
     """A case number as typed (any case, spaces, O for 0...) in its canonical form."""
-    text = value.strip().upper().replace(" ", "").translate(str.maketrans("OIL", "011"))
-    bare = text.replace("-", "")
-    if len(bare) == 2 + _NUMBER_GROUPS * _GROUP and bare.startswith("SW"):
-        # Typed without its hyphens (SWABCD1234): put them back where they belong.
-        digits = bare[2:]
-        groups = [digits[i : i + _GROUP] for i in range(0, len(digits), _GROUP)]
-        return "SW-" + "-".join(groups)
-    return text
+    return normalise_number(value, CASE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -110,7 +96,7 @@ class CaseService:
         """Open a case for a validated report; its receipt time starts the 48-hour clock."""
         received_at = self._clock()
         number = new_case_number()
-        secret = secrets.token_urlsafe(18)
+        secret = new_secret()
         provenance = Provenance(EntrySource.CASE, f"report:{report.reporter.value}", number)
         entries = [NewEntry(signals, provenance) for signals in report.hashes]
         bank = self._reported_bank()

@@ -35,9 +35,7 @@ def pdq_columns(
     return _columns([(str(v), int(b), str(h), str(e)) for v, b, h, e in groups])
 
 
-def columns_query(
-    bank_ids: Sequence[int], after: int, until: int, postgres: bool
-) -> Select[Any]:
+def columns_query(bank_ids: Sequence[int], after: int, until: int, postgres: bool) -> Select[Any]:
     """The aggregating query of `pdq_columns` (one row per variant name and bank)."""
     rows = (
         select(

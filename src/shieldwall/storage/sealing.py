@@ -45,6 +45,21 @@ class Sealer:
         sealed = self._aead.encrypt(nonce, text.encode("utf-8"), context.encode("utf-8"))
         return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
+    def seal_bytes(self, data: bytes, context: str) -> bytes:
+        """`data` sealed for `context`: nonce + ciphertext (for binary columns)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, data, context.encode("utf-8"))
+
+    def open_bytes(self, sealed: bytes, context: str) -> bytes:
+        """The data `seal_bytes` sealed for `context`; StorageError if the key or row is
+        wrong, or the data was altered."""
+        try:
+            return self._aead.decrypt(
+                sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode("utf-8")
+            )
+        except (InvalidTag, ValueError):
+            raise StorageError("sealed data cannot be opened with this data key") from None
+
     def open(self, value: str, context: str) -> str:
         """The text `seal` sealed for `context`; StorageError if the key or row is wrong."""
         if not value.startswith(PREFIX):

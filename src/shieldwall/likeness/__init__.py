@@ -1,0 +1,1 @@
+"""Likeness protection: people who enrol their face with recorded consent (issue 13)."""
