@@ -46,6 +46,7 @@ TABLES = {
     "review_grounds",
     "console_accounts",
     "console_sessions",
+    "enrolments",
 }
 
 

@@ -163,3 +163,31 @@ def templates_from_lists(values: object) -> list[Template]:
             raise InvalidInputError(f"template {at} is all zeros")
         found.append(template / norm)
     return found
+
+
+def consent_to_dict(consent: Consent) -> dict[str, Any]:
+    """A consent record as JSON-ready fields (how storage keeps it, sealed)."""
+    return {
+        "enrollee": consent.enrollee.value,
+        "statements": sorted(s.value for s in consent.statements),
+        "term_days": consent.term_days,
+        "given_at": consent.given_at.isoformat(),
+        "purpose_version": consent.purpose_version,
+        "guardian_name": consent.guardian_name,
+        "guardian_signature": consent.guardian_signature,
+        "email": consent.email,
+    }
+
+
+def consent_from_dict(values: Mapping[str, Any]) -> Consent:
+    """A stored consent record (`consent_to_dict`) back."""
+    return Consent(
+        Enrollee(values["enrollee"]),
+        frozenset(Statement(s) for s in values["statements"]),
+        int(values["term_days"]),
+        datetime.fromisoformat(values["given_at"]),
+        purpose_version=str(values["purpose_version"]),
+        guardian_name=str(values["guardian_name"]),
+        guardian_signature=str(values["guardian_signature"]),
+        email=str(values["email"]),
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -385,3 +386,25 @@ class ConsoleSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EnrolmentRow(Base):
+    """An enrolment for likeness protection: consent record and templates, both sealed
+    with the data key; `templates` is NULL once the enrolment has ended."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        Index("ix_enrolments_state_expires_at", "state", "expires_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    consent: Mapped[str] = mapped_column(Text)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    template_count: Mapped[int] = mapped_column(Integer)
+    templates: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
