@@ -22,6 +22,8 @@ from shieldwall.clock import utc_now
 from shieldwall.config import Settings
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
+from shieldwall.likeness.models import Enrolment
+from shieldwall.likeness.service import EnrolmentService
 from shieldwall.matching.freshness import ChangeBeacon
 from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.service import BankMatcher
@@ -46,6 +48,7 @@ from shieldwall.storage.engine import (
     start_wal_checkpointer,
     tighten_mode,
 )
+from shieldwall.storage.enrolment_repositories import SqlEnrolmentRepository
 from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
@@ -108,6 +111,8 @@ class Services:
     """The review queue: items, claims, decisions, reveals (console pages and API)."""
     accounts: AccountService
     """Console accounts (reviewers, leads, admins), their sign-in and sessions."""
+    enrolments: EnrolmentService
+    """Likeness protection's enrolments: consent, sealed templates, withdrawal, expiry."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:
@@ -214,6 +219,8 @@ def build_services(
         require_totp_for_leads=settings.review_totp_required,
         on_change=functools.partial(_audit_account_change, audit),
     )
+    enrolments = EnrolmentService(SqlEnrolmentRepository(engine, sealer), sealer)
+    enrolments.on_ended(functools.partial(_audit_enrolment_end, audit))
     if not settings.url_lookups:
         fetcher = DisabledFetcher()
     elif fetcher is None:
@@ -234,6 +241,7 @@ def build_services(
         review_items=review_items,
         reviews=reviews,
         accounts=accounts,
+        enrolments=enrolments,
         _storage=storage,
     )
 
@@ -250,6 +258,24 @@ def _audit_account_change(
             AuditAction.ACCOUNT_CHANGE,
             Subject("account", str(details.get("account", ""))),
             {"change": action, **details},
+        )
+    )
+
+
+def _audit_enrolment_end(audit: AuditLog, enrolment: Enrolment, why: str) -> None:
+    """An enrolment withdrawn by its person or expired (its templates deleted) in the log."""
+    actor = (
+        Actor(ActorKind.PERSON, enrolment.number)
+        if why == "withdrawn"
+        else Actor(ActorKind.SYSTEM, "enrolment-expiry")
+    )
+    audit.append(
+        AuditEvent(
+            enrolment.ended_at or utc_now(),
+            actor,
+            AuditAction.ENROLMENT_END,
+            Subject("enrolment", enrolment.number),
+            {"ended": why, "templates_deleted": True},
         )
     )
 

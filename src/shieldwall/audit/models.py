@@ -29,6 +29,7 @@ class ActorKind(StrEnum):
     REVIEWER = "reviewer"
     API_KEY = "api_key"
     SYSTEM = "system"
+    PERSON = "person"  # someone acting on their own case or enrolment, by its number
 
 
 class AuditAction(StrEnum):
@@ -40,6 +41,7 @@ class AuditAction(StrEnum):
     DECISION = "decision"
     ESCALATION = "escalation"
     ACCOUNT_CHANGE = "account_change"
+    ENROLMENT_END = "enrolment_end"  # withdrawn by its person or expired: templates deleted
 
 
 def _check_text(what: str, value: str) -> None:
