@@ -20,6 +20,8 @@ from shieldwall.banks.service import BankService
 from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.clock import utc_now
 from shieldwall.config import Settings
+from shieldwall.detection.faces import FaceAnalyser
+from shieldwall.detection.nudity import NudityScorer
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from shieldwall.likeness.models import Enrolment
@@ -113,6 +115,10 @@ class Services:
     """Console accounts (reviewers, leads, admins), their sign-in and sessions."""
     enrolments: EnrolmentService
     """Likeness protection's enrolments: consent, sealed templates, withdrawal, expiry."""
+    nudity: NudityScorer = field(default_factory=NudityScorer)
+    """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
+    faces: FaceAnalyser = field(default_factory=FaceAnalyser)
+    """Faces and their templates (models load on first use; optional)."""
     _storage: _Storage | None = field(default=None, repr=False)
 
     def ping(self) -> bool:

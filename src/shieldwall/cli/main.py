@@ -20,6 +20,7 @@ from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
 from shieldwall.cli.quarantine_cmd import quarantine
+from shieldwall.cli.scan_cmd import scan_command
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.cli.user_cmd import user_group
 from shieldwall.errors import ShieldwallError
@@ -70,6 +71,7 @@ cli.add_command(user_group)
 cli.add_command(decisions_group)
 cli.add_command(doctor_command)
 cli.add_command(enrolments_group)
+cli.add_command(scan_command)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The screening cascade of likeness protection: bank matches, then the detectors."""
