@@ -8,6 +8,7 @@ SHA-256 hash.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from typing import Final
 
@@ -20,6 +21,18 @@ SECRET_BYTES: Final = 18
 def hash_secret(secret: str) -> str:
     """SHA-256 hex digest of a secret: the only form in which it is stored."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+_DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such receipt").hexdigest()
+
+
+def secret_matches(stored: str | None, secret: object) -> bool:
+    """Whether `secret` is the one whose hash is `stored` (None: no such receipt). The same
+    work either way, one SHA-256 and one constant-time comparison (against a dummy when
+    there is nothing stored), so a wrong secret and an unknown number cost alike."""
+    given = hash_secret(secret) if isinstance(secret, str) else ""
+    same = hmac.compare_digest(stored if stored is not None else _DUMMY_HASH, given)
+    return same and stored is not None
 
 
 def new_secret() -> str:

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, event
 
 from shieldwall import receipts
 from shieldwall.banks.service import BankService
-from shieldwall.cases import service as case_service
 from shieldwall.cases.models import validate_report
 from shieldwall.cases.service import CaseService, FiledCase
 from shieldwall.errors import NotFoundError
@@ -80,7 +79,7 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]
         return hash_secret(secret)
 
     event.listen(engine, "before_cursor_execute", statement)
-    monkeypatch.setattr(case_service, "hash_secret", counted_hash)  # as the service calls it
+    monkeypatch.setattr(receipts, "hash_secret", counted_hash)  # as secrets are checked
     yield state
     engine.dispose()
 

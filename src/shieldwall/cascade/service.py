@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -132,27 +132,27 @@ class Cascade:
             return Findings(verdict, matches, Stop.BLOCKED, seconds=timer.seconds)
         with timer("decode"):
             pixels = decode_image(data, self._limits).pixels
-        found = _Partial(verdict, matches, timer)
+        found = Findings(verdict, matches, Stop.UNAVAILABLE, seconds=timer.seconds)
         try:
             with timer("nudity"):
                 score = self._nudity.score(pixels)
         except DetectorUnavailableError as exc:
-            return found.unavailable("nudity", exc)
-        found.nudity = score
+            return replace(found, unavailable=f"nudity: {exc}")
+        found = replace(found, nudity=score)
         if score < self._nudity_threshold:
-            return found.done(Stop.NOT_EXPLICIT)
+            return replace(found, stop=Stop.NOT_EXPLICIT)
         try:
             with timer("faces"):
                 faces = self._faces.faces(pixels)
         except DetectorUnavailableError as exc:
-            return found.unavailable("faces", exc)
-        found.faces = len(faces)
+            return replace(found, unavailable=f"faces: {exc}")
+        found = replace(found, faces=len(faces))
         if not faces:
-            return found.done(Stop.NO_FACE)
+            return replace(found, stop=Stop.NO_FACE)
         with timer("likeness"):
             likeness = _best_per_enrolment([self._enrolled.likeness(f.template) for f in faces])
-        found.likeness = likeness
-        return found.done(Stop.LIKENESS if likeness else Stop.NO_LIKENESS)
+        stop = Stop.LIKENESS if likeness else Stop.NO_LIKENESS
+        return replace(found, stop=stop, likeness=likeness)
 
 
 def _best_per_enrolment(per_face: Sequence[list[LikenessMatch]]) -> list[LikenessMatch]:
@@ -180,30 +180,3 @@ class _Timer:
 
     def __exit__(self, *_exc: object) -> None:
         self.seconds[self._step] = time.perf_counter() - self._started
-
-
-@dataclass
-class _Partial:
-    """Findings being gathered."""
-
-    verdict: MatchAction
-    matches: list[Match]
-    timer: _Timer
-    nudity: float | None = None
-    faces: int | None = None
-    likeness: list[LikenessMatch] = field(default_factory=list)
-
-    def done(self, stop: Stop, unavailable: str = "") -> Findings:
-        return Findings(
-            self.verdict,
-            self.matches,
-            stop,
-            self.nudity,
-            self.faces,
-            self.likeness,
-            unavailable,
-            self.timer.seconds,
-        )
-
-    def unavailable(self, detector: str, exc: DetectorUnavailableError) -> Findings:
-        return self.done(Stop.UNAVAILABLE, f"{detector}: {exc}")

@@ -9,8 +9,6 @@ proves it is the person's. A wrong secret and an unknown number get the same ans
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
@@ -28,7 +26,13 @@ from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
 from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
 from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
-from shieldwall.receipts import hash_secret, new_number, new_secret, normalise_number
+from shieldwall.receipts import (
+    hash_secret,
+    new_number,
+    new_secret,
+    normalise_number,
+    secret_matches,
+)
 from shieldwall.signals.models import Signal
 
 REPORTED_BANK: Final = "reported"
@@ -36,7 +40,6 @@ REPORTED_BANK: Final = "reported"
 
 MAX_REPORTED_AGAIN: Final = 100
 """Entries in one picture's line (reported, withdrawn, reported again...) at most."""
-_DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such case").hexdigest()
 _NOT_FOUND: Final = "no case with this number and secret"
 
 
@@ -141,10 +144,8 @@ class CaseService:
         when there is no case). Only the right secret goes on to load the case.
         """
         canonical = normalise_case_number(number) if isinstance(number, str) else ""
-        stored = self._cases.secret_hash(canonical)
-        given = hash_secret(secret) if isinstance(secret, str) else ""
-        matches = hmac.compare_digest(stored if stored is not None else _DUMMY_HASH, given)
-        found = self._cases.find(canonical) if matches and stored is not None else None
+        matches = secret_matches(self._cases.secret_hash(canonical), secret)
+        found = self._cases.find(canonical) if matches else None
         if found is None:
             raise NotFoundError(_NOT_FOUND)
         return found[0]

@@ -15,7 +15,7 @@ from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
 from shieldwall.cli.decisions_cmd import decisions_group
 from shieldwall.cli.doctor_cmd import doctor_command
-from shieldwall.cli.enrolment_cmd import enrolments_group
+from shieldwall.cli.enrolment_cmd import enrol_command, enrolments_group
 from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
@@ -71,6 +71,7 @@ cli.add_command(user_group)
 cli.add_command(decisions_group)
 cli.add_command(doctor_command)
 cli.add_command(enrolments_group)
+cli.add_command(enrol_command)
 cli.add_command(scan_command)
 
 

@@ -8,9 +8,8 @@ wrong secret and an unknown number get the same answer, as for cases.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Final
 
 import numpy as np
@@ -28,9 +27,14 @@ from shieldwall.likeness.models import (
     Template,
 )
 from shieldwall.likeness.ports import EnrolmentRepository, TemplateSealer
-from shieldwall.receipts import hash_secret, new_number, new_secret, normalise_number
+from shieldwall.receipts import (
+    hash_secret,
+    new_number,
+    new_secret,
+    normalise_number,
+    secret_matches,
+)
 
-_DUMMY_HASH: Final = hashlib.sha256(b"shieldwall: no such enrolment").hexdigest()
 _NOT_FOUND: Final = "no enrolment with this number and secret"
 
 Ended = Callable[[Enrolment, str], object]
@@ -73,6 +77,10 @@ class EnrolmentService:
         self._index: TemplateIndex | None = None
         self._ended: list[Ended] = []
 
+    def now(self) -> datetime:
+        """The service's clock (files are checked against it)."""
+        return self._clock()
+
     def on_ended(self, callback: Ended) -> None:
         """Call `callback(enrolment, why)` after each enrolment ends (its templates gone)."""
         self._ended.append(callback)
@@ -92,10 +100,8 @@ class EnrolmentService:
         """The enrolment if the secret is its own; NotFoundError otherwise, the same either
         way (one indexed read and one comparison, against a dummy when there is none)."""
         canonical = normalise_enrolment_number(number) if isinstance(number, str) else ""
-        stored = self._repository.secret_hash(canonical)
-        given = hash_secret(secret) if isinstance(secret, str) else ""
-        matches = hmac.compare_digest(stored if stored is not None else _DUMMY_HASH, given)
-        found = self._repository.find(canonical) if matches and stored is not None else None
+        matches = secret_matches(self._repository.secret_hash(canonical), secret)
+        found = self._repository.find(canonical) if matches else None
         if found is None:
             raise NotFoundError(_NOT_FOUND)
         return found
