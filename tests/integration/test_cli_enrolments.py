@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from fastapi.testclient import TestClient
 
 from shieldwall.audit.models import ActorKind, AuditAction
 from shieldwall.likeness.models import Statement, consent_from_mapping
+from shieldwall.web.app import create_app
 from tests.support.cli import Cli
+from tests.support.polling import eventually
 from tests.support.services import make_services
 
 EVERY_STATEMENT = [s.value for s in Statement]
@@ -57,3 +60,18 @@ def test_expire_ends_enrolments_past_their_term_and_both_ends_are_audited(
         (ActorKind.SYSTEM, "enrolment-expiry", expired.number, "expired"),
     ]
     assert cli.run("audit", "verify").returncode == 0
+
+
+def test_a_serving_worker_expires_enrolments_by_itself(tmp_path: Path) -> None:
+    services = make_services(tmp_path, "served.db")
+    now = datetime.now(UTC)
+    fields = {"enrollee": "self", "statements": EVERY_STATEMENT, "term_days": 1}
+    old = consent_from_mapping(fields, now - timedelta(days=2))
+    enrolment, secret = services.enrolments.enrol(old, [template(4)])
+    with TestClient(create_app(services)):
+        eventually(
+            lambda: services.enrolments.open(enrolment.number, secret).state.value == "expired",
+            timeout=5.0,
+            message="the worker did not expire the enrolment",
+        )
+    assert services.enrolments.likeness(template(4)) == []

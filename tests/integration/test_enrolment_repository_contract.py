@@ -87,15 +87,16 @@ def test_ending_deletes_the_templates_once_and_due_finds_terms_that_are_over(
     repository.create("EN-AAAA-0003", "a" * 64, consent(term_days=5), b"three", 1)
     assert repository.due(NOW + timedelta(days=4)) == []
     assert repository.due(NOW + timedelta(days=10)) == ["EN-AAAA-0001", "EN-AAAA-0003"]
-    withdrawn = repository.end("EN-AAAA-0003", EnrolmentState.WITHDRAWN, NOW)
-    assert (withdrawn.state, withdrawn.templates, withdrawn.ended_at) == (
+    withdrawn, ended_now = repository.end("EN-AAAA-0003", EnrolmentState.WITHDRAWN, NOW)
+    assert (withdrawn.state, withdrawn.templates, withdrawn.ended_at, ended_now) == (
         EnrolmentState.WITHDRAWN,
         0,
         NOW,
+        True,
     )
     assert repository.sealed_of("EN-AAAA-0003") == b""
-    later = repository.end("EN-AAAA-0003", EnrolmentState.EXPIRED, NOW + timedelta(days=1))
-    assert (later.state, later.ended_at) == (EnrolmentState.WITHDRAWN, NOW)  # as it was
+    later, again = repository.end("EN-AAAA-0003", EnrolmentState.EXPIRED, NOW + timedelta(days=1))
+    assert (later.state, later.ended_at, again) == (EnrolmentState.WITHDRAWN, NOW, False)
     assert repository.due(NOW + timedelta(days=10)) == ["EN-AAAA-0001"]
     assert [n for n, _, _ in repository.active_templates()] == ["EN-AAAA-0001", "EN-AAAA-0002"]
     with pytest.raises(NotFoundError):

@@ -208,3 +208,24 @@ def test_a_wrong_secret_and_an_unknown_number_get_the_same_answer(
     with pytest.raises(NotFoundError):
         service.withdraw(enrolment.number, "x" * 24)
     assert normalise_enrolment_number("en 0o00 1111") == "EN-0000-1111"
+
+
+def test_two_workers_expiring_at_once_end_and_report_each_enrolment_once(
+    world: tuple[EnrolmentService, InMemoryEnrolmentRepository, FakeClock, list[Any]],
+) -> None:
+    service, repository, clock, ended = world
+    rng = np.random.default_rng(6)
+    person = unit(rng)
+    enrolment, _ = service.enrol(consent_from_mapping(fields(term_days=1), NOW), [person])
+    other = EnrolmentService(repository, KEY, clock)  # another worker, its index loaded
+    assert other.likeness(person)
+    told: list[str] = []
+    other.on_ended(lambda e, why: told.append(e.number))
+    clock.advance(timedelta(days=1))
+    stale = repository.due(clock())  # what the other worker read a moment before
+    assert [e.number for e in service.expire()] == [enrolment.number]
+    repository.due = lambda now: stale  # type: ignore[method-assign]
+    assert other.expire() == []  # it was ended meanwhile: not reported twice
+    assert told == []
+    assert ended == [(enrolment.number, "expired")]
+    assert other.likeness(person) == []

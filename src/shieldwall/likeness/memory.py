@@ -47,16 +47,17 @@ class InMemoryEnrolmentRepository:
             row = self._rows.get(number)
             return None if row is None else row.enrolment
 
-    def end(self, number: str, state: EnrolmentState, at: datetime) -> Enrolment:
-        """End an active enrolment and drop its templates."""
+    def end(self, number: str, state: EnrolmentState, at: datetime) -> tuple[Enrolment, bool]:
+        """End an active enrolment and drop its templates; whether this call ended it."""
         with self._lock:
             row = self._rows.get(number)
             if row is None:
                 raise NotFoundError(f"no enrolment {number}")
-            if row.enrolment.state is EnrolmentState.ACTIVE:
+            active = row.enrolment.state is EnrolmentState.ACTIVE
+            if active:
                 row.enrolment = replace(row.enrolment, state=state, templates=0, ended_at=at)
                 row.sealed = b""
-            return row.enrolment
+            return row.enrolment, active
 
     def due(self, now: datetime) -> list[str]:
         """Active enrolments past their term."""

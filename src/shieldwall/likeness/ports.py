@@ -41,9 +41,10 @@ class EnrolmentRepository(Protocol):
         """An enrolment by number."""
         ...
 
-    def end(self, number: str, state: EnrolmentState, at: datetime) -> Enrolment:
+    def end(self, number: str, state: EnrolmentState, at: datetime) -> tuple[Enrolment, bool]:
         """Withdraw or expire an active enrolment, deleting its templates in the same
-        transaction; an ended one is returned as it is."""
+        transaction; the enrolment, and whether this call ended it (an ended one is
+        returned as it is: another worker may have ended it a moment before)."""
         ...
 
     def due(self, now: datetime) -> list[str]:

@@ -112,20 +112,25 @@ class EnrolmentService:
         enrolment = self.open(number, secret)
         if enrolment.state is not EnrolmentState.ACTIVE:
             return enrolment
-        return self._end(enrolment.number, EnrolmentState.WITHDRAWN)
+        return self._end(enrolment.number, EnrolmentState.WITHDRAWN) or self.open(number, secret)
 
     def expire(self) -> list[Enrolment]:
-        """End every enrolment whose term is over (run daily, and by the service)."""
-        return [self._end(n, EnrolmentState.EXPIRED) for n in self._repository.due(self._clock())]
+        """End every enrolment whose term is over (run daily, and by the service); those
+        this call ended (another worker may end some at the same time)."""
+        ended = [self._end(n, EnrolmentState.EXPIRED) for n in self._repository.due(self._clock())]
+        return [enrolment for enrolment in ended if enrolment is not None]
 
     def likeness(self, template: Template) -> list[LikenessMatch]:
         """Active enrolments whose templates come near this face's (most similar first)."""
         return self._loaded().nearest(template, self._threshold)
 
-    def _end(self, number: str, state: EnrolmentState) -> Enrolment:
-        ended = self._repository.end(number, state, self._clock())
+    def _end(self, number: str, state: EnrolmentState) -> Enrolment | None:
+        """End an enrolment; None if someone else ended it first (told once, by them)."""
+        ended, now = self._repository.end(number, state, self._clock())
         if self._index is not None:
             self._index.remove(number)
+        if not now:
+            return None
         for callback in self._ended:
             callback(ended, state.value)
         return ended

@@ -93,21 +93,22 @@ class SqlEnrolmentRepository(SqlAdapter):
             row.ended_at,
         )
 
-    def end(self, number: str, state: EnrolmentState, at: datetime) -> Enrolment:
-        """Withdraw or expire an active enrolment, deleting its templates."""
+    def end(self, number: str, state: EnrolmentState, at: datetime) -> tuple[Enrolment, bool]:
+        """Withdraw or expire an active enrolment, deleting its templates; whether this
+        call ended it (the UPDATE touched its row)."""
         with self._write() as connection:
-            connection.execute(
+            changed = connection.execute(
                 update(EnrolmentRow)
                 .where(
                     EnrolmentRow.number == number,
                     EnrolmentRow.state == EnrolmentState.ACTIVE.value,
                 )
                 .values(state=state.value, ended_at=at, template_count=0, templates=None)
-            )
+            ).rowcount
         ended = self.find(number)
         if ended is None:
             raise NotFoundError(f"no enrolment {number}")
-        return ended
+        return ended, changed == 1
 
     def due(self, now: datetime) -> list[str]:
         """Active enrolments whose term has ended (read by the state and term index)."""

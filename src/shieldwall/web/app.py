@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -30,6 +31,7 @@ from shieldwall.web.memory_trim import MemoryTrimmer
 from shieldwall.web.metrics import Metrics, RequestMetricsMiddleware
 from shieldwall.web.pages import install_pages
 from shieldwall.web.paths import HmaPathMiddleware
+from shieldwall.web.periodic import PeriodicJob
 from shieldwall.web.problems import install_problem_handlers
 from shieldwall.web.quarantine_sweeper import QuarantineSweeper
 from shieldwall.web.response_headers import ResponseHeadersMiddleware
@@ -39,6 +41,10 @@ from shieldwall.web.review.login import install_review_auth
 from shieldwall.web.runtime import Runtime
 
 log = logging.getLogger("shieldwall.web")
+
+EXPIRY_INTERVAL: Final = 3600.0
+"""Seconds between a worker's runs of enrolment expiry (an enrolment ends within an hour
+of its term; `shieldwall enrolments expire` from cron does the same)."""
 
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
 
@@ -65,6 +71,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
 
     trimmer = MemoryTrimmer()
     sweeper = QuarantineSweeper(services.quarantine)
+    expiry = PeriodicJob(
+        "enrolment expiry", lambda: len(services.enrolments.expire()), EXPIRY_INTERVAL
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +81,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         loader = slot.load_in_background()
         trimmer.start()
         sweeper.start()
+        expiry.start()
         yield
+        expiry.stop()
         sweeper.stop()
         trimmer.stop()
         loader.join()
