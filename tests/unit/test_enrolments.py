@@ -77,6 +77,8 @@ def test_a_persons_own_consent_with_every_statement_and_the_default_term() -> No
     [
         ({"statements": EVERY_STATEMENT[:-1]}, "every statement"),
         ({"statements": "all"}, "every statement"),
+        ({"statements": [*EVERY_STATEMENT, {"a": 1}]}, "not one of the statements"),
+        ({"statements": [*EVERY_STATEMENT, "something"]}, "not one of the statements"),
         ({"enrollee": "friend"}, "enrollee"),
         ({"term_days": MAX_TERM_DAYS + 1}, "term_days"),
         ({"term_days": 0}, "term_days"),
@@ -115,7 +117,16 @@ def test_a_guardian_enrols_a_child_with_a_typed_signature_for_up_to_three_years(
 def test_templates_are_checked_and_made_unit_length() -> None:
     [template] = templates_from_lists([[2.0] * 128])
     assert float(np.linalg.norm(template)) == pytest.approx(1.0)
-    for bad in ([], [[0.0] * 128], [[1.0] * 127], [[float("nan")] * 128], [[True] * 128]):
+    for bad in (
+        [],
+        [[0.0] * 128],
+        [[1.0] * 127],
+        [[float("nan")] * 128],
+        [[True] * 128],
+        [[1e308] * 128],
+        [["1.0"] * 128],
+        "x",
+    ):
         with pytest.raises(InvalidInputError):
             templates_from_lists(bad)
     with pytest.raises(InvalidInputError, match="1 to 5"):

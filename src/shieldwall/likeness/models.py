@@ -30,6 +30,9 @@ PURPOSE_VERSION: Final = "2026-12"
 TEMPLATE_SIZE: Final = 128
 """Numbers in a face template (SFace)."""
 
+MAX_TEMPLATE_VALUE: Final = 1e6
+"""Template numbers are about +-1 (SFace's features); nothing near overflow is taken."""
+
 MIN_TEMPLATES, MAX_TEMPLATES = 1, 5
 """Templates per enrolment: one per photo the person chose."""
 
@@ -108,10 +111,13 @@ def consent_from_mapping(values: Mapping[str, Any], given_at: datetime) -> Conse
     if enrollee not in {e.value for e in Enrollee}:
         problems.append("enrollee must be 'self' or 'guardian'")
     statements = values.get("statements")
-    agreed = set(statements) if isinstance(statements, list) else set()
+    listed = statements if isinstance(statements, list) else []
+    agreed = {s for s in listed if isinstance(s, str)}
     missing = [s.value for s in Statement if s.value not in agreed]
-    if missing or not all(isinstance(s, str) for s in agreed):
-        problems.append("every statement must be agreed to: " + ", ".join(missing or ["?"]))
+    if missing:
+        problems.append("every statement must be agreed to: " + ", ".join(missing))
+    elif len(agreed) != len(listed) or agreed - {s.value for s in Statement}:
+        problems.append("statements holds something that is not one of the statements")
     term = values.get("term_days", DEFAULT_TERM_DAYS)
     if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM_DAYS:
         problems.append(f"term_days must be a whole number of days from 1 to {MAX_TERM_DAYS}")
@@ -154,14 +160,14 @@ def templates_from_lists(values: object) -> list[Template]:
             not isinstance(value, list)
             or len(value) != TEMPLATE_SIZE
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            or not all(math.isfinite(v) for v in value)
+            or not all(math.isfinite(v) and abs(v) <= MAX_TEMPLATE_VALUE for v in value)
         ):
             raise InvalidInputError(f"template {at} must be {TEMPLATE_SIZE} finite numbers")
-        template = np.asarray(value, np.float32)
+        template = np.asarray(value, np.float64)
         norm = float(np.linalg.norm(template))
-        if norm == 0.0:
-            raise InvalidInputError(f"template {at} is all zeros")
-        found.append(template / norm)
+        if norm == 0.0 or not math.isfinite(norm):
+            raise InvalidInputError(f"template {at} is all zeros or too large")
+        found.append(np.asarray(template / norm, np.float32))
     return found
 
 

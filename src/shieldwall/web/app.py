@@ -17,7 +17,7 @@ from shieldwall import __version__
 from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
-from shieldwall.web import ops, protect_api
+from shieldwall.web import enrol_api, ops, protect_api
 from shieldwall.web.api import banks, cases, entries, keys, lookup, review, transfer
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
@@ -118,6 +118,7 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         hma_curation.router,
         hma_configuration.router,
         protect_api.router,
+        enrol_api.router,
     ):
         app.include_router(router)
     install_pages(app)

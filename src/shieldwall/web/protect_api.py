@@ -22,7 +22,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.access.rate_limit import RateLimit
 from shieldwall.cases.models import (
     Case,
     CaseState,
@@ -32,11 +31,18 @@ from shieldwall.cases.models import (
     validate_report,
 )
 from shieldwall.cases.service import normalise_case_number
-from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from shieldwall.errors import InvalidInputError, NotFoundError
 from shieldwall.review.models import DecisionKind
 from shieldwall.web.body_docs import json_model, request_body
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
+from shieldwall.web.protect_guards import (
+    EMPTY_BODY,
+    client_address,
+    require_json,
+    same_site,
+    take_token,
+)
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute
 from shieldwall.web.uploads import read_body
@@ -44,7 +50,6 @@ from shieldwall.web.uploads import read_body
 router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
-_EMPTY: Final = "the request body is empty: send a JSON object"
 MAX_REPORT_BYTES: Final = 2 * 1024 * 1024
 """A report is hashes and text: 100 items with 63 region hashes and 24 pair windows each
 (about 950 KB as compact JSON) and 50 locators fit."""
@@ -144,17 +149,10 @@ def case_out(case: Case, copies_found: int) -> dict[str, Any]:
     }
 
 
-def _require_json(request: Request) -> None:
-    """Only `application/json` is taken: a form on another site cannot send it, so no
-    cross-site request can file, read or withdraw a case."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise InvalidInputError("send the body as application/json")
-
-
 async def report_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, read within MAX_REPORT_BYTES (a report's limit)."""
-    _require_json(request)
-    raw = await read_body(request, MAX_REPORT_BYTES, _EMPTY)
+    require_json(request)
+    raw = await read_body(request, MAX_REPORT_BYTES, EMPTY_BODY)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -162,26 +160,6 @@ async def report_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInputError("send the report as a JSON object")
     return data
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _same_site(request: Request) -> None:
-    """Refuse requests a browser marks as sent from another site (defence in depth beside
-    the JSON-only bodies: no other site's page may file, read or withdraw a case)."""
-    site = request.headers.get("sec-fetch-site")
-    origin = request.headers.get("origin")
-    host = request.headers.get("host", "")
-    foreign_origin = origin is not None and origin.split("://", 1)[-1] != host
-    if site == "cross-site" or foreign_origin:
-        raise PermissionDeniedError("requests from other sites are refused")
-
-
-def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
-    """Take a token from a bucket limited by a `protect_*_limit` setting."""
-    runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
 
 
 @router.post(
@@ -198,8 +176,10 @@ def _limit(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
 )
 async def file_case(request: Request, runtime: RuntimeDep) -> Any:
     """Validate the report, put its hashes in the `reported` bank and open a case."""
-    _same_site(request)
-    _limit(runtime, f"file:{_client(request)}", runtime.services.settings.protect_file_limit)
+    same_site(request)
+    take_token(
+        runtime, f"file:{client_address(request)}", runtime.services.settings.protect_file_limit
+    )
     data = await report_object(request)
     try:
         report = validate_report(data)
@@ -254,10 +234,12 @@ async def withdraw_case(request: Request, runtime: RuntimeDep) -> Any:
 async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
     """Same site only and within the per-address limit, both before a byte of the body is
     read; then the body, at most MAX_KEY_BYTES, as a CaseKey with no other fields."""
-    _same_site(request)
-    _limit(runtime, f"read:{_client(request)}", runtime.services.settings.protect_read_limit)
-    _require_json(request)
-    raw = await read_body(request, MAX_KEY_BYTES, _EMPTY)
+    same_site(request)
+    take_token(
+        runtime, f"read:{client_address(request)}", runtime.services.settings.protect_read_limit
+    )
+    require_json(request)
+    raw = await read_body(request, MAX_KEY_BYTES, EMPTY_BODY)
     try:
         return CaseKey.model_validate_json(raw)
     except ValidationError as exc:
@@ -274,7 +256,7 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
         case = action(key.case_number, key.secret)
     except NotFoundError:
         number = normalise_case_number(key.case_number)
-        _limit(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
+        take_token(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
         raise
     notice = decision_notice(runtime, case.number)
     return CaseOut(**case_out(case, runtime.services.cases.copies_found(case)), decision=notice)
