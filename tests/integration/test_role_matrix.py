@@ -39,9 +39,13 @@ VICTIM_OPERATIONS: Final = frozenset(
         ("post", "/protect/api/cases"),
         ("post", "/protect/api/status"),
         ("post", "/protect/api/withdraw"),
+        ("post", "/protect/api/enrolments"),
+        ("post", "/protect/api/enrolments/status"),
+        ("post", "/protect/api/enrolments/withdraw"),
     }
 )
-"""Victims have no key: a case number and its secret are their only credentials."""
+"""Victims and enrolled people have no key: a receipt's number and secret are their only
+credentials."""
 PUBLIC_OPERATIONS: Final = HEALTH_OPERATIONS | VICTIM_OPERATIONS
 """The only operations in the document without `x-capability`."""
 PUBLIC_UNDOCUMENTED: Final = ("/docs", "/openapi.json", "/protect", "/protect/status")

@@ -29,6 +29,9 @@ ROUTES: Final = (
     "POST /protect/api/cases",
     "POST /protect/api/status",
     "POST /protect/api/withdraw",
+    "POST /protect/api/enrolments",
+    "POST /protect/api/enrolments/status",
+    "POST /protect/api/enrolments/withdraw",
     "POST /api/v1/lookup/signals",
     "POST /api/v1/lookup/batch",
     "POST /api/v1/banks/known/entries",
@@ -84,6 +87,16 @@ def http_target(folder: Path) -> Target:
         "PUT /c/bank/KNOWN/content/1": {"disable_until_ts": 0, "note": "n", "metadata": {}},
         "POST /protect/api/status": key,
         "POST /protect/api/withdraw": key,
+        "POST /protect/api/enrolments": {
+            "enrollee": "self",
+            "statements": ["own_face", "purpose", "review", "withdraw"],
+            "templates": [[0.088] * 128],
+        },
+        "POST /protect/api/enrolments/status": {"enrolment_number": "EN-0000-0000", "secret": "x"},
+        "POST /protect/api/enrolments/withdraw": {
+            "enrolment_number": "EN-0000-0000",
+            "secret": "x",
+        },
         "POST /api/v1/lookup/signals": {"pdq": PDQ, "sha256": SHA256},
         "POST /api/v1/lookup/batch": {"items": [{"pdq": PDQ}, {"sha256": SHA256}]},
         "POST /api/v1/banks/known/entries": {
