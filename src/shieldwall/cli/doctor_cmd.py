@@ -12,7 +12,7 @@ from shieldwall.detection.doctor import check_detectors
 @click.command("doctor")
 @json_option
 def doctor_command(as_json: bool) -> int:
-    """List the detectors (nudity score, faces) and whether each is installed and works.
+    """List the detectors (nudity score, faces, provenance) and whether each works.
 
     Each is optional: without it, screening runs without that check. Exits 1 if any
     detector is missing or broken."""

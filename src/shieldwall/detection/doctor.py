@@ -55,4 +55,12 @@ def check_detectors() -> list[DetectorCheck]:
         )
     except DetectorUnavailableError as exc:
         checks.append(DetectorCheck("faces", False, f"{exc} ({FACE_PACKAGE})"))
+    checks.append(
+        DetectorCheck(
+            "provenance",
+            True,
+            "generator metadata (PNG text, EXIF: AUTOMATIC1111, ComfyUI, InvokeAI, NovelAI),"
+            " built in; C2PA manifests and invisible watermarks are not checked yet",
+        )
+    )
     return checks
