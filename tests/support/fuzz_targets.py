@@ -14,10 +14,14 @@ import json
 import re
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 import click
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from shieldwall.banks.formats import BankFileFormat, ImportRecord, detect_format, parse_bank_file
 from shieldwall.banks.models import EntrySource, Provenance
@@ -26,7 +30,9 @@ from shieldwall.cases.service import normalise_case_number
 from shieldwall.cli.case_cmd import _report_fields, read_submission
 from shieldwall.cli.submission_import import SUBMISSION_FORMAT
 from shieldwall.config import MediaLimits, load_settings
+from shieldwall.detection.provenance import generator_metadata
 from shieldwall.errors import InvalidInputError, MediaError, ShieldwallError
+from shieldwall.likeness.files import enrolment_file, read_enrolment_file
 from shieldwall.media.decode import decode_image
 from shieldwall.media.limits import MIB
 from tests.support.fuzz_http import http_target
@@ -174,6 +180,36 @@ def report_target() -> Target:
     return Target("report-form", run, seeds, (InvalidInputError,), JSON_TOKENS, json_tree=True)
 
 
+def provenance_target() -> Target:
+    """generator_metadata over image files, with and without generators' text chunks."""
+    info = PngInfo()
+    info.add_text("parameters", "a lake\nSteps: 20, Sampler: Euler a")
+    info.add_text("prompt", json.dumps({"3": {"class_type": "KSampler"}}))
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (40, 90, 160)).save(out, "PNG", pnginfo=info)
+    seeds = (out.getvalue(), *image_seeds())
+
+    def run(data: bytes) -> str:
+        return "a sign" if generator_metadata(data) else "no sign"  # never an error
+
+    return Target("generator-metadata", run, seeds, (), IMAGE_TOKENS, max_size=256 * 1024)
+
+
+def enrolment_file_target() -> Target:
+    """read_enrolment_file: what `shieldwall enrolments import` reads."""
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    fields = {"enrollee": "self", "statements": ["own_face", "purpose", "review", "withdraw"]}
+    seed = enrolment_file(fields, [np.full(128, 0.088, np.float32)], now).encode()
+    return Target(
+        "enrolment-file",
+        lambda data: read_enrolment_file(data, now),
+        (seed,),
+        (InvalidInputError,),
+        JSON_TOKENS,
+        json_tree=True,
+    )
+
+
 def submission_target(folder: Path) -> Target:
     """`shieldwall case submit`: read the submission file and build the report it posts."""
     path = folder / "submission.json"
@@ -251,6 +287,7 @@ def all_targets(folder: Path | None = None) -> list[Target]:
         lambda: [media_target()],
         lambda: [bank_file_target(fmt) for fmt in (None, *BankFileFormat)],
         lambda: [report_target(), submission_target(where)],
+        lambda: [provenance_target(), enrolment_file_target()],
         lambda: settings_targets(where),
         lambda: [case_number_target(), http_target(where)],
     ]

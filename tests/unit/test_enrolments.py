@@ -124,6 +124,7 @@ def test_templates_are_checked_and_made_unit_length() -> None:
         [[float("nan")] * 128],
         [[True] * 128],
         [[1e308] * 128],
+        [[10**400] * 128],
         [["1.0"] * 128],
         "x",
     ):

@@ -31,6 +31,8 @@ TARGETS = (
     "bank-jsonl",
     "report-form",
     "submission-file",
+    "generator-metadata",
+    "enrolment-file",
     "settings-toml",
     "settings-env",
     "case-number",

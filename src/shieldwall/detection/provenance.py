@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 EXCERPT: Final = 120
 """Characters of a metadata value shown (prompts can be long, and are not the point)."""
@@ -57,8 +57,9 @@ def generator_metadata(data: bytes) -> list[ProvenanceFinding]:
     not an image: the other detectors say what is wrong with it)."""
     try:
         with warnings.catch_warnings(), Image.open(io.BytesIO(data)) as image:
-            # Only metadata is read here: a huge image is decode's to refuse, not ours.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Only metadata is read here: a huge image is decode's to refuse, and Pillow's
+            # warnings about corrupt EXIF mean only that there is nothing to read.
+            warnings.simplefilter("ignore")
             texts = {str(k): v for k, v in image.info.items() if isinstance(v, str)}
             exif = image.getexif()
             fields = {
@@ -66,7 +67,7 @@ def generator_metadata(data: bytes) -> list[ProvenanceFinding]:
                 "ImageDescription": exif.get(EXIF_DESCRIPTION),
                 "UserComment": exif.get_ifd(EXIF_IFD).get(EXIF_USER_COMMENT),
             }
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Exception:  # corrupt metadata (any of Pillow's errors on it) is no sign
         return []
     found = [*_from_texts(texts)]
     for name, value in fields.items():

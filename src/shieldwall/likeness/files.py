@@ -43,7 +43,7 @@ def read_enrolment_file(text: bytes, now: datetime) -> tuple[Consent, list[Templ
         raise InvalidFormatError(f"an enrolment file is at most {MAX_FILE_BYTES} bytes")
     try:
         document = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidFormatError(f"not a JSON enrolment file: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidFormatError(f"not a {FORMAT} file")

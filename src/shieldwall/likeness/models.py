@@ -108,7 +108,7 @@ def consent_from_mapping(values: Mapping[str, Any], given_at: datetime) -> Conse
     """A consent record from submitted fields; InvalidInputError naming every problem."""
     problems = [f"unknown field {name!r}" for name in sorted(set(values) - CONSENT_FIELDS)]
     enrollee = values.get("enrollee")
-    if enrollee not in {e.value for e in Enrollee}:
+    if not isinstance(enrollee, str) or enrollee not in {e.value for e in Enrollee}:
         problems.append("enrollee must be 'self' or 'guardian'")
     statements = values.get("statements")
     listed = statements if isinstance(statements, list) else []
@@ -160,7 +160,8 @@ def templates_from_lists(values: object) -> list[Template]:
             not isinstance(value, list)
             or len(value) != TEMPLATE_SIZE
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            or not all(math.isfinite(v) and abs(v) <= MAX_TEMPLATE_VALUE for v in value)
+            # abs() first: a huge integer compares fine but overflows math.isfinite.
+            or not all(abs(v) <= MAX_TEMPLATE_VALUE and math.isfinite(v) for v in value)
         ):
             raise InvalidInputError(f"template {at} must be {TEMPLATE_SIZE} finite numbers")
         template = np.asarray(value, np.float64)
