@@ -22,7 +22,6 @@ import numpy.typing as npt
 
 from shieldwall.banks.models import MatchAction
 from shieldwall.config import MediaLimits
-from shieldwall.detection.faces import FACE_MATCH_THRESHOLD
 from shieldwall.detection.models import DetectorUnavailableError, Face, Template
 from shieldwall.detection.nudity import NUDITY_THRESHOLD
 from shieldwall.detection.provenance import ProvenanceFinding, generator_metadata
@@ -128,7 +127,6 @@ class Cascade:
         self._limits = limits
         self._nudity_threshold = nudity_threshold
         self._provenance = provenance
-        self.likeness_threshold = FACE_MATCH_THRESHOLD
 
     def run(self, data: bytes) -> Findings:
         """The findings for one content (a MediaError if it is not an image)."""

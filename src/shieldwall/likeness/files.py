@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from shieldwall.detection.models import Template
 from shieldwall.errors import InvalidFormatError, InvalidInputError
-from shieldwall.likeness.models import Consent, Template, consent_from_mapping, templates_from_lists
+from shieldwall.likeness.models import Consent, consent_from_mapping, templates_from_lists
 
 FORMAT: Final = "shieldwall-enrolment"
 VERSION: Final = 1

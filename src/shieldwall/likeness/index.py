@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldwall.likeness.models import TEMPLATE_SIZE, Template
+from shieldwall.detection.models import Template
+from shieldwall.likeness.models import TEMPLATE_SIZE
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 
+from shieldwall.detection.models import Template
 from shieldwall.errors import InvalidInputError
 
 ENROLMENT_PREFIX: Final = "EN"
@@ -68,9 +68,6 @@ class EnrolmentState(StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
-
-
-Template = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)

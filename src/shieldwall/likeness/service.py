@@ -16,6 +16,7 @@ import numpy as np
 
 from shieldwall.clock import Clock, utc_now
 from shieldwall.detection.faces import FACE_MATCH_THRESHOLD
+from shieldwall.detection.models import Template
 from shieldwall.errors import NotFoundError
 from shieldwall.likeness.index import LikenessMatch, TemplateIndex
 from shieldwall.likeness.models import (
@@ -24,7 +25,6 @@ from shieldwall.likeness.models import (
     Consent,
     Enrolment,
     EnrolmentState,
-    Template,
 )
 from shieldwall.likeness.ports import EnrolmentRepository, TemplateSealer
 from shieldwall.receipts import (
