@@ -10,37 +10,33 @@ number. Templates are never returned.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from shieldwall.errors import InvalidInputError, NotFoundError
+from shieldwall.errors import NotFoundError
 from shieldwall.likeness.models import Enrolment, consent_from_mapping, templates_from_lists
 from shieldwall.likeness.service import normalise_enrolment_number
 from shieldwall.web.protect_guards import (
-    EMPTY_BODY,
     client_address,
-    require_json,
+    json_object,
+    receipt_key,
     same_site,
     take_token,
 )
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute
-from shieldwall.web.uploads import read_body
 
 router = APIRouter(prefix="/protect/api/enrolments", tags=["likeness"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 MAX_ENROL_BYTES: Final = 64 * 1024
 """Five templates of 128 numbers and the consent fields take under 20 KB as JSON."""
-MAX_KEY_BYTES: Final = 4 * 1024
 
 
 class EnrolmentOut(BaseModel):
@@ -103,14 +99,7 @@ async def enrol(request: Request, runtime: RuntimeDep) -> Any:
     same_site(request)
     settings = runtime.services.settings
     take_token(runtime, f"enrol:{client_address(request)}", settings.protect_file_limit)
-    require_json(request)
-    raw = await read_body(request, MAX_ENROL_BYTES, EMPTY_BODY)
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidInputError("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("send the enrolment as a JSON object")
+    data = await json_object(request, MAX_ENROL_BYTES, "enrolment")
     templates = templates_from_lists(data.pop("templates", None))
     enrolments = runtime.services.enrolments
     consent = consent_from_mapping(data, enrolments.now())
@@ -153,15 +142,7 @@ async def withdraw_enrolment(request: Request, runtime: RuntimeDep) -> Any:
 
 
 async def _key(request: Request, runtime: Runtime) -> EnrolmentKey:
-    same_site(request)
-    settings = runtime.services.settings
-    take_token(runtime, f"enrol-read:{client_address(request)}", settings.protect_read_limit)
-    require_json(request)
-    raw = await read_body(request, MAX_KEY_BYTES, EMPTY_BODY)
-    try:
-        return EnrolmentKey.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    return await receipt_key(request, runtime, EnrolmentKey, "enrol-read")
 
 
 def _answer(

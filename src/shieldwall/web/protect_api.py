@@ -11,15 +11,13 @@ Only hashes arrive here, never images. The pages of `/protect` post to these rou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.cases.models import (
@@ -31,21 +29,20 @@ from shieldwall.cases.models import (
     validate_report,
 )
 from shieldwall.cases.service import normalise_case_number
-from shieldwall.errors import InvalidInputError, NotFoundError
+from shieldwall.errors import NotFoundError
 from shieldwall.review.models import DecisionKind
 from shieldwall.web.body_docs import json_model, request_body
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
 from shieldwall.web.protect_guards import (
-    EMPTY_BODY,
     client_address,
-    require_json,
+    json_object,
+    receipt_key,
     same_site,
     take_token,
 )
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.security import GuardedRoute
-from shieldwall.web.uploads import read_body
 
 router = APIRouter(prefix="/protect/api", tags=["victims"], route_class=GuardedRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -53,10 +50,6 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 MAX_REPORT_BYTES: Final = 2 * 1024 * 1024
 """A report is hashes and text: 100 items with 63 region hashes and 24 pair windows each
 (about 950 KB as compact JSON) and 50 locators fit."""
-
-
-MAX_KEY_BYTES: Final = 4 * 1024
-"""A case number and a secret take well under 300 bytes: nothing larger is read."""
 
 
 COMPLAINT_WINDOW: Final = timedelta(days=183)
@@ -151,15 +144,7 @@ def case_out(case: Case, copies_found: int) -> dict[str, Any]:
 
 async def report_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, read within MAX_REPORT_BYTES (a report's limit)."""
-    require_json(request)
-    raw = await read_body(request, MAX_REPORT_BYTES, EMPTY_BODY)
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidInputError("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("send the report as a JSON object")
-    return data
+    return await json_object(request, MAX_REPORT_BYTES, "report")
 
 
 @router.post(
@@ -232,18 +217,8 @@ async def withdraw_case(request: Request, runtime: RuntimeDep) -> Any:
 
 
 async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
-    """Same site only and within the per-address limit, both before a byte of the body is
-    read; then the body, at most MAX_KEY_BYTES, as a CaseKey with no other fields."""
-    same_site(request)
-    take_token(
-        runtime, f"read:{client_address(request)}", runtime.services.settings.protect_read_limit
-    )
-    require_json(request)
-    raw = await read_body(request, MAX_KEY_BYTES, EMPTY_BODY)
-    try:
-        return CaseKey.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    """The body as a CaseKey, behind the receipt guards (protect_guards.receipt_key)."""
+    return await receipt_key(request, runtime, CaseKey, "read")
 
 
 def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) -> CaseOut:

@@ -5,13 +5,22 @@ its body is read."""
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from typing import Any, Final, TypeVar
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from shieldwall.access.rate_limit import RateLimit
 from shieldwall.errors import InvalidInputError, PermissionDeniedError
 from shieldwall.web.runtime import Runtime
+from shieldwall.web.uploads import read_body
+
+Key = TypeVar("Key", bound=BaseModel)
+
+MAX_KEY_BYTES: Final = 4 * 1024
+"""A receipt's number and secret take well under 300 bytes: nothing larger is read."""
 
 EMPTY_BODY: Final = "the request body is empty: send a JSON object"
 
@@ -42,3 +51,32 @@ def same_site(request: Request) -> None:
 def take_token(runtime: Runtime, bucket: str, limit: RateLimit) -> None:
     """Take a token from a bucket limited by a `protect_*_limit` setting."""
     runtime.services.rate_limiter.check_bucket(("protect", bucket), limit)
+
+
+async def json_object(request: Request, limit: int, what: str) -> dict[str, Any]:
+    """The body as a JSON object (`application/json` only), read within `limit` bytes;
+    `what` names it in the error for any other JSON value."""
+    require_json(request)
+    raw = await read_body(request, limit, EMPTY_BODY)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidInputError("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"send the {what} as a JSON object")
+    return data
+
+
+async def receipt_key(request: Request, runtime: Runtime, model: type[Key], bucket: str) -> Key:
+    """A receipt's number and secret as `model` (no other fields): same site only and
+    within the per-address read limit (bucket `<bucket>:<address>`), both before a byte of
+    the body is read; then at most MAX_KEY_BYTES of it."""
+    same_site(request)
+    limit = runtime.services.settings.protect_read_limit
+    take_token(runtime, f"{bucket}:{client_address(request)}", limit)
+    require_json(request)
+    raw = await read_body(request, MAX_KEY_BYTES, EMPTY_BODY)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
