@@ -13,17 +13,26 @@ $(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c src/shieldw
 	$(PY) -m pip install --quiet -e '.[dev,detect]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# onnxruntime-web (npm) runs the face models in the enrolment page; the service serves it.
+ORT_WEB := $(VENV)/onnxruntime-web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs
+$(ORT_WEB): | $(STAMP)
+	npm install --prefix $(VENV)/onnxruntime-web onnxruntime-web@1.30.0 --no-audit --no-fund --silent
+
+install: $(STAMP) $(ORT_WEB)
 
 run: install
 	$(VENV)/bin/shieldwall db upgrade
 	$(VENV)/bin/shieldwall serve
 
-# The browser tests (tests/e2e) drive Debian's Chromium; install it when it is missing.
+# The browser tests (tests/e2e) drive Debian's Chromium; install it when it is missing, with
+# a CJK font so that screenshots of the Korean pages can be read.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		[ "$$(id -u)" = 0 ] || { echo "install the Debian package chromium (needs root)" >&2; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@fc-list :lang=ko 2>/dev/null | grep -q . || { [ "$$(id -u)" != 0 ] || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || \
+		echo "no Korean font (fonts-noto-cjk): Korean screenshots will show boxes" >&2; }
 
 # axe-core (npm) checks the pages' accessibility in the browser tests; kept inside .venv.
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js

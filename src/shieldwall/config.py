@@ -71,6 +71,10 @@ class Settings:
     trusted_hosts: tuple[str, ...] = ("*",)
     # The API documentation page /docs (its assets served by the service itself).
     api_docs: bool = True
+    # The npm package onnxruntime-web's `dist` folder, which the enrolment page runs the
+    # face models with (served by the service under /assets). Empty: where `make install`
+    # puts it, <venv>/onnxruntime-web/node_modules/onnxruntime-web/dist.
+    onnxruntime_web_dir: str = ""
     # A rate-limit table shared by the worker processes of one host (storage/
     # shared_buckets.py); `serve` makes one in `home` and sets this for its workers.
     rate_limit_table: str = ""
@@ -107,6 +111,7 @@ _ENV_KEYS = {
     "hma_trusted_networks",
     "trusted_hosts",
     "api_docs",
+    "onnxruntime_web_dir",
     "rate_limit_table",
     "match_recheck_always",
     "smtp_url",
@@ -206,6 +211,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             "data_key",
             "quarantine_key",
             "rate_limit_table",
+            "onnxruntime_web_dir",
         }:
             changes[name] = str(value)
         elif name in {"protect_file_limit", "protect_read_limit"}:

@@ -75,6 +75,13 @@ class StorageError(ShieldwallError):
     code = "storage-error"
 
 
+class UnavailableError(ShieldwallError):
+    """A part this deployment has not installed or cannot load (a detector, a model, the
+    browser runtime of the enrolment page)."""
+
+    code = "unavailable"
+
+
 class AuthenticationError(ShieldwallError):
     """No API key, or one that is unknown or revoked."""
 

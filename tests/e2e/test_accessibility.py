@@ -67,3 +67,21 @@ def test_the_pages_have_no_serious_accessibility_problems(
     assert _serious_problems(page) == []
     page.goto(f"{process.url}/protect/status?lang={lang}")
     assert _serious_problems(page) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ko"])
+def test_the_enrolment_pages_have_no_serious_accessibility_problems(
+    axe_page: Page, server: tuple[ServerProcess, str], tmp_path: Path, lang: str
+) -> None:
+    process, _ = server
+    page = axe_page
+    page.goto(f"{process.url}/protect/enrol?lang={lang}")
+    assert _serious_problems(page) == []
+    page.locator("input[name=enrollee][value=guardian]").check()
+    page.set_input_files("#photos", [str(p) for p in write_scenes(tmp_path / "a", [3])])
+    expect(page.locator("#photo-list li[data-state=no_face]")).to_have_count(1, timeout=90_000)
+    page.locator("#send").click()  # every problem shown: photo, guardian, statements
+    expect(page.locator("#guardian_name[aria-invalid=true]")).to_have_count(1)
+    assert _serious_problems(page) == []
+    page.goto(f"{process.url}/protect/enrol/status?lang={lang}")
+    assert _serious_problems(page) == []

@@ -7,54 +7,22 @@ Screenshots of each state go to SHIELDWALL_SCREENSHOTS (default: the test's tmp 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, expect
 
 from shieldwall.config import MediaLimits
 from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
+from tests.support.browser import Recorder, assert_no_image_bytes, screenshots
 from tests.support.factories import REPORT_SHA, report_fields
 from tests.support.images import write_scenes
 from tests.support.server import ServerProcess
-
-
-def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SHIELDWALL_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-class Recorder:
-    """Every request a page makes: method, URL and body."""
-
-    def __init__(self, page: Page) -> None:
-        self.requests: list[tuple[str, str, bytes]] = []
-        page.on("request", self._seen)
-
-    def _seen(self, request: Request) -> None:
-        self.requests.append((request.method, request.url, request.post_data_buffer or b""))
-
-
-def _no_image_bytes(recorder: Recorder, images: list[bytes], origin: str) -> None:
-    for method, url, body in recorder.requests:
-        if url.startswith(f"blob:{origin}/"):  # a preview read from memory, not the network
-            assert (method, body) == ("GET", b"")
-            continue
-        assert url.startswith(origin), url  # nothing goes anywhere else
-        for data in images:
-            for offset in range(0, len(data) - 64, 4096):  # any 64-byte run of any image
-                chunk = data[offset : offset + 64]
-                assert chunk not in body, (method, url)
-                assert base64.b64encode(chunk)[:80] not in body, (method, url)
-                assert chunk.hex().encode() not in body, (method, url)
 
 
 def _report_fields() -> dict[str, Any]:
@@ -112,7 +80,7 @@ def test_hash_file_check_and_withdraw_without_sending_an_image(
     page: Page, server: tuple[ServerProcess, str], tmp_path: Path
 ) -> None:
     process, token = server
-    shots = _shots(tmp_path)
+    shots = screenshots(tmp_path)
     paths = write_scenes(tmp_path / "mine", [21, 22])
     images = [p.read_bytes() for p in paths]
     recorder = Recorder(page)
@@ -168,7 +136,7 @@ def test_hash_file_check_and_withdraw_without_sending_an_image(
         assert pdq_distance(item["pdq"], server_side.pdq.value) <= 10
 
     _check_and_withdraw(page, process.url, token, number, secret, images, shots)
-    _no_image_bytes(recorder, images, process.url)
+    assert_no_image_bytes(recorder, images, process.url)
     assert errors == []  # no CSP violations, no script errors
 
 
@@ -208,7 +176,7 @@ def test_the_page_speaks_the_browser_language(
         page.set_input_files("#files", [str(p) for p in write_scenes(tmp_path / "l", [9])])
         page.locator("#send").click()
         expect(page.locator("#email-error")).to_contain_text(problem)
-        page.screenshot(path=str(_shots(tmp_path) / f"protect-{locale}.png"), full_page=True)
+        page.screenshot(path=str(screenshots(tmp_path) / f"protect-{locale}.png"), full_page=True)
     finally:
         context.close()
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.errors import ShieldwallError
+from shieldwall.errors import UnavailableError
 
 Template = npt.NDArray[np.float32]
 """A face template: 128 numbers of unit length (SFace), compared by cosine similarity."""
 
 
-class DetectorUnavailableError(ShieldwallError):
+class DetectorUnavailableError(UnavailableError):
     """A detector whose package or model is not installed, or does not load."""
 
     code = "detector-unavailable"

@@ -27,6 +27,7 @@ ERROR_STATUSES: Final[StatusTable] = MappingProxyType(
         errors.UnsupportedMediaError: 415,
         errors.RateLimitedError: 429,
         errors.StorageError: 503,
+        errors.UnavailableError: 503,
     }
 )
 """Shieldwall's statuses (native API, victims' API, pages)."""

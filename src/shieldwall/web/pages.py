@@ -21,8 +21,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shieldwall.detection.browser_models import browser_models_installed
 from shieldwall.normalise.views import MIN_SIDE, WORKING_LONG_SIDE
 from shieldwall.signals.device_table import device_table
+from shieldwall.web.enrol_assets import router as assets_router
+from shieldwall.web.enrol_assets import runtime_installed
 
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -35,6 +38,19 @@ PAGE_HEADERS: Final = {
 }
 """Sent with the home page and every response under /protect (pages, scripts and the JSON
 API), by web/response_headers.py."""
+
+ENROL_PAGE_CSP: Final = PAGE_HEADERS["Content-Security-Policy"].replace(
+    "default-src 'self';", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"
+)
+"""The enrolment page also compiles WebAssembly (onnxruntime-web runs the face models);
+still only its own scripts, never inline or evaluated JavaScript."""
+
+
+def page_headers(path: str) -> dict[str, str]:
+    """The headers of a response under /protect (or the home page)."""
+    if path == "/protect/enrol":
+        return {**PAGE_HEADERS, "Content-Security-Policy": ENROL_PAGE_CSP}
+    return PAGE_HEADERS
 
 
 def N_(text: str) -> str:  # noqa: N802 (gettext's name for "translate later")
@@ -130,6 +146,48 @@ MESSAGES: Final = {
     "locator_not_found": N_("not found"),
     "no_locators": N_("None given."),
     "copies_found": N_("Copies found so far: {n}"),
+    "enrol_loading": N_("Getting face detection ready on this device (about 25 MB, only once)..."),
+    "enrol_unavailable": N_(
+        "Face detection could not start in this browser. Try an up-to-date browser, or ask a "
+        "support centre to enrol you."
+    ),
+    "enrol_photo_alt": N_("Photo {n}"),
+    "enrol_photo_working": N_("Photo {n}: looking for the face..."),
+    "enrol_photo_ready": N_("Photo {n}: face found, template ready"),
+    "enrol_photo_no_face": N_("Photo {n}: no face found. Choose a clearer photo of the face."),
+    "enrol_photo_many_faces": N_(
+        "Photo {n}: {count} faces found. Choose a photo where only this face can be seen."
+    ),
+    "enrol_photo_unreadable": N_("Photo {n}: this file could not be read as a photo."),
+    "enrol_remove_n": N_("Remove photo {n}"),
+    "enrol_too_many": N_("At most {n} photos: only the first ones were added."),
+    "enrol_templates_ready": N_("Face templates ready: {n}. Nothing has been sent."),
+    "enrol_need_photo": N_("Choose at least one photo of the face."),
+    "enrol_wait": N_("Please wait until every photo has been looked at."),
+    "enrol_fix_photos": N_("Remove the photos marked above, or choose others."),
+    "enrol_guardian_name": N_("Enter your full name as the parent or guardian."),
+    "enrol_guardian_signature": N_("Type your full name again, exactly as above, to sign."),
+    "enrol_tick_all": N_("Tick every statement to give your consent."),
+    "enrol_sending": N_("Sending the face templates and your consent..."),
+    "enrol_receipt_title": N_("Shieldwall enrolment receipt"),
+    "enrol_receipt_number": N_("Enrolment number: {value}"),
+    "enrol_receipt_given": N_("Enrolled (UTC): {value}"),
+    "enrol_receipt_expires": N_("Ends (UTC): {value}"),
+    "enrol_receipt_templates": N_("Face templates: {n}"),
+    "enrol_receipt_status": N_("See or withdraw it at: {value}"),
+    "enrolment_looking": N_("Looking up your enrolment..."),
+    "enrolment_title": N_("Enrolment {value}"),
+    "enrolment_state_active": N_(
+        "Active: new explicit images that seem to show this face are held for review."
+    ),
+    "enrolment_state_withdrawn": N_("Withdrawn on {value} UTC. The face templates are deleted."),
+    "enrolment_state_expired": N_("Ended on {value} UTC. The face templates are deleted."),
+    "enrolment_by_self": N_("The person enrolled"),
+    "enrolment_by_guardian": N_("A parent or guardian"),
+    "enrolment_not_found": N_(
+        "No enrolment matches this number and secret. Check both and try again."
+    ),
+    "enrolment_withdrawn": N_("Your enrolment is withdrawn and its face templates are deleted."),
 }
 """What the page scripts say, keyed by the codes the API and the scripts use."""
 
@@ -232,6 +290,23 @@ def status_page(request: Request) -> HTMLResponse:
     return _page(request, "protect/status.html")
 
 
+@router.get("/protect/enrol")
+def enrol_page(request: Request) -> HTMLResponse:
+    """Enrol a face with consent: templates made on the device, never photos."""
+    settings = request.app.state.runtime.services.settings
+    return _page(
+        request,
+        "protect/enrol.html",
+        ready=runtime_installed(settings) and browser_models_installed(),
+    )
+
+
+@router.get("/protect/enrol/status")
+def enrol_status_page(request: Request) -> HTMLResponse:
+    """An enrolment with its number and secret; withdrawal."""
+    return _page(request, "protect/enrol_status.html")
+
+
 @router.get("/protect/regions.json")
 def region_table_json(request: Request) -> JSONResponse:
     """The bank's regions and pair windows (signals/regions.py and signals/pairs.py, the
@@ -246,3 +321,4 @@ def install_pages(app: FastAPI) -> None:
     static = resources.files("shieldwall.web") / "static" / "protect"
     app.mount("/protect/static", StaticFiles(directory=str(static)), name="protect-static")
     app.include_router(router)
+    app.include_router(assets_router)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shieldwall.web.pages import PAGE_HEADERS
+from shieldwall.web.pages import page_headers
 
 DEFAULT_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
@@ -60,7 +60,7 @@ class ResponseHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if _is_page(scope["path"]):
-                    for name, value in PAGE_HEADERS.items():
+                    for name, value in page_headers(scope["path"]).items():
                         headers[name] = value
                 for name, value in DEFAULT_HEADERS.items():
                     if name not in headers:
