@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c src/shieldw
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,detect]'
+	# Stable Diffusion's watermark reader. --no-deps: the package requires torch and
+	# opencv-python for a method Shieldwall does not use (detection/watermarks.py).
+	$(PY) -m pip install --quiet --no-deps 'invisible-watermark==0.2.0'
 	touch $(STAMP)
 
 # onnxruntime-web (npm) runs the face models in the enrolment page; the service serves it.

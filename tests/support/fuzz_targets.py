@@ -30,7 +30,8 @@ from shieldwall.cases.service import normalise_case_number
 from shieldwall.cli.case_cmd import _report_fields, read_submission
 from shieldwall.cli.submission_import import SUBMISSION_FORMAT
 from shieldwall.config import MediaLimits, load_settings
-from shieldwall.detection.provenance import generator_metadata
+from shieldwall.detection.c2pa_manifest import generation_claims
+from shieldwall.detection.provenance import GENERATOR_NAMES, generator_metadata
 from shieldwall.errors import InvalidInputError, MediaError, ShieldwallError
 from shieldwall.likeness.files import enrolment_file, read_enrolment_file
 from shieldwall.media.decode import decode_image
@@ -195,6 +196,27 @@ def provenance_target() -> Target:
     return Target("generator-metadata", run, seeds, (), IMAGE_TOKENS, max_size=256 * 1024)
 
 
+def c2pa_target() -> Target:
+    """generation_claims: C2PA manifests (signed PNG and JPEG landscapes) as the library
+    reads them; a mutant may lose its manifest or break its signature, never crash."""
+    from tests.support.provenance import with_manifest
+
+    small = Image.new("RGB", (32, 24), (60, 120, 90))
+    pictures = []
+    for fmt, media_type in (("PNG", "image/png"), ("JPEG", "image/jpeg")):
+        out = io.BytesIO()
+        small.save(out, fmt)
+        pictures.append(with_manifest(out.getvalue(), media_type))
+
+    def run(data: bytes) -> str:
+        claims = generation_claims(data, GENERATOR_NAMES)
+        if not claims:
+            return "no claim"
+        return "invalid" if claims[0].signature.startswith("invalid") else "a claim"
+
+    return Target("c2pa-manifest", run, tuple(pictures), (), IMAGE_TOKENS, max_size=256 * 1024)
+
+
 def enrolment_file_target() -> Target:
     """read_enrolment_file: what `shieldwall enrolments import` reads."""
     now = datetime(2026, 12, 4, tzinfo=UTC)
@@ -287,7 +309,7 @@ def all_targets(folder: Path | None = None) -> list[Target]:
         lambda: [media_target()],
         lambda: [bank_file_target(fmt) for fmt in (None, *BankFileFormat)],
         lambda: [report_target(), submission_target(where)],
-        lambda: [provenance_target(), enrolment_file_target()],
+        lambda: [provenance_target(), c2pa_target(), enrolment_file_target()],
         lambda: settings_targets(where),
         lambda: [case_number_target(), http_target(where)],
     ]

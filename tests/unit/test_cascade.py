@@ -19,10 +19,12 @@ from shieldwall.config import MediaLimits
 from shieldwall.detection.faces import FaceAnalyser
 from shieldwall.detection.models import DetectorUnavailableError, Face
 from shieldwall.detection.nudity import NUDITY_THRESHOLD, NudityScorer
+from shieldwall.detection.watermarks import MARKS
 from shieldwall.likeness.index import LikenessMatch
 from shieldwall.matching.models import Match
 from tests.support.edits import jpeg_bytes
 from tests.support.images import scene
+from tests.support.provenance import watermarked, with_manifest
 
 Pixels = np.ndarray
 
@@ -145,6 +147,20 @@ def test_a_likeness_finding_carries_the_files_generator_metadata() -> None:
     assert found.needs_review
     assert [(p.generator, p.where) for p in found.provenance] == [
         ("AUTOMATIC1111", "png:parameters")
+    ]
+
+
+def test_a_likeness_finding_carries_a_c2pa_claim_and_a_watermark() -> None:
+    fakes = Fakes(score=0.9, faces=[face(0)], enrolled={0: [LikenessMatch("EN-AAAA-0001", 0.8)]})
+    marked = watermarked(np.asarray(scene(7, 512, 512)), MARKS["Stable Diffusion XL"])
+    out = io.BytesIO()
+    Image.fromarray(marked).save(out, "PNG")
+    signed = with_manifest(out.getvalue(), "image/png")
+    cascade = Cascade(fakes.screen, _Score(fakes), _Faces(fakes), _Enrolled(fakes), MediaLimits())
+    found = cascade.run(signed)
+    assert [(p.generator, p.where) for p in found.provenance] == [
+        ("Test generator 1.0", "c2pa:digitalSourceType"),
+        ("Stable Diffusion XL", "watermark:dwtDct (BGR)"),
     ]
 
 

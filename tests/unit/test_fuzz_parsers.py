@@ -32,6 +32,7 @@ TARGETS = (
     "report-form",
     "submission-file",
     "generator-metadata",
+    "c2pa-manifest",
     "enrolment-file",
     "settings-toml",
     "settings-env",
@@ -39,7 +40,7 @@ TARGETS = (
     "http-bodies",
 )
 # Under a second each on the reference machine (2 cores, shared): the whole file in ~10 s.
-ITERATIONS = {"http-bodies": 300, "submission-file": 600}
+ITERATIONS = {"http-bodies": 300, "submission-file": 600, "c2pa-manifest": 300}
 
 
 @pytest.fixture(scope="module")

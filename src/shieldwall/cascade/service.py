@@ -24,7 +24,7 @@ from shieldwall.banks.models import MatchAction
 from shieldwall.config import MediaLimits
 from shieldwall.detection.models import DetectorUnavailableError, Face, Template
 from shieldwall.detection.nudity import NUDITY_THRESHOLD
-from shieldwall.detection.provenance import ProvenanceFinding, generator_metadata
+from shieldwall.detection.provenance import ProvenanceFinding, provenance_of
 from shieldwall.likeness.index import LikenessMatch
 from shieldwall.matching.models import Match
 from shieldwall.media.decode import decode_image
@@ -118,7 +118,7 @@ class Cascade:
         limits: MediaLimits,
         *,
         nudity_threshold: float = NUDITY_THRESHOLD,
-        provenance: Callable[[bytes], list[ProvenanceFinding]] = generator_metadata,
+        provenance: Callable[[bytes, Pixels], list[ProvenanceFinding]] = provenance_of,
     ) -> None:
         self._screen = screen
         self._nudity = nudity
@@ -159,7 +159,7 @@ class Cascade:
         if not likeness:
             return replace(found, stop=Stop.NO_LIKENESS)
         with timer("provenance"):
-            signs = self._provenance(data)
+            signs = self._provenance(data, pixels)
         return replace(found, stop=Stop.LIKENESS, likeness=likeness, provenance=signs)
 
 

@@ -4,14 +4,21 @@ benign picture (a grey gradient), as `shieldwall doctor` reports."""
 from __future__ import annotations
 
 import importlib.metadata
+import io
 
 import numpy as np
+from PIL import Image
 
+from shieldwall.detection.c2pa_manifest import DISTRIBUTION as C2PA_DISTRIBUTION
+from shieldwall.detection.c2pa_manifest import generation_claims
 from shieldwall.detection.faces import MODEL_PACKAGE as FACE_PACKAGE
 from shieldwall.detection.faces import FaceAnalyser
 from shieldwall.detection.models import DetectorCheck, DetectorUnavailableError
 from shieldwall.detection.nudity import MODEL_PACKAGE as NUDITY_PACKAGE
 from shieldwall.detection.nudity import NudityScorer
+from shieldwall.detection.provenance import GENERATOR_NAMES
+from shieldwall.detection.watermarks import DISTRIBUTION as WATERMARK_DISTRIBUTION
+from shieldwall.detection.watermarks import generator_watermarks
 
 
 def _sample() -> np.ndarray:
@@ -57,10 +64,44 @@ def check_detectors() -> list[DetectorCheck]:
         checks.append(DetectorCheck("faces", False, f"{exc} ({FACE_PACKAGE})"))
     checks.append(
         DetectorCheck(
-            "provenance",
+            "generator metadata",
             True,
-            "generator metadata (PNG text, EXIF: AUTOMATIC1111, ComfyUI, InvokeAI, NovelAI),"
-            " built in; C2PA manifests and invisible watermarks are not checked yet",
+            "PNG text and EXIF (AUTOMATIC1111, ComfyUI, InvokeAI, NovelAI), built in",
         )
     )
+    checks.append(_c2pa_check())
+    checks.append(_watermark_check(picture))
     return checks
+
+
+def _c2pa_check() -> DetectorCheck:
+    try:
+        found = generation_claims(_png(_sample()), GENERATOR_NAMES)
+    except DetectorUnavailableError as exc:
+        return DetectorCheck("c2pa", False, f"{exc} ({C2PA_DISTRIBUTION})")
+    return DetectorCheck(
+        "c2pa",
+        True,
+        f"c2pa-python {_version(C2PA_DISTRIBUTION)} (no remote manifests, no OCSP); "
+        f"claims in a grey gradient: {len(found)}",
+    )
+
+
+def _watermark_check(picture: np.ndarray) -> DetectorCheck:
+    larger = np.ascontiguousarray(np.tile(picture, (2, 2, 1)))
+    try:
+        found = generator_watermarks(larger)
+    except DetectorUnavailableError as exc:
+        return DetectorCheck("watermarks", False, f"{exc} ({WATERMARK_DISTRIBUTION})")
+    return DetectorCheck(
+        "watermarks",
+        True,
+        f"invisible-watermark {_version(WATERMARK_DISTRIBUTION)} (dwtDct: SD 1.x, 2.x, XL); "
+        f"marks in a grey gradient: {len(found)}",
+    )
+
+
+def _png(picture: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(picture).save(out, "PNG")
+    return out.getvalue()

@@ -1,4 +1,13 @@
-"""Provenance from generator metadata: what image generators write into their files.
+"""Provenance: signs that an image generator made a picture. Three kinds, each shown to the
+reviewer beside the other findings and none ever deciding anything by itself:
+- generator metadata (this module): what generators write into their files;
+- C2PA manifests (detection/c2pa_manifest.py): a signed AI `digitalSourceType` or claim
+  generator;
+- Stable Diffusion's invisible watermarks (detection/watermarks.py).
+`provenance_of` runs all three; a check whose package is not installed is left out
+(`shieldwall doctor` says which).
+
+Generator metadata: what image generators write into their files.
 
 AUTOMATIC1111 and Forge write the prompt and settings as a PNG text chunk `parameters`
 (or, for JPEG and WebP, as EXIF UserComment), "Steps: ..., Sampler: ...". ComfyUI writes
@@ -13,13 +22,20 @@ pixels are decoded here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import warnings
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image
+
+from shieldwall.detection.c2pa_manifest import GENERATED_SOURCES, ManifestFinding, generation_claims
+from shieldwall.detection.models import DetectorUnavailableError
+from shieldwall.detection.watermarks import WatermarkFinding, generator_watermarks
 
 EXCERPT: Final = 120
 """Characters of a metadata value shown (prompts can be long, and are not the point)."""
@@ -36,7 +52,10 @@ GENERATOR_NAMES: Final = (
     "DALL·E",
     "Firefly",
 )
-"""Names that, in a Software or Source field, mean a generator made the file."""
+"""Names that, in a Software or Source field (or a C2PA claim generator), mean a generator
+made the file."""
+
+Pixels = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,37 @@ def generator_metadata(data: bytes) -> list[ProvenanceFinding]:
         if text:
             found += _from_field(f"exif:{name}", text)
     return _unique(found)
+
+
+def provenance_of(data: bytes, rgb: Pixels | None = None) -> list[ProvenanceFinding]:
+    """Every sign of generation in a file (and, for watermarks, its decoded RGB pixels)."""
+    found = generator_metadata(data)
+    with contextlib.suppress(DetectorUnavailableError):  # not installed: doctor says so
+        found += [_from_manifest(claim) for claim in generation_claims(data, GENERATOR_NAMES)]
+    if rgb is not None:
+        with contextlib.suppress(DetectorUnavailableError):
+            found += [_from_watermark(mark) for mark in generator_watermarks(rgb)]
+    return _unique(found)
+
+
+def _from_manifest(claim: ManifestFinding) -> ProvenanceFinding:
+    if claim.source_type:
+        what = f"{claim.source_type} ({GENERATED_SOURCES[claim.source_type]})"
+        where = "c2pa:digitalSourceType"
+    else:
+        what, where = "claim generator is an image generator", "c2pa:claim_generator"
+    signed = f"; signed by {claim.signer}" if claim.signer else ""
+    return ProvenanceFinding(
+        claim.claim_generator, where, f"{what}; signature {claim.signature}{signed}"
+    )
+
+
+def _from_watermark(mark: WatermarkFinding) -> ProvenanceFinding:
+    return ProvenanceFinding(
+        mark.generator,
+        f"watermark:dwtDct ({mark.order})",
+        f"invisible watermark: {mark.agreeing} of its {mark.bits} bits read",
+    )
 
 
 def _from_texts(texts: dict[str, str]) -> list[ProvenanceFinding]:
