@@ -211,12 +211,15 @@ def build_services(
         settings.home,
         load_quarantine_key(settings.quarantine_key, settings.data_key, settings.home),
     )
+    enrolments = EnrolmentService(SqlEnrolmentRepository(engine, sealer), sealer, notifier=notifier)
+    enrolments.on_ended(functools.partial(_audit_enrolment_end, audit))
     reviews = ReviewService(
         ReviewStores(review_items, quarantine, audit),
         banks,
         cases,
         settings.media,
         policy=_review_policy(settings),
+        likeness_notices=enrolments,
     )
     cases.on_filed(reviews.open_case_item)
     cases.on_withdrawn(reviews.case_withdrawn)
@@ -225,8 +228,6 @@ def build_services(
         require_totp_for_leads=settings.review_totp_required,
         on_change=functools.partial(_audit_account_change, audit),
     )
-    enrolments = EnrolmentService(SqlEnrolmentRepository(engine, sealer), sealer)
-    enrolments.on_ended(functools.partial(_audit_enrolment_end, audit))
     if not settings.url_lookups:
         fetcher = DisabledFetcher()
     elif fetcher is None:

@@ -69,6 +69,10 @@ class Settings:
     # Host names the service answers to (the Host header); "*" takes any. Set them in
     # production so that a forged Host header is refused with 400.
     trusted_hosts: tuple[str, ...] = ("*",)
+    # Likeness protection on the lookup API: `POST /api/v1/lookup?detect=true` runs the
+    # detectors (nudity, faces against enrolments, provenance) after the banks. Off by
+    # default: a deployment turns it on once its detectors work (`shieldwall doctor`).
+    likeness_detection: bool = False
     # The API documentation page /docs (its assets served by the service itself).
     api_docs: bool = True
     # The npm package onnxruntime-web's `dist` folder, which the enrolment page runs the
@@ -111,6 +115,7 @@ _ENV_KEYS = {
     "hma_trusted_networks",
     "trusted_hosts",
     "api_docs",
+    "likeness_detection",
     "onnxruntime_web_dir",
     "rate_limit_table",
     "match_recheck_always",
@@ -227,6 +232,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         elif name in {
             "url_lookups",
             "api_docs",
+            "likeness_detection",
             "match_recheck_always",
             "review_totp_required",
             "trusted_flaggers_confirm",

@@ -31,7 +31,9 @@ from shieldwall.app import Services, build_services
 from shieldwall.audit.models import AuditAction
 from shieldwall.config import load_settings
 from shieldwall.media.limits import MediaLimits
+from shieldwall.review.models import DetectorFindings, EnrolledLikeness
 from shieldwall.review.renditions import blurred_rendition, original_rendition
+from shieldwall.signals.models import Signal
 from tests.support.cli import Cli
 from tests.support.edits import captioned, jpeg_bytes
 from tests.support.factories import jpeg, report_fields, report_item
@@ -49,6 +51,7 @@ AXE = (
     / "axe.min.js"
 )
 CONFIRMED, REJECTED, ESCALATED = 61, 62, 63  # seeds of pictures the report accepts
+LIKENESS = 64  # the seed of a picture a likeness item holds
 
 
 @dataclass
@@ -400,3 +403,60 @@ def test_the_settings_admin_pages_and_the_break_prompt(
     look(page, "13-break-prompt")
     page.get_by_role("button", name="I am back").click()
     expect(page.locator("#break-dialog")).to_be_hidden()
+
+
+def test_a_likeness_item_shows_its_findings_and_its_confirmation_reaches_the_person(
+    axe_context: Browser, console: Console
+) -> None:
+    picture = jpeg(LIKENESS)
+    template = [1.0 / 128**0.5] * 128
+    enrolled = console.http.post(
+        "/protect/api/enrolments",
+        json={
+            "enrollee": "guardian",
+            "guardian_name": "Marta Example",
+            "guardian_signature": "Marta Example",
+            "statements": ["own_face", "purpose", "review", "withdraw"],
+            "templates": [template],
+        },
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    number, secret = enrolled.json()["enrolment_number"], enrolled.json()["secret"]
+    services = console.services()
+    findings = DetectorFindings(
+        0.94,
+        1,
+        (EnrolledLikeness(number, 0.78),),
+        (("Test generator 1.0", "c2pa:digitalSourceType", "trainedAlgorithmicMedia"),),
+    )
+    services.reviews.queue_likeness(
+        findings,
+        [Signal.of("sha256", hashlib.sha256(picture).hexdigest())],
+        content_ref="chat/likeness",
+        key_id=None,
+        content=picture,
+        minor=services.enrolments.is_minor([number]),
+    )
+    services.close()
+    page = new_page(axe_context)
+    sign_in(page, console.url, "rita")
+    page.goto(f"{console.url}/review?source=likeness")
+    expect(page.locator("tbody")).to_contain_text("Enrolled person")
+    look(page, "10-queue-likeness")
+    open_by_keyboard(page, "chat/likeness")
+    expect(page.locator("h1")).to_contain_text("Possible new explicit image of an enrolled person")
+    expect(page.locator(".facts-line")).to_contain_text("Minor")
+    expect(page.locator("#likeness")).to_contain_text(number)
+    expect(page.locator("#provenance")).to_contain_text("trainedAlgorithmicMedia")
+    look(page, "11-item-likeness")
+    decide_confirm(page, "A generated explicit image of the enrolled child.")
+    expect(page.locator("h1")).not_to_contain_text("chat/likeness")
+    eventually(
+        lambda: console.lookup(picture)["verdict"] == "block",
+        timeout=2,
+        message="the confirmed likeness picture is not blocked",
+    )
+    status = console.http.post(
+        "/protect/api/enrolments/status", json={"enrolment_number": number, "secret": secret}
+    )
+    assert len(status.json()["acted_on"]) == 1

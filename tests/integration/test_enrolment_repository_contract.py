@@ -140,3 +140,17 @@ def test_the_database_holds_the_consent_and_templates_only_sealed(engine: Engine
     assert (
         EnrolmentService(SqlEnrolmentRepository(engine, KEY), KEY, clock).likeness(template) == []
     )
+
+
+def test_notices_are_kept_in_order_per_enrolment(stores: tuple[Repository, Engine | None]) -> None:
+    repository, _ = stores
+    repository.create("EN-AAAA-0001", "a" * 64, consent(), b"one", 1)
+    repository.create("EN-AAAA-0002", "a" * 64, consent(), b"two", 1)
+    repository.add_notice("EN-AAAA-0001", NOW + timedelta(days=2))
+    repository.add_notice("EN-AAAA-0001", NOW + timedelta(days=1))
+    first = repository.find("EN-AAAA-0001")
+    second = repository.find("EN-AAAA-0002")
+    assert first is not None
+    assert second is not None
+    assert second.acted_on == ()
+    assert first.acted_on == (NOW + timedelta(days=1), NOW + timedelta(days=2))

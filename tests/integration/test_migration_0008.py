@@ -32,8 +32,14 @@ def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-def _only_new_tables(item: Any, _name: Any, kind: str, _reflected: Any, _other: Any) -> bool:
+LATER_COLUMNS = {("review_items", "findings")}
+"""Columns later migrations add to this migration's tables (0011)."""
+
+
+def _only_new_tables(item: Any, name: Any, kind: str, _reflected: Any, _other: Any) -> bool:
     table = item if kind == "table" else getattr(item, "table", None)
+    if kind == "column" and table is not None and (table.name, name) in LATER_COLUMNS:
+        return False
     return table is None or table.name in NEW_TABLES
 
 

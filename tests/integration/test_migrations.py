@@ -47,6 +47,7 @@ TABLES = {
     "console_accounts",
     "console_sessions",
     "enrolments",
+    "enrolment_notices",
 }
 
 

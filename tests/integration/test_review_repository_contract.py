@@ -22,6 +22,8 @@ from shieldwall.review.models import (
     Claim,
     Decision,
     DecisionKind,
+    DetectorFindings,
+    EnrolledLikeness,
     Ground,
     ItemMatch,
     ItemSource,
@@ -379,3 +381,17 @@ def test_a_withdrawn_cases_own_waiting_item_leaves_the_queue(reviews: ReviewRepo
     assert reviews.withdraw_case_item("SW-NONE-0000") is None
     with pytest.raises(InvalidInputError):
         reviews.claim(own.id, "ana", NOW, NOW + timedelta(minutes=10))
+
+
+def test_a_likeness_item_keeps_its_findings(reviews: ReviewRepository) -> None:
+    findings = DetectorFindings(
+        0.91,
+        2,
+        (EnrolledLikeness("EN-AAAA-0001", 0.83), EnrolledLikeness("EN-AAAA-0002", 0.51)),
+        (("Stable Diffusion XL", "watermark:dwtDct (BGR)", "41 of its 48 bits read"),),
+    )
+    item, _ = reviews.open(new_item(source=ItemSource.LIKENESS, minor=True, findings=findings))
+    assert reviews.get(item.id).findings == findings
+    assert reviews.get(item.id).source is ItemSource.LIKENESS
+    plain, _ = reviews.open(new_item())
+    assert reviews.get(plain.id).findings is None

@@ -3,6 +3,7 @@ all on one fake clock, for the review tests."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,9 @@ from shieldwall.cases.memory import InMemoryCaseRepository, InMemoryHitCounter
 from shieldwall.cases.models import Case, validate_report
 from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import MediaLimits
+from shieldwall.integrations.mail import NullNotifier
+from shieldwall.likeness.memory import InMemoryEnrolmentRepository
+from shieldwall.likeness.service import EnrolmentService
 from shieldwall.matching.service import BankMatcher
 from shieldwall.review.effects import CONFIRMED_BANK
 from shieldwall.review.memory import InMemoryReviewRepository
@@ -22,6 +26,7 @@ from shieldwall.review.models import DEFAULT_GROUNDS, Reviewer, ReviewPolicy
 from shieldwall.review.quarantine import InMemoryQuarantine
 from shieldwall.review.service import ReviewService, ReviewStores
 from shieldwall.screening.service import ScreeningService
+from shieldwall.storage.sealing import Sealer
 from tests.support.clock import FakeClock
 from tests.support.factories import report_fields, report_item
 
@@ -63,6 +68,8 @@ class ReviewWorld:
     screening: ScreeningService
     review: ReviewService
     lookups: list[LookupEvent]
+    enrolments: EnrolmentService
+    mail: NullNotifier
 
     def file_case(self, content: bytes, **changes: object) -> Case:
         """File a victim's report with the hashes of `content` (computed as the page does)."""
@@ -94,11 +101,32 @@ def review_world(policy: ReviewPolicy | None = None) -> ReviewWorld:
         on_matches=cases.record_hits,
         hit_banks=[REPORTED_BANK, CONFIRMED_BANK],
     )
+    mail = NullNotifier()
+    enrolments = EnrolmentService(
+        InMemoryEnrolmentRepository(), Sealer(secrets.token_bytes(32)), clock, notifier=mail
+    )
     review = ReviewService(
-        ReviewStores(items, quarantine, audit), banks, cases, MediaLimits(), clock, policy
+        ReviewStores(items, quarantine, audit),
+        banks,
+        cases,
+        MediaLimits(),
+        clock,
+        policy,
+        likeness_notices=enrolments,
     )
     cases.on_filed(review.open_case_item)
     cases.on_withdrawn(review.case_withdrawn)
     return ReviewWorld(
-        clock, banks, repository, cases, items, quarantine, audit, screening, review, lookups
+        clock,
+        banks,
+        repository,
+        cases,
+        items,
+        quarantine,
+        audit,
+        screening,
+        review,
+        lookups,
+        enrolments,
+        mail,
     )

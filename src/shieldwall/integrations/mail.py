@@ -1,4 +1,5 @@
-"""Acknowledgement emails over SMTP, sent in the background so filing never waits on mail.
+"""Emails over SMTP, sent in the background so nothing waits on mail: the acknowledgement of
+a report, and the notice to an enrolled person that an image showing them was acted on.
 
 The email says the report arrived, when, the case number and the 48-hour deadline. It
 never carries the secret (a mailbox can be read by others) or any hash. A mail server
@@ -12,6 +13,7 @@ import logging
 import smtplib
 import threading
 from collections import deque
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -51,6 +53,33 @@ def acknowledgement(case: Case, sender: str) -> EmailMessage:
     return message
 
 
+def likeness_notice(email: str, number: str, at: datetime, sender: str) -> EmailMessage:
+    """The email telling an enrolled person an image showing them was found and acted on:
+    no image, no link to one, no detail of where (the status page says the same)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email
+    message["Subject"] = f"An image was found and blocked (enrolment {number})"
+    message.set_content(
+        "\n".join(
+            [
+                "A new explicit image that seemed to show the face you enrolled was found,",
+                "checked by a person at this service, and is now blocked wherever this service",
+                "screens content. You do not need to do anything.",
+                "",
+                f"Enrolment number: {number}",
+                f"Acted on: {at.strftime('%Y-%m-%d %H:%M UTC')}",
+                "",
+                "We do not send the image or say where it was. Your enrolment status page shows",
+                "this notice; you can withdraw your enrolment there at any time with your",
+                "enrolment number and secret. If you need support, contact the service that",
+                "runs this page and give your enrolment number.",
+            ]
+        )
+    )
+    return message
+
+
 class SmtpNotifier:
     """Sends acknowledgements through one SMTP server, each from a background thread."""
 
@@ -72,6 +101,13 @@ class SmtpNotifier:
             target=self._send, args=(message, case.number), name="shieldwall-mail", daemon=True
         ).start()
 
+    def notify_enrolled(self, email: str, number: str, at: datetime) -> None:
+        """Tell an enrolled person an image showing them was acted on (in the background)."""
+        message = likeness_notice(email, number, at, self._sender)
+        threading.Thread(
+            target=self._send, args=(message, number), name="shieldwall-mail", daemon=True
+        ).start()
+
     def _send(self, message: EmailMessage, number: str) -> None:
         smtp_class = smtplib.SMTP_SSL if self._scheme == "smtps" else smtplib.SMTP
         try:
@@ -82,7 +118,7 @@ class SmtpNotifier:
                     server.login(self._user, self._password)
                 server.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            _log.warning("acknowledgement for case %s not sent: %s", number, type(exc).__name__)
+            _log.warning("email about %s not sent: %s", number, type(exc).__name__)
 
 
 class NullNotifier:
@@ -100,6 +136,12 @@ class NullNotifier:
     def acknowledge(self, case: Case) -> None:
         """Keep the acknowledgement that SMTP would have carried."""
         message = acknowledgement(case, self._sender)
+        with self._lock:
+            self._sent.append(message)
+
+    def notify_enrolled(self, email: str, number: str, at: datetime) -> None:
+        """Keep the notice to an enrolled person that SMTP would have carried."""
+        message = likeness_notice(email, number, at, self._sender)
         with self._lock:
             self._sent.append(message)
 

@@ -59,6 +59,14 @@ class InMemoryEnrolmentRepository:
                 row.sealed = b""
             return row.enrolment, active
 
+    def add_notice(self, number: str, at: datetime) -> None:
+        """Record that an image showing the enrolled person was confirmed and blocked."""
+        with self._lock:
+            row = self._rows[number]
+            row.enrolment = replace(
+                row.enrolment, acted_on=tuple(sorted((*row.enrolment.acted_on, at)))
+            )
+
     def due(self, now: datetime) -> list[str]:
         """Active enrolments past their term."""
         with self._lock:

@@ -99,6 +99,9 @@ class Enrolment:
     templates: int
     """How many templates it holds now (0 once withdrawn or expired)."""
     ended_at: datetime | None = None
+    acted_on: tuple[datetime, ...] = ()
+    """When a reviewer confirmed an image showing the person and it was blocked (the
+    person is told this on their status page, never shown the image)."""
 
 
 def consent_from_mapping(values: Mapping[str, Any], given_at: datetime) -> Consent:

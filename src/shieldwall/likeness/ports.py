@@ -47,10 +47,23 @@ class EnrolmentRepository(Protocol):
         returned as it is: another worker may have ended it a moment before)."""
         ...
 
+    def add_notice(self, number: str, at: datetime) -> None:
+        """Record that an image showing the enrolled person was confirmed and blocked."""
+        ...
+
     def due(self, now: datetime) -> list[str]:
         """Numbers of active enrolments whose term has ended by `now`."""
         ...
 
     def active_templates(self) -> list[tuple[str, bytes, int]]:
         """(number, sealed templates, how many) of every active enrolment."""
+        ...
+
+
+class EnrolledNotifier(Protocol):
+    """Tells an enrolled person, at the email address they gave, that an image showing them
+    was found and acted on (never the image, never a link to it)."""
+
+    def notify_enrolled(self, email: str, number: str, at: datetime) -> None:
+        """Send the notice (in the background; failures are logged, never raised)."""
         ...

@@ -23,10 +23,11 @@ from shieldwall.likeness.models import (
     ENROLMENT_PREFIX,
     TEMPLATE_SIZE,
     Consent,
+    Enrollee,
     Enrolment,
     EnrolmentState,
 )
-from shieldwall.likeness.ports import EnrolmentRepository, TemplateSealer
+from shieldwall.likeness.ports import EnrolledNotifier, EnrolmentRepository, TemplateSealer
 from shieldwall.receipts import (
     hash_secret,
     new_number,
@@ -69,9 +70,11 @@ class EnrolmentService:
         sealer: TemplateSealer,
         clock: Clock = utc_now,
         threshold: float = FACE_MATCH_THRESHOLD,
+        notifier: EnrolledNotifier | None = None,
     ) -> None:
         self._repository = repository
         self._sealer = sealer
+        self._notifier = notifier
         self._clock = clock
         self._threshold = threshold
         self._index: TemplateIndex | None = None
@@ -119,6 +122,31 @@ class EnrolmentService:
         this call ended (another worker may end some at the same time)."""
         ended = [self._end(n, EnrolmentState.EXPIRED) for n in self._repository.due(self._clock())]
         return [enrolment for enrolment in ended if enrolment is not None]
+
+    def acted_on(self, numbers: Sequence[str]) -> list[Enrolment]:
+        """An image showing these enrolled people was confirmed and is blocked from now on:
+        each active enrolment records it (its status page says so) and its person is
+        emailed if they gave an address. Ended enrolments are not told (their consent is
+        over). The enrolments told."""
+        now = self._clock()
+        told = []
+        for number in dict.fromkeys(numbers):
+            enrolment = self._repository.find(number)
+            if enrolment is None or enrolment.state is not EnrolmentState.ACTIVE:
+                continue
+            self._repository.add_notice(number, now)
+            if enrolment.consent.email and self._notifier is not None:
+                self._notifier.notify_enrolled(enrolment.consent.email, number, now)
+            told.append(enrolment)
+        return told
+
+    def is_minor(self, numbers: Sequence[str]) -> bool:
+        """Whether any of these enrolments was made by a guardian (for someone under 18)."""
+        for number in numbers:
+            enrolment = self._repository.find(number)
+            if enrolment is not None and enrolment.consent.enrollee is Enrollee.GUARDIAN:
+                return True
+        return False
 
     def likeness(self, template: Template) -> list[LikenessMatch]:
         """Active enrolments whose templates come near this face's (most similar first)."""

@@ -7,9 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from shieldwall.banks.models import MatchAction
+from shieldwall.cascade.service import Findings
 from shieldwall.cases.models import Case
 from shieldwall.matching.models import Match
-from shieldwall.review.models import ItemMatch, ItemSource, NewItem, ReviewPolicy
+from shieldwall.review.models import (
+    DetectorFindings,
+    EnrolledLikeness,
+    ItemMatch,
+    ItemSource,
+    NewItem,
+    ReviewPolicy,
+)
 from shieldwall.screening.models import ScreeningResult
 from shieldwall.signals.models import ORIGINAL, Signal
 
@@ -74,4 +82,43 @@ def case_item(case: Case) -> NewItem:
         case_number=case.number,
         signals=tuple(signal for item in case.report.hashes for signal in item),
         dedupe_key=f"case:{case.number}",
+    )
+
+
+def likeness_item(
+    findings: DetectorFindings,
+    signals: Sequence[Signal],
+    *,
+    content_ref: str,
+    key_id: int | None,
+    content_address: str,
+    minor: bool,
+    now: datetime,
+    policy: ReviewPolicy,
+) -> NewItem:
+    """The item explicit content showing an enrolled person opens ("possible new explicit
+    image of an enrolled person"): the detectors' findings and the enrolment numbers, never
+    a name; a guardian's enrolment (a child) puts it first in the queue."""
+    identity = content_identity(signals)
+    return NewItem(
+        source=ItemSource.LIKENESS,
+        opened_at=now,
+        deadline=now + policy.deadline,
+        minor=minor,
+        content_ref=content_ref,
+        opened_by_key=key_id,
+        content_address=content_address,
+        signals=tuple(s for s in signals if s.variant == ORIGINAL),
+        dedupe_key=f"likeness:{key_id}:{identity}" if identity else "",
+        findings=findings,
+    )
+
+
+def detector_findings(findings: Findings) -> DetectorFindings:
+    """The cascade's findings as a likeness item keeps them."""
+    return DetectorFindings(
+        nudity=findings.nudity or 0.0,
+        faces=findings.faces or 0,
+        likeness=tuple(EnrolledLikeness(m.number, m.similarity) for m in findings.likeness),
+        provenance=tuple((p.generator, p.where, p.excerpt) for p in findings.provenance),
     )

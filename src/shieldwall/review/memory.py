@@ -49,6 +49,7 @@ class InMemoryReviewRepository:
                 content_address=item.content_address,
                 signals=item.signals,
                 matches=item.matches,
+                findings=item.findings,
             )
             self._items[stored.id] = stored
             if item.dedupe_key:

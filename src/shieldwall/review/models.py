@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.signals.models import Signal
@@ -32,6 +32,7 @@ class ItemSource(StrEnum):
 
     PLATFORM = "platform"  # a platform's lookup answered `review` and asked to queue it
     CASE = "case"  # a victim (or a trusted flagger) filed a case
+    LIKENESS = "likeness"  # explicit content showing an enrolled person (the detectors)
 
 
 class ItemState(StrEnum):
@@ -59,6 +60,10 @@ class DecisionKind(StrEnum):
     NEED_INFO = "need_info"  # either: more information is needed first
 
 
+CONTENT_SOURCES: Final = frozenset({ItemSource.PLATFORM, ItemSource.LIKENESS})
+"""Items about content (found by automated means: hash matching or the detectors), as
+against a filed case (a person's report)."""
+
 FINAL_KINDS: Final = frozenset(
     {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ACCEPT, DecisionKind.REFUSE}
 )
@@ -69,6 +74,9 @@ KINDS_BY_SOURCE: Final = {
     ),
     ItemSource.CASE: frozenset(
         {DecisionKind.ACCEPT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+    ),
+    ItemSource.LIKENESS: frozenset(
+        {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
     ),
 }
 """Which decisions fit which items: content is confirmed or rejected, a case accepted or
@@ -171,6 +179,62 @@ class ItemMatch:
     signal_type: str
     distance: int
     variant: str
+
+
+@dataclass(frozen=True)
+class EnrolledLikeness:
+    """An enrolled person the content seems to show: their enrolment's number (never a
+    name) and the face templates' cosine similarity."""
+
+    enrolment_number: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class DetectorFindings:
+    """What the detectors found in a likeness item's content: the nudity score, how many
+    faces, the enrolments they resemble, and signs of generation (generator, where found,
+    excerpt). Scores only ever open a review; the reviewer decides."""
+
+    nudity: float
+    faces: int
+    likeness: tuple[EnrolledLikeness, ...]
+    provenance: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def enrolment_numbers(self) -> tuple[str, ...]:
+        """The enrolments the content seems to show, most similar first."""
+        return tuple(match.enrolment_number for match in self.likeness)
+
+    def to_json(self) -> dict[str, object]:
+        """As stored and shown."""
+        return {
+            "nudity": self.nudity,
+            "faces": self.faces,
+            "likeness": [
+                {"enrolment_number": m.enrolment_number, "similarity": m.similarity}
+                for m in self.likeness
+            ],
+            "provenance": [
+                {"generator": g, "where": w, "excerpt": e} for g, w, e in self.provenance
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> DetectorFindings:
+        """Back from `to_json`."""
+        return cls(
+            float(value["nudity"]),
+            int(value["faces"]),
+            tuple(
+                EnrolledLikeness(str(m["enrolment_number"]), float(m["similarity"]))
+                for m in value["likeness"]
+            ),
+            tuple(
+                (str(p["generator"]), str(p["where"]), str(p["excerpt"]))
+                for p in value["provenance"]
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -293,6 +357,8 @@ class NewItem:
     matches: tuple[ItemMatch, ...] = ()
     dedupe_key: str = ""
     """An open item with the same key is returned instead of a second one ("" never)."""
+    findings: DetectorFindings | None = None
+    """The detectors' findings (likeness items only)."""
 
     def __post_init__(self) -> None:
         if len(self.content_ref) > MAX_CONTENT_REF:
@@ -318,6 +384,8 @@ class ReviewItem:
     matches: tuple[ItemMatch, ...]
     claim: Claim | None = None
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
+    findings: DetectorFindings | None = None
+    """The detectors' findings (likeness items only)."""
     """Every decision on the item, oldest first (escalations and requests included)."""
 
     @property

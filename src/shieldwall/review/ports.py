@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -75,4 +76,13 @@ class ReviewRepository(Protocol):
 
     def remove_ground(self, code: str) -> None:
         """Remove a ground (past decisions keep its code)."""
+        ...
+
+
+class LikenessNotices(Protocol):
+    """Tells enrolled people that an image showing them was confirmed and is blocked
+    (likeness protection's enrolments: their status pages, and email where given)."""
+
+    def acted_on(self, numbers: Sequence[str]) -> object:
+        """Record and send the notice for each of these enrolments still active."""
         ...

@@ -23,15 +23,17 @@ from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.review.effects import DecisionEffects
-from shieldwall.review.intake import case_item, platform_item, review_matches
+from shieldwall.review.intake import case_item, likeness_item, platform_item, review_matches
 from shieldwall.review.models import (
     CLAIM_DURATION,
+    CONTENT_SOURCES,
     FINAL_KINDS,
     KINDS_BY_SOURCE,
     AutomatedDecision,
     Decision,
     DecisionInput,
     DecisionKind,
+    DetectorFindings,
     Ground,
     ItemSource,
     ItemState,
@@ -39,7 +41,7 @@ from shieldwall.review.models import (
     ReviewItem,
     ReviewPolicy,
 )
-from shieldwall.review.ports import ReviewRepository
+from shieldwall.review.ports import LikenessNotices, ReviewRepository
 from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.review.queue import QueueFilter, ordered
 from shieldwall.screening.models import ScreeningResult
@@ -72,8 +74,10 @@ class ReviewService:
         limits: MediaLimits,
         clock: Clock = utc_now,
         policy: ReviewPolicy | None = None,
+        likeness_notices: LikenessNotices | None = None,
     ) -> None:
         self._items = stores.items
+        self._likeness_notices = likeness_notices
         self._quarantine = stores.quarantine
         self._audit = stores.audit
         self._cases = cases
@@ -110,6 +114,35 @@ class ReviewService:
             key_id=key_id,
             content_address=address,
             case=found[0] if found else None,
+            now=now,
+            policy=self.policy,
+        )
+        item, _created = self._items.open(new)
+        return item
+
+    def queue_likeness(
+        self,
+        findings: DetectorFindings,
+        signals: Sequence[Signal],
+        *,
+        content_ref: str,
+        key_id: int | None,
+        content: bytes | None,
+        minor: bool,
+    ) -> ReviewItem:
+        """Open (or find) the item of explicit content that seems to show an enrolled
+        person; the content is kept sealed in the quarantine until the decision."""
+        now = self._clock()
+        address = ""
+        if content is not None:
+            address = self._quarantine.put(content, now + self.policy.retention)
+        new = likeness_item(
+            findings,
+            signals,
+            content_ref=content_ref,
+            key_id=key_id,
+            content_address=address,
+            minor=minor,
             now=now,
             policy=self.policy,
         )
@@ -153,7 +186,7 @@ class ReviewService:
     def outcome_for(self, item_id: int, key_id: int | None) -> ReviewItem:
         """The item a platform's key queued (NotFoundError for anyone else's)."""
         item = self._items.get(item_id)
-        if item.source is not ItemSource.PLATFORM or item.opened_by_key != key_id:
+        if item.source not in CONTENT_SOURCES or item.opened_by_key != key_id:
             raise NotFoundError(f"no review item {item_id}")
         return item
 
@@ -202,15 +235,15 @@ class ReviewService:
             reason=given.reason,
             reviewer=viewer.name,
             at=now,
-            automated_detection=item.source is ItemSource.PLATFORM,
+            automated_detection=item.source in CONTENT_SOURCES,
             automated_decision=(
                 AutomatedDecision.PARTIALLY
-                if item.source is ItemSource.PLATFORM
+                if item.source in CONTENT_SOURCES
                 else AutomatedDecision.NOT_AUTOMATED
             ),
             statement_id=(
                 f"sw-{uuid.uuid4()}"
-                if given.kind is DecisionKind.CONFIRM and item.source is ItemSource.PLATFORM
+                if given.kind is DecisionKind.CONFIRM and item.source in CONTENT_SOURCES
                 else ""
             ),
         )
@@ -228,6 +261,12 @@ class ReviewService:
         )
         if given.kind in FINAL_KINDS and item.content_address:
             self._forget_content(item)
+        if (
+            given.kind is DecisionKind.CONFIRM
+            and item.findings is not None
+            and self._likeness_notices is not None
+        ):
+            self._likeness_notices.acted_on(item.findings.enrolment_numbers)
         return decided
 
     def _forget_content(self, item: ReviewItem) -> None:

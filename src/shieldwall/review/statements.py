@@ -16,11 +16,11 @@ from typing import Final
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.review.models import (
+    CONTENT_SOURCES,
     AutomatedDecision,
     Decision,
     DecisionKind,
     Ground,
-    ItemSource,
     RemovalAction,
     ReviewItem,
 )
@@ -134,7 +134,7 @@ def statements_between(
     statements = []
     for item in items:
         decision = item.decision
-        if item.source is not ItemSource.PLATFORM or decision is None:
+        if item.source not in CONTENT_SOURCES or decision is None:
             continue
         if decision.kind is not DecisionKind.CONFIRM:
             continue
@@ -175,7 +175,7 @@ def truncate(text: str, limit: int) -> str:
 
 
 def _confirmed(item: ReviewItem) -> Decision:
-    if item.source is not ItemSource.PLATFORM:
+    if item.source not in CONTENT_SOURCES:
         raise InvalidInputError(
             f"item {item.id} is a case item: statements are for a platform's content"
         )

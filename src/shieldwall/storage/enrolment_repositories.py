@@ -23,7 +23,7 @@ from shieldwall.likeness.models import (
 )
 from shieldwall.storage.sealing import Sealer
 from shieldwall.storage.sql_adapter import SqlAdapter
-from shieldwall.storage.tables import EnrolmentRow
+from shieldwall.storage.tables import EnrolmentNoticeRow, EnrolmentRow
 
 
 def _consent_context(number: str) -> str:
@@ -82,8 +82,14 @@ class SqlEnrolmentRepository(SqlAdapter):
                     EnrolmentRow.ended_at,
                 ).where(EnrolmentRow.number == number)
             ).one_or_none()
-        if row is None:
-            return None
+            if row is None:
+                return None
+            acted_on = connection.execute(
+                select(EnrolmentNoticeRow.at)
+                .where(EnrolmentNoticeRow.number == number)
+                .order_by(EnrolmentNoticeRow.at, EnrolmentNoticeRow.id)
+            ).scalars()
+            notices = tuple(acted_on)
         consent = json.loads(self._sealer.open(row.consent, _consent_context(row.number)))
         return Enrolment(
             row.number,
@@ -91,7 +97,13 @@ class SqlEnrolmentRepository(SqlAdapter):
             EnrolmentState(row.state),
             row.template_count,
             row.ended_at,
+            notices,
         )
+
+    def add_notice(self, number: str, at: datetime) -> None:
+        """Record that an image showing the enrolled person was confirmed and blocked."""
+        with self._write() as connection:
+            connection.execute(insert(EnrolmentNoticeRow), {"number": number, "at": at})
 
     def end(self, number: str, state: EnrolmentState, at: datetime) -> tuple[Enrolment, bool]:
         """Withdraw or expire an active enrolment, deleting its templates; whether this

@@ -36,6 +36,7 @@ from shieldwall.review.models import (
     Claim,
     Decision,
     DecisionKind,
+    DetectorFindings,
     Ground,
     ItemMatch,
     ItemSource,
@@ -117,6 +118,7 @@ def _item(row: Row[Any], decisions: tuple[Decision, ...]) -> ReviewItem:
         matches=_matches_from_text(row.matches),
         claim=claim,
         decisions=decisions,
+        findings=DetectorFindings.from_json(json.loads(row.findings)) if row.findings else None,
     )
 
 
@@ -182,6 +184,7 @@ def _new_item_values(item: NewItem) -> dict[str, Any]:
         "dedupe_key": item.dedupe_key,
         "claimed_by": None,
         "claimed_until": None,
+        "findings": json.dumps(item.findings.to_json()) if item.findings else None,
     }
 
 

@@ -303,6 +303,8 @@ class ReviewItemRow(Base):
     dedupe_key: Mapped[str] = mapped_column(Text, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    findings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The detectors' findings of a likeness item, as JSON (NULL for other items)."""
 
 
 class ReviewDecisionRow(Base):
@@ -408,3 +410,18 @@ class EnrolmentRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     template_count: Mapped[int] = mapped_column(Integer)
     templates: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class EnrolmentNoticeRow(Base):
+    """A time at which an image showing an enrolled person was confirmed and blocked: what
+    their status page tells them (no image, no item, nothing else)."""
+
+    __tablename__ = "enrolment_notices"
+    __table_args__ = (
+        Index("ix_enrolment_notices_number", "number"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

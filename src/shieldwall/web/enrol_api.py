@@ -50,6 +50,10 @@ class EnrolmentOut(BaseModel):
     expires_at: datetime
     ended_at: datetime | None
     purpose_version: str
+    acted_on: list[datetime] = Field(
+        description="When an image showing the enrolled person was found, confirmed by a "
+        "reviewer and blocked (never the image, nor where it was)"
+    )
 
 
 class EnrolledOut(EnrolmentOut):
@@ -79,6 +83,7 @@ def enrolment_out(enrolment: Enrolment) -> dict[str, Any]:
         "expires_at": consent.expires_at,
         "ended_at": enrolment.ended_at,
         "purpose_version": consent.purpose_version,
+        "acted_on": list(enrolment.acted_on),
     }
 
 

@@ -34,6 +34,20 @@ class Metrics:
         self.lookups = Counter(
             "shieldwall_lookups_total", "Lookups by verdict", ["verdict"], registry=self.registry
         )
+        self.detector_seconds = Histogram(
+            "shieldwall_detector_seconds",
+            "Time per step of the likeness cascade on lookups (banks, decode, nudity, faces,"
+            " likeness, provenance)",
+            ["step"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.detections = Counter(
+            "shieldwall_detections_total",
+            "Lookups run through the likeness cascade, by where it stopped",
+            ["stop"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "shieldwall_rate_limited_total",
             "Requests refused by rate limits",

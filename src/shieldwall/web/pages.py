@@ -188,6 +188,11 @@ MESSAGES: Final = {
         "No enrolment matches this number and secret. Check both and try again."
     ),
     "enrolment_withdrawn": N_("Your enrolment is withdrawn and its face templates are deleted."),
+    "enrolment_acted_on": N_(
+        "{value} UTC: an image that seemed to show this face was checked by a person and "
+        "is now blocked."
+    ),
+    "enrolment_acted_on_none": N_("None so far."),
 }
 """What the page scripts say, keyed by the codes the API and the scripts use."""
 

@@ -4,7 +4,7 @@ lookup's outcome (`/api/v1/lookup/items/{id}`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -155,6 +155,11 @@ class ItemOut(BaseModel):
     matches: list[ItemMatchOut]
     decisions: list[DecisionOut]
     case: CaseSummary | None = None
+    findings: dict[str, Any] | None = Field(
+        default=None,
+        description="A likeness item's detector findings: nudity score, faces, the "
+        "enrolments it seems to show (numbers, never names) with similarities, provenance",
+    )
 
     @classmethod
     def of(cls, item: ReviewItem, now: datetime, case: Case | None = None) -> ItemOut:
@@ -180,6 +185,7 @@ class ItemOut(BaseModel):
                 for d in item.decisions
             ],
             case=CaseSummary.of(case) if case is not None else None,
+            findings=item.findings.to_json() if item.findings is not None else None,
         )
 
 

@@ -58,6 +58,28 @@ class MatchOut(BaseModel):
     variant: str | None = None
 
 
+class DetectionOut(BaseModel):
+    """What likeness protection's detectors made of the content (`detect=true`). Every key
+    sees `needs_review` and `complete`; keys that may see details also see the scores, how
+    many faces, whether one is an enrolled person's, the signs of generation and the steps'
+    times. No key ever sees which enrolment, or any similarity."""
+
+    needs_review: bool = Field(
+        description="Explicit and seems to show an enrolled person: a review item is open"
+        " (`review_item`) and the verdict is `review`; never a block by itself"
+    )
+    complete: bool = Field(
+        description="false when a detector this server lacks stopped the checks early"
+    )
+    stop: str | None = None
+    nudity: float | None = None
+    faces: int | None = None
+    enrolled_face: bool | None = None
+    provenance: list[dict[str, str]] | None = None
+    unavailable: str | None = None
+    ms: dict[str, float] | None = None
+
+
 class LookupOut(BaseModel):
     """A lookup's answer, sorted by verdict then distance."""
 
@@ -66,7 +88,10 @@ class LookupOut(BaseModel):
     signals: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)
     review_item: ItemRef | None = None
-    """The review item opened (or found waiting) when the lookup asked to be queued."""
+    """The review item opened (or found waiting) when the lookup asked to be queued, or
+    when the detectors asked for a review."""
+    detection: DetectionOut | None = None
+    """The detectors' findings, when the lookup asked for them (`detect=true`)."""
 
 
 class BatchLookupOut(BaseModel):

@@ -15,6 +15,7 @@ from shieldwall.screening.models import ScreeningResult
 from shieldwall.screening.service import signals_from_mapping
 from shieldwall.signals.models import Signal
 from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
+from shieldwall.web.detection import check_enabled, detect, detection_out
 from shieldwall.web.review_schemas import ItemOutcomeOut, ItemRef
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalLookup
@@ -41,6 +42,14 @@ QueueFlag = Annotated[
     Query(
         description="Open a review item if the verdict is `review` (the content is kept "
         "sealed for the reviewer until the decision)."
+    ),
+]
+DetectFlag = Annotated[
+    bool,
+    Query(
+        description="Also run likeness protection's detectors (off unless the server enables "
+        "them): explicit content showing an enrolled person opens a review item and answers "
+        "`review`, never `block`."
     ),
 ]
 ContentRef = Annotated[
@@ -128,12 +137,20 @@ async def lookup_file(
     banks: Banks = None,
     queue: QueueFlag = False,
     content_ref: ContentRef = None,
+    detect: DetectFlag = False,
 ) -> LookupOut:
     """Hash the content and match it and its mirror/rotation variants.
 
-    The content is not stored, unless `queue=true` and the verdict is `review`: then it is
-    kept sealed in the quarantine for the reviewer, and deleted at the decision."""
+    The content is not stored, unless `queue=true` and the verdict is `review`, or
+    `detect=true` and the detectors ask for a review: then it is kept sealed in the
+    quarantine for the reviewer, and deleted at the decision."""
+    if detect:
+        check_enabled(runtime)
     data = await _content(request, runtime.services.settings.media.max_bytes)
+    if detect:
+        return await run_in_threadpool(
+            _detected_answer, runtime, data, caller, threshold, banks, queue, content_ref
+        )
     result = await run_in_threadpool(
         runtime.screening.screen_content,
         data,
@@ -148,6 +165,31 @@ async def lookup_file(
             queue_for_review, runtime, result, caller, _content_signals(result), content_ref, data
         )
     return present(result, caller, item)
+
+
+def _detected_answer(
+    runtime: Runtime,
+    data: bytes,
+    caller: Caller,
+    threshold: int | None,
+    banks: list[str] | None,
+    queue: bool,
+    content_ref: str | None,
+) -> LookupOut:
+    """A file lookup with the detectors: the banks' answer, the findings as the key may see
+    them, and the review item the banks' `review` (with `queue`) or the detectors opened."""
+    found = detect(
+        runtime, data, caller, allowed_threshold(caller, threshold), banks, content_ref or ""
+    )
+    runtime.metrics.lookups.labels(verdict=found.verdict.value).inc()
+    item = found.item
+    if item is None and queue:
+        signals = _content_signals(found.result)
+        item = queue_for_review(runtime, found.result, caller, signals, content_ref, data)
+    answer = present(found.result, caller, item)
+    answer.verdict = found.verdict
+    answer.detection = detection_out(found.findings, caller)
+    return answer
 
 
 @router.post(

@@ -33,6 +33,17 @@
     document.getElementById("enrolment-given").textContent = when(body.given_at);
     document.getElementById("enrolment-expires").textContent = when(body.ended_at || body.expires_at);
     document.getElementById("enrolment-templates").textContent = String(body.templates);
+    const actedOn = document.getElementById("enrolment-acted-on");
+    actedOn.replaceChildren(...body.acted_on.map((at) => {
+      const item = document.createElement("li");
+      item.textContent = say("enrolment_acted_on", { value: when(at) });
+      return item;
+    }));
+    if (body.acted_on.length === 0) {
+      const item = document.createElement("li");
+      item.textContent = say("enrolment_acted_on_none");
+      actedOn.append(item);
+    }
     document.getElementById("withdraw-box").hidden = body.state !== "active";
     confirm.hidden = true;
     section.hidden = false;
