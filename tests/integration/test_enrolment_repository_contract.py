@@ -154,3 +154,22 @@ def test_notices_are_kept_in_order_per_enrolment(stores: tuple[Repository, Engin
     assert second is not None
     assert second.acted_on == ()
     assert first.acted_on == (NOW + timedelta(days=1), NOW + timedelta(days=2))
+
+
+def test_an_enrolment_made_or_withdrawn_in_one_worker_counts_in_another_at_once(
+    stores: tuple[Repository, Engine | None],
+) -> None:
+    repository, _ = stores
+    clock = FakeClock(NOW)
+    first, second = (
+        EnrolmentService(repository, KEY, clock),
+        EnrolmentService(repository, KEY, clock),
+    )
+    template = np.ones(128, np.float32) / np.sqrt(128)
+    assert second.likeness(template) == []  # its index is built, empty
+    enrolment, secret = first.enrol(consent(), [template])
+    assert [m.number for m in second.likeness(template)] == [enrolment.number]
+    first.withdraw(enrolment.number, secret)
+    assert second.likeness(template) == []
+    revision = repository.templates_revision()
+    assert repository.templates_revision() == revision  # nothing changed: no rebuild

@@ -86,6 +86,12 @@ class InMemoryEnrolmentRepository:
                 if row.enrolment.state is EnrolmentState.ACTIVE
             ]
 
+    def templates_revision(self) -> tuple[int, int]:
+        """(enrolments made, enrolments ended)."""
+        with self._lock:
+            ended = sum(row.enrolment.ended_at is not None for row in self._rows.values())
+            return len(self._rows), ended
+
     def sealed_of(self, number: str) -> bytes:
         """What is stored for an enrolment's templates (tests: never the plain numbers)."""
         with self._lock:

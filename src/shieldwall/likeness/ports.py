@@ -59,6 +59,11 @@ class EnrolmentRepository(Protocol):
         """(number, sealed templates, how many) of every active enrolment."""
         ...
 
+    def templates_revision(self) -> tuple[int, int]:
+        """Changes whenever an enrolment is made or ended (by any process): a worker's
+        in-memory template index is rebuilt when it differs from the one it was built at."""
+        ...
+
 
 class EnrolledNotifier(Protocol):
     """Tells an enrolled person, at the email address they gave, that an image showing them

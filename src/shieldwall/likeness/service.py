@@ -78,6 +78,7 @@ class EnrolmentService:
         self._clock = clock
         self._threshold = threshold
         self._index: TemplateIndex | None = None
+        self._revision: tuple[int, int] | None = None
         self._ended: list[Ended] = []
 
     def now(self) -> datetime:
@@ -164,7 +165,12 @@ class EnrolmentService:
         return ended
 
     def _loaded(self) -> TemplateIndex:
-        if self._index is None:
+        """The template index, rebuilt when any process made or ended an enrolment since
+        it was built (one cheap read per likeness question, which only explicit content
+        with a face asks): a withdrawal stops matching in every worker at once."""
+        revision = self._repository.templates_revision()
+        if self._index is None or revision != self._revision:
+            self._revision = revision
             index = TemplateIndex()
             index.replace_all(
                 [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shieldwall.errors import ConflictError, NotFoundError
@@ -145,6 +145,16 @@ class SqlEnrolmentRepository(SqlAdapter):
                 ).where(EnrolmentRow.state == EnrolmentState.ACTIVE.value)
             ).all()
         return [(n, bytes(t), c) for n, t, c in rows if t is not None]
+
+    def templates_revision(self) -> tuple[int, int]:
+        """(the highest enrolment id, how many have ended): one read of the table."""
+        with self._read() as connection:
+            highest, ended = connection.execute(
+                select(
+                    func.coalesce(func.max(EnrolmentRow.id), 0), func.count(EnrolmentRow.ended_at)
+                )
+            ).one()
+        return int(highest), int(ended)
 
     def sealed_of(self, number: str) -> bytes:
         """What is stored for an enrolment's templates (tests: never the plain numbers)."""
