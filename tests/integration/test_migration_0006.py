@@ -5,19 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import alembic_config, upgrade_engine
+from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
+from tests.support.migrations import migrate
 
 AT = "2026-12-01 10:00:00+00:00"
-
-
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _count(engine: Engine, table: str) -> int:
@@ -28,7 +20,7 @@ def _count(engine: Engine, table: str) -> int:
 def test_0006_keeps_banks_and_entries_and_back(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0005")
+        migrate(engine, "0005")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -53,7 +45,7 @@ def test_0006_keeps_banks_and_entries_and_back(database_url: str) -> None:
             entry_id = connection.execute(text("SELECT id FROM entries")).scalar_one()
         entry = repository.get_entry(entry_id)
         assert (entry.provenance.note, entry.provenance.metadata) == ("kept", "")
-        _migrate(engine, "0005", down=True)
+        migrate(engine, "0005", down=True)
         columns = {c["name"] for c in inspect(engine).get_columns("banks")}
         assert "matching_ratio" not in columns
         assert "user_metadata" not in {c["name"] for c in inspect(engine).get_columns("entries")}

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, inspect, text
 
 from shieldwall.review.models import DEFAULT_GROUNDS, Ground
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import alembic_config
 from shieldwall.storage.tables import Base
+from tests.support.migrations import migrate
 
 NEW_TABLES = {
     "review_items",
@@ -21,15 +21,6 @@ NEW_TABLES = {
     "console_accounts",
     "console_sessions",
 }
-
-
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 LATER_COLUMNS = {("review_items", "findings")}
@@ -58,17 +49,17 @@ def _tables(engine: Engine) -> set[str]:
 def test_0008_creates_the_tables_seeds_the_grounds_and_goes_back(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0007")
+        migrate(engine, "0007")
         assert not _tables(engine) & NEW_TABLES
-        _migrate(engine, "0008")
+        migrate(engine, "0008")
         assert _tables(engine) >= NEW_TABLES
         # The migration's literal rows are the application's defaults today.
         assert _grounds(engine) == sorted(DEFAULT_GROUNDS, key=lambda g: g.code)
-        _migrate(engine, "0007", down=True)
+        migrate(engine, "0007", down=True)
         tables = _tables(engine)
         assert not tables & NEW_TABLES
         assert {"audit_records", "banks"} <= tables
-        _migrate(engine, "0008")
+        migrate(engine, "0008")
         assert len(_grounds(engine)) == len(DEFAULT_GROUNDS)
     finally:
         engine.dispose()
@@ -77,7 +68,7 @@ def test_0008_creates_the_tables_seeds_the_grounds_and_goes_back(database_url: s
 def test_0008_tables_match_the_models(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0008")
+        migrate(engine, "0008")
         # Only this migration's tables: later migrations change the models of others.
         options = {"include_object": _only_new_tables}
         with engine.connect() as connection:

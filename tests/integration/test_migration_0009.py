@@ -5,19 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import alembic_config, upgrade_engine
+from shieldwall.storage.migrate import upgrade_engine
 from shieldwall.storage.repositories import SqlBankRepository
+from tests.support.migrations import migrate
 
 AT = "2026-12-04 10:00:00+00:00"
-
-
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _columns(engine: Engine) -> set[str]:
@@ -32,7 +24,7 @@ def _count(engine: Engine, table: str) -> int:
 def test_0009_turns_the_second_stage_on_for_existing_banks_and_back(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0008")
+        migrate(engine, "0008")
         assert "second_stage" not in _columns(engine)
         with engine.begin() as connection:
             connection.execute(
@@ -72,7 +64,7 @@ def test_0009_turns_the_second_stage_on_for_existing_banks_and_back(database_url
         assert repository.get_bank("raw").policy.second_stage is True
         [column] = [c for c in inspect(engine).get_columns("banks") if c["name"] == "second_stage"]
         assert column["nullable"] is False
-        _migrate(engine, "0008", down=True)
+        migrate(engine, "0008", down=True)
         assert "second_stage" not in _columns(engine)
         assert (_count(engine, "banks"), _count(engine, "entries")) == (2, 1)
     finally:

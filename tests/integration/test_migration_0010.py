@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import inspect
 
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import alembic_config
-
-
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+from tests.support.migrations import migrate
 
 
 def test_0010_adds_the_enrolments_table_and_takes_it_away(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0009")
+        migrate(engine, "0009")
         assert "enrolments" not in inspect(engine).get_table_names()
-        _migrate(engine, "0010")
+        migrate(engine, "0010")
         inspector = inspect(engine)
         assert "enrolments" in inspector.get_table_names()
         assert {c["name"] for c in inspector.get_columns("enrolments")} >= {
@@ -34,7 +25,7 @@ def test_0010_adds_the_enrolments_table_and_takes_it_away(database_url: str) -> 
         }
         indexes = {i["name"] for i in inspector.get_indexes("enrolments")}
         assert "ix_enrolments_state_expires_at" in indexes
-        _migrate(engine, "0009", down=True)
+        migrate(engine, "0009", down=True)
         assert "enrolments" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

@@ -10,17 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import alembic_config
 from shieldwall.storage.tables import Base
-
-
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+from tests.support.migrations import migrate
 
 
 def _review_columns(engine: Engine) -> set[str]:
@@ -39,16 +30,16 @@ def _new_parts(item: Any, name: Any, kind: str, _reflected: Any, _other: Any) ->
 def test_0011_adds_findings_and_notices_and_takes_them_away(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        _migrate(engine, "0010")
+        migrate(engine, "0010")
         assert "findings" not in _review_columns(engine)
         assert "enrolment_notices" not in inspect(engine).get_table_names()
-        _migrate(engine, "0011")
+        migrate(engine, "0011")
         assert "findings" in _review_columns(engine)
         assert "enrolment_notices" in inspect(engine).get_table_names()
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"include_object": _new_parts})
             assert compare_metadata(context, Base.metadata) == []
-        _migrate(engine, "0010", down=True)
+        migrate(engine, "0010", down=True)
         assert "findings" not in _review_columns(engine)
         assert "enrolment_notices" not in inspect(engine).get_table_names()
         assert "review_items" in inspect(engine).get_table_names()

@@ -26,6 +26,7 @@ from shieldwall.storage.migrate import (
 )
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.tables import Base
+from tests.support.migrations import migrate
 
 TABLES = {
     "banks",
@@ -220,22 +221,11 @@ def test_head_revision_constant_matches_alembic() -> None:
     assert head_revision() == HEAD_REVISION
 
 
-def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
-    from alembic import command
-
-    from shieldwall.storage.migrate import alembic_config
-
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def test_0004_gives_old_hit_counts_to_the_first_case_only(database_url: str) -> None:
     engine = create_database_engine(database_url)
     at = "2026-11-22 10:00:00+00:00"
     try:
-        _migrate(engine, "0003")
+        migrate(engine, "0003")
         with engine.begin() as connection:
             for number in ("SW-0000-0001", "SW-0000-0002"):
                 connection.execute(
@@ -262,7 +252,7 @@ def test_0004_gives_old_hit_counts_to_the_first_case_only(database_url: str) -> 
             ).all()
         assert [tuple(row) for row in rows] == [(ids[0], 10, 5), (ids[1], 10, 0), (ids[1], 11, 2)]
         assert "entry_hits" not in inspect(engine).get_table_names()
-        _migrate(engine, "0003", down=True)
+        migrate(engine, "0003", down=True)
         with engine.connect() as connection:
             restored = connection.execute(
                 text("SELECT entry_id, hits FROM entry_hits ORDER BY entry_id")

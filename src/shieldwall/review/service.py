@@ -104,9 +104,7 @@ class ReviewService:
             return None
         now = self._clock()
         found = self._cases.cases_of_entries([m.entry_id for m in asking])
-        address = ""
-        if content is not None:
-            address = self._quarantine.put(content, now + self.policy.retention)
+        address = self._kept(content, now)
         new = platform_item(
             asking,
             signals,
@@ -133,9 +131,7 @@ class ReviewService:
         """Open (or find) the item of explicit content that seems to show an enrolled
         person; the content is kept sealed in the quarantine until the decision."""
         now = self._clock()
-        address = ""
-        if content is not None:
-            address = self._quarantine.put(content, now + self.policy.retention)
+        address = self._kept(content, now)
         new = likeness_item(
             findings,
             signals,
@@ -148,6 +144,12 @@ class ReviewService:
         )
         item, _created = self._items.open(new)
         return item
+
+    def _kept(self, content: bytes | None, now: datetime) -> str:
+        """The content sealed in the quarantine until the retention ends; its address."""
+        if content is None:
+            return ""
+        return self._quarantine.put(content, now + self.policy.retention)
 
     def open_case_item(self, case: Case) -> ReviewItem:
         """The item of a filed case (one per case)."""

@@ -8,7 +8,6 @@
   const form = document.getElementById("lookup");
   const status = document.getElementById("lookup-status");
   const section = document.getElementById("enrolment");
-  const confirm = document.getElementById("withdraw-confirm");
   const when = (at) => (at ? at.replace("T", " ").slice(0, 16) : "");
 
   async function post(path) {
@@ -45,42 +44,14 @@
       actedOn.append(item);
     }
     document.getElementById("withdraw-box").hidden = body.state !== "active";
-    confirm.hidden = true;
+    document.getElementById("withdraw-confirm").hidden = true;
     section.hidden = false;
     document.getElementById("enrolment-title").focus();
   }
 
-  function explain(result) {
-    if (result.status === 404) status.textContent = say("enrolment_not_found");
-    else if (result.status === 429) status.textContent = say("too_many");
-    else status.textContent = say("failed");
-  }
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    status.textContent = say("enrolment_looking");
-    const result = await post("/protect/api/enrolments/status").catch(() => ({ status: 0 }));
-    if (result.status === 200) {
-      status.textContent = "";
-      show(result.body);
-    } else {
-      section.hidden = true;
-      explain(result);
-    }
-  });
-
-  document.getElementById("withdraw").addEventListener("click", () => {
-    confirm.hidden = false;
-    confirm.focus();
-  });
-
-  confirm.addEventListener("click", async () => {
-    const result = await post("/protect/api/enrolments/withdraw").catch(() => ({ status: 0 }));
-    if (result.status === 200) {
-      show(result.body);
-      status.textContent = say("enrolment_withdrawn");
-    } else {
-      explain(result);
-    }
+  window.receiptPage({
+    form, status, section, say, post, show,
+    texts: { looking: "enrolment_looking", notFound: "enrolment_not_found", withdrawn: "enrolment_withdrawn" },
+    paths: { read: "/protect/api/enrolments/status", withdraw: "/protect/api/enrolments/withdraw" },
   });
 })();

@@ -8,7 +8,6 @@
   const form = document.getElementById("lookup");
   const status = document.getElementById("lookup-status");
   const section = document.getElementById("case");
-  const confirm = document.getElementById("withdraw-confirm");
 
   function key() {
     return {
@@ -53,7 +52,7 @@
     }
     showDecision(body.decision);
     document.getElementById("withdraw-box").hidden = body.state === "withdrawn";
-    confirm.hidden = true;
+    document.getElementById("withdraw-confirm").hidden = true;
     section.hidden = false;
     document.getElementById("case-title").focus();
   }
@@ -73,37 +72,9 @@
       say("decision_complain", { value: decision.complaint_until.slice(0, 10) });
   }
 
-  function explain(result) {
-    if (result.status === 404) status.textContent = say("not_found");
-    else if (result.status === 429) status.textContent = say("too_many");
-    else status.textContent = say("failed");
-  }
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    status.textContent = say("looking");
-    const result = await post("/protect/api/status").catch(() => ({ status: 0 }));
-    if (result.status === 200) {
-      status.textContent = "";
-      show(result.body);
-    } else {
-      section.hidden = true;
-      explain(result);
-    }
-  });
-
-  document.getElementById("withdraw").addEventListener("click", () => {
-    confirm.hidden = false;
-    confirm.focus();
-  });
-
-  confirm.addEventListener("click", async () => {
-    const result = await post("/protect/api/withdraw").catch(() => ({ status: 0 }));
-    if (result.status === 200) {
-      show(result.body);
-      status.textContent = say("withdrawn");
-    } else {
-      explain(result);
-    }
+  window.receiptPage({
+    form, status, section, say, post, show,
+    texts: { looking: "looking", notFound: "not_found", withdrawn: "withdrawn" },
+    paths: { read: "/protect/api/status", withdraw: "/protect/api/withdraw" },
   });
 })();
