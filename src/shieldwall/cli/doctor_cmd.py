@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import click
 
+from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.options import json_option
 from shieldwall.cli.output import Output
-from shieldwall.detection.doctor import check_detectors
+from shieldwall.detection.doctor import check_detectors, check_enrolment_page
 
 
 @click.command("doctor")
 @json_option
-def doctor_command(as_json: bool) -> int:
-    """List the detectors (nudity score, faces, provenance) and whether each works.
+@pass_context
+def doctor_command(context: CliContext, as_json: bool) -> int:
+    """List the detectors (nudity score, faces, provenance) and the enrolment page's face
+    models, and whether each works.
 
-    Each is optional: without it, screening runs without that check. Exits 1 if any
-    detector is missing or broken."""
+    Each is optional: without it, screening runs without that check (and the page says
+    enrolment is unavailable). Exits 1 if any is missing or broken."""
     out = Output(as_json)
-    checks = check_detectors()
+    checks = [*check_detectors(), check_enrolment_page(context.settings.onnxruntime_web_dir)]
     for check in checks:
         out.record({"detector": check.name, "working": check.working, "detail": check.detail})
     out.table(

@@ -18,8 +18,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -32,6 +34,28 @@ BROWSER_MODELS: Final = {
     "face-recogniser.onnx": RECOGNISER_FILE,
 }
 """The names the service serves the rewritten models under, and the files they come from."""
+
+
+RUNTIME_FILES: Final = {
+    "ort.wasm.min.mjs": "text/javascript",
+    "ort-wasm-simd-threaded.mjs": "text/javascript",
+    "ort-wasm-simd-threaded.wasm": "application/wasm",
+}
+"""The parts of onnxruntime-web (npm) the enrolment page loads: one thread, WebAssembly."""
+
+
+def browser_runtime_folder(configured: str) -> Path:
+    """Where onnxruntime-web's files are: `configured` (the setting `onnxruntime_web_dir`),
+    else where `make install` puts them, beside this Python environment."""
+    if configured:
+        return Path(configured)
+    return Path(sys.prefix) / "onnxruntime-web" / "node_modules" / "onnxruntime-web" / "dist"
+
+
+def browser_runtime_installed(configured: str) -> bool:
+    """Whether every file the enrolment page loads is there."""
+    folder = browser_runtime_folder(configured)
+    return all((folder / name).is_file() for name in RUNTIME_FILES)
 
 
 def browser_models_installed() -> bool:

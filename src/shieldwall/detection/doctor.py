@@ -9,6 +9,12 @@ import io
 import numpy as np
 from PIL import Image
 
+from shieldwall.detection.browser_models import (
+    BROWSER_MODELS,
+    browser_model,
+    browser_runtime_folder,
+    browser_runtime_installed,
+)
 from shieldwall.detection.c2pa_manifest import DISTRIBUTION as C2PA_DISTRIBUTION
 from shieldwall.detection.c2pa_manifest import generation_claims
 from shieldwall.detection.faces import MODEL_PACKAGE as FACE_PACKAGE
@@ -99,6 +105,36 @@ def _watermark_check(picture: np.ndarray) -> DetectorCheck:
         f"invisible-watermark {_version(WATERMARK_DISTRIBUTION)} (dwtDct: SD 1.x, 2.x, XL); "
         f"marks in a grey gradient: {len(found)}",
     )
+
+
+def check_enrolment_page(runtime_dir: str) -> DetectorCheck:
+    """The enrolment page's parts: onnxruntime-web's files, and both face models rewritten
+    for it (loaded and run once here, in onnxruntime)."""
+    if not browser_runtime_installed(runtime_dir):
+        where = browser_runtime_folder(runtime_dir)
+        return DetectorCheck(
+            "enrolment page", False, f"onnxruntime-web is not at {where} (make install)"
+        )
+    try:
+        sizes = [len(browser_model(name).content) for name in sorted(BROWSER_MODELS)]
+        _run_rewritten()
+    except Exception as exc:  # onnx missing, a model refused by onnxruntime
+        return DetectorCheck("enrolment page", False, f"the face models for the page: {exc}")
+    return DetectorCheck(
+        "enrolment page",
+        True,
+        f"onnxruntime-web at {browser_runtime_folder(runtime_dir)}; face models rewritten "
+        f"({', '.join(f'{size / 1e6:.1f} MB' for size in sizes)}) and run once",
+    )
+
+
+def _run_rewritten() -> None:
+    import onnxruntime  # type: ignore[import-untyped]
+
+    session = onnxruntime.InferenceSession(
+        browser_model("face-recogniser.onnx").content, providers=["CPUExecutionProvider"]
+    )
+    session.run(None, {"data": np.zeros((1, 3, 112, 112), np.float32)})
 
 
 def _png(picture: np.ndarray) -> bytes:

@@ -6,7 +6,6 @@ third party, and these large files are cacheable (the pages themselves are not).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Final
 
@@ -15,15 +14,14 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall.config import Settings
-from shieldwall.detection.browser_models import BROWSER_MODELS, browser_model
+from shieldwall.detection.browser_models import (
+    BROWSER_MODELS,
+    RUNTIME_FILES,
+    browser_model,
+    browser_runtime_folder,
+    browser_runtime_installed,
+)
 from shieldwall.errors import NotFoundError, UnavailableError
-
-RUNTIME_FILES: Final = {
-    "ort.wasm.min.mjs": "text/javascript",
-    "ort-wasm-simd-threaded.mjs": "text/javascript",
-    "ort-wasm-simd-threaded.wasm": "application/wasm",
-}
-"""The parts of onnxruntime-web the page loads (one thread, WebAssembly only)."""
 
 ASSET_CACHE: Final = "public, max-age=604800"
 """A week: the runtime's files change only with a new install; models carry an ETag."""
@@ -33,15 +31,12 @@ router = APIRouter(include_in_schema=False)
 
 def runtime_folder(settings: Settings) -> Path:
     """Where onnxruntime-web's files are: the setting, else where `make install` puts them."""
-    if settings.onnxruntime_web_dir:
-        return Path(settings.onnxruntime_web_dir)
-    return Path(sys.prefix) / "onnxruntime-web" / "node_modules" / "onnxruntime-web" / "dist"
+    return browser_runtime_folder(settings.onnxruntime_web_dir)
 
 
 def runtime_installed(settings: Settings) -> bool:
     """Whether every file the page needs is there."""
-    folder = runtime_folder(settings)
-    return all((folder / name).is_file() for name in RUNTIME_FILES)
+    return browser_runtime_installed(settings.onnxruntime_web_dir)
 
 
 @router.get("/assets/onnxruntime-web/{name}")
