@@ -31,6 +31,7 @@ from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.review.deadlines import DeadlineWatch
 from shieldwall.review.effects import CONFIRMED_BANK
 from shieldwall.review.models import ReviewPolicy
 from shieldwall.review.ports import ReviewRepository
@@ -44,6 +45,7 @@ from shieldwall.storage.audit_log import SqlAuditLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.change_beacon import FileChangeBeacon
 from shieldwall.storage.change_log import SqlChangeLog
+from shieldwall.storage.deadline_alerts import SqlAlertStore
 from shieldwall.storage.engine import (
     create_database_engine,
     is_sqlite,
@@ -115,6 +117,8 @@ class Services:
     """Console accounts (reviewers, leads, admins), their sign-in and sessions."""
     enrolments: EnrolmentService
     """Likeness protection's enrolments: consent, sealed templates, withdrawal, expiry."""
+    deadlines: DeadlineWatch
+    """The takedown clocks of waiting work and the leads' escalations."""
     nudity: NudityScorer = field(default_factory=NudityScorer)
     """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
     faces: FaceAnalyser = field(default_factory=FaceAnalyser)
@@ -172,17 +176,18 @@ def build_services(
     banks = BankService(repository)
     sealer = Sealer(load_data_key(settings.data_key, settings.home))
     notifier = (
-        SmtpNotifier(settings.smtp_url, settings.mail_from)
+        SmtpNotifier(settings.smtp_url, settings.mail_from, settings.lead_emails)
         if settings.smtp_url
         # Nothing reads a server's NullNotifier: it keeps one message, not a list of
         # reporters' addresses.
-        else NullNotifier(settings.mail_from, keep=1)
+        else NullNotifier(settings.mail_from, keep=1, leads=settings.lead_emails)
     )
     cases = CaseService(
         SqlCaseRepository(engine, sealer),
         banks,
         notifier=notifier,
         hits=SqlHitCounter(engine),
+        deadlines=settings.deadline_policy,
     )
     beacon = FileChangeBeacon.in_home(settings.home)
     banks.on_entry_stopped(beacon.bump)  # after each commit that stops an entry matching
@@ -249,6 +254,9 @@ def build_services(
         reviews=reviews,
         accounts=accounts,
         enrolments=enrolments,
+        deadlines=DeadlineWatch(
+            review_items, SqlAlertStore(engine), notifier, settings.deadline_policy
+        ),
         _storage=storage,
     )
 
@@ -289,6 +297,7 @@ def _audit_enrolment_end(audit: AuditLog, enrolment: Enrolment, why: str) -> Non
 
 def _review_policy(settings: Settings) -> ReviewPolicy:
     return ReviewPolicy(
+        deadline=timedelta(hours=settings.deadline_hours),
         retention=timedelta(days=settings.quarantine_retention_days),
         daily_reveals=settings.review_daily_reveals,
         trusted_flaggers_confirm=settings.trusted_flaggers_confirm,

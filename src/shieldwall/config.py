@@ -7,6 +7,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,6 +19,7 @@ from shieldwall.access.rate_limit import (
     parse_rate_limit,
     rate_limit_role,
 )
+from shieldwall.deadlines import DeadlinePolicy, clock_hours, country_hours
 from shieldwall.errors import InvalidInputError
 from shieldwall.media.limits import MediaLimits
 
@@ -89,10 +91,27 @@ class Settings:
     # The review console: originals one reviewer may reveal per day (exposure cap), the
     # break prompt's interval in minutes, whether leads and admins must use TOTP, and
     # whether accepting a trusted flagger's case blocks its hashes at once.
+    # Takedown clocks: hours from receipt by default (the TAKE IT DOWN Act's 48), by the
+    # report's country where a jurisdiction differs (`DE=24,FR=24` or a TOML table), and
+    # the margin at which a clock is "at risk". Leads at `lead_emails` are told by email
+    # when a case turns at risk and when it is overdue.
+    deadline_hours: int = 48
+    deadline_hours_by_country: Mapping[str, timedelta] = field(default_factory=dict)
+    deadline_at_risk_hours: int = 12
+    lead_emails: tuple[str, ...] = ()
     review_daily_reveals: int = 20
     review_break_minutes: int = 60
     review_totp_required: bool = False
     trusted_flaggers_confirm: bool = True
+
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
+        """The takedown clocks these settings give."""
+        return DeadlinePolicy(
+            timedelta(hours=self.deadline_hours),
+            dict(self.deadline_hours_by_country),
+            timedelta(hours=self.deadline_at_risk_hours),
+        )
 
     @property
     def effective_database_url(self) -> str:
@@ -124,6 +143,10 @@ _ENV_KEYS = {
     "data_key",
     "quarantine_retention_days",
     "quarantine_key",
+    "deadline_hours",
+    "deadline_hours_by_country",
+    "deadline_at_risk_hours",
+    "lead_emails",
     "review_daily_reveals",
     "review_break_minutes",
     "review_totp_required",
@@ -149,6 +172,16 @@ def _coerce_bool(name: str, value: Any) -> bool:
 def _coerce_hosts(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list | tuple) else str(value).split(",")
     return tuple(str(item).strip().lower() for item in items if str(item).strip())
+
+
+def _coerce_emails(name: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    emails = tuple(str(item).strip() for item in items if str(item).strip())
+    for email in emails:
+        local, at, domain = email.partition("@")
+        if not (local and at and "." in domain) or any(c.isspace() or c in "<>," for c in email):
+            raise InvalidInputError(f"{name}: {email!r} is not an email address")
+    return emails
 
 
 def _coerce_networks(name: str, value: Any) -> tuple[str, ...]:
@@ -201,15 +234,18 @@ def _rate_limit(name: str, value: Any) -> RateLimit:
         raise InvalidInputError(f"setting {name}: {exc}") from None
 
 
-def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
-    media = settings.media
-    rates = settings.rate_limits
-    changes: dict[str, Any] = {}
-    for key, value in values.items():
-        name = key.lower()
-        if name == "home":
-            changes["home"] = Path(str(value))
-        elif name in {
+def _text_setting(_name: str, value: Any) -> str:
+    return str(value)
+
+
+def _coerce_hosts_setting(_name: str, value: Any) -> tuple[str, ...]:
+    return _coerce_hosts(value)
+
+
+_COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
+    "home": lambda _name, value: Path(str(value)),
+    **dict.fromkeys(
+        (
             "database_url",
             "smtp_url",
             "mail_from",
@@ -217,29 +253,50 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
             "quarantine_key",
             "rate_limit_table",
             "onnxruntime_web_dir",
-        }:
-            changes[name] = str(value)
-        elif name in {"protect_file_limit", "protect_read_limit"}:
-            changes[name] = _rate_limit(name, value)
-        elif name in {
+        ),
+        _text_setting,
+    ),
+    **dict.fromkeys(("protect_file_limit", "protect_read_limit"), _rate_limit),
+    **dict.fromkeys(
+        (
             "default_pdq_threshold",
             "jobs",
             "quarantine_retention_days",
             "review_daily_reveals",
             "review_break_minutes",
-        }:
-            changes[name] = _coerce_int(name, value)
-        elif name in {
+        ),
+        _coerce_int,
+    ),
+    **dict.fromkeys(
+        (
             "url_lookups",
             "api_docs",
             "likeness_detection",
             "match_recheck_always",
             "review_totp_required",
             "trusted_flaggers_confirm",
-        }:
-            changes[name] = _coerce_bool(name, value)
-        elif name in {"url_allow_hosts", "trusted_hosts"}:
-            changes[name] = _coerce_hosts(value)
+        ),
+        _coerce_bool,
+    ),
+    **dict.fromkeys(("url_allow_hosts", "trusted_hosts"), _coerce_hosts_setting),
+    **dict.fromkeys(
+        ("deadline_hours", "deadline_at_risk_hours"),
+        lambda name, value: clock_hours(value, name),
+    ),
+    "deadline_hours_by_country": lambda name, value: country_hours(value, name),
+    "lead_emails": _coerce_emails,
+}
+"""How each plain setting is read from TOML, the environment or a flag."""
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
+    media = settings.media
+    rates = settings.rate_limits
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.lower()
+        if name in _COERCE:
+            changes[name] = _COERCE[name](name, value)
         elif name in _NETWORK_SETTINGS:
             changes[name] = _NETWORK_SETTINGS[name](name, value)
         elif name in _INT_MEDIA_KEYS:

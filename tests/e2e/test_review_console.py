@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pyotp
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import text
 
 from shieldwall.access.accounts import DEFAULT_BLUR
 from shieldwall.app import Services, build_services
@@ -34,6 +36,7 @@ from shieldwall.media.limits import MediaLimits
 from shieldwall.review.models import DetectorFindings, EnrolledLikeness
 from shieldwall.review.renditions import blurred_rendition, original_rendition
 from shieldwall.signals.models import Signal
+from shieldwall.storage.engine import create_database_engine
 from tests.support.cli import Cli
 from tests.support.edits import captioned, jpeg_bytes
 from tests.support.factories import jpeg, report_fields, report_item
@@ -52,6 +55,7 @@ AXE = (
 )
 CONFIRMED, REJECTED, ESCALATED = 61, 62, 63  # seeds of pictures the report accepts
 LIKENESS = 64  # the seed of a picture a likeness item holds
+OVERDUE = 65  # the seed of a picture reported in a case left overdue
 
 
 @dataclass
@@ -460,3 +464,43 @@ def test_a_likeness_item_shows_its_findings_and_its_confirmation_reaches_the_per
         "/protect/api/enrolments/status", json={"enrolment_number": number, "secret": secret}
     )
     assert len(status.json()["acted_on"]) == 1
+
+
+def _overdue(console: Console, number: str, hours: int) -> None:
+    """The real server's clock cannot be moved: move the case's stored clock instead, as if
+    `hours` had passed since its deadline (its review items carry the same deadline)."""
+    settings = load_settings(
+        config_file=Path(console.env["SHIELDWALL_HOME"]) / "absent.toml", environ=console.env
+    )
+    engine = create_database_engine(settings.effective_database_url)
+    try:
+        past = datetime.now(UTC) - timedelta(hours=hours)
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE cases SET deadline = :d WHERE number = :n"), {"d": past, "n": number}
+            )
+            connection.execute(
+                text("UPDATE review_items SET deadline = :d WHERE case_number = :n"),
+                {"d": past, "n": number},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_lead_works_the_overdue_list(axe_context: Browser, console: Console) -> None:
+    late = console.file_case(jpeg(OVERDUE))
+    _overdue(console, late["case_number"], 3)
+    page = new_page(axe_context)
+    sign_in(page, console.url, "lena")
+    page.goto(f"{console.url}/review/overview?show=overdue")
+    row = page.locator(f"tr[data-subject='{late['case_number']}']")
+    expect(row).to_contain_text("Overdue")
+    expect(row).to_contain_text("past the deadline")
+    look(page, "12-overview-overdue")
+    open_by_keyboard(page, late["case_number"])
+    decide_accept(page, "A valid notice from the person shown; late, acted on now.")
+    expect(page.locator("h1")).not_to_contain_text(late["case_number"])
+    page.goto(f"{console.url}/review/overview?show=overdue")
+    expect(page.locator(f"tr[data-subject='{late['case_number']}']")).to_have_count(0)
+    expect(page.locator("#clock-filters")).to_contain_text("Overdue (0)")
+    look(page, "13-overview-after")

@@ -415,9 +415,30 @@ def test_a_missing_item_is_a_calm_page_not_an_error(console: Console) -> None:
 
 def test_deadlines_are_told_in_words() -> None:
     now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
-    on_time = Countdown.of(now + timedelta(hours=30, minutes=5), now)
-    at_risk = Countdown.of(now + timedelta(hours=11, minutes=59), now)
-    overdue = Countdown.of(now - timedelta(minutes=7), now)
+    margin = timedelta(hours=12)
+    on_time = Countdown.of(now + timedelta(hours=30, minutes=5), now, margin)
+    at_risk = Countdown.of(now + timedelta(hours=11, minutes=59), now, margin)
+    overdue = Countdown.of(now - timedelta(minutes=7), now, margin)
     assert (on_time.status, on_time.text) == ("ok", "1 d 6 h")
     assert (at_risk.status, at_risk.text) == ("at-risk", "11 h 59 min")
     assert (overdue.status, overdue.text) == ("overdue", "7 min")
+    assert Countdown.of(now + timedelta(hours=20), now, timedelta(hours=24)).status == "at-risk"
+
+
+def test_the_leads_overview_lists_the_clocks_and_reviewers_cannot_open_it(
+    console: Console,
+) -> None:
+    alice, lena = console.sign_in("alice"), console.sign_in("lena")
+    assert alice.get("/review/overview").status_code == 403
+    assert "Deadlines" not in alice.get("/review").text
+    filed = console.file_case(jpeg(81), depicted_minor=True, name="")
+    page = lena.get("/review/overview")
+    assert page.status_code == 200
+    assert filed["case_number"] in page.text
+    assert "On time (1)" in page.text
+    assert "Overdue (0)" in page.text
+    assert "Minor" in page.text
+    overdue_only = lena.get("/review/overview?show=overdue")
+    assert filed["case_number"] not in overdue_only.text
+    assert "no waiting case is in this state" in overdue_only.text
+    every_answer_is_no_store(console)

@@ -16,6 +16,7 @@ from shieldwall.cases.memory import InMemoryCaseRepository, InMemoryHitCounter
 from shieldwall.cases.models import Case, validate_report
 from shieldwall.cases.service import REPORTED_BANK, CaseService
 from shieldwall.config import MediaLimits
+from shieldwall.deadlines import DeadlinePolicy
 from shieldwall.integrations.mail import NullNotifier
 from shieldwall.likeness.memory import InMemoryEnrolmentRepository
 from shieldwall.likeness.service import EnrolmentService
@@ -77,15 +78,23 @@ class ReviewWorld:
         return self.cases.file(validate_report(report_fields(hashes=[item], **changes))).case
 
 
-def review_world(policy: ReviewPolicy | None = None) -> ReviewWorld:
-    """A fresh world at NOW with the default grounds."""
+def review_world(
+    policy: ReviewPolicy | None = None, deadlines: DeadlinePolicy | None = None
+) -> ReviewWorld:
+    """A fresh world at NOW with the default grounds (and the deployment's clocks)."""
     clock = FakeClock(NOW)
     repository = InMemoryBankRepository()
     matcher = ReloadingMatcher(repository)
     banks = BankService(repository, [matcher])
     banks.on_bank_change(matcher.reload)
     case_repository = InMemoryCaseRepository()
-    cases = CaseService(case_repository, banks, clock, hits=InMemoryHitCounter(case_repository))
+    cases = CaseService(
+        case_repository,
+        banks,
+        clock,
+        hits=InMemoryHitCounter(case_repository),
+        deadlines=deadlines,
+    )
     items = InMemoryReviewRepository()
     for ground in DEFAULT_GROUNDS:
         items.put_ground(ground)

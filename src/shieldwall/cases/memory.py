@@ -25,6 +25,7 @@ class InMemoryCaseRepository:
         report: Report,
         entry_ids: tuple[int, ...],
         received_at: datetime,
+        deadline: datetime | None = None,
     ) -> Case:
         with self._lock:
             if number in self._cases:
@@ -38,6 +39,7 @@ class InMemoryCaseRepository:
                 report,
                 entry_ids,
                 (event,),
+                deadline,
             )
             self._cases[number] = (case, secret_hash)
             return case

@@ -173,6 +173,9 @@ class Case:
     report: Report
     entry_ids: tuple[int, ...]
     events: tuple[CaseEvent, ...] = field(default_factory=tuple)
+    deadline_at: datetime | None = None
+    """The deadline fixed when the case was received (its jurisdiction's clock); None for
+    cases from before clocks were stored: 48 hours."""
 
     @property
     def priority(self) -> bool:
@@ -181,8 +184,9 @@ class Case:
 
     @property
     def deadline(self) -> datetime:
-        """When copies must be gone: 48 hours from the receipt."""
-        return self.received_at + TAKEDOWN_DEADLINE
+        """When copies must be gone: the jurisdiction's clock (48 hours unless the
+        deployment says otherwise) from the receipt."""
+        return self.deadline_at or self.received_at + TAKEDOWN_DEADLINE
 
 
 def can_move(current: CaseState, to: CaseState) -> bool:

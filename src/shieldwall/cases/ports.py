@@ -19,9 +19,10 @@ class CaseRepository(Protocol):
         report: Report,
         entry_ids: tuple[int, ...],
         received_at: datetime,
+        deadline: datetime | None = None,
     ) -> Case:
-        """Store a new case (state received, one `received` event); ConflictError if the
-        number is taken."""
+        """Store a new case (state received, one `received` event) with its deadline;
+        ConflictError if the number is taken."""
         ...
 
     def find(self, number: str) -> tuple[Case, str] | None:

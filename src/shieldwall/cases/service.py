@@ -25,6 +25,7 @@ from shieldwall.banks.service import BankService
 from shieldwall.cases.models import Case, CaseEvent, CaseState, Report, can_move
 from shieldwall.cases.ports import CaseRepository, HitCounter, Notifier
 from shieldwall.clock import Clock, utc_now
+from shieldwall.deadlines import DeadlinePolicy
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
 from shieldwall.receipts import (
     hash_secret,
@@ -74,8 +75,10 @@ class CaseService:
         clock: Clock = utc_now,
         notifier: Notifier | None = None,
         hits: HitCounter | None = None,
+        deadlines: DeadlinePolicy | None = None,
     ) -> None:
         self._cases = cases
+        self._deadlines = deadlines or DeadlinePolicy()
         self._banks = banks
         self._clock = clock
         self._notifier = notifier
@@ -96,7 +99,8 @@ class CaseService:
         return REPORTED_BANK
 
     def file(self, report: Report) -> FiledCase:
-        """Open a case for a validated report; its receipt time starts the 48-hour clock."""
+        """Open a case for a validated report; its receipt time starts its jurisdiction's
+        clock (48 hours unless the deployment says otherwise), fixed from then on."""
         received_at = self._clock()
         number = new_case_number()
         secret = new_secret()
@@ -110,7 +114,10 @@ class CaseService:
                 for new, result in zip(entries, added, strict=True)
             )
         )
-        case = self._cases.create(number, hash_secret(secret), report, entry_ids, received_at)
+        deadline = received_at + self._deadlines.clock_for(report.country)
+        case = self._cases.create(
+            number, hash_secret(secret), report, entry_ids, received_at, deadline
+        )
         if self._notifier is not None:
             self._notifier.acknowledge(case)
         for callback in self._filed:

@@ -11,6 +11,7 @@ from shieldwall import __version__
 from shieldwall.cli.audit_cmd import audit_group
 from shieldwall.cli.bank_cmd import bank
 from shieldwall.cli.case_cmd import case_group, protect_command
+from shieldwall.cli.cases_cmd import cases_group
 from shieldwall.cli.context import make_context
 from shieldwall.cli.db_cmd import db
 from shieldwall.cli.decisions_cmd import decisions_group
@@ -65,6 +66,7 @@ cli.add_command(key)
 cli.add_command(serve)
 cli.add_command(protect_command)
 cli.add_command(case_group)
+cli.add_command(cases_group)
 cli.add_command(quarantine)
 cli.add_command(audit_group)
 cli.add_command(user_group)

@@ -13,13 +13,16 @@ import logging
 import smtplib
 import threading
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from shieldwall.cases.models import Case
+from shieldwall.deadlines import ClockState
 from shieldwall.errors import InvalidInputError
+from shieldwall.review.deadlines import WorkClock
 
 SMTP_TIMEOUT_S: Final = 15.0
 DEFAULT_SENDER: Final = "Shieldwall <no-reply@localhost>"
@@ -80,10 +83,42 @@ def likeness_notice(email: str, number: str, at: datetime, sender: str) -> Email
     return message
 
 
+def deadline_alert(
+    clock: WorkClock, now: datetime, sender: str, leads: Sequence[str]
+) -> EmailMessage:
+    """The escalation to leads: which case, its deadline, how long is left (or how long
+    past), which items wait. No names, no contact details, no hashes."""
+    minutes = abs(int(clock.left(now) // 60))
+    span = f"{minutes // 60} h {minutes % 60} min"
+    overdue = clock.state is ClockState.OVERDUE
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(leads)
+    word = "OVERDUE" if overdue else "at risk"
+    message["Subject"] = f"[Shieldwall] {clock.subject} is {word}"
+    message.set_content(
+        "\n".join(
+            [
+                f"{clock.subject} is {word}.",
+                "",
+                f"Deadline: {clock.deadline.strftime('%Y-%m-%d %H:%M UTC')}",
+                f"{span} past the deadline." if overdue else f"{span} left.",
+                f"Shows a minor: {'yes' if clock.minor else 'no'}",
+                f"Waiting review items: {', '.join(f'#{i}' for i in clock.items)}",
+                "",
+                "The leads' overview in the review console (/review/overview) lists every",
+                "clock at risk or overdue; each item opens from there.",
+            ]
+        )
+    )
+    return message
+
+
 class SmtpNotifier:
     """Sends acknowledgements through one SMTP server, each from a background thread."""
 
-    def __init__(self, url: str, sender: str) -> None:
+    def __init__(self, url: str, sender: str, leads: Sequence[str] = ()) -> None:
+        self._leads = tuple(leads)
         parts = urlsplit(url)
         if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
             raise InvalidInputError("smtp_url must be smtp://, smtps:// or smtp+starttls://")
@@ -108,6 +143,15 @@ class SmtpNotifier:
             target=self._send, args=(message, number), name="shieldwall-mail", daemon=True
         ).start()
 
+    def deadline_alert(self, clock: WorkClock, now: datetime) -> None:
+        """Tell the leads a case turned at risk or overdue (none configured: nothing)."""
+        if not self._leads:
+            return
+        message = deadline_alert(clock, now, self._sender, self._leads)
+        threading.Thread(
+            target=self._send, args=(message, clock.subject), name="shieldwall-mail", daemon=True
+        ).start()
+
     def _send(self, message: EmailMessage, number: str) -> None:
         smtp_class = smtplib.SMTP_SSL if self._scheme == "smtps" else smtplib.SMTP
         try:
@@ -126,7 +170,10 @@ class NullNotifier:
     kept in `sent`, newest last (the last `keep` of them: memory stays bounded). Tests use
     it as the Notifier fake."""
 
-    def __init__(self, sender: str = DEFAULT_SENDER, keep: int = 100) -> None:
+    def __init__(
+        self, sender: str = DEFAULT_SENDER, keep: int = 100, leads: Sequence[str] = ()
+    ) -> None:
+        self._leads = tuple(leads)
         if keep < 1:
             raise InvalidInputError("a NullNotifier keeps at least one message")
         self._sender = sender
@@ -142,6 +189,14 @@ class NullNotifier:
     def notify_enrolled(self, email: str, number: str, at: datetime) -> None:
         """Keep the notice to an enrolled person that SMTP would have carried."""
         message = likeness_notice(email, number, at, self._sender)
+        with self._lock:
+            self._sent.append(message)
+
+    def deadline_alert(self, clock: WorkClock, now: datetime) -> None:
+        """Keep the escalation SMTP would have carried to the leads."""
+        if not self._leads:
+            return
+        message = deadline_alert(clock, now, self._sender, self._leads)
         with self._lock:
             self._sent.append(message)
 

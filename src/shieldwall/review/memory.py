@@ -146,3 +146,19 @@ class InMemoryReviewRepository:
     def remove_ground(self, code: str) -> None:
         with self._lock:
             self._grounds.pop(code, None)
+
+
+class InMemoryAlertStore:
+    """The deadline watch's AlertStore in memory."""
+
+    def __init__(self) -> None:
+        self._sent: dict[tuple[str, str], datetime] = {}
+        self._lock = threading.Lock()
+
+    def record(self, subject: str, kind: str, at: datetime) -> bool:
+        """Record the alert; True only the first time."""
+        with self._lock:
+            if (subject, kind) in self._sent:
+                return False
+            self._sent[(subject, kind)] = at
+            return True

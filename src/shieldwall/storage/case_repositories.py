@@ -40,8 +40,9 @@ class SqlCaseRepository(SqlAdapter):
         report: Report,
         entry_ids: tuple[int, ...],
         received_at: datetime,
+        deadline: datetime | None = None,
     ) -> Case:
-        """Store a new case with its entries and a `received` event."""
+        """Store a new case with its entries, its deadline and a `received` event."""
         try:
             with self._write() as connection:
                 case_id = connection.execute(
@@ -51,6 +52,7 @@ class SqlCaseRepository(SqlAdapter):
                         "secret_hash": secret_hash,
                         "state": CaseState.RECEIVED.value,
                         "received_at": received_at,
+                        "deadline": deadline,
                         "priority": report.depicted_minor,
                         "report": self._sealer.seal(json.dumps(report_to_dict(report)), number),
                     },
@@ -170,6 +172,7 @@ class SqlCaseRepository(SqlAdapter):
             report=report,
             entry_ids=tuple(entries),
             events=tuple(CaseEvent(e.at, e.kind, e.detail) for e in events),
+            deadline_at=row.deadline,
         )
         return case, row.secret_hash
 

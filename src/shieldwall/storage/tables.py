@@ -211,6 +211,8 @@ class CaseRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    """Fixed at receipt by the jurisdiction's clock (NULL for older cases: 48 hours)."""
     priority: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[str] = mapped_column(Text)
 
@@ -424,4 +426,21 @@ class EnrolmentNoticeRow(Base):
 
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeadlineAlertRow(Base):
+    """An escalation sent to leads: a case (or an item without one) turning at risk or
+    overdue, once each. The unique key is what makes one worker, of many checking at the
+    same moment, the one that sends it."""
+
+    __tablename__ = "deadline_alerts"
+    __table_args__ = (
+        UniqueConstraint("subject", "kind", name="uq_deadline_alerts_subject_kind"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -45,6 +45,8 @@ log = logging.getLogger("shieldwall.web")
 EXPIRY_INTERVAL: Final = 3600.0
 """Seconds between a worker's runs of enrolment expiry (an enrolment ends within an hour
 of its term; `shieldwall enrolments expire` from cron does the same)."""
+DEADLINE_INTERVAL: Final = 60.0
+"""Seconds between checks of the takedown clocks (escalations go out within a minute)."""
 
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
 
@@ -74,6 +76,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     expiry = PeriodicJob(
         "enrolment expiry", lambda: len(services.enrolments.expire()), EXPIRY_INTERVAL
     )
+    deadlines = PeriodicJob(
+        "deadline check", lambda: len(services.deadlines.check().sent), DEADLINE_INTERVAL
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +87,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         trimmer.start()
         sweeper.start()
         expiry.start()
+        deadlines.start()
         yield
+        deadlines.stop()
         expiry.stop()
         sweeper.stop()
         trimmer.stop()

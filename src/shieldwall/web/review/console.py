@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from shieldwall.access.accounts import MAX_BLUR, Account, Session
+from shieldwall.deadlines import ClockState
 from shieldwall.errors import InvalidInputError
 from shieldwall.review.models import ItemSource, ItemState
 from shieldwall.review.queue import QueueFilter
@@ -26,6 +27,7 @@ from shieldwall.web.review.views import (
     Countdown,
     accounts_of,
     as_reviewer,
+    at_risk_margin,
     console_page,
     holder_label,
     require_lead,
@@ -67,7 +69,7 @@ def _queue_page(request: Request, reviewer: SignedInAccount, escalations: bool) 
     rows = [
         {
             "item": item,
-            "countdown": Countdown.of(item.deadline, now),
+            "countdown": Countdown.of(item.deadline, now, at_risk_margin(request)),
             "holder": holder_label(item, account, now),
         }
         for item in reviews.queue(as_reviewer(account), wanted)
@@ -94,6 +96,30 @@ def queue(request: Request, reviewer: Reviewer) -> HTMLResponse:
 def escalations(request: Request, reviewer: Reviewer) -> HTMLResponse:
     """The leads' queue of escalated items (403 for reviewers)."""
     return _queue_page(request, reviewer, escalations=True)
+
+
+@router.get("/review/overview")
+def overview(request: Request, reviewer: Reviewer) -> HTMLResponse:
+    """The leads' overview of the takedown clocks: every waiting case (and item without
+    one), overdue first, then at risk; `?show=overdue|at_risk|all` (403 for reviewers)."""
+    account, session = reviewer
+    require_lead(account)
+    services = request.app.state.runtime.services
+    now = reviews_of(request).now()
+    clocks = services.deadlines.clocks()
+    counts = {state.value: sum(c.state is state for c in clocks) for state in ClockState}
+    show = request.query_params.get("show", "")
+    if show not in counts:
+        show = "all"
+    margin = at_risk_margin(request)
+    rows = [
+        {"clock": c, "countdown": Countdown.of(c.deadline, now, margin)}
+        for c in clocks
+        if show in ("all", c.state.value)
+    ]
+    return console_page(
+        request, "overview.html", (account, session), rows=rows, counts=counts, show=show
+    )
 
 
 @router.get("/review/settings")

@@ -25,6 +25,7 @@ from shieldwall.web.review.render import page_headers, render_page, see_other
 from shieldwall.web.review.views import (
     Countdown,
     as_reviewer,
+    at_risk_margin,
     console_page,
     holder_label,
     reviews_of,
@@ -63,7 +64,7 @@ def item_page(
         status_code=status_code,
         item=item,
         case=case,
-        countdown=Countdown.of(item.deadline, now),
+        countdown=Countdown.of(item.deadline, now, at_risk_margin(request)),
         holder=holder_label(item, account, now),
         mine=item.claimed_by(now) == account.username,
         kinds=sorted(k.value for k in KINDS_BY_SOURCE[item.source]),

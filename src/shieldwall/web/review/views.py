@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -19,8 +18,11 @@ from shieldwall.review.service import ReviewService
 from shieldwall.web.review.auth import review_auth
 from shieldwall.web.review.render import render_page
 
-AT_RISK: Final = timedelta(hours=12)
-"""A deadline nearer than this is flagged "at risk" on the queue and the item page."""
+
+def at_risk_margin(request: Request) -> timedelta:
+    """The deployment's at-risk margin (`deadline_at_risk_hours`, 12 unless set)."""
+    margin: timedelta = request.app.state.runtime.services.settings.deadline_policy.at_risk
+    return margin
 
 
 class ConsoleForbiddenError(PermissionDeniedError):
@@ -62,13 +64,14 @@ class Countdown:
     deadline: datetime
     seconds_left: int
     status: str  # "ok", "at-risk" or "overdue"
+    at_risk_seconds: int
 
     @classmethod
-    def of(cls, deadline: datetime, now: datetime) -> Countdown:
-        """The countdown to `deadline` at `now`."""
+    def of(cls, deadline: datetime, now: datetime, at_risk: timedelta) -> Countdown:
+        """The countdown to `deadline` at `now`; "at risk" within `at_risk` of it."""
         left = deadline - now
-        status = "overdue" if left <= timedelta(0) else "at-risk" if left < AT_RISK else "ok"
-        return cls(deadline, int(left.total_seconds()), status)
+        status = "overdue" if left <= timedelta(0) else "at-risk" if left <= at_risk else "ok"
+        return cls(deadline, int(left.total_seconds()), status, int(at_risk.total_seconds()))
 
     @property
     def text(self) -> str:

@@ -21,7 +21,8 @@
   function refreshCountdowns() {
     document.querySelectorAll(".countdown[data-left]").forEach(function (node) {
       var left = parseInt(node.getAttribute("data-left"), 10) - secondsSinceLoad();
-      var status = left <= 0 ? "overdue" : (left < 12 * 3600 ? "at-risk" : "ok");
+      var margin = parseInt(node.getAttribute("data-at-risk"), 10) || 12 * 3600;
+      var status = left <= 0 ? "overdue" : (left <= margin ? "at-risk" : "ok");
       node.className = "countdown " + status;
       node.querySelector(".state").textContent =
         text(status === "overdue" ? "overdue" : (status === "at-risk" ? "at-risk" : "on-time"));
