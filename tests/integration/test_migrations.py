@@ -49,6 +49,7 @@ TABLES = {
     "console_sessions",
     "enrolments",
     "enrolment_notices",
+    "deadline_alerts",
 }
 
 

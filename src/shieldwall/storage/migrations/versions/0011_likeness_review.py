@@ -28,8 +28,7 @@ _TIME = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     """Add the findings column and the notices table."""
-    with op.batch_alter_table("review_items") as batch:
-        batch.add_column(sa.Column("findings", sa.Text(), nullable=True))
+    op.add_column("review_items", sa.Column("findings", sa.Text(), nullable=True))
     op.create_table(
         "enrolment_notices",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
@@ -45,5 +44,6 @@ def downgrade() -> None:
     """Drop them."""
     op.drop_index("ix_enrolment_notices_number", table_name="enrolment_notices")
     op.drop_table("enrolment_notices")
-    with op.batch_alter_table("review_items") as batch:
-        batch.drop_column("findings")
+    # Dropped in place (SQLite 3.35+ and PostgreSQL): a batch copy of the table would
+    # break the foreign keys that point at it.
+    op.drop_column("review_items", "findings")

@@ -25,8 +25,7 @@ _TIME = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     """Add the deadline column and the alerts table."""
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("deadline", _TIME, nullable=True))
+    op.add_column("cases", sa.Column("deadline", _TIME, nullable=True))
     op.create_table(
         "deadline_alerts",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
@@ -42,5 +41,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them."""
     op.drop_table("deadline_alerts")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("deadline")
+    # Dropped in place (SQLite 3.35+ and PostgreSQL): a batch copy of the table would
+    # break the foreign keys that point at it.
+    op.drop_column("cases", "deadline")
