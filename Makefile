@@ -3,7 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Two test processes (the machines have two cores): the suite is about twice as fast.
+# Two test processes (the machines have two cores): the suite is about twice as fast. The
+# tests marked `slow` bound wall-clock times under load of their own (an import beside
+# live lookups): they run afterwards, alone.
 PYTEST_ARGS ?= -n 2
 
 .PHONY: install browser run test lint format bench-smoke clean
@@ -44,7 +46,8 @@ $(AXE): | $(STAMP)
 	npm install --prefix $(VENV)/axe axe-core@4 --no-audit --no-fund --silent
 
 test: install browser $(AXE)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
+	$(PY) -m pytest -m slow
 
 # mypy (strict) checks src and tests: the files named in pyproject.toml's [tool.mypy].
 lint: install
