@@ -54,12 +54,14 @@ from shieldwall.storage.engine import (
 )
 from shieldwall.storage.enrolment_repositories import SqlEnrolmentRepository
 from shieldwall.storage.migrate import upgrade_engine
+from shieldwall.storage.platform_repositories import SqlPlatformRepository
 from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.review_repositories import SqlReviewRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
+from shieldwall.takedown.directory import PlatformDirectory
 
 
 class _Storage:
@@ -119,6 +121,8 @@ class Services:
     """Likeness protection's enrolments: consent, sealed templates, withdrawal, expiry."""
     deadlines: DeadlineWatch
     """The takedown clocks of waiting work and the leads' escalations."""
+    platforms: PlatformDirectory
+    """The platform directory: where copies are, how each platform is told, by when."""
     nudity: NudityScorer = field(default_factory=NudityScorer)
     """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
     faces: FaceAnalyser = field(default_factory=FaceAnalyser)
@@ -257,6 +261,7 @@ def build_services(
         deadlines=DeadlineWatch(
             review_items, SqlAlertStore(engine), notifier, settings.deadline_policy
         ),
+        platforms=PlatformDirectory(SqlPlatformRepository(engine)),
         _storage=storage,
     )
 

@@ -50,6 +50,7 @@ TABLES = {
     "enrolments",
     "enrolment_notices",
     "deadline_alerts",
+    "platforms",
 }
 
 

@@ -20,6 +20,7 @@ from shieldwall.cli.enrolment_cmd import enrol_command, enrolments_group
 from shieldwall.cli.hash_cmd import hash_command
 from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
+from shieldwall.cli.platforms_cmd import platforms_group
 from shieldwall.cli.quarantine_cmd import quarantine
 from shieldwall.cli.scan_cmd import scan_command
 from shieldwall.cli.serve_cmd import serve
@@ -75,6 +76,7 @@ cli.add_command(doctor_command)
 cli.add_command(enrolments_group)
 cli.add_command(enrol_command)
 cli.add_command(scan_command)
+cli.add_command(platforms_group)
 
 
 def main() -> None:

@@ -444,3 +444,15 @@ class DeadlineAlertRow(Base):
     subject: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PlatformRow(Base):
+    """A platform of the takedown directory; its fields as JSON (the directory validates
+    them), its name unique."""
+
+    __tablename__ = "platforms"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    fields: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Takedown follow-through: the platform directory, notices to other platforms."""
