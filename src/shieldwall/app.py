@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,6 +25,7 @@ from shieldwall.detection.faces import FaceAnalyser
 from shieldwall.detection.nudity import NudityScorer
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
+from shieldwall.integrations.notices import notice_subject_and_body
 from shieldwall.likeness.models import Enrolment
 from shieldwall.likeness.service import EnrolmentService
 from shieldwall.matching.freshness import ChangeBeacon
@@ -54,6 +56,7 @@ from shieldwall.storage.engine import (
 )
 from shieldwall.storage.enrolment_repositories import SqlEnrolmentRepository
 from shieldwall.storage.migrate import upgrade_engine
+from shieldwall.storage.notice_repositories import SqlNoticeRepository
 from shieldwall.storage.platform_repositories import SqlPlatformRepository
 from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
@@ -62,6 +65,7 @@ from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
 from shieldwall.takedown.directory import PlatformDirectory
+from shieldwall.takedown.service import NoticeService, Signatory
 
 
 class _Storage:
@@ -123,6 +127,8 @@ class Services:
     """The takedown clocks of waiting work and the leads' escalations."""
     platforms: PlatformDirectory
     """The platform directory: where copies are, how each platform is told, by when."""
+    notices: NoticeService
+    """Takedown notices for a case's locators: sent, exported, tracked."""
     nudity: NudityScorer = field(default_factory=NudityScorer)
     """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
     faces: FaceAnalyser = field(default_factory=FaceAnalyser)
@@ -237,6 +243,7 @@ def build_services(
         require_totp_for_leads=settings.review_totp_required,
         on_change=functools.partial(_audit_account_change, audit),
     )
+    platforms = PlatformDirectory(SqlPlatformRepository(engine))
     if not settings.url_lookups:
         fetcher = DisabledFetcher()
     elif fetcher is None:
@@ -261,7 +268,15 @@ def build_services(
         deadlines=DeadlineWatch(
             review_items, SqlAlertStore(engine), notifier, settings.deadline_policy
         ),
-        platforms=PlatformDirectory(SqlPlatformRepository(engine)),
+        platforms=platforms,
+        notices=NoticeService(
+            cases,
+            platforms,
+            SqlNoticeRepository(engine),
+            notice_subject_and_body,
+            _signatory(settings),
+            sender=notifier if isinstance(notifier, SmtpNotifier) else None,
+        ),
         _storage=storage,
     )
 
@@ -298,6 +313,12 @@ def _audit_enrolment_end(audit: AuditLog, enrolment: Enrolment, why: str) -> Non
             {"ended": why, "templates_deleted": True},
         )
     )
+
+
+def _signatory(settings: Settings) -> Signatory:
+    """Notices come from the service's mail sender (`mail_from`): its name and address."""
+    name, address = parseaddr(settings.mail_from)
+    return Signatory(settings.mail_from, name or address, address)
 
 
 def _review_policy(settings: Settings) -> ReviewPolicy:

@@ -51,6 +51,7 @@ TABLES = {
     "enrolment_notices",
     "deadline_alerts",
     "platforms",
+    "locator_notices",
 }
 
 

@@ -1,23 +1,34 @@
-"""The platform directory on every back end, and `shieldwall platforms add|list|edit`."""
+"""The platform directory and the notices on every back end; `shieldwall platforms
+add|list|edit`; `shieldwall cases notices --send --out` against a real local mail server,
+and `cases answer`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from shieldwall.cases.models import validate_report
 from shieldwall.cli.main import cli
-from shieldwall.errors import ConflictError, NotFoundError
+from shieldwall.errors import ConflictError, NotFoundError, UnavailableError
+from shieldwall.integrations.mail import SmtpNotifier
 from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
+from shieldwall.storage.notice_repositories import SqlNoticeRepository
 from shieldwall.storage.platform_repositories import SqlPlatformRepository
-from shieldwall.takedown.memory import InMemoryPlatformRepository
-from shieldwall.takedown.platforms import platform_from_mapping
-from shieldwall.takedown.ports import PlatformRepository
+from shieldwall.takedown.memory import InMemoryNoticeRepository, InMemoryPlatformRepository
+from shieldwall.takedown.platforms import LegalBasis, platform_from_mapping
+from shieldwall.takedown.ports import NoticeRepository, PlatformRepository
+from shieldwall.takedown.tracking import NewNotice, NoticeAnswer, NoticeMethod, NoticeState
 from tests.integration.conftest import SQL_BACKENDS
+from tests.support.factories import report_fields
+from tests.support.mail import local_smtp
+from tests.support.server import free_port
+from tests.support.services import make_services
 
 FIELDS = {
     "name": "examplegram",
@@ -98,3 +109,113 @@ def test_the_command_line_adds_edits_and_lists(tmp_path: Path) -> None:
     assert json.loads(edited.stdout)["language"] == "es"
     listed = runner.invoke(cli, [*db, "platforms", "list", "--json"], env=env)
     assert [json.loads(line)["name"] for line in listed.stdout.splitlines()] == ["examplegram"]
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+def notices(request: pytest.FixtureRequest) -> Iterator[NoticeRepository]:
+    if request.param == "memory":
+        yield InMemoryNoticeRepository()
+        return
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        yield SqlNoticeRepository(engine)
+    finally:
+        engine.dispose()
+
+
+def test_notices_and_their_answers_are_kept(notices: NoticeRepository) -> None:
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    new = NewNotice(
+        "SW-AAAA-0001",
+        "https://examplegram.example/p/1",
+        "examplegram",
+        LegalBasis.TAKE_IT_DOWN,
+        "en",
+        NoticeMethod.EMAIL,
+        now,
+        now + timedelta(hours=48),
+    )
+    first = notices.add(new)
+    notices.add(NewNotice(**{**vars(new), "case_number": "SW-AAAA-0002"}))
+    assert notices.of_case("SW-AAAA-0001") == [first]
+    answer = NoticeAnswer(now + timedelta(hours=3), NoticeState.REMOVED, "gone", "ana")
+    answered = notices.answer(first.id, answer)
+    assert answered.answers == (answer,)
+    assert notices.of_case("SW-AAAA-0001")[0].answers == (answer,)
+    with pytest.raises(NotFoundError):
+        notices.answer(999, answer)
+
+
+def test_notices_go_to_a_real_mail_server_and_are_tracked(tmp_path: Path) -> None:
+    with local_smtp() as (inbox, port):
+        services = make_services(
+            tmp_path,
+            "n.db",
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            mail_from="Helpline <help@helpline.example>",
+        )
+        try:
+            services.platforms.add(FIELDS)
+            services.platforms.add(
+                {
+                    **FIELDS,
+                    "name": "formgram",
+                    "abuse_email": "",
+                    "abuse_form": "https://formgram.example/report",
+                    "hosts": ["formgram.example"],
+                }
+            )
+            locators = [
+                {"kind": "url", "value": "https://examplegram.example/p/9"},
+                {"kind": "url", "value": "https://formgram.example/v/9"},
+            ]
+            report = validate_report(report_fields(locators=locators))
+            number = services.cases.file(report).case.number
+        finally:
+            services.close()
+        args = ["--db", f"sqlite:///{tmp_path / 'n.db'}", "cases", "notices", number]
+        env = {
+            "SHIELDWALL_HOME": str(tmp_path),
+            "SHIELDWALL_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "SHIELDWALL_MAIL_FROM": "Helpline <help@helpline.example>",
+        }
+        out = tmp_path / "forms"
+        ran = CliRunner().invoke(
+            cli, [*args, "--send", "--out", str(out), "--json"], env=env, catch_exceptions=False
+        )
+        assert ran.exit_code == 0, ran.output
+        received = inbox.wait(2)  # the reporter's acknowledgement, and the notice
+    [mail] = [m for m in received if m["To"] == "abuse@examplegram.example"]
+    assert number in mail["Subject"]
+    rows = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("{")]
+    assert [(r["platform"], r["method"], r["state"]) for r in rows] == [
+        ("examplegram", "email", "notified"),
+        ("formgram", "export", "notified"),
+    ]
+    [written] = out.iterdir()
+    assert "https://formgram.example/v/9" in written.read_text(encoding="utf-8")
+    answered = CliRunner().invoke(
+        cli,
+        [
+            *args[:2],
+            "cases",
+            "answer",
+            str(rows[0]["notice"]),
+            "--state",
+            "removed",
+            "--by",
+            "ana",
+            "--json",
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
+    assert json.loads(answered.stdout)["state"] == "removed"
+
+
+def test_a_mail_server_that_is_down_sends_nothing_and_records_nothing() -> None:
+    notifier = SmtpNotifier(f"smtp://127.0.0.1:{free_port()}", "Helpline <h@helpline.example>")
+    with pytest.raises(UnavailableError, match="did not take the notice"):
+        notifier.send_notice("abuse@examplegram.example", "subject", "body")

@@ -4,17 +4,21 @@ each minute, and an alert is sent once whoever finds it first)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from shieldwall.cases.service import normalise_case_number
 from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.options import json_option
 from shieldwall.cli.output import Output
 from shieldwall.deadlines import ClockState
+from shieldwall.takedown.tracking import NoticeMethod, NoticeState
 
 
 @click.group("cases")
 def cases_group() -> None:
-    """Cases across the service: their takedown clocks."""
+    """Cases across the service: their takedown clocks and notices to platforms."""
 
 
 @cases_group.command("check-deadlines")
@@ -52,3 +56,89 @@ def check_deadlines_command(context: CliContext, show_all: bool, as_json: bool) 
             f" alerts sent {len(checked.sent)}"
         )
     return 3 if checked.count(ClockState.OVERDUE) else 0
+
+
+@cases_group.command("notices")
+@click.argument("number")
+@click.option("--send", is_flag=True, help="Email the notices to platforms with an address.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the notices for web forms (platforms without an address) here, as text.",
+)
+@click.option("--synthetic", is_flag=True, help="Say the image is a digital forgery (AI).")
+@json_option
+@pass_context
+def notices_command(
+    context: CliContext,
+    /,
+    number: str,
+    send: bool,
+    out_dir: Path | None,
+    synthetic: bool,
+    as_json: bool,
+) -> int:
+    """A case's takedown notices: which platform each link is on and under which law;
+    with --send, email them; with --out, write the others for the platforms' web forms.
+    Then the notices sent so far and their states."""
+    out = Output(as_json)
+    notices = context.services.notices
+    canonical = normalise_case_number(number)
+    prepared = notices.prepared(canonical, synthetic=synthetic)
+    if send:
+        notices.send(canonical, synthetic=synthetic)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for position, notice in enumerate(prepared, 1):
+            if notice.method is not NoticeMethod.EXPORT:
+                continue
+            path = out_dir / f"{canonical}-{notice.platform.name}-{position}.txt"
+            path.write_text(f"{notice.subject}\n\n{notice.body}", encoding="utf-8")
+            notices.exported(canonical, notice)
+            out.note(f"written: {path}")
+    now = notices.now()
+    rows = []
+    for sent in notices.notices(canonical):
+        record = {
+            "notice": sent.id,
+            "locator": sent.locator,
+            "platform": sent.platform,
+            "basis": sent.basis.value,
+            "method": sent.method.value,
+            "notified_at": sent.notified_at.isoformat(),
+            "deadline": sent.deadline.isoformat(),
+            "state": sent.state(now).value,
+        }
+        out.record(record)
+        rows.append([str(v) for v in record.values()])
+    out.table(
+        ["notice", "locator", "platform", "basis", "method", "notified", "deadline", "state"],
+        rows,
+    )
+    if not as_json:
+        waiting = [p for p in prepared if p.method is NoticeMethod.EXPORT and out_dir is None]
+        out.note(f"notices possible: {len(prepared)}; for web forms (use --out): {len(waiting)}")
+    return 0
+
+
+@cases_group.command("answer")
+@click.argument("notice_id", type=int)
+@click.option(
+    "--state",
+    required=True,
+    type=click.Choice(["acknowledged", "removed", "refused"]),
+    help="What the platform answered.",
+)
+@click.option("--note", default="", help="What it said (its reference, its reasons).")
+@click.option("--by", "by", required=True, help="Who records it (a reviewer's name).")
+@json_option
+@pass_context
+def answer_command(
+    context: CliContext, /, notice_id: int, state: str, note: str, by: str, as_json: bool
+) -> int:
+    """Record a platform's answer to a notice."""
+    notices = context.services.notices
+    answered = notices.answer(notice_id, NoticeState(state), note, by)
+    Output(as_json).record({"notice": answered.id, "state": answered.state(notices.now()).value})
+    return 0

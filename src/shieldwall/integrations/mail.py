@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from shieldwall.cases.models import Case
 from shieldwall.deadlines import ClockState
-from shieldwall.errors import InvalidInputError
+from shieldwall.errors import InvalidInputError, UnavailableError
 from shieldwall.review.deadlines import WorkClock
 
 SMTP_TIMEOUT_S: Final = 15.0
@@ -114,6 +114,16 @@ def deadline_alert(
     return message
 
 
+def plain_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text email (takedown notices: never an attachment)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
 class SmtpNotifier:
     """Sends acknowledgements through one SMTP server, each from a background thread."""
 
@@ -152,15 +162,27 @@ class SmtpNotifier:
             target=self._send, args=(message, clock.subject), name="shieldwall-mail", daemon=True
         ).start()
 
-    def _send(self, message: EmailMessage, number: str) -> None:
-        smtp_class = smtplib.SMTP_SSL if self._scheme == "smtps" else smtplib.SMTP
+    def send_notice(self, to: str, subject: str, body: str) -> None:
+        """Send a takedown notice now (the caller records it only if this returns); an
+        SMTP or connection error is raised as a StorageError-like ShieldwallError."""
+        message = plain_message(self._sender, to, subject, body)
         try:
-            with smtp_class(self._host, self._port, timeout=SMTP_TIMEOUT_S) as server:
-                if self._scheme == "smtp+starttls":
-                    server.starttls()
-                if self._user and self._password:
-                    server.login(self._user, self._password)
-                server.send_message(message)
+            self._deliver(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise UnavailableError(f"the mail server did not take the notice: {exc}") from exc
+
+    def _deliver(self, message: EmailMessage) -> None:
+        smtp_class = smtplib.SMTP_SSL if self._scheme == "smtps" else smtplib.SMTP
+        with smtp_class(self._host, self._port, timeout=SMTP_TIMEOUT_S) as server:
+            if self._scheme == "smtp+starttls":
+                server.starttls()
+            if self._user and self._password:
+                server.login(self._user, self._password)
+            server.send_message(message)
+
+    def _send(self, message: EmailMessage, number: str) -> None:
+        try:
+            self._deliver(message)
         except (OSError, smtplib.SMTPException) as exc:
             _log.warning("email about %s not sent: %s", number, type(exc).__name__)
 
@@ -197,6 +219,12 @@ class NullNotifier:
         if not self._leads:
             return
         message = deadline_alert(clock, now, self._sender, self._leads)
+        with self._lock:
+            self._sent.append(message)
+
+    def send_notice(self, to: str, subject: str, body: str) -> None:
+        """Keep the notice SMTP would have carried."""
+        message = plain_message(self._sender, to, subject, body)
         with self._lock:
             self._sent.append(message)
 

@@ -61,3 +61,9 @@ def notice_text(fields: NoticeFields) -> NoticeText:
     return NoticeText(
         head.removeprefix("Subject:").removeprefix("Asunto:").removeprefix("제목:").strip(), body
     )
+
+
+def notice_subject_and_body(fields: NoticeFields) -> tuple[str, str]:
+    """The NoticeWriter the notice service uses."""
+    text = notice_text(fields)
+    return text.subject, text.body

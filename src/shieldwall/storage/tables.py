@@ -456,3 +456,25 @@ class PlatformRow(Base):
     id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     fields: Mapped[str] = mapped_column(Text)
+
+
+class LocatorNoticeRow(Base):
+    """A takedown notice about one locator of a case to one platform, and the platform's
+    answers (JSON, oldest first)."""
+
+    __tablename__ = "locator_notices"
+    __table_args__ = (
+        Index("ix_locator_notices_case_number", "case_number"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String(32))
+    locator: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(64))
+    basis: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(16))
+    notified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    answers: Mapped[str] = mapped_column(Text)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from shieldwall.errors import ConflictError, NotFoundError
 from shieldwall.takedown.platforms import Platform
+from shieldwall.takedown.tracking import LocatorNotice, NewNotice, NoticeAnswer
 
 
 class InMemoryPlatformRepository:
@@ -40,3 +42,33 @@ class InMemoryPlatformRepository:
         """Every platform, by name."""
         with self._lock:
             return [self._platforms[name] for name in sorted(self._platforms)]
+
+
+class InMemoryNoticeRepository:
+    """Notices in a list."""
+
+    def __init__(self) -> None:
+        self._notices: list[LocatorNotice] = []
+        self._lock = threading.Lock()
+
+    def add(self, notice: NewNotice) -> LocatorNotice:
+        """Record a notice as sent."""
+        with self._lock:
+            stored = LocatorNotice(len(self._notices) + 1, **vars(notice))
+            self._notices.append(stored)
+            return stored
+
+    def of_case(self, case_number: str) -> list[LocatorNotice]:
+        """A case's notices, oldest first."""
+        with self._lock:
+            return [n for n in self._notices if n.case_number == case_number]
+
+    def answer(self, notice_id: int, answer: NoticeAnswer) -> LocatorNotice:
+        """Record a platform's answer."""
+        with self._lock:
+            if not 1 <= notice_id <= len(self._notices):
+                raise NotFoundError(f"no notice {notice_id}")
+            notice = self._notices[notice_id - 1]
+            updated = replace(notice, answers=(*notice.answers, answer))
+            self._notices[notice_id - 1] = updated
+            return updated

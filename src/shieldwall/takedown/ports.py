@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from shieldwall.takedown.notices import NoticeFields
 from shieldwall.takedown.platforms import Platform
+from shieldwall.takedown.tracking import LocatorNotice, NewNotice, NoticeAnswer
 
 
 class PlatformRepository(Protocol):
@@ -24,4 +26,36 @@ class PlatformRepository(Protocol):
 
     def all(self) -> list[Platform]:
         """Every platform, by name."""
+        ...
+
+
+class NoticeRepository(Protocol):
+    """Notices sent and the platforms' answers. Errors are ShieldwallErrors."""
+
+    def add(self, notice: NewNotice) -> LocatorNotice:
+        """Record a notice as sent."""
+        ...
+
+    def of_case(self, case_number: str) -> list[LocatorNotice]:
+        """A case's notices, oldest first."""
+        ...
+
+    def answer(self, notice_id: int, answer: NoticeAnswer) -> LocatorNotice:
+        """Record a platform's answer; NotFoundError for an unknown notice."""
+        ...
+
+
+class NoticeWriter(Protocol):
+    """Writes a notice's text from its fields (integrations/notices.py)."""
+
+    def __call__(self, fields: NoticeFields) -> tuple[str, str]:
+        """The subject and the body."""
+        ...
+
+
+class NoticeSender(Protocol):
+    """Delivers a notice by email, at once; raises if the mail server refuses it."""
+
+    def send_notice(self, to: str, subject: str, body: str) -> None:
+        """Send the notice (no attachment, ever)."""
         ...
