@@ -16,9 +16,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from shieldwall.config import MediaLimits
+from shieldwall.app import build_services
+from shieldwall.config import MediaLimits, load_settings
 from shieldwall.hashing.service import hash_content
 from shieldwall.signals.pdq import pdq_distance
+from shieldwall.takedown.tracking import NoticeState
 from tests.support.browser import Recorder, assert_no_image_bytes, screenshots
 from tests.support.factories import REPORT_SHA, report_fields
 from tests.support.images import write_scenes
@@ -245,3 +247,57 @@ def test_the_receipt_lists_what_was_received(
     assert "pdq" not in video_line  # videos: MD5 and SHA-256 only, for now
     assert "https://forum.example/t/1" in receipt
     assert "UTC" in receipt
+
+
+def test_the_person_sees_what_each_platform_was_asked_and_answered(
+    page: Page, server: tuple[ServerProcess, str], tmp_path: Path
+) -> None:
+    process, _ = server
+    fields = report_fields(
+        country="ES",
+        hashes=[{"sha256": REPORT_SHA}],
+        locators=[
+            {"kind": "url", "value": "https://forum.example/t/99"},
+            {"kind": "platform", "value": "a school group chat"},
+        ],
+    )
+    filed = httpx.post(f"{process.url}/protect/api/cases", json=fields).json()
+    settings = load_settings(
+        config_file=process.home / "absent.toml",
+        environ={
+            "SHIELDWALL_HOME": str(process.home),
+            "SHIELDWALL_DATABASE_URL": f"sqlite:///{process.home / 'cli.db'}",  # Cli's
+        },
+    )
+    services = build_services(settings)
+    try:
+        services.platforms.add(
+            {
+                "name": "forum",
+                "display_name": "Example Forum",
+                "abuse_form": "https://forum.example/report",
+                "jurisdiction": "ES",
+                "bases": ["dsa_art16"],
+                "hosts": ["forum.example"],
+            }
+        )
+        [prepared] = services.notices.prepared(filed["case_number"])
+        notice = services.notices.exported(filed["case_number"], prepared)
+
+        def look_up() -> None:
+            page.goto(f"{process.url}/protect/status")
+            page.fill("#case_number", filed["case_number"])
+            page.fill("#secret", filed["secret"])
+            page.get_by_role("button", name="Show my case").click()
+
+        look_up()
+        locators = page.locator("#case-locators")
+        expect(locators).to_contain_text("Example Forum was asked to remove it on")
+        expect(locators).to_contain_text("a school group chat (reported)")
+        page.screenshot(path=str(screenshots(tmp_path) / "status-3-notified.png"), full_page=True)
+        services.notices.answer(notice.id, NoticeState.REMOVED, "their ref 8812", "ana")
+        look_up()
+        expect(locators).to_contain_text("Example Forum says it removed it.")
+        page.screenshot(path=str(screenshots(tmp_path) / "status-4-removed.png"), full_page=True)
+    finally:
+        services.close()

@@ -145,6 +145,16 @@ MESSAGES: Final = {
     "locator_removed": N_("removed"),
     "locator_not_found": N_("not found"),
     "no_locators": N_("None given."),
+    "notice_notified": N_("{platform} was asked to remove it on {value}. Waiting for its answer."),
+    "notice_acknowledged": N_("{platform} confirmed it received the request of {value}."),
+    "notice_removed": N_("{platform} says it removed it."),
+    "notice_refused": N_(
+        "{platform} refused to remove it. The service that runs this page can tell you what "
+        "can be done next."
+    ),
+    "notice_no_answer": N_(
+        "{platform} did not answer the request of {value} in time. The service is following it up."
+    ),
     "copies_found": N_("Copies found so far: {n}"),
     "enrol_loading": N_("Getting face detection ready on this device (about 25 MB, only once)..."),
     "enrol_unavailable": N_(

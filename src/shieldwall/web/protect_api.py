@@ -11,7 +11,7 @@ Only hashes arrive here, never images. The pages of `/protect` post to these rou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
@@ -31,6 +31,7 @@ from shieldwall.cases.models import (
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import NotFoundError
 from shieldwall.review.models import DecisionKind
+from shieldwall.takedown.tracking import LocatorNotice
 from shieldwall.web.body_docs import json_model, request_body
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
@@ -87,6 +88,17 @@ class LocatorOut(BaseModel):
     kind: LocatorKind
     value: str
     state: LocatorState
+    notice: LocatorNoticeOut | None = None
+    """The latest takedown notice about it to the platform it is on, if one was sent."""
+
+
+class LocatorNoticeOut(BaseModel):
+    """A takedown notice about a locator, as the person reads it."""
+
+    platform: str
+    state: str = Field(description="notified, acknowledged, removed, refused or no_answer")
+    notified_at: datetime
+    deadline: datetime
 
 
 class DecisionNoticeOut(BaseModel):
@@ -124,8 +136,16 @@ class FiledOut(CaseOut):
     secret: str
 
 
-def case_out(case: Case, copies_found: int) -> dict[str, Any]:
-    """The fields of CaseOut for a case (the decision notice aside)."""
+def case_out(
+    case: Case,
+    copies_found: int,
+    notices: Sequence[LocatorNotice] = (),
+    now: datetime | None = None,
+    platform_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The fields of CaseOut for a case (the decision notice aside), each locator with its
+    latest notice's state at `now`."""
+    latest = {notice.locator: notice for notice in notices}  # oldest first: the last wins
     return {
         "case_number": case.number,
         "state": case.state,
@@ -136,9 +156,27 @@ def case_out(case: Case, copies_found: int) -> dict[str, Any]:
         "copies_found": copies_found,
         "timeline": [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in case.events],
         "locators": [
-            {"kind": loc.kind, "value": loc.value, "state": loc.state}
+            {
+                "kind": loc.kind,
+                "value": loc.value,
+                "state": loc.state,
+                "notice": _notice_out(latest.get(loc.value), now, platform_names or {}),
+            }
             for loc in case.report.locators
         ],
+    }
+
+
+def _notice_out(
+    notice: LocatorNotice | None, now: datetime | None, names: Mapping[str, str]
+) -> dict[str, Any] | None:
+    if notice is None or now is None:
+        return None
+    return {
+        "platform": names.get(notice.platform, notice.platform),
+        "state": notice.state(now).value,
+        "notified_at": notice.notified_at,
+        "deadline": notice.deadline,
     }
 
 
@@ -234,7 +272,12 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
         take_token(runtime, f"case:{number}", runtime.services.settings.protect_read_limit)
         raise
     notice = decision_notice(runtime, case.number)
-    return CaseOut(**case_out(case, runtime.services.cases.copies_found(case)), decision=notice)
+    services = runtime.services
+    notices = services.notices
+    sent = notices.notices(case.number)
+    names = {p.name: p.display_name for p in services.platforms.all()} if sent else {}
+    fields = case_out(case, services.cases.copies_found(case), sent, notices.now(), names)
+    return CaseOut(**fields, decision=notice)
 
 
 def decision_notice(runtime: Runtime, number: str) -> DecisionNoticeOut | None:

@@ -43,6 +43,15 @@
     locators.replaceChildren(...body.locators.map((locator) => {
       const item = document.createElement("li");
       item.textContent = locator.value + " (" + say("locator_" + locator.state) + ")";
+      if (locator.notice) {
+        const notice = document.createElement("span");
+        notice.className = "notice-state";
+        notice.textContent = say("notice_" + locator.notice.state, {
+          platform: locator.notice.platform,
+          value: locator.notice.notified_at.slice(0, 10),
+        });
+        item.append(document.createElement("br"), notice);
+      }
       return item;
     }));
     if (body.locators.length === 0) {
