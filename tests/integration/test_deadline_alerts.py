@@ -21,8 +21,8 @@ from shieldwall.review.deadlines import AlertStore
 from shieldwall.review.memory import InMemoryAlertStore
 from shieldwall.storage.deadline_alerts import SqlAlertStore
 from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import upgrade_database
 from tests.integration.conftest import SQL_BACKENDS
+from tests.support.backends import on_backend
 from tests.support.factories import jpeg, report_fields, report_item
 from tests.support.migrations import migrate
 from tests.support.services import make_services
@@ -32,16 +32,8 @@ NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(params=["memory", *SQL_BACKENDS])
 def alerts(request: pytest.FixtureRequest) -> Iterator[AlertStore]:
-    if request.param == "memory":
-        yield InMemoryAlertStore()
-        return
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    try:
-        yield SqlAlertStore(engine)
-    finally:
-        engine.dispose()
+    made: Iterator[AlertStore] = on_backend(request, InMemoryAlertStore, SqlAlertStore)
+    yield from made
 
 
 def test_an_alert_is_recorded_once_per_subject_and_kind(alerts: AlertStore) -> None:

@@ -16,8 +16,6 @@ from shieldwall.cases.models import validate_report
 from shieldwall.cli.main import cli
 from shieldwall.errors import ConflictError, NotFoundError, UnavailableError
 from shieldwall.integrations.mail import SmtpNotifier
-from shieldwall.storage.engine import create_database_engine
-from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.notice_repositories import SqlNoticeRepository
 from shieldwall.storage.platform_repositories import SqlPlatformRepository
 from shieldwall.takedown.memory import InMemoryNoticeRepository, InMemoryPlatformRepository
@@ -25,6 +23,7 @@ from shieldwall.takedown.platforms import LegalBasis, platform_from_mapping
 from shieldwall.takedown.ports import NoticeRepository, PlatformRepository
 from shieldwall.takedown.tracking import NewNotice, NoticeAnswer, NoticeMethod, NoticeState
 from tests.integration.conftest import SQL_BACKENDS
+from tests.support.backends import on_backend
 from tests.support.factories import report_fields
 from tests.support.mail import local_smtp
 from tests.support.server import free_port
@@ -41,16 +40,10 @@ FIELDS = {
 
 @pytest.fixture(params=["memory", *SQL_BACKENDS])
 def platforms(request: pytest.FixtureRequest) -> Iterator[PlatformRepository]:
-    if request.param == "memory":
-        yield InMemoryPlatformRepository()
-        return
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    try:
-        yield SqlPlatformRepository(engine)
-    finally:
-        engine.dispose()
+    made: Iterator[PlatformRepository] = on_backend(
+        request, InMemoryPlatformRepository, SqlPlatformRepository
+    )
+    yield from made
 
 
 def test_platforms_are_kept_by_name(platforms: PlatformRepository) -> None:
@@ -113,16 +106,10 @@ def test_the_command_line_adds_edits_and_lists(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["memory", *SQL_BACKENDS])
 def notices(request: pytest.FixtureRequest) -> Iterator[NoticeRepository]:
-    if request.param == "memory":
-        yield InMemoryNoticeRepository()
-        return
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    try:
-        yield SqlNoticeRepository(engine)
-    finally:
-        engine.dispose()
+    made: Iterator[NoticeRepository] = on_backend(
+        request, InMemoryNoticeRepository, SqlNoticeRepository
+    )
+    yield from made
 
 
 def test_notices_and_their_answers_are_kept(notices: NoticeRepository) -> None:
