@@ -80,7 +80,7 @@ def detect(
         kept = detector_findings(findings)
         item = services.reviews.queue_likeness(
             kept,
-            _signals(result),
+            content_signals(result),
             content_ref=content_ref,
             key_id=caller.id,
             content=data,
@@ -89,7 +89,8 @@ def detect(
     return Detected(result, findings, item)
 
 
-def _signals(result: ScreeningResult) -> list[Signal]:
+def content_signals(result: ScreeningResult) -> list[Signal]:
+    """The computed content's primary signals (what a review item of it shows)."""
     computed = result.signals or {}
     return [
         Signal.of(name, computed[name]) for name in ("pdq", "md5", "sha256") if name in computed

@@ -15,7 +15,7 @@ from shieldwall.screening.models import ScreeningResult
 from shieldwall.screening.service import signals_from_mapping
 from shieldwall.signals.models import Signal
 from shieldwall.web.body_docs import BINARY, guarded_with_body, multipart_files
-from shieldwall.web.detection import check_enabled, detect, detection_out
+from shieldwall.web.detection import check_enabled, content_signals, detect, detection_out
 from shieldwall.web.review_schemas import ItemOutcomeOut, ItemRef
 from shieldwall.web.runtime import Runtime, runtime_of
 from shieldwall.web.schemas import BatchLookup, BatchLookupOut, LookupOut, SignalLookup
@@ -101,14 +101,6 @@ def queue_for_review(
     )
 
 
-def _content_signals(result: ScreeningResult) -> list[Signal]:
-    """The computed content's primary signals (what its review item shows)."""
-    computed = result.signals or {}
-    return [
-        Signal.of(name, computed[name]) for name in ("pdq", "md5", "sha256") if name in computed
-    ]
-
-
 async def _content(request: Request, limit: int) -> bytes:
     if not is_multipart(request):
         return await read_body(request, limit)
@@ -162,7 +154,7 @@ async def lookup_file(
     item = None
     if queue:
         item = await run_in_threadpool(
-            queue_for_review, runtime, result, caller, _content_signals(result), content_ref, data
+            queue_for_review, runtime, result, caller, content_signals(result), content_ref, data
         )
     return present(result, caller, item)
 
@@ -184,7 +176,7 @@ def _detected_answer(
     runtime.metrics.lookups.labels(verdict=found.verdict.value).inc()
     item = found.item
     if item is None and queue:
-        signals = _content_signals(found.result)
+        signals = content_signals(found.result)
         item = queue_for_review(runtime, found.result, caller, signals, content_ref, data)
     answer = present(found.result, caller, item)
     answer.verdict = found.verdict
