@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
@@ -23,9 +25,11 @@ from shieldwall.clock import utc_now
 from shieldwall.config import Settings
 from shieldwall.detection.faces import FaceAnalyser
 from shieldwall.detection.nudity import NudityScorer
+from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from shieldwall.integrations.notices import notice_subject_and_body
+from shieldwall.integrations.transparency_db import HttpTransparencyDatabase
 from shieldwall.likeness.models import Enrolment
 from shieldwall.likeness.service import EnrolmentService
 from shieldwall.matching.freshness import ChangeBeacon
@@ -39,6 +43,7 @@ from shieldwall.review.models import ReviewPolicy
 from shieldwall.review.ports import ReviewRepository
 from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.review.service import ReviewService, ReviewStores
+from shieldwall.review.tdb_submissions import StatementSubmitter, SubmissionRepository
 from shieldwall.screening.ports import ContentFetcher
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
@@ -63,6 +68,7 @@ from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.review_repositories import SqlReviewRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
+from shieldwall.storage.tdb_submission_repositories import SqlSubmissionRepository
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
 from shieldwall.takedown.directory import PlatformDirectory
 from shieldwall.takedown.service import NoticeService, Signatory
@@ -129,6 +135,9 @@ class Services:
     """The platform directory: where copies are, how each platform is told, by when."""
     notices: NoticeService
     """Takedown notices for a case's locators: sent, exported, tracked."""
+    tdb_submissions: SubmissionRepository
+    """Statements of reasons sent to the EU Transparency Database, by puid (`decisions
+    submit` and `decisions submissions`)."""
     nudity: NudityScorer = field(default_factory=NudityScorer)
     """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
     faces: FaceAnalyser = field(default_factory=FaceAnalyser)
@@ -158,6 +167,18 @@ class Services:
         return LiveMatcher.open(
             self.repository, self.change_log, bank_names or [], before_load=self.banks.subscribe
         )
+
+    @contextmanager
+    def statement_submitter(self) -> Iterator[StatementSubmitter]:
+        """A submitter to the Transparency Database at `tdb_url` (with `tdb_token`), its
+        connections closed after; InvalidInputError while `tdb_url` is not set."""
+        if not self.settings.tdb_url:
+            raise InvalidInputError(
+                "no Transparency Database is set (tdb_url, tdb_token): "
+                "use `decisions export` to write the statements instead"
+            )
+        with HttpTransparencyDatabase(self.settings.tdb_url, self.settings.tdb_token) as api:
+            yield StatementSubmitter(api, self.tdb_submissions)
 
     def close(self) -> None:
         """Stop the matcher's log tailer and the checkpointer; release database connections."""
@@ -248,6 +269,15 @@ def build_services(
         fetcher = DisabledFetcher()
     elif fetcher is None:
         fetcher = UrlFetcher(settings)
+    notices = NoticeService(
+        cases,
+        platforms,
+        SqlNoticeRepository(engine),
+        notice_subject_and_body,
+        _signatory(settings),
+        sender=notifier if isinstance(notifier, SmtpNotifier) else None,
+        audit=audit,
+    )
     return Services(
         settings=settings,
         repository=repository,
@@ -266,17 +296,15 @@ def build_services(
         accounts=accounts,
         enrolments=enrolments,
         deadlines=DeadlineWatch(
-            review_items, SqlAlertStore(engine), notifier, settings.deadline_policy
+            review_items,
+            SqlAlertStore(engine),
+            notifier,
+            settings.deadline_policy,
+            notices=notices,
         ),
         platforms=platforms,
-        notices=NoticeService(
-            cases,
-            platforms,
-            SqlNoticeRepository(engine),
-            notice_subject_and_body,
-            _signatory(settings),
-            sender=notifier if isinstance(notifier, SmtpNotifier) else None,
-        ),
+        notices=notices,
+        tdb_submissions=SqlSubmissionRepository(engine),
         _storage=storage,
     )
 

@@ -55,6 +55,11 @@ class Settings:
     # Acknowledgement emails to people who file a report: off unless an SMTP server is set,
     # e.g. smtp://mail.example:25, smtp+starttls://user:password@mail.example:587.
     smtp_url: str = ""
+    # The EU DSA Transparency Database's API, where `shieldwall decisions submit` sends
+    # statements of reasons: its base URL (https://transparency.dsa.ec.europa.eu; empty:
+    # off) and the platform's API token (a secret: never logged or printed).
+    tdb_url: str = ""
+    tdb_token: str = field(default="", repr=False)
     # Key that seals reporters' contact details at rest (storage/sealing.py): base64 of 32
     # bytes; empty: a key file made once in `home`. Every worker and host must share it.
     data_key: str = ""
@@ -139,6 +144,8 @@ _ENV_KEYS = {
     "rate_limit_table",
     "match_recheck_always",
     "smtp_url",
+    "tdb_url",
+    "tdb_token",
     "mail_from",
     "data_key",
     "quarantine_retention_days",
@@ -238,6 +245,18 @@ def _text_setting(_name: str, value: Any) -> str:
     return str(value)
 
 
+def _coerce_http_url(name: str, value: Any) -> str:
+    """An http(s) base URL without its trailing slash, or "" (off)."""
+    text = str(value).strip().rstrip("/")
+    if not text:
+        return ""
+    scheme, _, rest = text.partition("://")
+    host = rest.split("/", 1)[0]
+    if scheme.lower() not in {"http", "https"} or not host or any(c.isspace() for c in text):
+        raise InvalidInputError(f"setting {name} must be an http(s) URL, got {value!r}")
+    return text
+
+
 def _coerce_hosts_setting(_name: str, value: Any) -> tuple[str, ...]:
     return _coerce_hosts(value)
 
@@ -248,6 +267,7 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
         (
             "database_url",
             "smtp_url",
+            "tdb_token",
             "mail_from",
             "data_key",
             "quarantine_key",
@@ -285,6 +305,7 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     ),
     "deadline_hours_by_country": lambda name, value: country_hours(value, name),
     "lead_emails": _coerce_emails,
+    "tdb_url": _coerce_http_url,
 }
 """How each plain setting is read from TOML, the environment or a flag."""
 

@@ -504,3 +504,58 @@ def test_a_lead_works_the_overdue_list(axe_context: Browser, console: Console) -
     expect(page.locator(f"tr[data-subject='{late['case_number']}']")).to_have_count(0)
     expect(page.locator("#clock-filters")).to_contain_text("Overdue (0)")
     look(page, "13-overview-after")
+
+
+NOTICED = 66  # the seed of a picture whose case names a link on another platform
+
+
+def test_a_lead_adds_a_platform_and_a_reviewer_tracks_its_notice(
+    axe_context: Browser, console: Console
+) -> None:
+    link = "https://formgram.example/v/314"
+    fields = report_fields(
+        hashes=[report_item(jpeg(NOTICED))], locators=[{"kind": "url", "value": link}]
+    )
+    filed = console.http.post("/protect/api/cases", json=fields)
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["case_number"]
+    page = new_page(axe_context)
+    sign_in(page, console.url, "lena")
+    page.goto(f"{console.url}/review/platforms")
+    look(page, "14-platforms-empty")
+    page.fill("#p-name", "formgram")
+    page.fill("#p-display", "Formgram")
+    page.fill("#p-form", "https://formgram.example/report")
+    page.fill("#p-country", "ES")
+    page.check("#p-basis-dsa_art16")
+    page.select_option("#p-language", "es")
+    page.fill("#p-hosts", "formgram.example")
+    page.click("#save-platform")
+    expect(page.locator("tr[data-platform='formgram']")).to_contain_text("EU DSA Article 16")
+    look(page, "15-platforms-added")
+    page.goto(f"{console.url}/review/cases/{number}/notices")
+    row = page.locator(f"tr[data-locator='{link}']")
+    expect(row).to_contain_text("Formgram")
+    expect(row).to_contain_text("not sent")
+    look(page, "16-case-notices")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PDF link 1").click()
+    assert download.value.suggested_filename == f"{number}-formgram.pdf"
+    page.reload()
+    expect(row).to_contain_text("notified")
+    page.get_by_text("Record the platform's answer").click()
+    page.select_option("select[name='state']", "acknowledged")
+    page.fill("input[name='note']", "ticket 4411")
+    look(page, "17-case-notices-answer-form")
+    page.get_by_role("button", name="Record answer").click()
+    expect(page.locator(".done")).to_contain_text("The answer is recorded.")
+    expect(row).to_contain_text("acknowledged")
+    look(page, "18-case-notices-answered")
+    page.goto(f"{console.url}/review/overview")
+    expect(page.locator("#locator-clocks")).to_contain_text(number)
+    look(page, "19-overview-notices")
+    for lang in ("es", "ko"):
+        page.goto(f"{console.url}/review/cases/{number}/notices?lang={lang}")
+        look(page, f"20-case-notices-{lang}")
+        page.goto(f"{console.url}/review/platforms?lang={lang}")
+        look(page, f"21-platforms-{lang}")

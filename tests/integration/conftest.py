@@ -25,6 +25,7 @@ from shieldwall.storage.engine import create_database_engine
 from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import Sealer
+from tests.support.console import Console, running_console
 
 POSTGRES_URL = os.environ.get(
     "SHIELDWALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -126,3 +127,9 @@ def case_storage(request: pytest.FixtureRequest) -> Iterator[tuple[CaseRepositor
     engine = create_database_engine(url)
     yield SqlCaseRepository(engine, Sealer(secrets.token_bytes(32))), SqlBankRepository(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    """The whole app with console accounts (tests/support/console.py)."""
+    yield from running_console(tmp_path)

@@ -52,6 +52,7 @@ TABLES = {
     "deadline_alerts",
     "platforms",
     "locator_notices",
+    "tdb_submissions",
 }
 
 

@@ -181,8 +181,10 @@ def test_notices_go_to_a_real_mail_server_and_are_tracked(tmp_path: Path) -> Non
         ("examplegram", "email", "notified"),
         ("formgram", "export", "notified"),
     ]
-    [written] = out.iterdir()
-    assert "https://formgram.example/v/9" in written.read_text(encoding="utf-8")
+    written = sorted(out.iterdir())
+    assert [path.suffix for path in written] == [".pdf", ".txt"]
+    assert "https://formgram.example/v/9" in written[1].read_text(encoding="utf-8")
+    assert written[0].read_bytes().startswith(b"%PDF-")
     answered = CliRunner().invoke(
         cli,
         [
@@ -194,12 +196,16 @@ def test_notices_go_to_a_real_mail_server_and_are_tracked(tmp_path: Path) -> Non
             "removed",
             "--by",
             "ana",
+            "--recheck",
+            (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d"),
             "--json",
         ],
         env=env,
         catch_exceptions=False,
     )
-    assert json.loads(answered.stdout)["state"] == "removed"
+    recorded = json.loads(answered.stdout)
+    assert recorded["state"] == "removed"
+    assert "recheck_at" in recorded
 
 
 def test_a_mail_server_that_is_down_sends_nothing_and_records_nothing() -> None:

@@ -8,129 +8,25 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from shieldwall.access.models import Role
-from shieldwall.app import Services
 from shieldwall.audit.models import AuditAction
 from shieldwall.review.models import Reviewer
 from shieldwall.review.renditions import blurred_rendition, original_rendition
-from shieldwall.web.app import create_app
 from shieldwall.web.review.views import Countdown
-from tests.support.factories import jpeg, report_fields, report_item
-from tests.support.services import make_services, wait_until_ready
+from tests.support.console import PASSWORD, Console, every_answer_is_no_store
+from tests.support.factories import jpeg
 
-PASSWORD = "correct horse battery"
 CONFIRM = {
     "kind": "confirm",
     "action": "remove",
     "ground": "take-it-down-act",
     "facts": "The upload is the reported image.",
 }
-
-
-def csrf_of(html: str) -> str:
-    """The session's CSRF token, from any signed-in page."""
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match is not None, html[:500]
-    return match.group(1)
-
-
-@dataclass
-class Person:
-    """One browser: its own cookies, signed in as one account."""
-
-    client: TestClient
-    csrf: str = ""
-    answers: list[httpx.Response] = field(default_factory=list)
-
-    def get(self, path: str) -> httpx.Response:
-        answer: httpx.Response = self.client.get(path)
-        self.answers.append(answer)
-        return answer
-
-    def post(self, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-        form = {"csrf": self.csrf, **(data or {})}
-        answer: httpx.Response = self.client.post(path, data=form, **kwargs)
-        self.answers.append(answer)
-        return answer
-
-
-@dataclass
-class Console:
-    services: Services
-    client: TestClient
-    platform: dict[str, str]
-    people: dict[str, Person] = field(default_factory=dict)
-
-    def sign_in(self, username: str) -> Person:
-        person = Person(TestClient(self.client.app, follow_redirects=False))
-        page = person.client.get("/review/login")
-        token = csrf_of(page.text)
-        answer = person.client.post(
-            "/review/login",
-            data={"csrf": token, "username": username, "password": PASSWORD, "code": ""},
-        )
-        assert answer.status_code == 303, answer.text
-        person.csrf = csrf_of(person.get("/review").text)
-        self.people[username] = person
-        return person
-
-    def file_case(self, content: bytes, **changes: Any) -> dict[str, Any]:
-        item = report_item(content)
-        answer = self.client.post(
-            "/protect/api/cases", json=report_fields(hashes=[item], **changes)
-        )
-        assert answer.status_code == 201, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
-
-    def upload(self, content: bytes, **params: str) -> dict[str, Any]:
-        answer = self.client.post(
-            "/api/v1/lookup",
-            content=content,
-            params=params,
-            headers={**self.platform, "content-type": "image/jpeg"},
-        )
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
-
-    def queued(self, content: bytes, ref: str) -> int:
-        """File a case for the content and queue an upload of it; the item's id."""
-        self.file_case(content)
-        answer = self.upload(content, queue="true", content_ref=ref)
-        assert answer["verdict"] == "review"
-        item_id: int = answer["review_item"]["id"]
-        return item_id
-
-
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    services = make_services(tmp_path, "console.db", protect_file_limit="100/100")
-    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("lena", "lead")):
-        services.accounts.create(name, role, PASSWORD)
-    services.accounts.create("ada", "admin", PASSWORD)
-    platform = {"X-API-Key": services.access.issue_key("platform", Role.SCREENER).token}
-    with TestClient(create_app(services), follow_redirects=False) as client:
-        wait_until_ready(client)
-        yield Console(services, client, platform)
-
-
-def every_answer_is_no_store(console: Console) -> None:
-    answers = [a for person in console.people.values() for a in person.answers]
-    assert answers
-    for answer in answers:
-        assert answer.headers.get("cache-control") == "no-store", answer.request.url
 
 
 def test_pages_need_a_session(console: Console) -> None:

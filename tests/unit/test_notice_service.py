@@ -8,9 +8,14 @@ from datetime import timedelta
 
 import pytest
 
+from shieldwall.audit.memory import InMemoryAuditLog
+from shieldwall.audit.models import Actor, ActorKind
+from shieldwall.deadlines import ClockState, DeadlinePolicy
 from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.mail import NullNotifier
 from shieldwall.integrations.notices import notice_subject_and_body
+from shieldwall.review.deadlines import DeadlineWatch
+from shieldwall.review.memory import InMemoryAlertStore
 from shieldwall.takedown.directory import PlatformDirectory
 from shieldwall.takedown.memory import InMemoryNoticeRepository, InMemoryPlatformRepository
 from shieldwall.takedown.service import NoticeService, Signatory
@@ -27,7 +32,8 @@ LOCATORS = [
 ]
 
 
-def service(world: ReviewWorld) -> tuple[NoticeService, NullNotifier]:
+def platforms() -> PlatformDirectory:
+    """Examplegram (abuse email, 48 h) and Formgram (web form, 24 h), both under the TIDA."""
     directory = PlatformDirectory(InMemoryPlatformRepository())
     common = {"jurisdiction": "US", "bases": ["take_it_down"], "deadline_hours": 48}
     directory.add(
@@ -47,10 +53,14 @@ def service(world: ReviewWorld) -> tuple[NoticeService, NullNotifier]:
             "deadline_hours": 24,
         }
     )
+    return directory
+
+
+def service(world: ReviewWorld) -> tuple[NoticeService, NullNotifier]:
     mail = NullNotifier()
     notices = NoticeService(
         world.cases,
-        directory,
+        platforms(),
         InMemoryNoticeRepository(),
         notice_subject_and_body,
         SIGNATORY,
@@ -121,3 +131,72 @@ def test_without_a_mail_server_notices_are_exported_not_sent() -> None:
     with pytest.raises(InvalidInputError, match="smtp_url"):
         unsent.send(case.number)
     assert notices.prepared(case.number)  # the directory of `service` knows them
+
+
+def test_a_recheck_date_brings_the_link_back_and_leads_hear_once_per_date() -> None:
+    world = review_world()
+    case = world.file_case(jpeg(86), locators=LOCATORS)
+    notices, _ = service(world)
+    [emailed] = notices.send(case.number)
+    leads = NullNotifier(leads=["lena@helpline.example"])
+    watch = DeadlineWatch(
+        world.items, InMemoryAlertStore(), leads, DeadlinePolicy(), world.clock, notices
+    )
+    policy = DeadlinePolicy()
+    [clock] = notices.clocks(policy)
+    assert (clock.due, clock.clock) == (emailed.deadline, ClockState.ON_TIME)
+    world.clock.advance(timedelta(hours=49))  # the platform's 48 hours passed unanswered
+    [clock] = notices.clocks(policy)
+    assert (clock.state, clock.clock) == (NoticeState.NO_ANSWER, ClockState.OVERDUE)
+    first = watch.check()
+    assert (clock.subject, ClockState.OVERDUE) in first.sent
+    assert (clock.subject, ClockState.OVERDUE) not in watch.check().sent  # told once
+    [alert] = [m for m in leads.sent if "notice to examplegram" in m["Subject"]]
+    assert "no answer by its deadline" in alert["Subject"]
+    assert "https://" not in alert.get_content()  # never the link: it may name the person
+    recheck = world.clock() + timedelta(days=7)
+    notices.answer(emailed.id, NoticeState.REMOVED, "gone", "ana", recheck)
+    [clock] = notices.clocks(policy)
+    assert (clock.due, clock.state, clock.clock) == (
+        recheck,
+        NoticeState.REMOVED,
+        ClockState.ON_TIME,
+    )
+    world.clock.advance(timedelta(days=7))
+    watch.check()
+    [recheck_alert] = [m for m in leads.sent if "re-check" in m["Subject"]]
+    assert case.number in recheck_alert["Subject"]
+    notices.answer(emailed.id, NoticeState.REMOVED, "still gone", "ana")
+    assert notices.clocks(policy) == []  # settled, nothing left to look at
+
+
+def test_a_recheck_date_is_in_the_next_ninety_days_and_answers_are_audited() -> None:
+    world = review_world()
+    case = world.file_case(jpeg(87), locators=LOCATORS)
+    audit = InMemoryAuditLog()
+    notices = NoticeService(
+        world.cases,
+        platforms(),
+        InMemoryNoticeRepository(),
+        notice_subject_and_body,
+        SIGNATORY,
+        sender=NullNotifier(),
+        clock=world.clock,
+        audit=audit,
+    )
+    [emailed] = notices.send(case.number, actor=Actor(ActorKind.REVIEWER, "ana"))
+    for when in (world.clock() - timedelta(hours=1), world.clock() + timedelta(days=91)):
+        with pytest.raises(InvalidInputError, match="re-check"):
+            notices.answer(emailed.id, NoticeState.ACKNOWLEDGED, "", "ana", when)
+    with pytest.raises(InvalidInputError, match="who records"):
+        notices.answer(emailed.id, NoticeState.ACKNOWLEDGED, "", "  ")
+    notices.answer(emailed.id, NoticeState.ACKNOWLEDGED, "ref 9", "ana")
+    exported = notices.prepared(case.number)[1]
+    first = notices.exported(case.number, exported)
+    assert notices.exported(case.number, exported) == first  # written out twice, one clock
+    changes = [(r.actor.id, r.details["change"], r.subject.id) for r in audit.records()]
+    assert changes == [
+        ("ana", "sent", case.number),
+        ("cli", "answer", case.number),
+        ("cli", "sent", case.number),
+    ]

@@ -42,6 +42,9 @@ class AuditAction(StrEnum):
     ESCALATION = "escalation"
     ACCOUNT_CHANGE = "account_change"
     ENROLMENT_END = "enrolment_end"  # withdrawn by its person or expired: templates deleted
+    NOTICE = "notice"  # a takedown notice sent or exported, or a platform's answer recorded
+    SWEEP = "sweep"  # known copies searched for after a confirm decision, and their outcomes
+    COMPLAINT = "complaint"  # a complaint about a decision: lodged, assigned, decided
 
 
 def _check_text(what: str, value: str) -> None:

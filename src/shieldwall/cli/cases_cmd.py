@@ -4,6 +4,7 @@ each minute, and an alert is sent once whoever finds it first)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -13,6 +14,8 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.options import json_option
 from shieldwall.cli.output import Output
 from shieldwall.deadlines import ClockState
+from shieldwall.errors import UnavailableError
+from shieldwall.integrations.notice_pdf import notice_pdf
 from shieldwall.takedown.tracking import NoticeMethod, NoticeState
 
 
@@ -65,7 +68,7 @@ def check_deadlines_command(context: CliContext, show_all: bool, as_json: bool) 
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write the notices for web forms (platforms without an address) here, as text.",
+    help="Write the notices for web forms (platforms without an address) here, as text and PDF.",
 )
 @click.option("--synthetic", is_flag=True, help="Say the image is a digital forgery (AI).")
 @json_option
@@ -93,10 +96,16 @@ def notices_command(
         for position, notice in enumerate(prepared, 1):
             if notice.method is not NoticeMethod.EXPORT:
                 continue
-            path = out_dir / f"{canonical}-{notice.platform.name}-{position}.txt"
-            path.write_text(f"{notice.subject}\n\n{notice.body}", encoding="utf-8")
+            stem = out_dir / f"{canonical}-{notice.platform.name}-{position}"
+            text_path = stem.with_suffix(".txt")
+            text_path.write_text(f"{notice.subject}\n\n{notice.body}", encoding="utf-8")
+            out.note(f"written: {text_path}")
+            try:
+                stem.with_suffix(".pdf").write_bytes(notice_pdf(notice.subject, notice.body))
+                out.note(f"written: {stem.with_suffix('.pdf')}")
+            except UnavailableError as exc:
+                out.note(f"no PDF: {exc}")
             notices.exported(canonical, notice)
-            out.note(f"written: {path}")
     now = notices.now()
     rows = []
     for sent in notices.notices(canonical):
@@ -132,13 +141,33 @@ def notices_command(
 )
 @click.option("--note", default="", help="What it said (its reference, its reasons).")
 @click.option("--by", "by", required=True, help="Who records it (a reviewer's name).")
+@click.option(
+    "--recheck",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+    default=None,
+    help="When to look at the link again (UTC, YYYY-MM-DD[THH:MM]); leads are told then.",
+)
 @json_option
 @pass_context
 def answer_command(
-    context: CliContext, /, notice_id: int, state: str, note: str, by: str, as_json: bool
+    context: CliContext,
+    /,
+    notice_id: int,
+    state: str,
+    note: str,
+    by: str,
+    recheck: datetime | None,
+    as_json: bool,
 ) -> int:
     """Record a platform's answer to a notice."""
     notices = context.services.notices
-    answered = notices.answer(notice_id, NoticeState(state), note, by)
-    Output(as_json).record({"notice": answered.id, "state": answered.state(notices.now()).value})
+    recheck_at = recheck.replace(tzinfo=UTC) if recheck is not None else None
+    answered = notices.answer(notice_id, NoticeState(state), note, by, recheck_at)
+    record: dict[str, object] = {
+        "notice": answered.id,
+        "state": answered.state(notices.now()).value,
+    }
+    if answered.recheck_at is not None:
+        record["recheck_at"] = answered.recheck_at.isoformat()
+    Output(as_json).record(record)
     return 0

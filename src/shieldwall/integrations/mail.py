@@ -23,6 +23,7 @@ from shieldwall.cases.models import Case
 from shieldwall.deadlines import ClockState
 from shieldwall.errors import InvalidInputError, UnavailableError
 from shieldwall.review.deadlines import WorkClock
+from shieldwall.takedown.service import LocatorClock
 
 SMTP_TIMEOUT_S: Final = 15.0
 DEFAULT_SENDER: Final = "Shieldwall <no-reply@localhost>"
@@ -114,6 +115,41 @@ def deadline_alert(
     return message
 
 
+def notice_alert(
+    clock: LocatorClock, now: datetime, sender: str, leads: Sequence[str]
+) -> EmailMessage:
+    """The escalation to leads about a platform's notice: no answer by its deadline, or a
+    link to look at again. The platform and the case number; never the link itself (it may
+    name the person), never contact details."""
+    notice = clock.notice
+    minutes = abs(int((now - clock.due).total_seconds() // 60))
+    rechecking = notice.recheck_at is not None
+    what = "is due for a re-check" if rechecking else "has no answer by its deadline"
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(leads)
+    message["Subject"] = f"[Shieldwall] {notice.case_number}: notice to {notice.platform} {what}"
+    message.set_content(
+        "\n".join(
+            [
+                f"The notice #{notice.id} to {notice.platform} about a link of case "
+                f"{notice.case_number} {what}.",
+                "",
+                f"Sent: {notice.notified_at.strftime('%Y-%m-%d %H:%M UTC')} "
+                f"({notice.method.value}, {notice.basis.value})",
+                f"{'Re-check date' if rechecking else 'Deadline'}: "
+                f"{clock.due.strftime('%Y-%m-%d %H:%M UTC')} "
+                f"({minutes // 60} h {minutes % 60} min ago)",
+                f"State: {clock.state.value}",
+                "",
+                "Look at the link, then record what you found on the case's notices page",
+                f"in the review console (/review/cases/{notice.case_number}/notices).",
+            ]
+        )
+    )
+    return message
+
+
 def plain_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     """A plain-text email (takedown notices: never an attachment)."""
     message = EmailMessage()
@@ -160,6 +196,18 @@ class SmtpNotifier:
         message = deadline_alert(clock, now, self._sender, self._leads)
         threading.Thread(
             target=self._send, args=(message, clock.subject), name="shieldwall-mail", daemon=True
+        ).start()
+
+    def notice_alert(self, clock: LocatorClock, now: datetime) -> None:
+        """Tell the leads a platform's notice is overdue (none configured: nothing)."""
+        if not self._leads:
+            return
+        message = notice_alert(clock, now, self._sender, self._leads)
+        threading.Thread(
+            target=self._send,
+            args=(message, clock.notice.case_number),
+            name="shieldwall-mail",
+            daemon=True,
         ).start()
 
     def send_notice(self, to: str, subject: str, body: str) -> None:
@@ -219,6 +267,14 @@ class NullNotifier:
         if not self._leads:
             return
         message = deadline_alert(clock, now, self._sender, self._leads)
+        with self._lock:
+            self._sent.append(message)
+
+    def notice_alert(self, clock: LocatorClock, now: datetime) -> None:
+        """Keep the escalation about a notice SMTP would have carried to the leads."""
+        if not self._leads:
+            return
+        message = notice_alert(clock, now, self._sender, self._leads)
         with self._lock:
             self._sent.append(message)
 

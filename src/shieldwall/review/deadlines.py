@@ -1,7 +1,11 @@
 """Watching the takedown clocks: which waiting work is at risk or overdue, and telling the
 leads once when a case turns at risk and once when it is overdue.
 
-The clocks are the review items': a case's own item and every platform upload linked to it
+Platforms' clocks are the notices': a notice without an answer by the platform's deadline,
+or a link whose re-check date came, is overdue and told to the leads once (per deadline
+and per re-check date).
+
+The cases' clocks are the review items': a case's own item and every platform upload linked to it
 carry the case's deadline (fixed at receipt), other items the review policy's. Items of
 one case share one alert. Every serving worker runs the check every minute (and
 `shieldwall cases check-deadlines` from cron): the alert store records each alert once,
@@ -12,7 +16,7 @@ checking at the same moment send one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -20,6 +24,7 @@ from shieldwall.clock import Clock, utc_now
 from shieldwall.deadlines import ClockState, DeadlinePolicy
 from shieldwall.review.models import ReviewItem
 from shieldwall.review.ports import ReviewRepository
+from shieldwall.takedown.service import LocatorClock, NoticeService
 
 
 class AlertStore(Protocol):
@@ -35,6 +40,11 @@ class LeadNotifier(Protocol):
 
     def deadline_alert(self, clock: WorkClock, now: datetime) -> None:
         """Send the alert (in the background; failures are logged, never raised)."""
+        ...
+
+    def notice_alert(self, clock: LocatorClock, now: datetime) -> None:
+        """Say a platform has not answered a notice by its deadline, or a link's re-check
+        date has come (in the background; failures are logged, never raised)."""
         ...
 
 
@@ -83,6 +93,7 @@ class DeadlineCheck:
 
     clocks: list[WorkClock]
     sent: list[tuple[str, ClockState]]
+    locators: list[LocatorClock] = field(default_factory=list)
 
     def count(self, state: ClockState) -> int:
         """How many clocks are in `state`."""
@@ -99,7 +110,9 @@ class DeadlineWatch:
         notifier: LeadNotifier | None,
         policy: DeadlinePolicy,
         clock: Clock = utc_now,
+        notices: NoticeService | None = None,
     ) -> None:
+        self._notices = notices
         self._items = items
         self._alerts = alerts
         self._notifier = notifier
@@ -123,4 +136,17 @@ class DeadlineWatch:
             sent.append((clock.subject, clock.state))
             if self._notifier is not None:
                 self._notifier.deadline_alert(clock, now)
-        return DeadlineCheck(clocks, sent)
+        locators = self.locator_clocks()
+        for locator in locators:
+            if locator.clock is not ClockState.OVERDUE:
+                continue
+            if not self._alerts.record(locator.subject, ClockState.OVERDUE.value, now):
+                continue
+            sent.append((locator.subject, ClockState.OVERDUE))
+            if self._notifier is not None:
+                self._notifier.notice_alert(locator, now)
+        return DeadlineCheck(clocks, sent, locators)
+
+    def locator_clocks(self) -> list[LocatorClock]:
+        """The notices someone should look at, by when (none without a notice service)."""
+        return [] if self._notices is None else self._notices.clocks(self._policy)

@@ -22,17 +22,30 @@ from shieldwall.takedown.tracking import (
 
 
 def _answers_json(answers: tuple[NoticeAnswer, ...]) -> str:
-    return json.dumps(
-        [
-            {"at": a.at.isoformat(), "state": a.state.value, "note": a.note, "by": a.by}
-            for a in answers
-        ]
-    )
+    return json.dumps([_answer_json(a) for a in answers])
+
+
+def _answer_json(answer: NoticeAnswer) -> dict[str, str]:
+    stored = {
+        "at": answer.at.isoformat(),
+        "state": answer.state.value,
+        "note": answer.note,
+        "by": answer.by,
+    }
+    if answer.recheck_at is not None:
+        stored["recheck_at"] = answer.recheck_at.isoformat()
+    return stored
 
 
 def _answer(stored: dict[str, str]) -> NoticeAnswer:
-    at = datetime.fromisoformat(stored["at"])
-    return NoticeAnswer(at, NoticeState(stored["state"]), stored["note"], stored["by"])
+    recheck = stored.get("recheck_at")
+    return NoticeAnswer(
+        datetime.fromisoformat(stored["at"]),
+        NoticeState(stored["state"]),
+        stored["note"],
+        stored["by"],
+        datetime.fromisoformat(recheck) if recheck else None,
+    )
 
 
 def _notice(row: Row[Any]) -> LocatorNotice:
@@ -46,12 +59,7 @@ def _notice(row: Row[Any]) -> LocatorNotice:
         NoticeMethod(row.method),
         row.notified_at,
         row.deadline,
-        tuple(
-            NoticeAnswer(
-                datetime.fromisoformat(a["at"]), NoticeState(a["state"]), a["note"], a["by"]
-            )
-            for a in json.loads(row.answers)
-        ),
+        tuple(_answer(a) for a in json.loads(row.answers)),
     )
 
 
@@ -85,6 +93,22 @@ class SqlNoticeRepository(SqlAdapter):
                 .where(LocatorNoticeRow.case_number == case_number)
                 .order_by(LocatorNoticeRow.id)
             ).all()
+        return [_notice(row) for row in rows]
+
+    def get(self, notice_id: int) -> LocatorNotice:
+        """A notice by id; NotFoundError if none."""
+        with self._read() as connection:
+            row = connection.execute(
+                select(LocatorNoticeRow).where(LocatorNoticeRow.id == notice_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no notice {notice_id}")
+        return _notice(row)
+
+    def all(self) -> list[LocatorNotice]:
+        """Every notice, oldest first."""
+        with self._read() as connection:
+            rows = connection.execute(select(LocatorNoticeRow).order_by(LocatorNoticeRow.id)).all()
         return [_notice(row) for row in rows]
 
     def answer(self, notice_id: int, answer: NoticeAnswer) -> LocatorNotice:

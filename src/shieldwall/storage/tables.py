@@ -478,3 +478,24 @@ class LocatorNoticeRow(Base):
     notified_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     answers: Mapped[str] = mapped_column(Text)
+
+
+class TdbSubmissionRow(Base):
+    """A statement of reasons sent to the EU DSA Transparency Database: its puid (unique),
+    the review item it explains, its state (`stored` or `failed`), its tries and last error.
+    No foreign key to the item: the record of what was sent outlives any change to it."""
+
+    __tablename__ = "tdb_submissions"
+    __table_args__ = (
+        Index("ix_tdb_submissions_state", "state"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    puid: Mapped[str] = mapped_column(String(500), unique=True)
+    item_id: Mapped[int] = mapped_column(ID_TYPE)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)
+    first_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -63,6 +63,18 @@ class InMemoryNoticeRepository:
         with self._lock:
             return [n for n in self._notices if n.case_number == case_number]
 
+    def get(self, notice_id: int) -> LocatorNotice:
+        """A notice by id."""
+        with self._lock:
+            if not 1 <= notice_id <= len(self._notices):
+                raise NotFoundError(f"no notice {notice_id}")
+            return self._notices[notice_id - 1]
+
+    def all(self) -> list[LocatorNotice]:
+        """Every notice, oldest first."""
+        with self._lock:
+            return list(self._notices)
+
     def answer(self, notice_id: int, answer: NoticeAnswer) -> LocatorNotice:
         """Record a platform's answer."""
         with self._lock:

@@ -40,6 +40,14 @@ class NoticeRepository(Protocol):
         """A case's notices, oldest first."""
         ...
 
+    def get(self, notice_id: int) -> LocatorNotice:
+        """A notice by id; NotFoundError if none."""
+        ...
+
+    def all(self) -> list[LocatorNotice]:
+        """Every notice, oldest first."""
+        ...
+
     def answer(self, notice_id: int, answer: NoticeAnswer) -> LocatorNotice:
         """Record a platform's answer; NotFoundError for an unknown notice."""
         ...

@@ -7,13 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shieldwall.audit.models import Actor, ActorKind, AuditAction, AuditEvent, DetailValue, Subject
+from shieldwall.audit.ports import AuditLog
 from shieldwall.cases.models import LocatorKind
 from shieldwall.cases.service import CaseService
 from shieldwall.clock import Clock, utc_now
-from shieldwall.errors import InvalidInputError
+from shieldwall.deadlines import ClockState, DeadlinePolicy
+from shieldwall.errors import InvalidInputError, NotFoundError
 from shieldwall.takedown.directory import PlatformDirectory
 from shieldwall.takedown.notices import notice_basis, notice_fields
-from shieldwall.takedown.platforms import Platform
+from shieldwall.takedown.platforms import LegalBasis, Platform
 from shieldwall.takedown.ports import NoticeRepository, NoticeSender, NoticeWriter
 from shieldwall.takedown.tracking import (
     LocatorNotice,
@@ -24,6 +27,25 @@ from shieldwall.takedown.tracking import (
 )
 
 MAX_NOTE = 2000
+SYSTEM = Actor(ActorKind.SYSTEM, "cli")
+"""Who acts when no one signed in does (the command line)."""
+MAX_RECHECK = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class LocatorClock:
+    """A notice someone should look at: by when (its re-check date, else the platform's
+    deadline), that time's clock state, and the notice's own state."""
+
+    notice: LocatorNotice
+    due: datetime
+    clock: ClockState
+    state: NoticeState
+
+    @property
+    def subject(self) -> str:
+        """Its key in the alert store: one alert per notice, deadline and re-check date."""
+        return f"notice-{self.notice.id}-{self.due.strftime('%Y%m%dT%H%M')}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,11 @@ class PreparedNotice:
     body: str
 
     @property
+    def basis(self) -> LegalBasis | None:
+        """The law the notice rests on (prepared() makes none without one)."""
+        return notice_basis(self.platform)
+
+    @property
     def method(self) -> NoticeMethod:
         """By email where the platform has an abuse address, else through its web form."""
         return NoticeMethod.EMAIL if self.platform.abuse_email else NoticeMethod.EXPORT
@@ -62,7 +89,9 @@ class NoticeService:
         signatory: Signatory,
         sender: NoticeSender | None = None,
         clock: Clock = utc_now,
+        audit: AuditLog | None = None,
     ) -> None:
+        self._audit = audit
         self._cases = cases
         self._platforms = platforms
         self._notices = notices
@@ -70,6 +99,11 @@ class NoticeService:
         self._signatory = signatory
         self._sender = sender
         self._clock = clock
+
+    @property
+    def can_send(self) -> bool:
+        """Whether notices can be emailed (a mail server is set)."""
+        return self._sender is not None
 
     def now(self) -> datetime:
         """The service's time (states are read against it)."""
@@ -100,7 +134,9 @@ class NoticeService:
             found.append(PreparedNotice(locator.value, platform, subject, body))
         return found
 
-    def send(self, number: str, *, synthetic: bool = False) -> list[LocatorNotice]:
+    def send(
+        self, number: str, *, synthetic: bool = False, actor: Actor = SYSTEM
+    ) -> list[LocatorNotice]:
         """Email every notice whose platform has an abuse address and that was not sent
         before; each is recorded once the mail server took it."""
         if self._sender is None:
@@ -113,19 +149,32 @@ class NoticeService:
             if (notice.locator, notice.platform.name) in already:
                 continue
             self._sender.send_notice(notice.platform.abuse_email, notice.subject, notice.body)
-            sent.append(self._record(number, notice, NoticeMethod.EMAIL))
+            sent.append(self._record(number, notice, NoticeMethod.EMAIL, actor))
         return sent
 
-    def exported(self, number: str, notice: PreparedNotice) -> LocatorNotice:
-        """Record a notice written out for the platform's web form."""
-        return self._record(number, notice, NoticeMethod.EXPORT)
+    def exported(self, number: str, notice: PreparedNotice, actor: Actor = SYSTEM) -> LocatorNotice:
+        """Record a notice written out for the platform's web form (once: writing it out
+        again keeps the first record and its clock)."""
+        for recorded in self._notices.of_case(number):
+            if (recorded.locator, recorded.platform) == (notice.locator, notice.platform.name):
+                return recorded
+        return self._record(number, notice, NoticeMethod.EXPORT, actor)
 
-    def _record(self, number: str, notice: PreparedNotice, method: NoticeMethod) -> LocatorNotice:
+    def prepared_for(self, number: str, locator: str, *, synthetic: bool = False) -> PreparedNotice:
+        """The notice of one of the case's locators; NotFoundError if it gets none."""
+        for notice in self.prepared(number, synthetic=synthetic):
+            if notice.locator == locator:
+                return notice
+        raise NotFoundError("no notice for that link: its platform is not in the directory")
+
+    def _record(
+        self, number: str, notice: PreparedNotice, method: NoticeMethod, actor: Actor
+    ) -> LocatorNotice:
         basis = notice_basis(notice.platform)
         if basis is None:  # prepared() makes none without one: the directory changed since
             raise InvalidInputError(f"{notice.platform.name} accepts no notice Shieldwall writes")
         now = self._clock()
-        return self._notices.add(
+        recorded = self._notices.add(
             NewNotice(
                 number,
                 notice.locator,
@@ -137,15 +186,65 @@ class NoticeService:
                 now + timedelta(hours=notice.platform.deadline_hours),
             )
         )
+        self._log(actor, recorded, {"change": "sent", "method": method.value, "basis": basis.value})
+        return recorded
+
+    def _log(self, actor: Actor, notice: LocatorNotice, details: dict[str, DetailValue]) -> None:
+        """The notice's change in the audit log (never the link: it may name the person)."""
+        if self._audit is None:
+            return
+        self._audit.append(
+            AuditEvent(
+                self._clock(),
+                actor,
+                AuditAction.NOTICE,
+                Subject("case", notice.case_number),
+                {"notice": notice.id, "platform": notice.platform, **details},
+            )
+        )
 
     def notices(self, number: str) -> list[LocatorNotice]:
         """The case's notices, oldest first."""
         return self._notices.of_case(number)
 
-    def answer(self, notice_id: int, state: NoticeState, note: str, by: str) -> LocatorNotice:
-        """Record what the platform answered (acknowledged, removed, refused)."""
+    def get(self, notice_id: int) -> LocatorNotice:
+        """A notice by id."""
+        return self._notices.get(notice_id)
+
+    def answer(
+        self,
+        notice_id: int,
+        state: NoticeState,
+        note: str,
+        by: str,
+        recheck_at: datetime | None = None,
+        actor: Actor = SYSTEM,
+    ) -> LocatorNotice:
+        """Record what the platform answered (acknowledged, removed, refused), and when
+        someone should look at the link again (after now, within MAX_RECHECK)."""
         if state in (NoticeState.NOTIFIED, NoticeState.NO_ANSWER):
             raise InvalidInputError("an answer is acknowledged, removed or refused")
         if len(note) > MAX_NOTE:
             raise InvalidInputError(f"the note is at most {MAX_NOTE} characters")
-        return self._notices.answer(notice_id, NoticeAnswer(self._clock(), state, note, by))
+        if not by.strip():
+            raise InvalidInputError("say who records the answer")
+        now = self._clock()
+        if recheck_at is not None and not now < recheck_at <= now + MAX_RECHECK:
+            raise InvalidInputError("the re-check date is after now and within 90 days")
+        answered = self._notices.answer(
+            notice_id, NoticeAnswer(now, state, note.strip(), by.strip(), recheck_at)
+        )
+        recheck = recheck_at.isoformat() if recheck_at is not None else None
+        self._log(actor, answered, {"change": "answer", "state": state.value, "recheck": recheck})
+        return answered
+
+    def clocks(self, policy: DeadlinePolicy) -> list[LocatorClock]:
+        """Every notice someone should look at (unsettled, or with a re-check date), by
+        when: the earliest first."""
+        now = self._clock()
+        found = []
+        for notice in self._notices.all():
+            due = notice.next_look(now)
+            if due is not None:
+                found.append(LocatorClock(notice, due, policy.state(due, now), notice.state(now)))
+        return sorted(found, key=lambda c: (c.due, c.notice.id))

@@ -39,6 +39,8 @@ class NoticeAnswer:
     state: NoticeState
     note: str
     by: str
+    recheck_at: datetime | None = None
+    """When someone should look at the locator again (is it still up, did they answer)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,20 @@ class LocatorNotice:
         if latest not in SETTLED and now >= self.deadline:
             return NoticeState.NO_ANSWER
         return latest
+
+    @property
+    def recheck_at(self) -> datetime | None:
+        """The re-check date of the latest answer, if it set one."""
+        return self.answers[-1].recheck_at if self.answers else None
+
+    def next_look(self, now: datetime) -> datetime | None:
+        """When a person should next look at this locator: the re-check date if one is
+        set, else the platform's deadline while the notice is unsettled (None: nothing due)."""
+        if self.recheck_at is not None:
+            return self.recheck_at
+        if self.state(now) in SETTLED:
+            return None
+        return self.deadline
 
 
 @dataclass(frozen=True)

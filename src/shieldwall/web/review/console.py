@@ -18,7 +18,7 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.review.models import ItemSource, ItemState
 from shieldwall.review.queue import QueueFilter
 from shieldwall.storage.sealing import load_data_key
-from shieldwall.web.review import admin, items, media
+from shieldwall.web.review import admin, case_notices, items, media, platforms_page
 from shieldwall.web.review.auth import Reviewer, form_text, require_csrf
 from shieldwall.web.review.render import render_page, see_other
 from shieldwall.web.review.reveal_tokens import RevealTokens
@@ -117,8 +117,19 @@ def overview(request: Request, reviewer: Reviewer) -> HTMLResponse:
         for c in clocks
         if show in ("all", c.state.value)
     ]
+    locators = [
+        {"clock": c, "countdown": Countdown.of(c.due, now, margin)}
+        for c in services.deadlines.locator_clocks()
+        if show in ("all", c.clock.value)
+    ]
     return console_page(
-        request, "overview.html", (account, session), rows=rows, counts=counts, show=show
+        request,
+        "overview.html",
+        (account, session),
+        rows=rows,
+        locators=locators,
+        counts=counts,
+        show=show,
     )
 
 
@@ -177,3 +188,5 @@ def install_review_console(app: FastAPI) -> None:
     app.include_router(items.router)
     app.include_router(media.router)
     app.include_router(admin.router)
+    app.include_router(case_notices.router)
+    app.include_router(platforms_page.router)
