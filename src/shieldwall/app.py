@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from shieldwall.access.account_service import AccountService
+from shieldwall.access.audit_buffer import AuditBuffer
 from shieldwall.access.buckets import BucketStore
 from shieldwall.access.rate_limit import RateLimiter
 from shieldwall.access.service import AccessService
@@ -37,21 +38,28 @@ from shieldwall.matching.holder import MatcherHolder
 from shieldwall.matching.service import BankMatcher
 from shieldwall.matching.slot import MatcherSlot
 from shieldwall.matching.tailer import LiveMatcher
+from shieldwall.review.complaints import ComplaintService
 from shieldwall.review.deadlines import DeadlineWatch
 from shieldwall.review.effects import CONFIRMED_BANK
-from shieldwall.review.models import ReviewPolicy
+from shieldwall.review.models import ReviewItem, ReviewPolicy
 from shieldwall.review.ports import ReviewRepository
 from shieldwall.review.quarantine import QuarantineStore
 from shieldwall.review.service import ReviewService, ReviewStores
+from shieldwall.review.sweep_runner import BackgroundSweeps
+from shieldwall.review.sweeps import SweepService
 from shieldwall.review.tdb_submissions import StatementSubmitter, SubmissionRepository
+from shieldwall.review.transparency import TransparencyReporter
 from shieldwall.screening.ports import ContentFetcher
+from shieldwall.screening.record import ScreenedLookup, ScreenedRepository
 from shieldwall.screening.service import ScreeningService
+from shieldwall.signals.models import Signal
 from shieldwall.storage.access_repositories import SqlApiKeyRepository, SqlLookupLog
 from shieldwall.storage.account_repositories import SqlAccountRepository
 from shieldwall.storage.audit_log import SqlAuditLog
 from shieldwall.storage.case_repositories import SqlCaseRepository, SqlHitCounter
 from shieldwall.storage.change_beacon import FileChangeBeacon
 from shieldwall.storage.change_log import SqlChangeLog
+from shieldwall.storage.complaint_repositories import SqlComplaintRepository
 from shieldwall.storage.deadline_alerts import SqlAlertStore
 from shieldwall.storage.engine import (
     create_database_engine,
@@ -66,6 +74,7 @@ from shieldwall.storage.platform_repositories import SqlPlatformRepository
 from shieldwall.storage.quarantine_files import FileQuarantine, load_quarantine_key
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.review_repositories import SqlReviewRepository
+from shieldwall.storage.screened_repositories import SqlScreenedRepository, SqlSweepRepository
 from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.tdb_submission_repositories import SqlSubmissionRepository
@@ -138,6 +147,20 @@ class Services:
     tdb_submissions: SubmissionRepository
     """Statements of reasons sent to the EU Transparency Database, by puid (`decisions
     submit` and `decisions submissions`)."""
+    screened_record: ScreenedRepository
+    """The screened record: platforms' lookups as signals, for the sweeps (purged after
+    `screened_retention_days`)."""
+    sweeps: SweepService
+    """Sweeps of the screened record after confirm decisions, and the copies' outcomes."""
+    complaints: ComplaintService
+    """Complaints about decisions (DSA Art. 20): lodged by reporters and platforms, looked
+    at again by another reviewer."""
+    transparency: TransparencyReporter
+    """The transparency report of a period (`report transparency`, the leads' page)."""
+    background_sweeps: BackgroundSweeps | None = None
+    """Runs the sweeps after confirm decisions in a background thread (`drain` waits)."""
+    screened_buffer: AuditBuffer[ScreenedLookup] | None = None
+    """Writes the screened record behind the lookups (None: `screened_record` is off)."""
     nudity: NudityScorer = field(default_factory=NudityScorer)
     """The nudity score (its model loads on first use; optional: see `shieldwall doctor`)."""
     faces: FaceAnalyser = field(default_factory=FaceAnalyser)
@@ -180,9 +203,18 @@ class Services:
         with HttpTransparencyDatabase(self.settings.tdb_url, self.settings.tdb_token) as api:
             yield StatementSubmitter(api, self.tdb_submissions)
 
+    def purge_screened_record(self) -> int:
+        """Delete the screened record's lookups older than `screened_retention_days`."""
+        retention = timedelta(days=self.settings.screened_retention_days)
+        return self.screened_record.purge(utc_now() - retention)
+
     def close(self) -> None:
         """Stop the matcher's log tailer and the checkpointer; release database connections."""
         self.access.close()  # writes the buffered lookup audit rows while the engine is open
+        if self.background_sweeps is not None:
+            self.background_sweeps.close()  # the queued sweeps run while the engine is open
+        if self.screened_buffer is not None:
+            self.screened_buffer.close()
         self.matcher_slot.close()
         if self._storage is not None:
             self._storage.close()
@@ -202,7 +234,8 @@ def build_services(
         upgrade_engine(engine)
     repository = SqlBankRepository(engine)
     change_log = SqlChangeLog(engine)
-    access = AccessService(SqlApiKeyRepository(engine), SqlLookupLog(engine))
+    lookup_log = SqlLookupLog(engine)
+    access = AccessService(SqlApiKeyRepository(engine), lookup_log)
     limiter = RateLimiter(settings.rate_limits, store=_bucket_store(settings))
     banks = BankService(repository)
     sealer = Sealer(load_data_key(settings.data_key, settings.home))
@@ -232,6 +265,12 @@ def build_services(
             _serving_matcher, repository, SqlBankRepository(load_engine), change_log, banks, beacon
         )
     )
+    screened_record = SqlScreenedRepository(engine)
+    screened_buffer = (
+        AuditBuffer(screened_record, name="shieldwall-screened-record")
+        if settings.screened_record
+        else None
+    )
     screening = ScreeningService(
         slot.get,
         settings.media,
@@ -240,6 +279,7 @@ def build_services(
         on_matches=cases.record_hits,
         index_current=None if settings.match_recheck_always else slot.current,
         hit_banks=[REPORTED_BANK, CONFIRMED_BANK],
+        screened=None if screened_buffer is None else screened_buffer.extend,
     )
     review_items = SqlReviewRepository(engine)
     audit = SqlAuditLog(engine)
@@ -257,6 +297,25 @@ def build_services(
         policy=_review_policy(settings),
         likeness_notices=enrolments,
     )
+    complaints = ComplaintService(
+        SqlComplaintRepository(engine, sealer),
+        review_items,
+        banks,
+        cases,
+        audit,
+        policy=reviews.policy,
+        notifier=notifier,
+    )
+    reviews.handle_complaints(complaints)
+    sweeps = SweepService(
+        screened_record,
+        SqlSweepRepository(engine),
+        audit,
+        threshold=settings.sweep_threshold,
+        retention=timedelta(days=settings.screened_retention_days),
+    )
+    background_sweeps = BackgroundSweeps(functools.partial(_sweep, screened_buffer, sweeps))
+    reviews.on_confirmed(background_sweeps)
     cases.on_filed(reviews.open_case_item)
     cases.on_withdrawn(reviews.case_withdrawn)
     accounts = AccountService(
@@ -277,7 +336,9 @@ def build_services(
         _signatory(settings),
         sender=notifier if isinstance(notifier, SmtpNotifier) else None,
         audit=audit,
+        found_copies=functools.partial(_swept_refs, sweeps),
     )
+    tdb_submissions = SqlSubmissionRepository(engine)
     return Services(
         settings=settings,
         repository=repository,
@@ -304,9 +365,34 @@ def build_services(
         ),
         platforms=platforms,
         notices=notices,
-        tdb_submissions=SqlSubmissionRepository(engine),
+        tdb_submissions=tdb_submissions,
+        transparency=TransparencyReporter(
+            review_items, complaints, sweeps, lookup_log, tdb_submissions
+        ),
+        screened_record=screened_record,
+        sweeps=sweeps,
+        complaints=complaints,
+        screened_buffer=screened_buffer,
+        background_sweeps=background_sweeps,
         _storage=storage,
     )
+
+
+def _swept_refs(sweeps: SweepService, number: str) -> list[str]:
+    """The platforms' references of the copies the case's sweeps found, oldest first."""
+    return [hit.hit.content_ref for sweep in sweeps.of_case(number) for hit in sweep.hits]
+
+
+def _sweep(
+    buffer: AuditBuffer[ScreenedLookup] | None,
+    sweeps: SweepService,
+    item: ReviewItem,
+    queries: Sequence[Signal],
+) -> None:
+    """After a confirm decision: write this worker's latest lookups, then sweep."""
+    if buffer is not None:
+        buffer.flush()
+    sweeps.sweep(item.id, item.case_number or "", queries)
 
 
 def _audit_account_change(
@@ -355,6 +441,12 @@ def _review_policy(settings: Settings) -> ReviewPolicy:
         retention=timedelta(days=settings.quarantine_retention_days),
         daily_reveals=settings.review_daily_reveals,
         trusted_flaggers_confirm=settings.trusted_flaggers_confirm,
+        complaint_window=timedelta(days=settings.complaint_window_days),
+        complaint_deadline=(
+            timedelta(hours=settings.complaint_deadline_hours)
+            if settings.complaint_deadline_hours
+            else None
+        ),
     )
 
 

@@ -108,6 +108,16 @@ class Settings:
     review_break_minutes: int = 60
     review_totp_required: bool = False
     trusted_flaggers_confirm: bool = True
+    # Complaints about decisions (DSA Art. 20): how many days after a decision one may be
+    # lodged (183: six months), and a complaint item's clock in hours (0: `deadline_hours`).
+    complaint_window_days: int = 183
+    complaint_deadline_hours: int = 0
+    # The screened record: platforms' lookups kept as signals only (with their key, their
+    # `content_ref` and the time) for `screened_retention_days`, so that a confirm decision
+    # can sweep it for known copies within `sweep_threshold` PDQ bits.
+    screened_record: bool = True
+    screened_retention_days: int = 180
+    sweep_threshold: int = 31
 
     @property
     def deadline_policy(self) -> DeadlinePolicy:
@@ -158,6 +168,11 @@ _ENV_KEYS = {
     "review_break_minutes",
     "review_totp_required",
     "trusted_flaggers_confirm",
+    "complaint_window_days",
+    "complaint_deadline_hours",
+    "screened_record",
+    "screened_retention_days",
+    "sweep_threshold",
     "protect_file_limit",
     "protect_read_limit",
     *_INT_MEDIA_KEYS,
@@ -210,6 +225,16 @@ def _coerce_int(name: str, value: Any) -> int:
         raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
     if number <= 0:
         raise InvalidInputError(f"setting {name} must be positive, got {number}")
+    return number
+
+
+def _coerce_bounded(name: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
+    if not low <= number <= high:
+        raise InvalidInputError(f"setting {name} must be {low} to {high}, got {number}")
     return number
 
 
@@ -284,6 +309,8 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
             "quarantine_retention_days",
             "review_daily_reveals",
             "review_break_minutes",
+            "screened_retention_days",
+            "complaint_window_days",
         ),
         _coerce_int,
     ),
@@ -295,6 +322,7 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
             "match_recheck_always",
             "review_totp_required",
             "trusted_flaggers_confirm",
+            "screened_record",
         ),
         _coerce_bool,
     ),
@@ -306,6 +334,8 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     "deadline_hours_by_country": lambda name, value: country_hours(value, name),
     "lead_emails": _coerce_emails,
     "tdb_url": _coerce_http_url,
+    "sweep_threshold": lambda name, value: _coerce_bounded(name, value, 0, 63),
+    "complaint_deadline_hours": lambda name, value: _coerce_bounded(name, value, 0, 24 * 366),
 }
 """How each plain setting is read from TOML, the environment or a flag."""
 

@@ -559,3 +559,31 @@ def test_a_lead_adds_a_platform_and_a_reviewer_tracks_its_notice(
         look(page, f"20-case-notices-{lang}")
         page.goto(f"{console.url}/review/platforms?lang={lang}")
         look(page, f"21-platforms-{lang}")
+
+
+def test_a_lead_reads_the_transparency_report(axe_context: Browser, console: Console) -> None:
+    page = new_page(axe_context)
+    sign_in(page, console.url, "lena")
+    page.get_by_role("link", name="Transparency").click()
+    expect(page.locator("h1")).to_have_text("Transparency report")
+    received = int(page.locator("#received-total").inner_text())
+    assert received >= 1  # the cases and uploads the tests before filed today
+    expect(page.locator("#decisions-by-kind")).to_be_visible()
+    charts = page.locator("img.chart")
+    expect(charts).to_have_count(4)
+    for index in range(4):
+        charts.nth(index).scroll_into_view_if_needed()
+    loaded = "(images) => images.every((img) => img.complete && img.naturalWidth > 0)"
+    eventually(lambda: charts.evaluate_all(loaded), message="a chart did not load")
+    look(page, "22-transparency")
+    page.fill("#from", "2020-01-01")
+    page.fill("#to", "2020-01-31")
+    page.get_by_role("button", name="Show the period").click()
+    expect(page.locator("#received-total")).to_have_text("0")
+    look(page, "23-transparency-empty-period")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename == "transparency-2020-01-01-2020-01-31.csv"
+    for lang in ("es", "ko"):
+        page.goto(f"{console.url}/review/transparency?lang={lang}")
+        look(page, f"24-transparency-{lang}")

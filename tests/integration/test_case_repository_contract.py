@@ -161,3 +161,22 @@ def test_linked_entries_come_after_the_reports_own_and_count_hits(
     assert hits.total(case.id) == 1
     with pytest.raises(NotFoundError):
         cases.link_entries("SW-NONE-0000", [1])
+
+
+def test_blocked_reuploads_count_once_per_lookup_and_case(
+    hit_storage: tuple[CaseRepository, HitCounter],
+) -> None:
+    cases, hits = hit_storage
+    report = validate_report(fields())
+    first = cases.create("SW-BLK1-0001", "d" * 64, report, (1,), NOW)
+    second = cases.create("SW-BLK2-0002", "e" * 64, report, (2,), NOW)
+    cases.link_entries(first.number, [10, 11])
+    cases.link_entries(second.number, [11])
+    assert hits.blocked(first.id) == (0, None)
+    hits.record_blocked([10, 11], NOW)  # one lookup matching two confirmed entries
+    hits.record_blocked([11], NOW + timedelta(hours=1))
+    hits.record_blocked([], NOW + timedelta(hours=2))
+    hits.record_blocked([99], NOW + timedelta(hours=2))
+    assert hits.blocked(first.id) == (2, NOW + timedelta(hours=1))
+    assert hits.blocked(second.id) == (2, NOW + timedelta(hours=1))
+    assert hits.total(first.id) == 0  # blocked re-uploads are their own count

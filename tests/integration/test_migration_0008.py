@@ -23,8 +23,8 @@ NEW_TABLES = {
 }
 
 
-LATER_COLUMNS = {("review_items", "findings")}
-"""Columns later migrations add to this migration's tables (0011)."""
+LATER_COLUMNS = {("review_items", "findings"), ("review_decisions", "added_entries")}
+"""Columns later migrations add to this migration's tables (0011, 0016)."""
 
 
 def _only_new_tables(item: Any, name: Any, kind: str, _reflected: Any, _other: Any) -> bool:

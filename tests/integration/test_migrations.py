@@ -53,6 +53,11 @@ TABLES = {
     "platforms",
     "locator_notices",
     "tdb_submissions",
+    "complaints",
+    "screened_lookups",
+    "sweeps",
+    "sweep_hits",
+    "case_blocks",
 }
 
 

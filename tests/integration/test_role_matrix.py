@@ -39,6 +39,7 @@ VICTIM_OPERATIONS: Final = frozenset(
         ("post", "/protect/api/cases"),
         ("post", "/protect/api/status"),
         ("post", "/protect/api/withdraw"),
+        ("post", "/protect/api/complaint"),
         ("post", "/protect/api/enrolments"),
         ("post", "/protect/api/enrolments/status"),
         ("post", "/protect/api/enrolments/withdraw"),

@@ -26,6 +26,9 @@ from shieldwall.review.memory import InMemoryReviewRepository
 from shieldwall.review.models import DEFAULT_GROUNDS, Reviewer, ReviewPolicy
 from shieldwall.review.quarantine import InMemoryQuarantine
 from shieldwall.review.service import ReviewService, ReviewStores
+from shieldwall.review.sweep_memory import InMemorySweepRepository
+from shieldwall.review.sweeps import SweepService
+from shieldwall.screening.memory import InMemoryScreenedRepository
 from shieldwall.screening.service import ScreeningService
 from shieldwall.storage.sealing import Sealer
 from tests.support.clock import FakeClock
@@ -71,6 +74,8 @@ class ReviewWorld:
     lookups: list[LookupEvent]
     enrolments: EnrolmentService
     mail: NullNotifier
+    record: InMemoryScreenedRepository
+    sweeps: SweepService
 
     def file_case(self, content: bytes, **changes: object) -> Case:
         """File a victim's report with the hashes of `content` (computed as the page does)."""
@@ -101,6 +106,7 @@ def review_world(
     quarantine = InMemoryQuarantine(clock)
     audit = InMemoryAuditLog()
     lookups: list[LookupEvent] = []
+    record = InMemoryScreenedRepository()
     screening = ScreeningService(
         lambda: matcher.current,
         MediaLimits(),
@@ -109,6 +115,7 @@ def review_world(
         still_active=banks.active_entry_ids,
         on_matches=cases.record_hits,
         hit_banks=[REPORTED_BANK, CONFIRMED_BANK],
+        screened=record.record_many,
     )
     mail = NullNotifier()
     enrolments = EnrolmentService(
@@ -123,6 +130,8 @@ def review_world(
         policy,
         likeness_notices=enrolments,
     )
+    sweeps = SweepService(record, InMemorySweepRepository(), audit, clock)
+    review.on_confirmed(lambda item, queries: sweeps.sweep(item.id, item.case_number, queries))
     cases.on_filed(review.open_case_item)
     cases.on_withdrawn(review.case_withdrawn)
     return ReviewWorld(
@@ -138,4 +147,6 @@ def review_world(
         lookups,
         enrolments,
         mail,
+        record,
+        sweeps,
     )

@@ -47,15 +47,15 @@ def flaky() -> FlakyLog:
 
 
 @pytest.fixture
-def buffers() -> Iterator[list[AuditBuffer]]:
-    made: list[AuditBuffer] = []
+def buffers() -> Iterator[list[AuditBuffer[LookupEvent]]]:
+    made: list[AuditBuffer[LookupEvent]] = []
     yield made
     for buffer in made:
         buffer.close()
 
 
 def test_a_full_buffer_is_flushed_before_the_interval(
-    flaky: FlakyLog, buffers: list[AuditBuffer]
+    flaky: FlakyLog, buffers: list[AuditBuffer[LookupEvent]]
 ) -> None:
     buffer = AuditBuffer(flaky, interval=3600, flush_rows=3, max_rows=10)
     buffers.append(buffer)
@@ -67,7 +67,9 @@ def test_a_full_buffer_is_flushed_before_the_interval(
     assert [e.key_id for e in flaky.recent()] == [3, 2, 1]
 
 
-def test_rows_are_flushed_every_interval(flaky: FlakyLog, buffers: list[AuditBuffer]) -> None:
+def test_rows_are_flushed_every_interval(
+    flaky: FlakyLog, buffers: list[AuditBuffer[LookupEvent]]
+) -> None:
     buffer = AuditBuffer(flaky, interval=0.05, flush_rows=100)
     buffers.append(buffer)
     buffer.append(_event(1))
@@ -77,7 +79,7 @@ def test_rows_are_flushed_every_interval(flaky: FlakyLog, buffers: list[AuditBuf
 
 
 def test_an_outage_keeps_the_rows_in_order_and_retries(
-    flaky: FlakyLog, buffers: list[AuditBuffer]
+    flaky: FlakyLog, buffers: list[AuditBuffer[LookupEvent]]
 ) -> None:
     buffer = AuditBuffer(flaky, interval=0.02, flush_rows=2, max_retry_delay=0.05)
     buffers.append(buffer)
@@ -96,7 +98,7 @@ def test_an_outage_keeps_the_rows_in_order_and_retries(
 
 
 def test_an_overflowing_buffer_drops_the_oldest_and_counts_them(
-    flaky: FlakyLog, buffers: list[AuditBuffer], caplog: pytest.LogCaptureFixture
+    flaky: FlakyLog, buffers: list[AuditBuffer[LookupEvent]], caplog: pytest.LogCaptureFixture
 ) -> None:
     buffer = AuditBuffer(flaky, interval=0.02, flush_rows=1, max_rows=5, max_retry_delay=0.05)
     buffers.append(buffer)

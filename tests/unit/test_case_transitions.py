@@ -28,8 +28,12 @@ LEGAL = {
     (CaseState.UNDER_REVIEW, CaseState.DECIDED),
     (CaseState.UNDER_REVIEW, CaseState.WITHDRAWN),
     (CaseState.DECIDED, CaseState.CLOSED),
+    (CaseState.DECIDED, CaseState.COMPLAINT),
     (CaseState.DECIDED, CaseState.WITHDRAWN),
+    (CaseState.CLOSED, CaseState.COMPLAINT),
     (CaseState.CLOSED, CaseState.WITHDRAWN),
+    (CaseState.COMPLAINT, CaseState.DECIDED),
+    (CaseState.COMPLAINT, CaseState.WITHDRAWN),
 }
 """Written out by hand from the workflow, so that a change to the table shows here."""
 
@@ -40,6 +44,7 @@ PATH_TO = {
     CaseState.UNDER_REVIEW: [CaseState.UNDER_REVIEW],
     CaseState.DECIDED: [CaseState.UNDER_REVIEW, CaseState.DECIDED],
     CaseState.CLOSED: [CaseState.UNDER_REVIEW, CaseState.DECIDED, CaseState.CLOSED],
+    CaseState.COMPLAINT: [CaseState.UNDER_REVIEW, CaseState.DECIDED, CaseState.COMPLAINT],
     CaseState.WITHDRAWN: [CaseState.WITHDRAWN],
 }
 

@@ -1,4 +1,5 @@
-"""Lookup audit rows written behind the request: buffered, flushed in batches by a thread."""
+"""Rows written behind the request (the lookup audit, the screened record): buffered,
+flushed in batches by a thread."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Generic, Protocol, TypeVar
 
-from shieldwall.access.models import LookupEvent
-from shieldwall.access.ports import LookupLog
 from shieldwall.background import DaemonLoop
 from shieldwall.errors import InvalidInputError
 
@@ -42,8 +42,20 @@ class AuditBufferStats:
     """Flush attempts that failed since start."""
 
 
-class AuditBuffer:
-    """Appends lookups in memory; a daemon thread writes them through `LookupLog.record_many`.
+Row = TypeVar("Row")
+RowIn_contra = TypeVar("RowIn_contra", contravariant=True)
+
+
+class BatchSink(Protocol[RowIn_contra]):
+    """Where a buffer's rows go: one transaction per batch, all of them or none."""
+
+    def record_many(self, rows: Sequence[RowIn_contra], /) -> None:
+        """Write the rows in their order."""
+        ...
+
+
+class AuditBuffer(Generic[Row]):
+    """Appends rows in memory; a daemon thread writes them through the sink's `record_many`.
 
     The thread starts with the first append and flushes every `interval` seconds, or at
     once when `flush_rows` are waiting. A failed flush keeps its rows (in order) and is
@@ -52,8 +64,9 @@ class AuditBuffer:
 
     def __init__(
         self,
-        target: LookupLog,
+        target: BatchSink[Row],
         *,
+        name: str = "shieldwall-audit-flush",
         interval: float = FLUSH_INTERVAL,
         flush_rows: int = FLUSH_ROWS,
         max_rows: int = MAX_BUFFER_ROWS,
@@ -67,7 +80,7 @@ class AuditBuffer:
         self._max_rows = max_rows
         self._max_retry_delay = max_retry_delay
         self._lock = threading.Lock()  # guards the fields below
-        self._pending: deque[LookupEvent] = deque()
+        self._pending: deque[Row] = deque()
         self._dropped = 0
         self._dropped_unlogged = 0
         self._failed = 0
@@ -77,12 +90,16 @@ class AuditBuffer:
         # (rows reach the database in the order they were appended).
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
-        self._loop = DaemonLoop("shieldwall-audit-flush", self._run)
+        self._loop = DaemonLoop(name, self._run)
 
-    def append(self, event: LookupEvent) -> None:
-        """Buffer one (already validated) event; never waits on the database."""
+    def append(self, event: Row) -> None:
+        """Buffer one (already validated) row; never waits on the database."""
+        self.extend((event,))
+
+    def extend(self, rows: Sequence[Row]) -> None:
+        """Buffer rows in their order; never waits on the database."""
         with self._lock:
-            self._pending.append(event)
+            self._pending.extend(rows)
             self._drop_overflow()
             depth = len(self._pending)
             start = not self._started
@@ -123,7 +140,7 @@ class AuditBuffer:
             log.exception("audit rows not written at shutdown: %d lost", self.stats().depth)
         self._log_drops()
 
-    def _write(self, batch: list[LookupEvent]) -> None:
+    def _write(self, batch: list[Row]) -> None:
         started = time.perf_counter()
         try:
             self._target.record_many(batch)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Final
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
@@ -95,6 +95,12 @@ class InMemoryLookupLog:
     def record(self, event: LookupEvent) -> None:
         """Append one event (its time kept in UTC, as the SQL adapter returns it)."""
         self.record_many([event])
+
+    def verdicts_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Lookups in [start, end) by verdict (of the events still held)."""
+        with self._lock:
+            found = Counter(e.verdict.value for e in self._events if start <= e.at < end)
+        return dict(found)
 
     def record_many(self, events: Sequence[LookupEvent]) -> None:
         """Append events in order; a naive time refuses them all (none is kept)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from shieldwall.access.models import ApiKey, LookupEvent, Role
@@ -47,6 +48,10 @@ class LookupLog(Protocol):
 
     def record_many(self, events: Sequence[LookupEvent]) -> None:
         """Append events in their order, in one transaction: all of them or none."""
+        ...
+
+    def verdicts_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """How many lookups in [start, end) answered each verdict (the transparency report)."""
         ...
 
     def recent(self, key_id: int | None = None, limit: int = 100) -> list[LookupEvent]:

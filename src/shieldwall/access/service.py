@@ -124,7 +124,7 @@ class AccessService:
         clock: Clock = utc_now,
         *,
         key_table: KeyTable | None = None,
-        audit: AuditBuffer | None = None,
+        audit: AuditBuffer[LookupEvent] | None = None,
     ) -> None:
         self._keys = keys
         self._log = log

@@ -85,6 +85,7 @@ class InMemoryHitCounter:
     def __init__(self, cases: InMemoryCaseRepository) -> None:
         self._cases = cases
         self._hits: dict[int, int] = {}
+        self._blocked: dict[int, tuple[int, datetime | None]] = {}
         self._lock = threading.Lock()
 
     def record(self, entry_ids: Sequence[int], at: datetime) -> None:
@@ -98,3 +99,16 @@ class InMemoryHitCounter:
     def total(self, case_id: int) -> int:
         with self._lock:
             return self._hits.get(case_id, 0)
+
+    def record_blocked(self, entry_ids: Sequence[int], at: datetime) -> None:
+        linked = {
+            case.id for entry_id in set(entry_ids) for case in self._cases.cases_linking(entry_id)
+        }
+        with self._lock:
+            for case_id in linked:
+                count, _ = self._blocked.get(case_id, (0, None))
+                self._blocked[case_id] = (count + 1, at)
+
+    def blocked(self, case_id: int) -> tuple[int, datetime | None]:
+        with self._lock:
+            return self._blocked.get(case_id, (0, None))

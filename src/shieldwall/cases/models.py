@@ -66,13 +66,14 @@ class ReporterRole(StrEnum):
 
 
 class CaseState(StrEnum):
-    """Where a case stands (complaints add their own states in a later issue)."""
+    """Where a case stands."""
 
     RECEIVED = "received"  # filed; its 48-hour clock runs from here
     TRIAGED = "triaged"  # a reviewer looked at it and queued it for a decision
     UNDER_REVIEW = "under_review"  # a reviewer is deciding it
     DECIDED = "decided"  # accepted or refused, with reasons
     CLOSED = "closed"  # nothing more to do
+    COMPLAINT = "complaint"  # a decision is being looked at again after a complaint
     WITHDRAWN = "withdrawn"  # the person withdrew it; its hashes stopped matching
 
 
@@ -80,13 +81,15 @@ TRANSITIONS: Final[dict[CaseState, frozenset[CaseState]]] = {
     CaseState.RECEIVED: frozenset({CaseState.TRIAGED, CaseState.UNDER_REVIEW, CaseState.WITHDRAWN}),
     CaseState.TRIAGED: frozenset({CaseState.UNDER_REVIEW, CaseState.WITHDRAWN}),
     CaseState.UNDER_REVIEW: frozenset({CaseState.TRIAGED, CaseState.DECIDED, CaseState.WITHDRAWN}),
-    CaseState.DECIDED: frozenset({CaseState.CLOSED, CaseState.WITHDRAWN}),
-    CaseState.CLOSED: frozenset({CaseState.WITHDRAWN}),
+    CaseState.DECIDED: frozenset({CaseState.CLOSED, CaseState.COMPLAINT, CaseState.WITHDRAWN}),
+    CaseState.CLOSED: frozenset({CaseState.COMPLAINT, CaseState.WITHDRAWN}),
+    CaseState.COMPLAINT: frozenset({CaseState.DECIDED, CaseState.WITHDRAWN}),
     CaseState.WITHDRAWN: frozenset(),
 }
 """The workflow: the only place that says which state may follow which. A reviewer who
-needs more information puts a case under review back to triaged; a person may withdraw
-at any time, even after a decision; a withdrawn case stays withdrawn."""
+needs more information puts a case under review back to triaged; a complaint about a
+decision reopens a decided (or closed) case until another reviewer decides it again; a
+person may withdraw at any time, even after a decision; a withdrawn case stays withdrawn."""
 
 
 class LocatorKind(StrEnum):

@@ -70,3 +70,12 @@ class HitCounter(Protocol):
     def total(self, case_id: int) -> int:
         """The hits recorded for this case since it was filed."""
         ...
+
+    def record_blocked(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """One more blocked re-upload for every case linked to one of these entries (once
+        per case, however many of its entries the lookup matched)."""
+        ...
+
+    def blocked(self, case_id: int) -> tuple[int, datetime | None]:
+        """How many lookups were blocked by the case's confirmed entries, and the last time."""
+        ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Final
 
 from shieldwall.banks.models import (
@@ -186,10 +187,19 @@ class CaseService:
         """How many lookups have matched this case's hashes since it was filed."""
         return self._hits.total(case.id) if self._hits is not None else 0
 
-    def record_hits(self, entry_ids: Sequence[int]) -> None:
-        """Count a lookup that matched these entries."""
-        if self._hits is not None and entry_ids:
+    def record_hits(self, entry_ids: Sequence[int], blocked_ids: Sequence[int] = ()) -> None:
+        """Count a lookup that matched these entries (`blocked_ids`: those that blocked it,
+        the confirmed ones: a re-upload after the decision)."""
+        if self._hits is None:
+            return
+        if entry_ids:
             self._hits.record(entry_ids, self._clock())
+        if blocked_ids:
+            self._hits.record_blocked(blocked_ids, self._clock())
+
+    def blocked_since_decision(self, case: Case) -> tuple[int, datetime | None]:
+        """How many re-uploads the case's confirmed entries blocked, and the last time."""
+        return self._hits.blocked(case.id) if self._hits is not None else (0, None)
 
     def withdraw(self, number: str, secret: str) -> Case:
         """Withdraw a case: its hashes are tombstoned and stop matching at once.

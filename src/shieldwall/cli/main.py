@@ -22,6 +22,7 @@ from shieldwall.cli.key_cmd import key
 from shieldwall.cli.match_cmd import match_command
 from shieldwall.cli.platforms_cmd import platforms_group
 from shieldwall.cli.quarantine_cmd import quarantine
+from shieldwall.cli.report_cmd import report_group
 from shieldwall.cli.scan_cmd import scan_command
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.cli.user_cmd import user_group
@@ -77,6 +78,7 @@ cli.add_command(enrolments_group)
 cli.add_command(enrol_command)
 cli.add_command(scan_command)
 cli.add_command(platforms_group)
+cli.add_command(report_group)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Emails over SMTP, sent in the background so nothing waits on mail: the acknowledgement of
-a report, and the notice to an enrolled person that an image showing them was acted on.
+a report, the outcome of the reporter's complaint about a decision, and the notice to an
+enrolled person that an image showing them was acted on.
 
 The email says the report arrived, when, the case number and the 48-hour deadline. It
 never carries the secret (a mailbox can be read by others) or any hash. A mail server
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from shieldwall.cases.models import Case
 from shieldwall.deadlines import ClockState
 from shieldwall.errors import InvalidInputError, UnavailableError
+from shieldwall.review.complaint_models import Complaint, ComplaintOutcome
 from shieldwall.review.deadlines import WorkClock
 from shieldwall.takedown.service import LocatorClock
 
@@ -51,6 +53,41 @@ def acknowledgement(case: Case, sender: str) -> EmailMessage:
                 "To see what happens, or to withdraw the report at any time, open the case",
                 "status page and enter the case number and the secret you were shown.",
                 "We never ask for your images, and never send links to them.",
+            ]
+        )
+    )
+    return message
+
+
+_COMPLAINT_OUTCOMES: Final = {
+    ComplaintOutcome.UPHOLD: "The decision stands.",
+    ComplaintOutcome.REVERSE: "The decision was reversed, and what it did has been undone.",
+}
+
+
+def complaint_outcome(case: Case, complaint: Complaint, sender: str) -> EmailMessage:
+    """The email telling the reporter what came of their complaint: the outcome and when,
+    never an image, a hash, a link to content or the reviewer's name."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = case.report.email
+    message["Subject"] = f"Your request to look at a decision again (case {case.number})"
+    decided = complaint.decided_at or complaint.lodged_at
+    message.set_content(
+        "\n".join(
+            [
+                "You asked for a decision about your report to be looked at again. A reviewer",
+                "who did not make the decision has now looked at it.",
+                "",
+                _COMPLAINT_OUTCOMES[complaint.outcome or ComplaintOutcome.UPHOLD],
+                "",
+                f"Case number: {case.number}",
+                f"Request received: {complaint.lodged_at.strftime('%Y-%m-%d %H:%M UTC')}",
+                f"Looked at again: {decided.strftime('%Y-%m-%d %H:%M UTC')}",
+                "",
+                "The reasons are on the case status page: enter the case number and the secret",
+                "you were shown. If you still disagree, the service that runs this page can tell",
+                "you about out-of-court dispute settlement and the courts.",
             ]
         )
     )
@@ -189,6 +226,13 @@ class SmtpNotifier:
             target=self._send, args=(message, number), name="shieldwall-mail", daemon=True
         ).start()
 
+    def complaint_decided(self, case: Case, complaint: Complaint) -> None:
+        """Tell the reporter what came of their complaint (in the background)."""
+        message = complaint_outcome(case, complaint, self._sender)
+        threading.Thread(
+            target=self._send, args=(message, case.number), name="shieldwall-mail", daemon=True
+        ).start()
+
     def deadline_alert(self, clock: WorkClock, now: datetime) -> None:
         """Tell the leads a case turned at risk or overdue (none configured: nothing)."""
         if not self._leads:
@@ -259,6 +303,12 @@ class NullNotifier:
     def notify_enrolled(self, email: str, number: str, at: datetime) -> None:
         """Keep the notice to an enrolled person that SMTP would have carried."""
         message = likeness_notice(email, number, at, self._sender)
+        with self._lock:
+            self._sent.append(message)
+
+    def complaint_decided(self, case: Case, complaint: Complaint) -> None:
+        """Keep the outcome of a complaint that SMTP would have carried to the reporter."""
+        message = complaint_outcome(case, complaint, self._sender)
         with self._lock:
             self._sent.append(message)
 

@@ -68,6 +68,16 @@ class DecisionEffects:
             entries.append(NewEntry(entry.signals, provenance))
         return self._add_for_cases(entries, matched, item.case_number)
 
+    def matched_signals(self, item: ReviewItem) -> list[Signal]:
+        """The signals of the entries the item matched (still in the banks)."""
+        found: list[Signal] = []
+        for entry_id in sorted({m.entry_id for m in item.matches}):
+            try:
+                found.extend(self._banks.get_entry(entry_id).signals)
+            except NotFoundError:
+                continue
+        return found
+
     def confirm_case(self, item: ReviewItem, decision: Decision) -> list[int]:
         """Block a trusted flagger's reported hashes at once (their report is the
         confirmation: they saw the content)."""

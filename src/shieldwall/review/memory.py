@@ -126,6 +126,11 @@ class InMemoryReviewRepository:
             ]
         return sorted(found, key=lambda i: (i.decision.at if i.decision else start, i.id))
 
+    def opened_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
+        with self._lock:
+            found = [i for i in self._items.values() if start <= i.opened_at < end]
+        return sorted(found, key=lambda i: (i.opened_at, i.id))
+
     def record_reveal(self, item_id: int, reviewer: str, at: datetime) -> None:
         with self._lock:
             self._get(item_id)

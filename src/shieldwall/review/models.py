@@ -33,6 +33,7 @@ class ItemSource(StrEnum):
     PLATFORM = "platform"  # a platform's lookup answered `review` and asked to queue it
     CASE = "case"  # a victim (or a trusted flagger) filed a case
     LIKENESS = "likeness"  # explicit content showing an enrolled person (the detectors)
+    COMPLAINT = "complaint"  # someone complained about a decision (DSA Art. 20)
 
 
 class ItemState(StrEnum):
@@ -58,6 +59,8 @@ class DecisionKind(StrEnum):
     REFUSE = "refuse"  # case: the report is not valid (with reasons)
     ESCALATE = "escalate"  # either: a lead decides
     NEED_INFO = "need_info"  # either: more information is needed first
+    UPHOLD = "uphold"  # complaint: the decision complained about stands
+    REVERSE = "reverse"  # complaint: the decision complained about is reversed and undone
 
 
 CONTENT_SOURCES: Final = frozenset({ItemSource.PLATFORM, ItemSource.LIKENESS})
@@ -65,7 +68,14 @@ CONTENT_SOURCES: Final = frozenset({ItemSource.PLATFORM, ItemSource.LIKENESS})
 against a filed case (a person's report)."""
 
 FINAL_KINDS: Final = frozenset(
-    {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ACCEPT, DecisionKind.REFUSE}
+    {
+        DecisionKind.CONFIRM,
+        DecisionKind.REJECT,
+        DecisionKind.ACCEPT,
+        DecisionKind.REFUSE,
+        DecisionKind.UPHOLD,
+        DecisionKind.REVERSE,
+    }
 )
 """Decisions that close an item."""
 KINDS_BY_SOURCE: Final = {
@@ -78,9 +88,12 @@ KINDS_BY_SOURCE: Final = {
     ItemSource.LIKENESS: frozenset(
         {DecisionKind.CONFIRM, DecisionKind.REJECT, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
     ),
+    ItemSource.COMPLAINT: frozenset(
+        {DecisionKind.UPHOLD, DecisionKind.REVERSE, DecisionKind.ESCALATE}
+    ),
 }
 """Which decisions fit which items: content is confirmed or rejected, a case accepted or
-refused."""
+refused, a complaint upheld or reversed."""
 
 
 class RemovalAction(StrEnum):
@@ -124,6 +137,10 @@ class ReviewPolicy:
     """Originals one reviewer may reveal per UTC day (exposure cap)."""
     trusted_flaggers_confirm: bool = True
     """Whether accepting a trusted flagger's case blocks its hashes at once."""
+    complaint_window: timedelta = timedelta(days=183)
+    """How long after a decision it may be complained about (DSA Art. 20: six months)."""
+    complaint_deadline: timedelta | None = None
+    """A complaint item's clock (None: `deadline`)."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +300,14 @@ class DecisionInput:
 NEEDS_GROUND: Final = frozenset({DecisionKind.CONFIRM, DecisionKind.ACCEPT})
 """Decisions that rest on a ground and state their facts (the statement of reasons')."""
 NEEDS_REASON: Final = frozenset(
-    {DecisionKind.REJECT, DecisionKind.REFUSE, DecisionKind.ESCALATE, DecisionKind.NEED_INFO}
+    {
+        DecisionKind.REJECT,
+        DecisionKind.REFUSE,
+        DecisionKind.ESCALATE,
+        DecisionKind.NEED_INFO,
+        DecisionKind.UPHOLD,
+        DecisionKind.REVERSE,
+    }
 )
 """Decisions that say why (what the lead should look at, what information is missing)."""
 _LIMITS: Final = {"ground": 64, "facts": MAX_FACTS, "reason": MAX_REASON}
@@ -337,6 +361,10 @@ class Decision:
     statement_id: str = ""
     """The opaque id of its statement of reasons (`sw-<uuid>`), for confirm decisions on
     a platform's content; "" otherwise."""
+    added_entries: tuple[int, ...] | None = None
+    """The bank entries it changed (those it put in force, made or found; for a reversal
+    those it withdrew or enabled), so a reversal can undo it; None for decisions recorded
+    before migration 0016."""
 
 
 @dataclass(frozen=True)

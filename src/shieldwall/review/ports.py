@@ -58,6 +58,10 @@ class ReviewRepository(Protocol):
         """Items with a final decision made at or after `start` and before `end`, by time."""
         ...
 
+    def opened_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
+        """Items opened at or after `start` and before `end`, by time (what was received)."""
+        ...
+
     def record_reveal(self, item_id: int, reviewer: str, at: datetime) -> None:
         """One reveal of an item's original by a reviewer."""
         ...

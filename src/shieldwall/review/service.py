@@ -8,9 +8,10 @@ leads, a daily cap on revealed originals, and every action in the hash-chained a
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 
 from shieldwall.audit.models import Actor, ActorKind, AuditAction, AuditEvent, DetailValue, Subject
@@ -20,8 +21,15 @@ from shieldwall.cases.models import Case, CaseState, can_move
 from shieldwall.cases.service import CaseService
 from shieldwall.clock import Clock, utc_now
 from shieldwall.config import MediaLimits
-from shieldwall.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from shieldwall.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ShieldwallError,
+)
 from shieldwall.hashing.service import Purpose, hash_content
+from shieldwall.review.complaint_models import DECIDER_BARRED, OwnDecisionError
+from shieldwall.review.complaint_ports import ComplaintDesk
 from shieldwall.review.effects import DecisionEffects
 from shieldwall.review.intake import case_item, likeness_item, platform_item, review_matches
 from shieldwall.review.models import (
@@ -48,6 +56,7 @@ from shieldwall.screening.models import ScreeningResult
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import without_refused
 
+_log = logging.getLogger(__name__)
 _NEXT_STATE = {
     DecisionKind.ESCALATE: ItemState.ESCALATED,
     DecisionKind.NEED_INFO: ItemState.NEEDS_INFO,
@@ -85,6 +94,18 @@ class ReviewService:
         self._limits = limits
         self._clock = clock
         self.policy = policy or ReviewPolicy()
+        self._confirmed: list[Callable[[ReviewItem, Sequence[Signal]], object]] = []
+        self._complaints: ComplaintDesk | None = None
+
+    def on_confirmed(self, listener: Callable[[ReviewItem, Sequence[Signal]], object]) -> None:
+        """Call `listener` after each confirm decision (and each accepted case) with the item
+        and the signals copies of its content are searched with (the sweeps)."""
+        self._confirmed.append(listener)
+
+    def handle_complaints(self, desk: ComplaintDesk) -> None:
+        """Let `desk` keep complaint items from the reviewer who made the decision they are
+        about, and carry out and close their decisions (review/complaints.py)."""
+        self._complaints = desk
 
     # Intake ------------------------------------------------------------------------------
 
@@ -167,7 +188,10 @@ class ReviewService:
         wanted = wanted or QueueFilter()
         if ItemState.ESCALATED in wanted.states and not viewer.lead:
             raise PermissionDeniedError("only leads see escalated items")
-        return ordered(self._items.waiting(), wanted, self._clock())
+        waiting = self._items.waiting()
+        if self._complaints is not None and not viewer.lead:  # leads see every item
+            waiting = [i for i in waiting if not self._complaints.bars(i, viewer.name)]
+        return ordered(waiting, wanted, self._clock())
 
     def item(self, item_id: int) -> ReviewItem:
         """One item with its claim and decisions."""
@@ -206,6 +230,7 @@ class ReviewService:
         item = self._items.get(item_id)
         if item.state is ItemState.ESCALATED and not viewer.lead:
             raise PermissionDeniedError("only leads take escalated items")
+        self._refuse_decider(item, viewer)
         now = self._clock()
         renewal = item.claimed_by(now) == viewer.name
         claimed = self._items.claim(item_id, viewer.name, now, now + CLAIM_DURATION)
@@ -250,6 +275,7 @@ class ReviewService:
             ),
         )
         changed = self._carry_out(item, decision)
+        decision = replace(decision, added_entries=tuple(changed))
         state = ItemState.DECIDED if given.kind in FINAL_KINDS else _NEXT_STATE[given.kind]
         decided = self._items.record_decision(item_id, decision, state, now)
         action = (
@@ -261,6 +287,10 @@ class ReviewService:
             item,
             {"kind": given.kind.value, "ground": given.ground or None, "entries": len(changed)},
         )
+        if item.source is ItemSource.COMPLAINT and given.kind in FINAL_KINDS:
+            self._desk().close(item, decision, actor_of(viewer))
+        if given.kind in (DecisionKind.CONFIRM, DecisionKind.ACCEPT) and self._confirmed:
+            self._tell_confirmed(item)
         if given.kind in FINAL_KINDS and item.content_address:
             self._forget_content(item)
         if (
@@ -270,6 +300,39 @@ class ReviewService:
         ):
             self._likeness_notices.acted_on(item.findings.enrolment_numbers)
         return decided
+
+    def _tell_confirmed(self, item: ReviewItem) -> None:
+        """Tell the listeners (the sweep) what was confirmed; a listener's failure is logged
+        and never undoes the decision."""
+        queries = self._copy_queries(item)
+        for listener in self._confirmed:
+            try:
+                listener(item, queries)
+            except ShieldwallError as exc:
+                _log.warning("after the decision on item %d: %s", item.id, exc)
+
+    def _copy_queries(self, item: ReviewItem) -> tuple[Signal, ...]:
+        """What copies of the item's content are searched with: the content's lookup signals
+        (rotations, mirrors, edit-undoing views, digests) and its region variants (crops,
+        zooms) while it is held, else the lookup's;
+        the signals of the entries it matched; and a case's reported hashes."""
+        found: list[Signal] = list(item.signals)
+        if item.content_address:
+            try:
+                data = self._quarantine.get(item.content_address)
+            except NotFoundError:
+                pass
+            else:
+                hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
+                found.extend(hashed.lookup_signals())
+                # and its crops and zooms, as a bank entry holds them: a cropped copy's
+                # hash is near one of them
+                found.extend(hash_content(data, self._limits, purpose=Purpose.BANK).views)
+        found.extend(self._effects.matched_signals(item))
+        if item.case_number and item.source is ItemSource.CASE:
+            for hashes in self._cases.get(item.case_number).report.hashes:
+                found.extend(hashes)
+        return tuple(dict.fromkeys(found))
 
     def _forget_content(self, item: ReviewItem) -> None:
         """Delete the decided item's content, unless another waiting item (the same upload
@@ -291,6 +354,7 @@ class ReviewService:
             raise InvalidInputError("the item is already escalated")
         if item.state is ItemState.DECIDED:
             raise InvalidInputError(f"review item {item.id} is already decided")
+        self._refuse_decider(item, viewer)
         if item.claimed_by(now) != viewer.name:
             raise PermissionDeniedError("claim the item before deciding it")
         if given.ground and given.ground not in {g.code for g in self._items.grounds()}:
@@ -303,6 +367,8 @@ class ReviewService:
     def _carry_out(self, item: ReviewItem, decision: Decision) -> list[int]:
         """The decision's effect on banks and cases; the entry ids it added."""
         kind = decision.kind
+        if kind in (DecisionKind.UPHOLD, DecisionKind.REVERSE):
+            return self._desk().carry_out(item, decision)
         if kind is DecisionKind.CONFIRM:
             return self._effects.confirm(item, decision, self._content_signals(item))
         if kind is DecisionKind.REJECT:
@@ -317,6 +383,16 @@ class ReviewService:
         elif kind is DecisionKind.NEED_INFO and item.source is ItemSource.CASE:
             self._move_case(item.case_number, CaseState.TRIAGED, "more information needed")
         return []
+
+    def _desk(self) -> ComplaintDesk:
+        if self._complaints is None:
+            raise InvalidInputError("complaints are not handled by this service")
+        return self._complaints
+
+    def _refuse_decider(self, item: ReviewItem, viewer: Reviewer) -> None:
+        """Keep a complaint item from the reviewer who made the decision it is about."""
+        if self._complaints is not None and self._complaints.bars(item, viewer.name):
+            raise OwnDecisionError(DECIDER_BARRED)
 
     def _content_signals(self, item: ReviewItem) -> tuple[Signal, ...]:
         """What a bank entry of the item's content holds: with the content at hand, its

@@ -95,7 +95,7 @@ def statement_of_reasons(
         )
     facts = _clean_facts(decision.facts, item) or _DEFAULT_FACTS
     synthetic = synthetic or says_synthetic(decision.facts)
-    category, keywords = _category(minor=item.minor, synthetic=synthetic)
+    category, keywords = category_of(minor=item.minor, synthetic=synthetic)
     statement: dict[str, object] = {
         "puid": _puid(decision.statement_id),
         "decision_visibility": [_VISIBILITY[decision.action]],
@@ -107,7 +107,7 @@ def statement_of_reasons(
         "content_date": _day(item.opened_at, _CONTENT_DATES, "content_date"),
         "application_date": _day(decision.at, _APPLICATION_DATES, "application_date"),
         "decision_facts": truncate(facts, MAX_DECISION_FACTS),
-        "source_type": _source_type(item),
+        "source_type": source_type_of(item),
         "automated_detection": "Yes" if decision.automated_detection else "No",
         "automated_decision": _AUTOMATED[decision.automated_decision],
     }
@@ -211,7 +211,9 @@ def _ground_fields(ground: Ground, facts: str) -> dict[str, str]:
     }
 
 
-def _category(*, minor: bool, synthetic: bool) -> tuple[str, list[str]]:
+def category_of(*, minor: bool, synthetic: bool) -> tuple[str, list[str]]:
+    """The database's category and keywords for NCII: of a minor, or an adult's; a
+    deepfake keyword for synthetic content (review.md's mapping)."""
     if minor:
         keyword = "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL" + ("_DEEPFAKE" if synthetic else "")
         return "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", [keyword]
@@ -221,7 +223,9 @@ def _category(*, minor: bool, synthetic: bool) -> tuple[str, list[str]]:
     return "STATEMENT_CATEGORY_CYBER_VIOLENCE", keywords
 
 
-def _source_type(item: ReviewItem) -> str:
+def source_type_of(item: ReviewItem) -> str:
+    """How the database names what brought the item: a trusted flagger, a person's
+    notice (Art. 16), or the service's own initiative (voluntary)."""
     if item.trusted_flagger:
         return "SOURCE_TRUSTED_FLAGGER"
     # A platform item linked to a case was found because a person gave notice (Art. 16);

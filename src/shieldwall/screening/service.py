@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from shieldwall.access.models import LookupEvent, LookupKind, LookupVerdict
+from shieldwall.banks.models import MatchAction
 from shieldwall.clock import Clock, utc_now
 from shieldwall.config import MediaLimits
 from shieldwall.errors import InvalidInputError
@@ -13,6 +14,7 @@ from shieldwall.hashing.service import Purpose, hash_content
 from shieldwall.matching.models import Match, verdict_of
 from shieldwall.matching.service import BankMatcher
 from shieldwall.screening.models import ScreeningResult
+from shieldwall.screening.record import ScreenedLookup, screened_from_signals
 from shieldwall.signals.models import SIGNAL_TYPES, Signal
 from shieldwall.signals.regions import RegionHasher
 
@@ -47,11 +49,13 @@ class ScreeningService:
         record: Callable[[LookupEvent], None],
         clock: Clock = utc_now,
         still_active: Callable[[Sequence[int]], set[int]] | None = None,
-        on_matches: Callable[[Sequence[int]], None] | None = None,
+        on_matches: Callable[[Sequence[int], Sequence[int]], None] | None = None,
         *,
         index_current: Callable[[], bool] | None = None,
         hit_banks: Collection[str] | None = None,
+        screened: Callable[[Sequence[ScreenedLookup]], None] | None = None,
     ) -> None:
+        self._screened = screened  # the screened record's buffer (API callers' lookups)
         self._matcher = matcher
         self._limits = limits
         self._record = record
@@ -64,7 +68,8 @@ class ScreeningService:
         # True when the matcher is known to hold every committed change (the host's change
         # beacon has not moved since its last poll of the log): the re-check is skipped.
         self._index_current = index_current
-        self._on_matches = on_matches  # counts hits for the cases' status pages
+        # counts hits (and blocked re-uploads) for the cases' status pages
+        self._on_matches = on_matches
         # Only matches in these banks are counted (None: all): the banks cases link to.
         self._hit_banks = None if hit_banks is None else frozenset(hit_banks)
 
@@ -82,6 +87,7 @@ class ScreeningService:
             self._still_active,
             self._on_matches,
             hit_banks=self._hit_banks,
+            screened=self._screened,
         )
 
     def screen_content(
@@ -91,6 +97,7 @@ class ScreeningService:
         max_threshold: int | None = None,
         banks: Collection[str] | None = None,
         kind: LookupKind = LookupKind.FILE,
+        content_ref: str = "",
     ) -> ScreeningResult:
         """Hash content (with its mirrors, rotations and edit-undoing views) and match it."""
         hashed = hash_content(
@@ -107,6 +114,7 @@ class ScreeningService:
             banks,
             hashed.as_json(),
             pixels=hashed.pixels,
+            content_ref=content_ref,
         )
 
     def screen_signals(
@@ -115,10 +123,16 @@ class ScreeningService:
         key_id: int | None,
         max_threshold: int | None = None,
         banks: Collection[str] | None = None,
+        content_ref: str = "",
     ) -> ScreeningResult:
         """Match given signals."""
         return self.screen_queries(
-            signals_from_mapping(values), key_id, LookupKind.SIGNALS, max_threshold, banks
+            signals_from_mapping(values),
+            key_id,
+            LookupKind.SIGNALS,
+            max_threshold,
+            banks,
+            content_ref=content_ref,
         )
 
     def screen_queries(
@@ -131,14 +145,17 @@ class ScreeningService:
         computed: dict[str, Any] | None = None,
         *,
         pixels: RegionHasher | None = None,
+        content_ref: str = "",
     ) -> ScreeningResult:
         """Match one content's signals computed elsewhere (an HMA upload, a CLI file) or given.
 
         `computed` is what the answer shows as the content's signals (None: nothing);
-        `pixels`, the content's reduced picture for the second stage's aligned search.
+        `pixels`, the content's reduced picture for the second stage's aligned search;
+        `content_ref`, the caller's id of the upload (kept in the screened record).
         """
         result = self._result(queries, max_threshold, banks, computed, pixels)
         self._audit(key_id, kind, [result])
+        self._keep(key_id, content_ref, [(queries, result)])
         return result
 
     def screen_batch(
@@ -168,6 +185,15 @@ class ScreeningService:
             for signals in parsed
         ]
         self._audit(key_id, LookupKind.BATCH, results)
+        self._keep(
+            key_id,
+            "",
+            [
+                (signals, result)
+                for signals, result in zip(parsed, results, strict=True)
+                if not isinstance(signals, str)
+            ],
+        )
         return results
 
     def _result(
@@ -201,8 +227,32 @@ class ScreeningService:
         """One lookup's result, its hits counted for the cases that reported them."""
         counted = [m for m in matches if self._hit_banks is None or m.bank in self._hit_banks]
         if counted and self._on_matches is not None:
-            self._on_matches(sorted({m.entry_id for m in counted}))
+            blocked = {m.entry_id for m in counted if m.action is MatchAction.BLOCK}
+            self._on_matches(sorted({m.entry_id for m in counted}), sorted(blocked))
         return ScreeningResult(computed, matches, verdict_of(matches))
+
+    def _keep(
+        self,
+        key_id: int | None,
+        content_ref: str,
+        looked_up: Sequence[tuple[Sequence[Signal], ScreeningResult]],
+    ) -> None:
+        """Hand API callers' lookups to the screened record (signals only, never content)."""
+        if self._screened is None or key_id is None:
+            return
+        now = self._clock()
+        rows = [
+            row
+            for signals, result in looked_up
+            if (
+                row := screened_from_signals(
+                    signals, key_id, content_ref, now, result.verdict.value
+                )
+            )
+            is not None
+        ]
+        if rows:
+            self._screened(rows)
 
     def _is_index_current(self) -> bool:
         return self._index_current is not None and self._index_current()

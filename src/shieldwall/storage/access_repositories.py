@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, func, insert, select, update
@@ -138,6 +139,16 @@ class SqlApiKeyRepository(SqlAdapter):
 
 class SqlLookupLog(SqlAdapter):
     """LookupLog on SQLite or PostgreSQL: one multi-row INSERT per batch of lookups."""
+
+    def verdicts_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Lookups in [start, end) by verdict (one grouped scan of the period)."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(LookupEventRow.verdict, func.count())
+                .where(LookupEventRow.at >= start, LookupEventRow.at < end)
+                .group_by(LookupEventRow.verdict)
+            ).all()
+        return {str(verdict): int(count) for verdict, count in rows}
 
     def record(self, event: LookupEvent) -> None:
         """Append one event (a single-statement transaction)."""

@@ -21,7 +21,7 @@ from shieldwall.cases.models import (
 from shieldwall.errors import ConflictError, NotFoundError, StorageError
 from shieldwall.storage.sealing import Sealer
 from shieldwall.storage.sql_adapter import SqlAdapter
-from shieldwall.storage.tables import CaseEntryRow, CaseEventRow, CaseRow
+from shieldwall.storage.tables import CaseBlockRow, CaseEntryRow, CaseEventRow, CaseRow
 
 
 class SqlCaseRepository(SqlAdapter):
@@ -211,3 +211,38 @@ class SqlHitCounter(SqlAdapter):
                 )
             ).scalar_one()
         return int(value)
+
+    def record_blocked(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """One more blocked re-upload for each case linked to these entries (once each)."""
+        ids = sorted(set(entry_ids))
+        if not ids:
+            return
+        with self._write() as connection:
+            cases = (
+                connection.execute(
+                    select(CaseEntryRow.case_id).where(CaseEntryRow.entry_id.in_(ids)).distinct()
+                )
+                .scalars()
+                .all()
+            )
+            for case_id in cases:
+                changed = connection.execute(
+                    update(CaseBlockRow)
+                    .where(CaseBlockRow.case_id == case_id)
+                    .values(blocked=CaseBlockRow.blocked + 1, last_blocked_at=at)
+                ).rowcount
+                if not changed:
+                    connection.execute(
+                        insert(CaseBlockRow),
+                        {"case_id": case_id, "blocked": 1, "last_blocked_at": at},
+                    )
+
+    def blocked(self, case_id: int) -> tuple[int, datetime | None]:
+        """Lookups blocked by the case's confirmed entries, and the last one's time."""
+        with self._read() as connection:
+            row = connection.execute(
+                select(CaseBlockRow.blocked, CaseBlockRow.last_blocked_at).where(
+                    CaseBlockRow.case_id == case_id
+                )
+            ).one_or_none()
+        return (0, None) if row is None else (int(row.blocked), row.last_blocked_at)

@@ -23,7 +23,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
@@ -95,6 +95,11 @@ def _decision(row: Row[Any]) -> Decision:
         automated_detection=row.automated_detection,
         automated_decision=AutomatedDecision(row.automated_decision),
         statement_id=row.statement_id,
+        added_entries=(
+            None
+            if row.added_entries is None
+            else tuple(int(i) for i in json.loads(row.added_entries))
+        ),
     )
 
 
@@ -201,6 +206,9 @@ def _decision_values(item_id: int, decision: Decision) -> dict[str, Any]:
         "automated_detection": decision.automated_detection,
         "automated_decision": decision.automated_decision.value,
         "statement_id": decision.statement_id,
+        "added_entries": (
+            None if decision.added_entries is None else json.dumps(list(decision.added_entries))
+        ),
     }
 
 
@@ -335,6 +343,15 @@ class SqlReviewRepository(SqlAdapter):
         with self._read() as connection:
             found = _load_items(connection, ReviewItemRow.id.in_(decided))
         return sorted(found, key=lambda i: (i.decision.at if i.decision else start, i.id))
+
+    def opened_between(self, start: datetime, end: datetime) -> list[ReviewItem]:
+        """Items opened in [start, end), by time."""
+        with self._read() as connection:
+            found = _load_items(
+                connection,
+                and_(ReviewItemRow.opened_at >= start, ReviewItemRow.opened_at < end),
+            )
+        return sorted(found, key=lambda i: (i.opened_at, i.id))
 
     def record_reveal(self, item_id: int, reviewer: str, at: datetime) -> None:
         """One reveal of the item's original; NotFoundError if there is no such item."""

@@ -330,6 +330,9 @@ class ReviewDecisionRow(Base):
     automated_detection: Mapped[bool] = mapped_column(Boolean)
     automated_decision: Mapped[str] = mapped_column(String(16))
     statement_id: Mapped[str] = mapped_column(String(64))
+    added_entries: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The ids of the bank entries the decision created, as a JSON list (NULL for
+    decisions from before they were recorded), so a complaint's reversal removes them."""
 
 
 class ReviewRevealRow(Base):
@@ -499,3 +502,103 @@ class TdbSubmissionRow(Base):
     last_error: Mapped[str] = mapped_column(Text)
     first_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ComplaintRow(Base):
+    """A complaint about a decision (DSA Art. 20): the decided item, its case, who complained
+    (`reporter` or `platform`, with the key), the explanation (sealed: it may name people),
+    when; the complaint's own review item, and its outcome (`uphold` or `reverse`)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ID_TYPE, ForeignKey("review_items.id"), index=True)
+    case_number: Mapped[str] = mapped_column(String(32))
+    complainant: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    lodged_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    complaint_item_id: Mapped[int | None] = mapped_column(ID_TYPE, nullable=True, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ScreenedLookupRow(Base):
+    """A lookup in the screened record: the caller's key, its `content_ref`, when, the
+    signals (PDQ and its views as 32 bytes each, the digests as hex) and the verdict; never
+    content. Purged after the retention."""
+
+    __tablename__ = "screened_lookups"
+    __table_args__ = (
+        Index("ix_screened_lookups_screened_at", "screened_at"),
+        Index("ix_screened_lookups_md5", "md5"),
+        Index("ix_screened_lookups_sha256", "sha256"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    content_ref: Mapped[str] = mapped_column(Text)
+    screened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    md5: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    views: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The edit-undoing views' PDQ hashes, 32 bytes each, one after another."""
+
+
+class SweepRow(Base):
+    """A sweep of the screened record after a confirm decision: which item (and case) it
+    followed, when, how many signals it searched with, its threshold, how many copies."""
+
+    __tablename__ = "sweeps"
+    __table_args__ = (
+        Index("ix_sweeps_item_id", "item_id"),
+        Index("ix_sweeps_case_number", "case_number"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    case_number: Mapped[str] = mapped_column(String(32))
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    queries: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(SmallInteger)
+    copies: Mapped[int] = mapped_column(Integer)
+
+
+class SweepHitRow(Base):
+    """A copy a sweep found: the screened lookup (copied here: the record is purged, the
+    sweep's findings are kept), how it matched, and what its platform said it did."""
+
+    __tablename__ = "sweep_hits"
+    __table_args__ = (
+        Index("ix_sweep_hits_sweep_id", "sweep_id"),
+        Index("ix_sweep_hits_key_id_outcome", "key_id", "outcome"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True, autoincrement=True)
+    sweep_id: Mapped[int] = mapped_column(BigInteger)
+    screened_id: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    content_ref: Mapped[str] = mapped_column(Text)
+    screened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    matched_by: Mapped[str] = mapped_column(String(8))
+    distance: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CaseBlockRow(Base):
+    """How many lookups a case's confirmed entries blocked (re-uploads after the decision),
+    counted once per lookup, and when the last one was."""
+
+    __tablename__ = "case_blocks"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    blocked: Mapped[int] = mapped_column(BigInteger)
+    last_blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

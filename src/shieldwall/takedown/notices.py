@@ -12,6 +12,7 @@ the service's, with the case number as the reference.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -72,11 +73,13 @@ def notice_fields(
     submitter: tuple[str, str],
     now: datetime,
     synthetic: bool = False,
+    found_copies: Collection[str] = (),
 ) -> NoticeFields:
-    """The fields of the notice about `location` (one of the case's locators) to
-    `platform`. `submitter` is the (name, email) of whoever submits DSA notices (the
-    service's operator); `contact` how the platform reaches the service."""
-    if location not in {locator.value for locator in case.report.locators}:
+    """The fields of the notice about `location` (one of the case's locators, or a copy
+    its sweeps found: `found_copies`) to `platform`. `submitter` is the (name, email) of
+    whoever submits DSA notices (the service's operator); `contact` how the platform
+    reaches the service."""
+    if location not in {locator.value for locator in case.report.locators} | set(found_copies):
         raise InvalidInputError(f"{location!r} is not a locator of case {case.number}")
     basis = notice_basis(platform)
     if basis is None:

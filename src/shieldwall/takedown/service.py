@@ -4,8 +4,10 @@ answers against its deadline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from shieldwall.audit.models import Actor, ActorKind, AuditAction, AuditEvent, DetailValue, Subject
 from shieldwall.audit.ports import AuditLog
@@ -58,6 +60,14 @@ class Signatory:
 
 
 @dataclass(frozen=True)
+class CaseLink:
+    """A link of a case: from the report, or a copy a sweep found (`swept`)."""
+
+    value: str
+    swept: bool
+
+
+@dataclass(frozen=True)
 class PreparedNotice:
     """A notice ready to go: its locator, platform, how it would go, and its text."""
 
@@ -90,8 +100,10 @@ class NoticeService:
         sender: NoticeSender | None = None,
         clock: Clock = utc_now,
         audit: AuditLog | None = None,
+        found_copies: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self._audit = audit
+        self._found_copies = found_copies
         self._cases = cases
         self._platforms = platforms
         self._notices = notices
@@ -115,24 +127,41 @@ class NoticeService:
         case = self._cases.get(number)
         now = self._clock()
         found = []
-        for locator in case.report.locators:
-            if locator.kind not in (LocatorKind.URL, LocatorKind.MESSAGE):
-                continue
-            platform = self._platforms.platform_of(locator.value)
+        links = self.links(number)
+        swept = [link.value for link in links if link.swept]
+        for link in links:
+            platform = self._platforms.platform_of(link.value)
             if platform is None or notice_basis(platform) is None:
                 continue
             fields = notice_fields(
                 case,
-                locator.value,
+                link.value,
                 platform,
                 contact=self._signatory.contact,
                 submitter=(self._signatory.name, self._signatory.email),
                 now=now,
                 synthetic=synthetic,
+                found_copies=swept,
             )
             subject, body = self._writer(fields)
-            found.append(PreparedNotice(locator.value, platform, subject, body))
+            found.append(PreparedNotice(link.value, platform, subject, body))
         return found
+
+    def links(self, number: str) -> list[CaseLink]:
+        """The case's links: the report's (URLs and messages), then the copies the sweeps
+        found on platforms that gave a URL as their `content_ref`, each once."""
+        case = self._cases.get(number)
+        links = [
+            CaseLink(locator.value, swept=False)
+            for locator in case.report.locators
+            if locator.kind in (LocatorKind.URL, LocatorKind.MESSAGE)
+        ]
+        seen = {link.value for link in links}
+        for ref in self._found_copies(number) if self._found_copies is not None else ():
+            if ref not in seen and urlsplit(ref).scheme in ("http", "https"):
+                links.append(CaseLink(ref, swept=True))
+                seen.add(ref)
+        return links
 
     def send(
         self, number: str, *, synthetic: bool = False, actor: Actor = SYSTEM

@@ -17,8 +17,18 @@ from shieldwall import __version__
 from shieldwall.access.probing import ProbeAlert, ProbeDetector
 from shieldwall.app import Services, build_services
 from shieldwall.config import Settings, load_settings
-from shieldwall.web import enrol_api, ops, protect_api
-from shieldwall.web.api import banks, cases, entries, keys, lookup, review, transfer
+from shieldwall.web import enrol_api, ops, protect_api, protect_complaints
+from shieldwall.web.api import (
+    banks,
+    cases,
+    complaints,
+    entries,
+    keys,
+    lookup,
+    review,
+    sweeps,
+    transfer,
+)
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
 from shieldwall.web.fast_lane import ROUTES as FAST_ROUTES
@@ -79,6 +89,7 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     deadlines = PeriodicJob(
         "deadline check", lambda: len(services.deadlines.check().sent), DEADLINE_INTERVAL
     )
+    purge = PeriodicJob("screened record purge", services.purge_screened_record, EXPIRY_INTERVAL)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,7 +99,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         sweeper.start()
         expiry.start()
         deadlines.start()
+        purge.start()
         yield
+        purge.stop()
         deadlines.stop()
         expiry.stop()
         sweeper.stop()
@@ -125,7 +138,10 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         hma_curation.router,
         hma_configuration.router,
         protect_api.router,
+        protect_complaints.router,
+        complaints.router,
         enrol_api.router,
+        sweeps.router,
     ):
         app.include_router(router)
     install_pages(app)

@@ -63,7 +63,9 @@ def detect(
     screened: list[ScreeningResult] = []
 
     def screen(content: bytes) -> tuple[MatchAction, list[Match]]:
-        result = runtime.screening.screen_content(content, caller.id, threshold, banks)
+        result = runtime.screening.screen_content(
+            content, caller.id, threshold, banks, content_ref=content_ref
+        )
         screened.append(result)
         return result.verdict, result.matches
 

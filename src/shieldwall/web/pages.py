@@ -122,6 +122,7 @@ MESSAGES: Final = {
     "state_under_review": N_("Under review."),
     "state_decided": N_("Decided."),
     "state_closed": N_("Closed."),
+    "state_complaint": N_("A decision in your case is being looked at again."),
     "state_withdrawn": N_("Withdrawn."),
     "event_received": N_("Report received"),
     "event_triaged": N_("Checked: a reviewer needs more information or will decide soon"),
@@ -129,6 +130,8 @@ MESSAGES: Final = {
     "event_decided": N_("Decision made"),
     "event_closed": N_("Case closed"),
     "event_withdrawn": N_("Withdrawn by you"),
+    "event_complaint": N_("A decision is being looked at again"),
+    "event_complaint_decided": N_("Looked at again: decision made"),
     "decision_accepted": N_(
         "Your report was accepted. Copies that match your fingerprints are held for "
         "review and blocked once a reviewer confirms them."
@@ -138,9 +141,37 @@ MESSAGES: Final = {
     "decision_reasons": N_("Reasons: {value}"),
     "decision_at": N_("Decided (UTC): {value}"),
     "decision_complain": N_(
-        "If you disagree, you can ask for the decision to be looked at again until {value}: "
-        "contact the service that runs this page and give your case number."
+        "If you think this decision is wrong, you can ask for it to be looked at again "
+        "until {value}."
     ),
+    "complaint_intro": N_(
+        "A reviewer who did not make the decision will look at it again, and we will email "
+        "you what they decide."
+    ),
+    "upload_until": N_(
+        "If you think it is your picture, you can ask for this to be looked at again until {value}."
+    ),
+    "complaint_about_case": N_("Your request about the decision on your report"),
+    "complaint_about_upload": N_("Your request about a copy that was checked"),
+    "complaint_open": N_(
+        "Sent on {value}. A reviewer who did not make the decision is looking at it again. "
+        "We will email you the outcome."
+    ),
+    "complaint_uphold": N_("Looked at again on {value}: the decision stands."),
+    "complaint_reverse": N_(
+        "Looked at again on {value}: the decision was changed, and what it did has been undone."
+    ),
+    "complaint_reasons": N_("Reasons: {value}"),
+    "complaint_sending": N_("Sending your request..."),
+    "complaint_sent": N_("Your request was sent. You do not need to do anything else now."),
+    "complaint_empty": N_("Please say in a few words why the decision should be looked at again."),
+    "complaint_late": N_("The time to ask for this decision to be looked at again has ended."),
+    "complaint_taken": N_("This decision is already being looked at again, or was already."),
+    "upload_rejected": N_(
+        "A copy found on {value} was checked by a reviewer, who decided it is not the "
+        "picture you reported."
+    ),
+    "upload_complain": N_("Ask for this to be looked at again"),
     "locator_reported": N_("reported"),
     "locator_removed": N_("removed"),
     "locator_not_found": N_("not found"),
@@ -156,6 +187,9 @@ MESSAGES: Final = {
         "{platform} did not answer the request of {value} in time. The service is following it up."
     ),
     "copies_found": N_("Copies found so far: {n}"),
+    "blocked_since": N_(
+        "Uploads of your picture blocked since the decision: {n} (the last on {value})."
+    ),
     "enrol_loading": N_("Getting face detection ready on this device (about 25 MB, only once)..."),
     "enrol_unavailable": N_(
         "Face detection could not start in this browser. Try an up-to-date browser, or ask a "

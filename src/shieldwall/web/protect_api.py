@@ -12,7 +12,7 @@ Only hashes arrive here, never images. The pages of `/protect` post to these rou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -33,6 +33,12 @@ from shieldwall.errors import NotFoundError
 from shieldwall.review.models import DecisionKind
 from shieldwall.takedown.tracking import LocatorNotice
 from shieldwall.web.body_docs import json_model, request_body
+from shieldwall.web.complaint_notices import (
+    ComplaintNoticeOut,
+    UploadDecisionOut,
+    case_complaint,
+    complaint_fields,
+)
 from shieldwall.web.pages import choose_language, problem_message
 from shieldwall.web.problems import problem
 from shieldwall.web.protect_guards import (
@@ -53,8 +59,6 @@ MAX_REPORT_BYTES: Final = 2 * 1024 * 1024
 (about 950 KB as compact JSON) and 50 locators fit."""
 
 
-COMPLAINT_WINDOW: Final = timedelta(days=183)
-"""Six months to complain about a decision (DSA Art. 20)."""
 _NOTICE_OUTCOMES: Final[dict[DecisionKind, Literal["accepted", "refused"]]] = {
     DecisionKind.ACCEPT: "accepted",
     DecisionKind.REFUSE: "refused",
@@ -112,6 +116,10 @@ class DecisionNoticeOut(BaseModel):
     reasons: str
     complaint_until: datetime
     """The person may complain about the decision until then (six months; DSA Art. 20)."""
+    item: int | None = None
+    """The case's review item (what `POST /protect/api/complaint` complains about)."""
+    can_complain: bool = False
+    """Whether the person may still complain about it (within the window, none open)."""
 
 
 class CaseOut(BaseModel):
@@ -125,9 +133,16 @@ class CaseOut(BaseModel):
     items: int
     copies_found: int
     """Lookups that have matched the case's hashes so far (each a copy caught somewhere)."""
+    blocked_since_decision: int = 0
+    """Re-uploads blocked by the case's confirmed pictures since the decision."""
+    last_blocked_at: datetime | None = None
     timeline: list[CaseEventOut]
     locators: list[LocatorOut]
     decision: DecisionNoticeOut | None = None
+    complaints: list[ComplaintNoticeOut] = Field(default_factory=list)
+    """The person's complaints about decisions, with their outcomes."""
+    uploads: list[UploadDecisionOut] = Field(default_factory=list)
+    """Uploads matching the case's pictures that a reviewer rejected."""
 
 
 class FiledOut(CaseOut):
@@ -238,7 +253,7 @@ _CASE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 async def case_status(request: Request, runtime: RuntimeDep) -> Any:
     """The case's state, timeline and locators (404 for a wrong secret or unknown case)."""
     key = await _case_key(request, runtime)
-    return await run_in_threadpool(_answer, runtime, key, runtime.services.cases.open)
+    return await run_in_threadpool(case_answer, runtime, key, runtime.services.cases.open)
 
 
 @router.post(
@@ -251,7 +266,7 @@ async def case_status(request: Request, runtime: RuntimeDep) -> Any:
 async def withdraw_case(request: Request, runtime: RuntimeDep) -> Any:
     """Withdraw the case; its hashes are tombstoned (404 for a wrong secret or unknown case)."""
     key = await _case_key(request, runtime)
-    return await run_in_threadpool(_answer, runtime, key, runtime.services.cases.withdraw)
+    return await run_in_threadpool(case_answer, runtime, key, runtime.services.cases.withdraw)
 
 
 async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
@@ -259,8 +274,8 @@ async def _case_key(request: Request, runtime: Runtime) -> CaseKey:
     return await receipt_key(request, runtime, CaseKey, "read")
 
 
-def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) -> CaseOut:
-    """Run `action` (open or withdraw) with the key. Only failures are charged to the
+def case_answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) -> CaseOut:
+    """Run `action` (open, withdraw or complain) with the key. Only failures are charged to the
     case's bucket, keyed on the number as the service reads it: wrong guesses run out of
     tries (429, the same for unknown numbers), while the right secret is never refused,
     however many guesses others made. Secrets are 144 random bits: guessing stays hopeless.
@@ -277,7 +292,14 @@ def _answer(runtime: Runtime, key: CaseKey, action: Callable[[str, str], Case]) 
     sent = notices.notices(case.number)
     names = {p.name: p.display_name for p in services.platforms.all()} if sent else {}
     fields = case_out(case, services.cases.copies_found(case), sent, notices.now(), names)
-    return CaseOut(**fields, decision=notice)
+    blocked, last_blocked = services.cases.blocked_since_decision(case)
+    return CaseOut(
+        **fields,
+        blocked_since_decision=blocked,
+        last_blocked_at=last_blocked,
+        decision=notice,
+        **complaint_fields(runtime, case.number),
+    )
 
 
 def decision_notice(runtime: Runtime, number: str) -> DecisionNoticeOut | None:
@@ -291,5 +313,6 @@ def decision_notice(runtime: Runtime, number: str) -> DecisionNoticeOut | None:
         at=decision.at,
         ground=grounds.get(decision.ground, decision.ground),
         reasons=decision.reason or decision.facts,
-        complaint_until=decision.at + COMPLAINT_WINDOW,
+        complaint_until=runtime.services.complaints.window_end(decision),
+        **case_complaint(runtime, number),
     )

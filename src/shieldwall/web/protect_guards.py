@@ -67,15 +67,21 @@ async def json_object(request: Request, limit: int, what: str) -> dict[str, Any]
     return data
 
 
-async def receipt_key(request: Request, runtime: Runtime, model: type[Key], bucket: str) -> Key:
-    """A receipt's number and secret as `model` (no other fields): same site only and
-    within the per-address read limit (bucket `<bucket>:<address>`), both before a byte of
-    the body is read; then at most MAX_KEY_BYTES of it."""
+async def receipt_key(
+    request: Request,
+    runtime: Runtime,
+    model: type[Key],
+    bucket: str,
+    max_bytes: int = MAX_KEY_BYTES,
+) -> Key:
+    """A receipt's number and secret as `model` (no other fields but what it adds): same
+    site only and within the per-address read limit (bucket `<bucket>:<address>`), both
+    before a byte of the body is read; then at most `max_bytes` of it."""
     same_site(request)
     limit = runtime.services.settings.protect_read_limit
     take_token(runtime, f"{bucket}:{client_address(request)}", limit)
     require_json(request)
-    raw = await read_body(request, MAX_KEY_BYTES, EMPTY_BODY)
+    raw = await read_body(request, max_bytes, EMPTY_BODY)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

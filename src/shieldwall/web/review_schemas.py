@@ -3,12 +3,14 @@ lookup's outcome (`/api/v1/lookup/items/{id}`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.cases.models import Case
+from shieldwall.review.complaint_models import Complaint
 from shieldwall.review.models import (
     MAX_CONTENT_REF,
     MAX_FACTS,
@@ -17,6 +19,9 @@ from shieldwall.review.models import (
     RemovalAction,
     ReviewItem,
 )
+from shieldwall.review.sweeps import SweepHit
+from shieldwall.web.complaint_schemas import ComplaintReviewOut, ComplaintStateOut
+from shieldwall.web.sweep_schemas import CopyOut
 
 Outcome = Literal["confirmed", "rejected", "accepted", "refused"]
 _OUTCOMES: dict[DecisionKind, Outcome] = {
@@ -60,10 +65,25 @@ class ItemOutcomeOut(BaseModel):
     outcome: Outcome | None = None
     action: RemovalAction | None = None
     decided_at: datetime | None = None
+    complaint: ComplaintStateOut | None = Field(
+        default=None,
+        description="The latest complaint about the decision (`POST .../complaint`), if any.",
+    )
+    known_copies: list[CopyOut] = Field(
+        default_factory=list,
+        description="After a confirmation: other uploads your lookups screened that are the "
+        "same picture or an edited copy of it (remove these too; say what you did with "
+        "`POST /api/v1/sweeps/copies/{id}`).",
+    )
 
     @classmethod
-    def of(cls, item: ReviewItem) -> ItemOutcomeOut:
-        """The outcome of an item."""
+    def of(
+        cls,
+        item: ReviewItem,
+        complaint: Complaint | None = None,
+        copies: Sequence[SweepHit] = (),
+    ) -> ItemOutcomeOut:
+        """The outcome of an item, with the latest complaint about it and its copies."""
         decision = item.decision
         return cls(
             id=item.id,
@@ -72,6 +92,8 @@ class ItemOutcomeOut(BaseModel):
             outcome=_OUTCOMES[decision.kind] if decision else None,
             action=decision.action if decision else None,
             decided_at=decision.at if decision else None,
+            complaint=ComplaintStateOut.of(complaint) if complaint is not None else None,
+            known_copies=[CopyOut.of(hit) for hit in copies],
         )
 
 
@@ -98,6 +120,7 @@ class DecisionOut(BaseModel):
     automated_detection: bool
     automated_decision: str
     statement_id: str
+    added_entries: list[int] | None = None
 
 
 class CaseSummary(BaseModel):
@@ -160,9 +183,19 @@ class ItemOut(BaseModel):
         description="A likeness item's detector findings: nudity score, faces, the "
         "enrolments it seems to show (numbers, never names) with similarities, provenance",
     )
+    complaint: ComplaintReviewOut | None = Field(
+        default=None,
+        description="A complaint item's complaint: the decided item, who complained, why",
+    )
 
     @classmethod
-    def of(cls, item: ReviewItem, now: datetime, case: Case | None = None) -> ItemOut:
+    def of(
+        cls,
+        item: ReviewItem,
+        now: datetime,
+        case: Case | None = None,
+        complaint: Complaint | None = None,
+    ) -> ItemOut:
         """The reviewer's view of an item at `now`."""
         holder = item.claimed_by(now)
         return cls(
@@ -186,6 +219,7 @@ class ItemOut(BaseModel):
             ],
             case=CaseSummary.of(case) if case is not None else None,
             findings=item.findings.to_json() if item.findings is not None else None,
+            complaint=ComplaintReviewOut.of(complaint) if complaint is not None else None,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Annotated, Final
 
@@ -144,11 +145,14 @@ async def lookup_file(
             _detected_answer, runtime, data, caller, threshold, banks, queue, content_ref
         )
     result = await run_in_threadpool(
-        runtime.screening.screen_content,
-        data,
-        caller.id,
-        allowed_threshold(caller, threshold),
-        banks,
+        functools.partial(
+            runtime.screening.screen_content,
+            data,
+            caller.id,
+            allowed_threshold(caller, threshold),
+            banks,
+            content_ref=content_ref or "",
+        )
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     item = None
@@ -199,7 +203,11 @@ async def lookup_signals(
     values = body.values()
     watch_for_probing(runtime, caller, [values])
     result = runtime.screening.screen_signals(
-        values, caller.id, allowed_threshold(caller, threshold), banks
+        values,
+        caller.id,
+        allowed_threshold(caller, threshold),
+        banks,
+        content_ref=body.content_ref or "",
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     item = None
@@ -262,6 +270,7 @@ async def lookup_url(
         allowed_threshold(caller, threshold),
         banks,
         LookupKind.URL,
+        url,
     )
     runtime.metrics.lookups.labels(verdict=result.verdict.value).inc()
     return present(result, caller)
@@ -277,5 +286,14 @@ async def lookup_url(
 def queued_item(
     item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], runtime: RuntimeDep, caller: Caller
 ) -> ItemOutcomeOut:
-    """The state and outcome of a review item this key's lookup opened."""
-    return ItemOutcomeOut.of(runtime.services.reviews.outcome_for(item_id, caller.id))
+    """The state and outcome of a review item this key's lookup opened, with the latest
+    complaint about its decision and, once confirmed, your other uploads of the picture."""
+    services = runtime.services
+    item = services.reviews.outcome_for(item_id, caller.id)
+    copies = [
+        hit
+        for sweep in services.sweeps.of_item(item.id)
+        for hit in sweep.hits
+        if hit.hit.key_id == caller.id and hit.hit.content_ref != item.content_ref
+    ]
+    return ItemOutcomeOut.of(item, services.complaints.about_item(item.id), copies)

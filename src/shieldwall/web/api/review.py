@@ -41,7 +41,8 @@ def _out(runtime: Runtime, item_id: int, item: ReviewItem | None = None) -> Item
     reviews = runtime.services.reviews
     item = item or reviews.item(item_id)
     case = reviews.case(item.case_number) if item.case_number else None
-    return ItemOut.of(item, reviews.now(), case)
+    complaint = runtime.services.complaints.of_review_item(item)
+    return ItemOut.of(item, reviews.now(), case, complaint)
 
 
 @router.get(
@@ -106,7 +107,8 @@ def release_item(item_id: ItemId, runtime: RuntimeDep, caller: Caller) -> Respon
 
 @router.post(
     "/items/{item_id}/decisions",
-    summary="Decide an item (confirm, reject, accept, refuse, escalate, need_info)",
+    summary="Decide an item (confirm, reject, accept, refuse, uphold, reverse, escalate, "
+    "need_info)",
     response_model=ItemOut,
     responses={**_REFUSED, 422: {"description": "a decision that does not fit the item"}},
     **guarded(Capability.REVIEW),

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.accounts import Account, Session
 from shieldwall.audit.models import Actor, ActorKind
-from shieldwall.cases.models import Case, LocatorKind
+from shieldwall.cases.models import Case
 from shieldwall.cases.service import normalise_case_number
 from shieldwall.errors import InvalidInputError, NotFoundError, UnavailableError
 from shieldwall.integrations.notice_pdf import notice_pdf
@@ -43,6 +43,7 @@ class LocatorRow:
 
     position: int
     locator: str
+    swept: bool  # a copy a sweep found, not a link of the report
     platform: Platform | None
     prepared: PreparedNotice | None
     sent: LocatorNotice | None
@@ -68,18 +69,16 @@ def _rows(request: Request, case: Case, synthetic: bool) -> list[LocatorRow]:
     sent = {n.locator: n for n in notices.notices(case.number)}
     now, margin = notices.now(), at_risk_margin(request)
     rows = []
-    links = [
-        loc for loc in case.report.locators if loc.kind in (LocatorKind.URL, LocatorKind.MESSAGE)
-    ]
-    for position, locator in enumerate(links, 1):
-        notice = sent.get(locator.value)
+    for position, link in enumerate(notices.links(case.number), 1):
+        notice = sent.get(link.value)
         due = notice.next_look(now) if notice is not None else None
         rows.append(
             LocatorRow(
                 position,
-                locator.value,
-                platforms.platform_of(locator.value),
-                prepared.get(locator.value),
+                link.value,
+                link.swept,
+                platforms.platform_of(link.value),
+                prepared.get(link.value),
                 notice,
                 notice.state(now) if notice is not None else None,
                 Countdown.of(due, now, margin) if due is not None else None,
@@ -101,6 +100,9 @@ def _page(
     except (NotFoundError, InvalidInputError):
         return render_page(request, "console_message.html", status_code=404, message="no-case")
     rows = _rows(request, case, synthetic=False)
+    services = request.app.state.runtime.services
+    sweeps = services.sweeps.of_case(case.number)
+    blocked, last_blocked = services.cases.blocked_since_decision(case)
     return console_page(
         request,
         "case_notices.html",
@@ -113,6 +115,11 @@ def _page(
             1 for r in rows if r.prepared and r.sent is None and r.prepared.platform.abuse_email
         ),
         can_email=notices_of(request).can_send,
+        sweeps=sweeps,
+        copies=[hit for sweep in sweeps for hit in sweep.hits],
+        blocked=blocked,
+        last_blocked=last_blocked,
+        retention_days=services.settings.screened_retention_days,
         error=error,
         done=request.query_params.get("done", "")[:20],
     )

@@ -18,7 +18,14 @@ from shieldwall.errors import InvalidInputError
 from shieldwall.review.models import ItemSource, ItemState
 from shieldwall.review.queue import QueueFilter
 from shieldwall.storage.sealing import load_data_key
-from shieldwall.web.review import admin, case_notices, items, media, platforms_page
+from shieldwall.web.review import (
+    admin,
+    case_notices,
+    items,
+    media,
+    platforms_page,
+    transparency_page,
+)
 from shieldwall.web.review.auth import Reviewer, form_text, require_csrf
 from shieldwall.web.review.render import render_page, see_other
 from shieldwall.web.review.reveal_tokens import RevealTokens
@@ -190,3 +197,4 @@ def install_review_console(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(case_notices.router)
     app.include_router(platforms_page.router)
+    app.include_router(transparency_page.router)

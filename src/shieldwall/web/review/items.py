@@ -16,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.access.accounts import Account, Session
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from shieldwall.review.complaint_models import OwnDecisionError
 from shieldwall.review.models import KINDS_BY_SOURCE, ItemState, Reviewer, ReviewItem
 from shieldwall.review.queue import QueueFilter
 from shieldwall.web.review.auth import CSRF_HEADER, require_csrf
 from shieldwall.web.review.auth import Reviewer as ReviewerDep
+from shieldwall.web.review.complaint_view import complaint_view
 from shieldwall.web.review.decision_form import DecisionForm
 from shieldwall.web.review.render import page_headers, render_page, see_other
 from shieldwall.web.review.views import (
@@ -76,6 +78,7 @@ def item_page(
         previous=previous,
         following=following,
         decided=item.state is ItemState.DECIDED,
+        complaint=complaint_view(request, item, account),
     )
 
 
@@ -133,6 +136,8 @@ def _claim_problem(exc: Exception) -> str:
     """The page's code for a refused claim."""
     if isinstance(exc, ConflictError):
         return "held-by-other"
+    if isinstance(exc, OwnDecisionError):
+        return "own-decision"
     if isinstance(exc, PermissionDeniedError):
         return "leads-only"
     return "already-decided"
@@ -166,6 +171,8 @@ async def decide_item(request: Request, item_id: ItemId, reviewer: ReviewerDep) 
         return item_page(request, reviewer, item_id)
     except ConflictError:
         return item_page(request, reviewer, item_id, error="held-by-other", status_code=409)
+    except OwnDecisionError:
+        return item_page(request, reviewer, item_id, error="own-decision", status_code=403)
     except PermissionDeniedError:
         return item_page(
             request, reviewer, item_id, error="not-yours", form=posted, status_code=403

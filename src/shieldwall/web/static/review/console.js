@@ -154,8 +154,8 @@
       var reveal = document.getElementById("reveal-form");
       if (reveal) { reveal.requestSubmit(); }
     },
-    "c": function () { focusForm(["decide-confirm", "decide-accept"]); },
-    "r": function () { focusForm(["decide-reject", "decide-refuse"]); },
+    "c": function () { focusForm(["decide-confirm", "decide-accept", "decide-uphold"]); },
+    "r": function () { focusForm(["decide-reject", "decide-refuse", "decide-reverse"]); },
     "e": function () { focusForm(["decide-escalate"]); },
     "i": function () { focusForm(["decide-need_info"]); },
     "q": function () { window.location.assign("/review"); },

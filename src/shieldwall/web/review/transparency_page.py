@@ -1,0 +1,137 @@
+"""The leads' transparency page: `/review/transparency?from=YYYY-MM-DD&to=YYYY-MM-DD` shows
+the period's report (review/transparency.py) with its charts (PNG, drawn on request at
+`/review/transparency/charts/{name}.png`) and offers it as JSON and CSV. Leads and admins
+only; the default period is the last 30 days up to today."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.integrations.transparency_charts import CHARTS, chart_png
+from shieldwall.review.transparency import report_rows
+from shieldwall.web.review.auth import Reviewer
+from shieldwall.web.review.render import page_headers, render_page
+from shieldwall.web.review.views import console_page, require_lead
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_DAYS = 30
+
+
+def period_of(given_from: str | None, given_to: str | None, today: date) -> tuple[date, date]:
+    """The first and last day (both included) from the form; InvalidInputError if wrong."""
+    try:
+        last = date.fromisoformat(given_to) if given_to else today
+        first = date.fromisoformat(given_from) if given_from else last - timedelta(DEFAULT_DAYS - 1)
+    except ValueError as exc:
+        raise InvalidInputError("dates are YYYY-MM-DD") from exc
+    if last < first:
+        raise InvalidInputError("the period ends before it starts")
+    if (last - first).days > 3660:
+        raise InvalidInputError("a period is at most ten years")
+    return first, last
+
+
+def bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The period's instants: from the first day's start to the day after the last (UTC)."""
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    return start, datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as exported: without the per-decision hours the charts are drawn from."""
+    timing = {k: v for k, v in report["time_to_action"].items() if k != "hours"}
+    return {**report, "time_to_action": timing}
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV: section, figure, value."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["section", "figure", "value"])
+    for row in report_rows(public_report(report)):
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def _report(request: Request) -> tuple[dict[str, Any], date, date]:
+    services = request.app.state.runtime.services
+    today = services.reviews.now().date()
+    first, last = period_of(request.query_params.get("from"), request.query_params.get("to"), today)
+    return services.transparency.report(*bounds(first, last)), first, last
+
+
+@router.get("/review/transparency")
+async def transparency(request: Request, reviewer: Reviewer) -> HTMLResponse:
+    """The period's figures and charts, with the period's form and the downloads."""
+    require_lead(reviewer[0])
+    try:
+        report, first, last = await run_in_threadpool(_report, request)
+    except InvalidInputError as exc:
+        today = request.app.state.runtime.services.reviews.now().date()
+        return console_page(
+            request,
+            "transparency.html",
+            reviewer,
+            status_code=422,
+            report=None,
+            error=str(exc),
+            first=today - timedelta(DEFAULT_DAYS - 1),
+            last=today,
+        )
+    query = urlencode({"from": first.isoformat(), "to": last.isoformat()})
+    charts = {name: f"/review/transparency/charts/{name}.png?{query}" for name in CHARTS}
+    return console_page(
+        request,
+        "transparency.html",
+        reviewer,
+        report=report,
+        charts=charts,
+        first=first,
+        last=last,
+        query=query,
+        error="",
+    )
+
+
+@router.get("/review/transparency/charts/{name}.png")
+async def chart(request: Request, reviewer: Reviewer, name: str) -> Response:
+    """One chart of the period's report."""
+    require_lead(reviewer[0])
+    if name not in CHARTS:
+        return render_page(request, "console_message.html", status_code=404, message="no-case")
+    try:
+        report, _, _ = await run_in_threadpool(_report, request)
+    except InvalidInputError:
+        return Response(status_code=422, headers=page_headers())
+    png = await run_in_threadpool(chart_png, name, report)
+    return Response(png, media_type="image/png", headers=page_headers())
+
+
+@router.get("/review/transparency/report.{fmt}")
+async def export(request: Request, reviewer: Reviewer, fmt: str) -> Response:
+    """The period's report as JSON or CSV (a download)."""
+    require_lead(reviewer[0])
+    if fmt not in ("json", "csv"):
+        return render_page(request, "console_message.html", status_code=404, message="no-case")
+    try:
+        report, first, last = await run_in_threadpool(_report, request)
+    except InvalidInputError:
+        return Response(status_code=422, headers=page_headers())
+    name = f"transparency-{first.isoformat()}-{last.isoformat()}.{fmt}"
+    if fmt == "json":
+        body = json.dumps(public_report(report), indent=2, ensure_ascii=False) + "\n"
+        media = "application/json"
+    else:
+        body, media = report_csv(report), "text/csv; charset=utf-8"
+    headers = page_headers({"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, media_type=media, headers=headers)
