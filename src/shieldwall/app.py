@@ -316,6 +316,7 @@ def build_services(
     )
     background_sweeps = BackgroundSweeps(functools.partial(_sweep, screened_buffer, sweeps))
     reviews.on_confirmed(background_sweeps)
+    complaints.on_reversed(sweeps.withdraw)
     cases.on_filed(reviews.open_case_item)
     cases.on_withdrawn(reviews.case_withdrawn)
     accounts = AccountService(

@@ -107,6 +107,11 @@ def test_sweeps_keep_their_copies_and_each_platform_its_outcomes(
     assert (done.outcome, done.outcome_at) == (HitOutcome.REMOVED, NOW + timedelta(hours=1))
     assert sweeps.hits_for_key(8, HitOutcome.PENDING) == []
     assert sweeps.hits_for_key(8, None) == [done]
+    assert sweeps.withdraw_pending(41, NOW + timedelta(days=1)) == 1  # key 7's; 8's answered
+    [withdrawn] = sweeps.hits_for_key(7, HitOutcome.WITHDRAWN)
+    assert withdrawn.outcome_at == NOW + timedelta(days=1)
+    assert sweeps.hits_for_key(8, None) == [done]
+    assert sweeps.withdraw_pending(42, NOW) == 0
 
 
 def test_a_confirmation_sweeps_what_platforms_looked_up_and_they_answer(

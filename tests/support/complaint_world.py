@@ -35,4 +35,5 @@ def complaint_world(policy: ReviewPolicy | None = None) -> ComplaintWorld:
         notifier=world.mail,
     )
     world.review.handle_complaints(complaints)
+    complaints.on_reversed(world.sweeps.withdraw)
     return ComplaintWorld(world, complaints, repository)

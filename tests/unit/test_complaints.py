@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from shieldwall.audit.models import ActorKind, AuditAction
+from shieldwall.audit.models import Actor, ActorKind, AuditAction
 from shieldwall.banks.models import EntryState, MatchAction
 from shieldwall.cases.models import Case, CaseState
 from shieldwall.errors import (
@@ -33,6 +33,7 @@ from shieldwall.review.models import (
     ReviewItem,
 )
 from shieldwall.review.queue import QueueFilter
+from shieldwall.review.sweeps import HitOutcome
 from shieldwall.signals.models import Signal
 from tests.support.complaint_world import ComplaintWorld, complaint_world
 from tests.support.factories import jpeg
@@ -359,3 +360,27 @@ def test_the_transparency_counts_come_from_the_repository(cw: ComplaintWorld) ->
         world.clock(),
     )
     assert cw.complaints.lodged_between(end, end + timedelta(days=1)) == []
+
+
+def test_a_reversed_confirmation_stops_asking_platforms_to_remove_its_copies(
+    cw: ComplaintWorld,
+) -> None:
+    world = cw.world
+    world.screening.screen_content(jpeg(39, quality=60), 8, content_ref="other/39")
+    world.screening.screen_content(jpeg(39, quality=70), 9, content_ref="third/39")
+    item = decided_upload(world, 39, CONFIRM)
+    [answered] = world.sweeps.to_remove(9)
+    world.sweeps.report(answered.id, 9, HitOutcome.REMOVED, Actor(ActorKind.API_KEY, "third"))
+    assert [h.hit.content_ref for h in world.sweeps.to_remove(8)] == ["other/39"]
+    complaint = cw.complaints.lodge_for_platform(item.id, KEY, "my user took this photo")
+    assert complaint.complaint_item_id is not None
+    world.review.claim(complaint.complaint_item_id, BOB)
+    world.review.decide(complaint.complaint_item_id, BOB, REVERSE)
+    assert world.sweeps.to_remove(8) == []
+    [withdrawn] = world.sweeps.to_remove(8, HitOutcome.WITHDRAWN)
+    assert withdrawn.hit.content_ref == "other/39"
+    assert [h.outcome for h in world.sweeps.to_remove(9, None)] == [HitOutcome.REMOVED]
+    logged = [r.details for r in world.audit.records() if r.action is AuditAction.SWEEP]
+    assert logged[-1]["change"] == "withdrawn"
+    with pytest.raises(InvalidInputError):
+        world.sweeps.report(withdrawn.id, 8, HitOutcome.WITHDRAWN, Actor(ActorKind.API_KEY, "o"))

@@ -71,13 +71,13 @@ def test_the_record_keeps_signals_and_refs_never_content() -> None:
     photo = jpeg(31)
     world.screening.screen_content(photo, PLATFORM, content_ref="https://ex.example/p/1")
     world.screening.screen_signals({"md5": "ab" * 16}, OTHER, content_ref="msg-9")
+    world.screening.screen_signals({"md5": "ef" * 16}, OTHER)  # no reference: nothing to act on
     world.screening.screen_batch([{"sha256": "cd" * 32}, {"pdq": "zz"}], OTHER)
-    world.screening.screen_content(photo, None)  # the command line: not a platform's lookup
+    world.screening.screen_content(photo, None, content_ref="cli")  # not a platform's lookup
     rows = world.record.get_many(range(1, 10))
     assert [(r.lookup.key_id, r.lookup.content_ref) for r in rows] == [
         (PLATFORM, "https://ex.example/p/1"),
         (OTHER, "msg-9"),
-        (OTHER, ""),
     ]
     first = rows[0].lookup
     assert first.pdq is not None
@@ -85,6 +85,8 @@ def test_the_record_keeps_signals_and_refs_never_content() -> None:
     assert first.md5 is not None
     assert first.screened_at == NOW
     assert first.verdict == "allow"
+    assert 0 < len(first.views) <= 16  # the views that undo edits, not the rotations
+    assert first.pdq not in first.views
     assert (rows[1].lookup.pdq, rows[1].lookup.md5) == (None, "ab" * 16)
 
 

@@ -31,6 +31,7 @@ _LABELS: Final = {
     "pending": "asked, no answer yet",
     "not found": "already gone",
     "kept": "kept by the platform",
+    "withdrawn": "withdrawn (reversed)",
     "uphold": "upheld",
     "reverse": "reversed",
 }

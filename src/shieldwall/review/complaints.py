@@ -13,6 +13,7 @@ back to `decided`, the audit log written, and the person who complained told by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from shieldwall.audit.models import Actor, ActorKind, AuditAction, AuditEvent, DetailValue, Subject
@@ -66,6 +67,12 @@ class ComplaintService:
         self._policy = policy or ReviewPolicy()
         self._notifier = notifier
         self._reversal = Reversal(banks, cases, self._policy)
+        self._reversed: list[Callable[[ReviewItem], object]] = []
+
+    def on_reversed(self, listener: Callable[[ReviewItem], object]) -> None:
+        """Call `listener` with the original item after each reversal (the sweeps withdraw
+        the copies its confirmation asked platforms to remove)."""
+        self._reversed.append(listener)
 
     # Lodging -----------------------------------------------------------------------------
 
@@ -228,7 +235,11 @@ class ComplaintService:
             raise InvalidInputError(f"review item {item.id} looks at no complaint")
         if decision.kind is not DecisionKind.REVERSE:
             return []
-        return self._reversal.undo(self._items.get(complaint.item_id), decision)
+        original = self._items.get(complaint.item_id)
+        undone = self._reversal.undo(original, decision)
+        for listener in self._reversed:
+            listener(original)
+        return undone
 
     def close(self, item: ReviewItem, decision: Decision, actor: Actor) -> Complaint | None:
         """Record the outcome of the complaint a decided complaint item looked at, move its

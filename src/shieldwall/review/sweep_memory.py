@@ -67,3 +67,20 @@ class InMemorySweepRepository:
         """Sweeps run in [start, end)."""
         with self._lock:
             return [s for s in self._sweeps if start <= s.sweep.ran_at < end]
+
+    def withdraw_pending(self, item_id: int, at: datetime) -> int:
+        """Mark an item's pending copies withdrawn."""
+        count = 0
+        with self._lock:
+            for position, sweep in enumerate(self._sweeps):
+                if sweep.sweep.item_id != item_id:
+                    continue
+                hits = tuple(
+                    replace(h, outcome=HitOutcome.WITHDRAWN, outcome_at=at)
+                    if h.outcome is HitOutcome.PENDING
+                    else h
+                    for h in sweep.hits
+                )
+                count += sum(h.outcome is HitOutcome.PENDING for h in sweep.hits)
+                self._sweeps[position] = replace(sweep, hits=hits)
+        return count

@@ -32,6 +32,7 @@ from shieldwall.audit.ports import AuditLog
 from shieldwall.clock import Clock, utc_now
 from shieldwall.errors import InvalidInputError
 from shieldwall.matching.pdq_index import PdqIndex
+from shieldwall.review.models import ReviewItem
 from shieldwall.screening.record import DEFAULT_RETENTION, ScreenedRepository, ScreenedRow
 from shieldwall.signals.models import Signal
 from shieldwall.signals.pdq_quality import without_refused
@@ -48,6 +49,7 @@ class HitOutcome(StrEnum):
     REMOVED = "removed"
     NOT_FOUND = "not_found"  # already gone, or never published
     KEPT = "kept"  # the platform decided to keep it (its reasons are its own)
+    WITHDRAWN = "withdrawn"  # the confirmation was reversed after a complaint: keep it
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class SweepRepository(Protocol):
 
     def between(self, start: datetime, end: datetime) -> list[Sweep]:
         """Sweeps run in [start, end), oldest first (the transparency report)."""
+        ...
+
+    def withdraw_pending(self, item_id: int, at: datetime) -> int:
+        """Mark the still pending copies of an item's sweeps withdrawn; how many."""
         ...
 
 
@@ -212,9 +218,21 @@ class SweepService:
         """The copies one platform is asked about ("remove these uploads too")."""
         return self._sweeps.hits_for_key(key_id, outcome)
 
+    def withdraw(self, item: ReviewItem) -> int:
+        """After a reversal: platforms are no longer asked to remove the copies the item's
+        confirmation found (those they already answered keep their answer)."""
+        withdrawn = self._sweeps.withdraw_pending(item.id, self._clock())
+        if withdrawn:
+            self._log(
+                SWEEPER,
+                Subject("review_item", str(item.id)),
+                {"change": "withdrawn", "copies": withdrawn},
+            )
+        return withdrawn
+
     def report(self, hit_id: int, key_id: int, outcome: HitOutcome, actor: Actor) -> SweepHit:
         """A platform says what it did with a copy it looked up."""
-        if outcome is HitOutcome.PENDING:
+        if outcome in (HitOutcome.PENDING, HitOutcome.WITHDRAWN):
             raise InvalidInputError("an outcome is removed, not_found or kept")
         hit = self._sweeps.set_outcome(hit_id, key_id, outcome, self._clock())
         self._log(

@@ -1,7 +1,8 @@
-"""The screened record: what the service has looked up for platforms, kept as signals only
-(a PDQ hash, MD5, SHA-256), with the caller's key, its `content_ref` and the time; never the
-content. A confirm decision sweeps it for the same picture and its edited copies
-(review/sweeps.py); rows older than the retention (180 days unless set) are purged.
+"""The screened record: what the service has looked up for platforms that named the upload
+(its `content_ref`), kept as signals only (a PDQ hash and its views, MD5, SHA-256), with
+the caller's key, the `content_ref` and the time; never the content. A confirm decision
+sweeps it for the same picture and its edited copies (review/sweeps.py); rows older than
+the retention (180 days unless set) are purged.
 
 Lookups must stay fast, so rows are not written inside the request: the same buffer as the
 lookup audit (access/audit_buffer.py) takes them and a background thread writes them in

@@ -185,15 +185,6 @@ class ScreeningService:
             for signals in parsed
         ]
         self._audit(key_id, LookupKind.BATCH, results)
-        self._keep(
-            key_id,
-            "",
-            [
-                (signals, result)
-                for signals, result in zip(parsed, results, strict=True)
-                if not isinstance(signals, str)
-            ],
-        )
         return results
 
     def _result(
@@ -237,8 +228,11 @@ class ScreeningService:
         content_ref: str,
         looked_up: Sequence[tuple[Sequence[Signal], ScreeningResult]],
     ) -> None:
-        """Hand API callers' lookups to the screened record (signals only, never content)."""
-        if self._screened is None or key_id is None:
+        """Hand API callers' lookups that name their upload (`content_ref`) to the screened
+        record (signals only, never content). A lookup without one could not be acted on
+        by a sweep, and the hot hash lookups (HMA's, the fast lane's) carry none: they cost
+        nothing here."""
+        if self._screened is None or key_id is None or not content_ref:
             return
         now = self._clock()
         rows = [

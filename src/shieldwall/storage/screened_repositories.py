@@ -221,6 +221,20 @@ class SqlSweepRepository(SqlAdapter):
             for row in sweeps
         ]
 
+    def withdraw_pending(self, item_id: int, at: datetime) -> int:
+        """Mark the pending copies of an item's sweeps withdrawn (one statement)."""
+        swept = select(SweepRow.id).where(SweepRow.item_id == item_id)
+        with self._write() as connection:
+            result = connection.execute(
+                update(SweepHitRow)
+                .where(
+                    SweepHitRow.sweep_id.in_(swept),
+                    SweepHitRow.outcome == HitOutcome.PENDING.value,
+                )
+                .values(outcome=HitOutcome.WITHDRAWN.value, outcome_at=at)
+            )
+        return int(result.rowcount or 0)
+
     def hits_for_key(self, key_id: int, outcome: HitOutcome | None) -> list[SweepHit]:
         """One key's copies (with that outcome), oldest first."""
         query = select(SweepHitRow).where(SweepHitRow.key_id == key_id)

@@ -23,7 +23,8 @@ class CopyOut(BaseModel):
     matched_by: Literal["pdq", "md5", "sha256"]
     distance: int | None
     """PDQ bits apart (an edited copy); null for a byte-identical one."""
-    outcome: Literal["pending", "removed", "not_found", "kept"]
+    outcome: Literal["pending", "removed", "not_found", "kept", "withdrawn"]
+    """`withdrawn`: the confirmation was reversed after a complaint; nothing to remove."""
     outcome_at: datetime | None
 
     @classmethod

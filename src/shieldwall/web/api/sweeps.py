@@ -30,7 +30,7 @@ def copies(
     runtime: RuntimeDep,
     caller: Caller,
     outcome: Annotated[
-        Literal["pending", "removed", "not_found", "kept", "all"],
+        Literal["pending", "removed", "not_found", "kept", "withdrawn", "all"],
         Query(description="Only copies with this outcome (`pending`: not answered yet)."),
     ] = "pending",
 ) -> CopiesOut:
