@@ -56,7 +56,9 @@ def platforms() -> PlatformDirectory:
     return directory
 
 
-def service(world: ReviewWorld) -> tuple[NoticeService, NullNotifier]:
+def service(
+    world: ReviewWorld, audit: InMemoryAuditLog | None = None
+) -> tuple[NoticeService, NullNotifier]:
     mail = NullNotifier()
     notices = NoticeService(
         world.cases,
@@ -66,6 +68,7 @@ def service(world: ReviewWorld) -> tuple[NoticeService, NullNotifier]:
         SIGNATORY,
         sender=mail,
         clock=world.clock,
+        audit=audit,
     )
     return notices, mail
 
@@ -174,16 +177,7 @@ def test_a_recheck_date_is_in_the_next_ninety_days_and_answers_are_audited() -> 
     world = review_world()
     case = world.file_case(jpeg(87), locators=LOCATORS)
     audit = InMemoryAuditLog()
-    notices = NoticeService(
-        world.cases,
-        platforms(),
-        InMemoryNoticeRepository(),
-        notice_subject_and_body,
-        SIGNATORY,
-        sender=NullNotifier(),
-        clock=world.clock,
-        audit=audit,
-    )
+    notices, _ = service(world, audit)
     [emailed] = notices.send(case.number, actor=Actor(ActorKind.REVIEWER, "ana"))
     for when in (world.clock() - timedelta(hours=1), world.clock() + timedelta(days=91)):
         with pytest.raises(InvalidInputError, match="re-check"):
