@@ -31,6 +31,7 @@ from shieldwall.integrations.fetch import DisabledFetcher, UrlFetcher
 from shieldwall.integrations.mail import NullNotifier, SmtpNotifier
 from shieldwall.integrations.notices import notice_subject_and_body
 from shieldwall.integrations.transparency_db import HttpTransparencyDatabase
+from shieldwall.integrations.webhook_sender import HttpWebhookSender
 from shieldwall.likeness.models import Enrolment
 from shieldwall.likeness.service import EnrolmentService
 from shieldwall.matching.freshness import ChangeBeacon
@@ -79,8 +80,11 @@ from shieldwall.storage.sealing import KEY_FILE, Sealer, load_data_key
 from shieldwall.storage.shared_buckets import SharedMemoryBuckets
 from shieldwall.storage.tdb_submission_repositories import SqlSubmissionRepository
 from shieldwall.storage.wal_checkpoint import WalCheckpointer
+from shieldwall.storage.webhook_repositories import SqlDeliveryRepository, SqlEndpointRepository
 from shieldwall.takedown.directory import PlatformDirectory
 from shieldwall.takedown.service import NoticeService, Signatory
+from shieldwall.webhooks.events import WebhookEvents
+from shieldwall.webhooks.service import WebhookService
 
 
 class _Storage:
@@ -157,6 +161,8 @@ class Services:
     at again by another reviewer."""
     transparency: TransparencyReporter
     """The transparency report of a period (`report transparency`, the leads' page)."""
+    webhooks: WebhookService
+    """Outgoing webhooks: endpoints, the delivery outbox, the dead letters."""
     background_sweeps: BackgroundSweeps | None = None
     """Runs the sweeps after confirm decisions in a background thread (`drain` waits)."""
     screened_buffer: AuditBuffer[ScreenedLookup] | None = None
@@ -265,6 +271,8 @@ def build_services(
             _serving_matcher, repository, SqlBankRepository(load_engine), change_log, banks, beacon
         )
     )
+    webhooks = _webhooks(settings, engine, sealer)
+    events = WebhookEvents(webhooks)
     screened_record = SqlScreenedRepository(engine)
     screened_buffer = (
         AuditBuffer(screened_record, name="shieldwall-screened-record")
@@ -314,8 +322,9 @@ def build_services(
         threshold=settings.sweep_threshold,
         retention=timedelta(days=settings.screened_retention_days),
     )
-    background_sweeps = BackgroundSweeps(functools.partial(_sweep, screened_buffer, sweeps))
+    background_sweeps = BackgroundSweeps(functools.partial(_sweep, screened_buffer, sweeps, events))
     reviews.on_confirmed(background_sweeps)
+    _publish_events(events, reviews, cases)
     complaints.on_reversed(sweeps.withdraw)
     cases.on_filed(reviews.open_case_item)
     cases.on_withdrawn(reviews.case_withdrawn)
@@ -367,6 +376,7 @@ def build_services(
         platforms=platforms,
         notices=notices,
         tdb_submissions=tdb_submissions,
+        webhooks=webhooks,
         transparency=TransparencyReporter(
             review_items, complaints, sweeps, lookup_log, tdb_submissions
         ),
@@ -384,16 +394,34 @@ def _swept_refs(sweeps: SweepService, number: str) -> list[str]:
     return [hit.hit.content_ref for sweep in sweeps.of_case(number) for hit in sweep.hits]
 
 
+def _webhooks(settings: Settings, engine: Engine, sealer: Sealer) -> WebhookService:
+    """Outgoing webhooks: endpoints with sealed secrets, the outbox, the SSRF-safe sender
+    (which also checks endpoint URLs)."""
+    sender = HttpWebhookSender(settings)
+    return WebhookService(
+        SqlEndpointRepository(engine, sealer), SqlDeliveryRepository(engine), sender, sender
+    )
+
+
+def _publish_events(events: WebhookEvents, reviews: ReviewService, cases: CaseService) -> None:
+    """Decisions and case events become webhook deliveries (sweeps publish their own)."""
+    reviews.on_decided(events.decided)
+    cases.on_filed(functools.partial(events.case, what="filed"))
+    cases.on_withdrawn(functools.partial(events.case, what="withdrawn"))
+
+
 def _sweep(
     buffer: AuditBuffer[ScreenedLookup] | None,
     sweeps: SweepService,
+    events: WebhookEvents,
     item: ReviewItem,
     queries: Sequence[Signal],
 ) -> None:
-    """After a confirm decision: write this worker's latest lookups, then sweep."""
+    """After a confirm decision: write this worker's latest lookups, sweep, and tell the
+    platforms whose lookups brought copies (webhooks)."""
     if buffer is not None:
         buffer.flush()
-    sweeps.sweep(item.id, item.case_number or "", queries)
+    events.swept(sweeps.sweep(item.id, item.case_number or "", queries))
 
 
 def _audit_account_change(

@@ -58,6 +58,8 @@ TABLES = {
     "sweeps",
     "sweep_hits",
     "case_blocks",
+    "webhook_endpoints",
+    "webhook_deliveries",
 }
 
 

@@ -26,6 +26,7 @@ from shieldwall.cli.report_cmd import report_group
 from shieldwall.cli.scan_cmd import scan_command
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.cli.user_cmd import user_group
+from shieldwall.cli.webhooks_cmd import webhooks_group
 from shieldwall.errors import ShieldwallError
 
 EXIT_FAILURE = 1
@@ -79,6 +80,7 @@ cli.add_command(enrol_command)
 cli.add_command(scan_command)
 cli.add_command(platforms_group)
 cli.add_command(report_group)
+cli.add_command(webhooks_group)
 
 
 def main() -> None:

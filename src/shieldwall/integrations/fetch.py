@@ -13,7 +13,7 @@ import functools
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -194,6 +194,32 @@ class UrlFetcher:
                 f"fetching the URL took longer than {self._timeouts.total:g} s"
             ) from None
 
+    async def vet(self, url: str) -> None:
+        """Refuse (FetchError) a URL that `post` would refuse: its scheme, host, or any
+        address its host resolves to now."""
+        await self._vetted_addresses(_parse_target(url, (), self._allowance))
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST `body` to `url` under the same SSRF rules (its host resolved once, every
+        address checked, the connection pinned to it; the lookups' host allow-list does
+        not apply); redirects are not followed. The status; FetchError if no answer came."""
+        target = _parse_target(url, (), self._allowance)
+        addresses = await self._vetted_addresses(target)
+        try:
+            with anyio.fail_after(self._timeouts.total):
+                limits = httpx.Limits(max_keepalive_connections=0)
+                async with httpx.AsyncHTTPTransport(limits=limits, trust_env=False) as owned:
+                    transport = self._transport or owned
+                    request_headers = {"User-Agent": "shieldwall-webhook", **headers}
+                    response = await self._connect(
+                        transport, target, addresses, "POST", body, request_headers
+                    )
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+                    return response.status_code
+        except TimeoutError:
+            raise FetchError(f"{target.host} did not answer in time") from None
+
     async def _follow(self, url: str, transport: httpx.AsyncBaseTransport) -> bytes:
         location: httpx.URL | str = url
         for hop in range(self._max_redirects + 1):
@@ -244,11 +270,17 @@ class UrlFetcher:
         return addresses
 
     async def _connect(
-        self, transport: httpx.AsyncBaseTransport, target: _Target, addresses: list[IPAddress]
+        self,
+        transport: httpx.AsyncBaseTransport,
+        target: _Target,
+        addresses: list[IPAddress],
+        method: str = "GET",
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send the request to the first checked address that accepts a connection."""
         for position, address in enumerate(addresses, start=1):
-            request = self._request(target, address)
+            request = self._request(target, address, method, body, headers)
             try:
                 response = await transport.handle_async_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -261,8 +293,15 @@ class UrlFetcher:
             return response
         raise FetchError(f"cannot resolve {target.host}")
 
-    def _request(self, target: _Target, address: IPAddress) -> httpx.Request:
-        """A GET to the pinned address, naming the original host in Host and TLS SNI."""
+    def _request(
+        self,
+        target: _Target,
+        address: IPAddress,
+        method: str = "GET",
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        """A request to the pinned address, naming the original host in Host and TLS SNI."""
         connect, read = self._timeouts.connect, self._timeouts.read
         timeout = {"connect": connect, "read": read, "write": read, "pool": connect}
         extensions: dict[str, object] = {"timeout": timeout}
@@ -271,8 +310,9 @@ class UrlFetcher:
             # certificate must match, while the TCP connection goes to `address`.
             extensions["sni_hostname"] = target.host
         pinned = target.url.copy_with(host=str(address))
-        headers = {**_HEADERS, "Host": target.host_header}
-        return httpx.Request("GET", pinned, headers=headers, extensions=extensions)
+        sent = {**_HEADERS, **(headers or {}), "Host": target.host_header}
+        content = body if method != "GET" else None
+        return httpx.Request(method, pinned, headers=sent, content=content, extensions=extensions)
 
     def _redirect_location(self, target: _Target, response: httpx.Response) -> httpx.URL:
         location = response.headers.get("location", "").strip()

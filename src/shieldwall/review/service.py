@@ -95,7 +95,13 @@ class ReviewService:
         self._clock = clock
         self.policy = policy or ReviewPolicy()
         self._confirmed: list[Callable[[ReviewItem, Sequence[Signal]], object]] = []
+        self._decided: list[Callable[[ReviewItem], object]] = []
         self._complaints: ComplaintDesk | None = None
+
+    def on_decided(self, listener: Callable[[ReviewItem], object]) -> None:
+        """Call `listener` with the decided item after each final decision (webhooks); a
+        listener's failure is logged and never undoes the decision."""
+        self._decided.append(listener)
 
     def on_confirmed(self, listener: Callable[[ReviewItem, Sequence[Signal]], object]) -> None:
         """Call `listener` after each confirm decision (and each accepted case) with the item
@@ -291,6 +297,12 @@ class ReviewService:
             self._desk().close(item, decision, actor_of(viewer))
         if given.kind in (DecisionKind.CONFIRM, DecisionKind.ACCEPT) and self._confirmed:
             self._tell_confirmed(item)
+        if given.kind in FINAL_KINDS:
+            for told in self._decided:
+                try:
+                    told(decided)
+                except ShieldwallError as exc:
+                    _log.warning("after the decision on item %d: %s", item.id, exc)
         if given.kind in FINAL_KINDS and item.content_address:
             self._forget_content(item)
         if (

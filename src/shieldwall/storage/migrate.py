@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION: Final = "0017"
+HEAD_REVISION: Final = "0018"
 """The newest migration; a test keeps it equal to Alembic's head. Knowing it without
 importing Alembic keeps every command's start-up fast (Alembic is loaded only to migrate)."""
 NOT_INITIALISED: Final = "database is not initialised; run `shieldwall db upgrade`"

@@ -56,6 +56,8 @@ EXPIRY_INTERVAL: Final = 3600.0
 """Seconds between a worker's runs of enrolment expiry (an enrolment ends within an hour
 of its term; `shieldwall enrolments expire` from cron does the same)."""
 DEADLINE_INTERVAL: Final = 60.0
+WEBHOOK_INTERVAL: Final = 2.0
+"""Seconds between webhook delivery rounds (each worker; claims keep them apart)."""
 """Seconds between checks of the takedown clocks (escalations go out within a minute)."""
 
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
@@ -90,6 +92,11 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         "deadline check", lambda: len(services.deadlines.check().sent), DEADLINE_INTERVAL
     )
     purge = PeriodicJob("screened record purge", services.purge_screened_record, EXPIRY_INTERVAL)
+    webhooks = PeriodicJob(
+        "webhook delivery",
+        lambda: services.webhooks.deliver_due().delivered,
+        WEBHOOK_INTERVAL,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,7 +107,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         expiry.start()
         deadlines.start()
         purge.start()
+        webhooks.start()
         yield
+        webhooks.stop()
         purge.stop()
         deadlines.stop()
         expiry.stop()

@@ -104,6 +104,12 @@ class Metrics:
             "Seconds this process took to load its matching index at start-up (0: not yet)",
             registry=self.registry,
         )
+        self.webhook_deliveries = Gauge(
+            "shieldwall_webhook_deliveries",
+            "Webhook deliveries in the outbox, by state (pending, delivered, dead)",
+            ["state"],
+            registry=self.registry,
+        )
         self._audit_seen = AuditBufferStats(0, 0.0, 0, 0)
         self._audit_lock = threading.Lock()  # concurrent scrapes must not count twice
 

@@ -54,6 +54,9 @@ def metrics(runtime: RuntimeDep) -> Response:
             runtime.metrics.index_size.labels(bank=bank).set(size)
     runtime.metrics.index_load_seconds.set(runtime.services.matcher_slot.load_seconds or 0.0)
     runtime.metrics.observe_audit(runtime.services.access.audit_stats())
+    counts = runtime.services.webhooks.counts()
+    for state in ("pending", "delivered", "dead"):
+        runtime.metrics.webhook_deliveries.labels(state=state).set(counts.get(state, 0))
     return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

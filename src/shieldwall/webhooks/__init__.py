@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signed event deliveries to platforms' and integrations' endpoints."""
