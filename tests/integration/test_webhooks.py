@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from shieldwall.access.models import Role
 from shieldwall.cli.main import cli
 from shieldwall.config import load_settings
 from shieldwall.errors import ConflictError, InvalidInputError, NotFoundError
@@ -33,7 +34,7 @@ from shieldwall.webhooks.signing import HEADER, verify
 from tests.integration.conftest import SQL_BACKENDS
 from tests.support.backends import on_backend
 from tests.support.clock import FakeClock
-from tests.support.console import Console
+from tests.support.console import Console, running_console
 from tests.support.factories import jpeg
 from tests.support.review_world import NOW
 from tests.support.services import make_services
@@ -210,12 +211,17 @@ def test_deliveries_survive_a_restart_in_the_middle_of_a_backoff(
     engine.dispose()
 
 
+@pytest.fixture
+def open_console(tmp_path: Path) -> Iterator[Console]:
+    """The console's app with 127.0.0.1 allowed as a webhook receiver."""
+    yield from running_console(tmp_path, url_allow_private=["127.0.0.1"])
+
+
 def test_decisions_and_sweeps_reach_the_platforms_endpoint(
-    console: Console, receiver: LocalReceiver
+    open_console: Console, receiver: LocalReceiver
 ) -> None:
+    console = open_console
     hooks = console.services.webhooks
-    hooks._url_check = sender()
-    hooks._sender = sender()
     platform_key = console.services.access.list_keys()[-1].id
     _, secret = hooks.add_endpoint(
         receiver.url, ["lookup.verdict", "sweep.copies"], key_id=platform_key
@@ -262,3 +268,45 @@ def test_the_command_line_adds_lists_and_replays(receiver: LocalReceiver, tmp_pa
     assert "secret" not in row
     refused = runner.invoke(cli, [*db, "webhooks", "replay", "1"], env=env)
     assert refused.exit_code != 0  # no such delivery
+
+
+def test_admins_keep_endpoints_and_dead_letters_through_the_api(
+    open_console: Console, receiver: LocalReceiver
+) -> None:
+    console = open_console
+    admin = {"X-API-Key": console.services.access.issue_key("ops", Role.ADMIN).token}
+    client = console.client
+    body = {"url": receiver.url, "events": ["case.event"]}
+    assert (
+        client.post("/api/v1/webhooks/endpoints", json=body, headers=console.platform).status_code
+        == 403
+    )
+    made = client.post("/api/v1/webhooks/endpoints", json=body, headers=admin)
+    assert made.status_code == 201
+    assert made.json()["secret"].startswith("whsec_")
+    wrong = client.post(
+        "/api/v1/webhooks/endpoints", json={**body, "events": ["no.such"]}, headers=admin
+    )
+    assert wrong.status_code == 422
+    closed = client.post(
+        "/api/v1/webhooks/endpoints",
+        json={**body, "url": "http://10.1.2.3/hook"},
+        headers=admin,
+    )
+    assert closed.status_code == 422
+    assert "refused" in closed.json()["detail"]
+    [listed] = client.get("/api/v1/webhooks/endpoints", headers=admin).json()
+    assert "secret" not in listed
+    receiver.plan = [500] * 100
+    console.file_case(jpeg(49))
+    hooks = console.services.webhooks
+    hooks.deliver_due()
+    [pending] = client.get("/api/v1/webhooks/deliveries?state=pending", headers=admin).json()
+    assert pending["last_error"] == "HTTP 500"
+    not_dead = client.post(f"/api/v1/webhooks/deliveries/{pending['id']}/replay", headers=admin)
+    assert not_dead.status_code == 409
+    assert client.post("/api/v1/webhooks/deliveries/999/replay", headers=admin).status_code == 404
+    gone = client.delete(f"/api/v1/webhooks/endpoints/{listed['id']}", headers=admin)
+    assert gone.json()["active"] is False
+    console.file_case(jpeg(50))
+    assert len(client.get("/api/v1/webhooks/deliveries", headers=admin).json()) == 1

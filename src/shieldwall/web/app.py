@@ -28,6 +28,7 @@ from shieldwall.web.api import (
     review,
     sweeps,
     transfer,
+    webhooks,
 )
 from shieldwall.web.body_limits import BodyLimitMiddleware
 from shieldwall.web.docs import install_docs
@@ -72,6 +73,19 @@ created with `see_details`; `/metrics` needs a `monitor` (or admin) key. Errors 
 """
 
 
+def _deliver_webhooks(services: Services, metrics: Metrics) -> int:
+    """One webhook delivery round, its attempts counted in /metrics."""
+    done = services.webhooks.deliver_due()
+    for outcome, count in (
+        ("delivered", done.delivered),
+        ("retrying", done.retrying),
+        ("dead", done.dead),
+    ):
+        if count:
+            metrics.webhook_attempts.labels(outcome=outcome).inc(count)
+    return done.delivered
+
+
 def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
     """The whole HTTP service over the given services.
 
@@ -92,9 +106,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         "deadline check", lambda: len(services.deadlines.check().sent), DEADLINE_INTERVAL
     )
     purge = PeriodicJob("screened record purge", services.purge_screened_record, EXPIRY_INTERVAL)
-    webhooks = PeriodicJob(
+    deliveries = PeriodicJob(
         "webhook delivery",
-        lambda: services.webhooks.deliver_due().delivered,
+        functools.partial(_deliver_webhooks, services, metrics),
         WEBHOOK_INTERVAL,
     )
 
@@ -107,9 +121,9 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         expiry.start()
         deadlines.start()
         purge.start()
-        webhooks.start()
+        deliveries.start()
         yield
-        webhooks.stop()
+        deliveries.stop()
         purge.stop()
         deadlines.stop()
         expiry.stop()
@@ -151,6 +165,7 @@ def create_app(services: Services, *, fast_lane: bool = True) -> FastAPI:
         complaints.router,
         enrol_api.router,
         sweeps.router,
+        webhooks.router,
     ):
         app.include_router(router)
     install_pages(app)

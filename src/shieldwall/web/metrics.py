@@ -110,6 +110,12 @@ class Metrics:
             ["state"],
             registry=self.registry,
         )
+        self.webhook_attempts = Counter(
+            "shieldwall_webhook_attempts_total",
+            "Webhook delivery attempts by this process, by outcome (delivered, retrying, dead)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._audit_seen = AuditBufferStats(0, 0.0, 0, 0)
         self._audit_lock = threading.Lock()  # concurrent scrapes must not count twice
 
