@@ -5,13 +5,16 @@ reviewer's confirmation sweeps them, each platform lists its own copies through
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from shieldwall.access.models import Role
+from shieldwall.cli.main import cli
 from shieldwall.errors import NotFoundError
 from shieldwall.review.sweep_memory import InMemorySweepRepository
 from shieldwall.review.sweeps import HitOutcome, NewHit, NewSweep, SweepRepository
@@ -221,3 +224,25 @@ def test_the_case_page_lists_swept_copies_as_links_to_notify_and_counts_reupload
     status = console.client.post("/protect/api/status", json=key).json()
     assert status["blocked_since_decision"] == 2
     assert status["last_blocked_at"] is not None
+
+
+def test_the_command_line_sweeps_a_decided_item_again(console: Console) -> None:
+    photo = jpeg(46)
+    item_id = console.queued(photo, "upload/46")
+    alice = console.sign_in("alice")
+    alice.post(f"/review/items/{item_id}/claim")
+    assert alice.post(f"/review/items/{item_id}/decide", CONFIRM).status_code == 303
+    drain(console)
+    settings = console.services.settings
+    base = ["--db", settings.effective_database_url]
+    env = {"SHIELDWALL_HOME": str(settings.home)}
+    ran = CliRunner().invoke(
+        cli, [*base, "sweeps", "run", str(item_id), "--json"], env=env, catch_exceptions=False
+    )
+    assert ran.exit_code == 0, ran.output
+    rows = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("{")]
+    assert [r["content_ref"] for r in rows] == ["upload/46"]
+    shown = CliRunner().invoke(cli, [*base, "sweeps", "show", str(item_id), "--json"], env=env)
+    assert len([line for line in shown.stdout.splitlines() if line.startswith("{")]) == 2
+    refused = CliRunner().invoke(cli, [*base, "sweeps", "run", "99999"], env=env)
+    assert refused.exit_code != 0

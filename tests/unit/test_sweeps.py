@@ -203,3 +203,23 @@ def test_reuploads_after_the_decision_are_counted_for_the_case() -> None:
         world.screening.screen_content(content, OTHER)
     count, last = world.cases.blocked_since_decision(world.cases.get(case.number))
     assert (count, last) == (2, world.clock())  # the unrelated picture is not counted
+
+
+def test_a_lost_sweep_runs_again_from_what_the_decision_banked() -> None:
+    world = review_world()
+    photo = jpeg(42)
+    world.file_case(photo)
+    item_id = queued_item(world, photo)
+    world.review.claim(item_id, ALICE)
+    world.review.decide(item_id, ALICE, CONFIRM)  # the content is deleted here
+    world.clock.advance(timedelta(days=1))
+    world.screening.screen_content(edited_copies(42)["cropped"], OTHER, content_ref="o/later")
+    item, queries = world.review.sweep_again(item_id)
+    assert any(q.variant.startswith("crop") for q in queries)  # the banked region variants
+    again = world.sweeps.sweep(item.id, item.case_number, queries)
+    assert "o/later" in {h.hit.content_ref for h in again.hits}
+    assert len(world.sweeps.of_item(item_id)) == 2
+    world.file_case(jpeg(20))
+    waiting = queued_item(world, jpeg(20))
+    with pytest.raises(InvalidInputError, match="not confirmed"):
+        world.review.sweep_again(waiting)

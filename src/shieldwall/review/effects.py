@@ -70,8 +70,12 @@ class DecisionEffects:
 
     def matched_signals(self, item: ReviewItem) -> list[Signal]:
         """The signals of the entries the item matched (still in the banks)."""
+        return self.entry_signals(sorted({m.entry_id for m in item.matches}))
+
+    def entry_signals(self, entry_ids: Sequence[int]) -> list[Signal]:
+        """The signals of these entries (those no longer stored are left out)."""
         found: list[Signal] = []
-        for entry_id in sorted({m.entry_id for m in item.matches}):
+        for entry_id in entry_ids:
             try:
                 found.extend(self._banks.get_entry(entry_id).signals)
             except NotFoundError:

@@ -341,10 +341,23 @@ class ReviewService:
                 # hash is near one of them
                 found.extend(hash_content(data, self._limits, purpose=Purpose.BANK).views)
         found.extend(self._effects.matched_signals(item))
+        decision = item.decision
+        if decision is not None and decision.added_entries:
+            # what the decision banked: the content's region variants, after it is deleted
+            found.extend(self._effects.entry_signals(decision.added_entries))
         if item.case_number and item.source is ItemSource.CASE:
             for hashes in self._cases.get(item.case_number).report.hashes:
                 found.extend(hashes)
         return tuple(dict.fromkeys(found))
+
+    def sweep_again(self, item_id: int) -> tuple[ReviewItem, tuple[Signal, ...]]:
+        """A confirmed upload (or accepted case) and what its copies are searched with now,
+        for sweeping again (a sweep lost with its worker, or a longer record since)."""
+        item = self._items.get(item_id)
+        decision = item.decision
+        if decision is None or decision.kind not in (DecisionKind.CONFIRM, DecisionKind.ACCEPT):
+            raise InvalidInputError(f"review item {item_id} was not confirmed or accepted")
+        return item, self._copy_queries(item)
 
     def _forget_content(self, item: ReviewItem) -> None:
         """Delete the decided item's content, unless another waiting item (the same upload
