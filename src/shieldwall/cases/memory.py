@@ -88,7 +88,11 @@ class InMemoryHitCounter:
         self._blocked: dict[int, tuple[int, datetime | None]] = {}
         self._lock = threading.Lock()
 
-    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+    def record(
+        self, entry_ids: Sequence[int], at: datetime, blocked_ids: Sequence[int] = ()
+    ) -> None:
+        if blocked_ids:
+            self.record_blocked(blocked_ids, at)
         linked = [
             case.id for entry_id in set(entry_ids) for case in self._cases.cases_linking(entry_id)
         ]

@@ -62,9 +62,12 @@ class HitCounter(Protocol):
     A second case that reports the same hashes starts at zero: it never learns how often
     another person's image was caught before."""
 
-    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
+    def record(
+        self, entry_ids: Sequence[int], at: datetime, blocked_ids: Sequence[int] = ()
+    ) -> None:
         """One more hit for every case that reported one of these entries (once per case
-        and entry)."""
+        and entry), and one more blocked re-upload as `record_blocked` counts it for
+        `blocked_ids` (in one write: the lookup path calls it)."""
         ...
 
     def total(self, case_id: int) -> int:

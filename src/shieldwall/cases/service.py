@@ -190,12 +190,8 @@ class CaseService:
     def record_hits(self, entry_ids: Sequence[int], blocked_ids: Sequence[int] = ()) -> None:
         """Count a lookup that matched these entries (`blocked_ids`: those that blocked it,
         the confirmed ones: a re-upload after the decision)."""
-        if self._hits is None:
-            return
-        if entry_ids:
-            self._hits.record(entry_ids, self._clock())
-        if blocked_ids:
-            self._hits.record_blocked(blocked_ids, self._clock())
+        if self._hits is not None and (entry_ids or blocked_ids):
+            self._hits.record(entry_ids, self._clock(), blocked_ids)
 
     def blocked_since_decision(self, case: Case) -> tuple[int, datetime | None]:
         """How many re-uploads the case's confirmed entries blocked, and the last time."""

@@ -14,8 +14,8 @@ import click
 from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.transparency_charts import CHARTS, chart_png
+from shieldwall.review.transparency import bounds, public_report, report_csv
 from shieldwall.web.pages import environment
-from shieldwall.web.review.transparency_page import bounds, public_report, report_csv
 
 _DAY: Final = click.DateTime(formats=["%Y-%m-%d"])
 

@@ -10,11 +10,13 @@ statements submitted. A case or an upload is "received" when its review item ope
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from shieldwall.access.ports import LookupLog
@@ -278,3 +280,25 @@ class TransparencyReporter:
             grounds={g.code: g for g in self._items.grounds()},
         )
         return transparency_report(start, end, inputs)
+
+
+def bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The period's instants: from the first day's start to the day after the last (UTC)."""
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    return start, datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as exported: without the per-decision hours the charts are drawn from."""
+    timing = {k: v for k, v in report["time_to_action"].items() if k != "hours"}
+    return {**report, "time_to_action": timing}
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV: section, figure, value."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["section", "figure", "value"])
+    for row in report_rows(public_report(report)):
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from shieldwall.cases.models import (
@@ -177,6 +179,28 @@ class SqlCaseRepository(SqlAdapter):
         return case, row.secret_hash
 
 
+def _bump_blocked(connection: Connection, entry_ids: Sequence[int], at: datetime) -> None:
+    """Count one blocked re-upload for each case linked to these entries: an upsert per
+    case, so two workers counting a case's first block at once both count."""
+    cases = (
+        connection.execute(
+            select(CaseEntryRow.case_id).where(CaseEntryRow.entry_id.in_(entry_ids)).distinct()
+        )
+        .scalars()
+        .all()
+    )
+    upsert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for case_id in cases:
+        connection.execute(
+            upsert(CaseBlockRow)
+            .values(case_id=case_id, blocked=1, last_blocked_at=at)
+            .on_conflict_do_update(
+                index_elements=[CaseBlockRow.case_id],
+                set_={"blocked": CaseBlockRow.blocked + 1, "last_blocked_at": at},
+            )
+        )
+
+
 class SqlHitCounter(SqlAdapter):
     """HitCounter on SQLite or PostgreSQL: a counter on each case's link to an entry.
 
@@ -184,9 +208,12 @@ class SqlHitCounter(SqlAdapter):
     from its filing on. One indexed update per matched lookup, touching only the cases
     that reported the matched entries; nothing grows with the number of lookups."""
 
-    def record(self, entry_ids: Sequence[int], at: datetime) -> None:
-        """One more hit for every case linked to one of these entries."""
-        ids = sorted(set(entry_ids))
+    def record(
+        self, entry_ids: Sequence[int], at: datetime, blocked_ids: Sequence[int] = ()
+    ) -> None:
+        """One more hit for every case linked to one of these entries, and one more blocked
+        re-upload for every case linked to one of `blocked_ids` (one transaction)."""
+        ids = sorted(set(entry_ids) | set(blocked_ids))
         if not ids:
             return
         with self._read() as connection:
@@ -196,11 +223,14 @@ class SqlHitCounter(SqlAdapter):
         if linked is None:  # most matches are of curated banks: no write lock for them
             return
         with self._write() as connection:
-            connection.execute(
-                update(CaseEntryRow)
-                .where(CaseEntryRow.entry_id.in_(ids))
-                .values(hits=CaseEntryRow.hits + 1, last_hit_at=at)
-            )
+            if entry_ids:
+                connection.execute(
+                    update(CaseEntryRow)
+                    .where(CaseEntryRow.entry_id.in_(sorted(set(entry_ids))))
+                    .values(hits=CaseEntryRow.hits + 1, last_hit_at=at)
+                )
+            if blocked_ids:
+                _bump_blocked(connection, sorted(set(blocked_ids)), at)
 
     def total(self, case_id: int) -> int:
         """The hits recorded for this case since it was filed."""
@@ -214,28 +244,7 @@ class SqlHitCounter(SqlAdapter):
 
     def record_blocked(self, entry_ids: Sequence[int], at: datetime) -> None:
         """One more blocked re-upload for each case linked to these entries (once each)."""
-        ids = sorted(set(entry_ids))
-        if not ids:
-            return
-        with self._write() as connection:
-            cases = (
-                connection.execute(
-                    select(CaseEntryRow.case_id).where(CaseEntryRow.entry_id.in_(ids)).distinct()
-                )
-                .scalars()
-                .all()
-            )
-            for case_id in cases:
-                changed = connection.execute(
-                    update(CaseBlockRow)
-                    .where(CaseBlockRow.case_id == case_id)
-                    .values(blocked=CaseBlockRow.blocked + 1, last_blocked_at=at)
-                ).rowcount
-                if not changed:
-                    connection.execute(
-                        insert(CaseBlockRow),
-                        {"case_id": case_id, "blocked": 1, "last_blocked_at": at},
-                    )
+        self.record((), at, entry_ids)
 
     def blocked(self, case_id: int) -> tuple[int, datetime | None]:
         """Lookups blocked by the case's confirmed entries, and the last one's time."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from shieldwall.cases.models import Case
-from shieldwall.review.models import CONTENT_SOURCES, ReviewItem
+from shieldwall.review.models import CONTENT_SOURCES, DecisionKind, ReviewItem
 from shieldwall.review.sweeps import Sweep
 from shieldwall.webhooks.service import WebhookService
 
@@ -29,7 +29,7 @@ class WebhookEvents:
             "item": item.id,
             "source": item.source.value,
             "decision": decision.kind.value,
-            "action": decision.action.value if decision.kind.value == "confirm" else None,
+            "action": decision.action.value if decision.kind is DecisionKind.CONFIRM else None,
             "ground": decision.ground or None,
             "decided_at": decision.at.isoformat(),
         }

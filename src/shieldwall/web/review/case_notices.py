@@ -70,15 +70,15 @@ def _rows(request: Request, case: Case, synthetic: bool) -> list[LocatorRow]:
     now, margin = notices.now(), at_risk_margin(request)
     rows = []
     for position, link in enumerate(notices.links(case.number), 1):
-        notice = sent.get(link.value)
+        notice, ready = sent.get(link.value), prepared.get(link.value)
         due = notice.next_look(now) if notice is not None else None
         rows.append(
             LocatorRow(
                 position,
                 link.value,
                 link.swept,
-                platforms.platform_of(link.value),
-                prepared.get(link.value),
+                ready.platform if ready else platforms.platform_of(link.value),
+                ready,
                 notice,
                 notice.state(now) if notice is not None else None,
                 Countdown.of(due, now, margin) if due is not None else None,

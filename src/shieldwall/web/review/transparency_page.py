@@ -5,10 +5,8 @@ only; the default period is the last 30 days up to today."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.transparency_charts import CHARTS, chart_png
-from shieldwall.review.transparency import report_rows
+from shieldwall.review.transparency import bounds, public_report, report_csv
 from shieldwall.web.review.auth import Reviewer
 from shieldwall.web.review.render import page_headers, render_page
 from shieldwall.web.review.views import console_page, require_lead
@@ -39,28 +37,6 @@ def period_of(given_from: str | None, given_to: str | None, today: date) -> tupl
     if (last - first).days > 3660:
         raise InvalidInputError("a period is at most ten years")
     return first, last
-
-
-def bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """The period's instants: from the first day's start to the day after the last (UTC)."""
-    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-    return start, datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-
-
-def public_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as exported: without the per-decision hours the charts are drawn from."""
-    timing = {k: v for k, v in report["time_to_action"].items() if k != "hours"}
-    return {**report, "time_to_action": timing}
-
-
-def report_csv(report: dict[str, Any]) -> str:
-    """The report as CSV: section, figure, value."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["section", "figure", "value"])
-    for row in report_rows(public_report(report)):
-        writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue()
 
 
 def _report(request: Request) -> tuple[dict[str, Any], date, date]:
