@@ -8,15 +8,18 @@ STAMP := $(VENV)/.installed
 # live lookups): they run afterwards, alone.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install browser run test lint format bench-smoke clean
+.PHONY: install browser run test lint format bench-smoke clean synapse-env
 
-$(STAMP): pyproject.toml setup.py src/shieldwall/matching/_mihscan.c src/shieldwall/signals/_dogscan.c
+$(STAMP): pyproject.toml integrations/synapse/pyproject.toml setup.py src/shieldwall/matching/_mihscan.c src/shieldwall/signals/_dogscan.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,detect]'
 	# Stable Diffusion's watermark reader. --no-deps: the package requires torch and
 	# opencv-python for a method Shieldwall does not use (detection/watermarks.py).
 	$(PY) -m pip install --quiet --no-deps 'invisible-watermark==0.2.0'
+	# The Synapse module's own parts (configuration, signatures) for its unit tests and
+	# lint; Synapse itself lives in $(SYNAPSE_VENV).
+	$(PY) -m pip install --quiet --no-deps -e integrations/synapse
 	touch $(STAMP)
 
 # onnxruntime-web (npm) runs the face models in the enrolment page; the service serves it.
@@ -45,20 +48,34 @@ AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 $(AXE): | $(STAMP)
 	npm install --prefix $(VENV)/axe axe-core@4 --no-audit --no-fund --silent
 
-test: install browser $(AXE)
+# Synapse and the Shieldwall module (integrations/synapse) for the Matrix end-to-end tests,
+# in an environment of their own: Synapse's pins are not the product's. The module is
+# installed editable, so the tests load the module as it is in the tree.
+SYNAPSE_VENV := .venv-synapse
+SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed
+$(SYNAPSE_STAMP): integrations/synapse/pyproject.toml
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet 'matrix-synapse==1.163.2' mypy -e integrations/synapse
+	touch $@
+
+synapse-env: $(SYNAPSE_STAMP)
+
+test: install browser $(AXE) $(SYNAPSE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
 	$(PY) -m pytest -m slow
 
 # mypy (strict) checks src and tests: the files named in pyproject.toml's [tool.mypy].
-lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+lint: install $(SYNAPSE_STAMP)
+	$(VENV)/bin/ruff check src tests bench integrations
+	$(VENV)/bin/ruff format --check src tests bench integrations
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	cd integrations/synapse && ../../$(SYNAPSE_VENV)/bin/mypy  # the module, against Synapse's types
 
 format: install
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench integrations
+	$(VENV)/bin/ruff check --fix src tests bench integrations
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/shieldwall/matching/*.so
