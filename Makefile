@@ -56,7 +56,7 @@ SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed
 $(SYNAPSE_STAMP): integrations/synapse/pyproject.toml
 	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
 	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SYNAPSE_VENV)/bin/python -m pip install --quiet 'matrix-synapse==1.163.2' mypy -e integrations/synapse
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet 'matrix-synapse==1.163.2' psycopg2-binary mypy -e integrations/synapse
 	touch $@
 
 synapse-env: $(SYNAPSE_STAMP)

@@ -83,8 +83,13 @@ def _key(server: ServerProcess, admin: dict[str, str], name: str, role: str) -> 
     return made.json()["id"], made.json()["token"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """Shieldwall and a Synapse on SQLite, then on PostgreSQL (the module's table on both)."""
     home = tmp_path_factory.mktemp("synapse-e2e")
     env = {**Cli(home / "shieldwall").env, "SHIELDWALL_URL_ALLOW_PRIVATE": "127.0.0.1"}
     shieldwall = ServerProcess(env)
@@ -123,6 +128,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "webhook_secret": endpoint.json()["secret"],
                 "admin_access_token_path": str(token_file),
             },
+            postgres=request.param == "postgres",
         )
         synapse.port, synapse.url = port, f"http://127.0.0.1:{port}"
         synapse.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from tests.support.polling import eventually
 from tests.support.server import free_port
@@ -23,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNAPSE_PYTHON = ROOT / ".venv-synapse" / "bin" / "python"
 SERVER_NAME = "shieldwall.test"
 SHARED_SECRET = "registration-secret-for-tests"
+# Synapse on PostgreSQL gets a database of its own on the machine's server (trust auth).
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 _LOG_CONFIG = """\
 version: 1
@@ -45,7 +49,16 @@ root:
 _GENEROUS = {"per_second": 1000, "burst_count": 1000}
 
 
-def _homeserver_config(home: Path, port: int, module: dict[str, Any]) -> dict[str, Any]:
+def _database(home: Path, postgres_database: str | None) -> dict[str, Any]:
+    if postgres_database is None:
+        return {"name": "sqlite3", "args": {"database": str(home / "homeserver.db")}}
+    args = {"user": "postgres", "host": "127.0.0.1", "port": 5432, "cp_min": 1, "cp_max": 4}
+    return {"name": "psycopg2", "args": {**args, "database": postgres_database}}
+
+
+def _homeserver_config(
+    home: Path, port: int, module: dict[str, Any], postgres_database: str | None
+) -> dict[str, Any]:
     return {
         "server_name": SERVER_NAME,
         "public_baseurl": f"http://127.0.0.1:{port}/",
@@ -60,7 +73,7 @@ def _homeserver_config(home: Path, port: int, module: dict[str, Any]) -> dict[st
                 "resources": [{"names": ["client"], "compress": False}],
             }
         ],
-        "database": {"name": "sqlite3", "args": {"database": str(home / "homeserver.db")}},
+        "database": _database(home, postgres_database),
         "log_config": str(home / "log.yaml"),
         "media_store_path": str(home / "media"),
         "signing_key_path": str(home / "signing.key"),
@@ -97,7 +110,7 @@ class User:
 class SynapseServer:
     """One Synapse process; `start` waits until it answers, `stop` ends it."""
 
-    def __init__(self, home: Path, module: dict[str, Any]) -> None:
+    def __init__(self, home: Path, module: dict[str, Any], *, postgres: bool = False) -> None:
         assert SYNAPSE_PYTHON.exists(), (
             f"{SYNAPSE_PYTHON} is missing: `make synapse-env` installs Synapse and the module"
         )
@@ -106,6 +119,7 @@ class SynapseServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.module = module
         self.process: subprocess.Popen[bytes] | None = None
+        self.postgres_database = f"synapse_{secrets.token_hex(4)}" if postgres else None
         home.mkdir(parents=True, exist_ok=True)
         self.log = home / "homeserver.log"
         (home / "log.yaml").write_text(_LOG_CONFIG.format(log=self.log), encoding="utf-8")
@@ -115,7 +129,12 @@ class SynapseServer:
         return self.home / "homeserver.yaml"
 
     def start(self) -> None:
-        config = _homeserver_config(self.home, self.port, self.module)
+        if self.postgres_database is not None:
+            self._postgres(
+                f"CREATE DATABASE {self.postgres_database} ENCODING 'UTF8' LC_COLLATE 'C' "
+                "LC_CTYPE 'C' TEMPLATE template0"
+            )
+        config = _homeserver_config(self.home, self.port, self.module, self.postgres_database)
         # JSON is YAML: Synapse reads it as its config file.
         self.config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
         command = [str(SYNAPSE_PYTHON), "-m", "synapse.app.homeserver", "-c", str(self.config_path)]
@@ -146,6 +165,13 @@ class SynapseServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.postgres_database is not None:
+            self._postgres(f"DROP DATABASE IF EXISTS {self.postgres_database} WITH (FORCE)")
+
+    @staticmethod
+    def _postgres(statement: str) -> None:
+        with psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(statement.encode())
 
     def register(self, localpart: str, *, admin: bool = False) -> User:
         """A user registered through the shared-secret admin API."""
