@@ -22,6 +22,7 @@ from nio import (
     RoomSendResponse,
     UploadResponse,
 )
+from PIL import Image
 
 from tests.support.cli import Cli
 from tests.support.edits import captioned, cut_sides, jpeg_bytes
@@ -129,8 +130,8 @@ def world(
                 "admin_access_token_path": str(token_file),
             },
             postgres=request.param == "postgres",
+            port=port,
         )
-        synapse.port, synapse.url = port, f"http://127.0.0.1:{port}"
         synapse.start()
         token_file.write_text(synapse.register("moderator", admin=True).token, encoding="utf-8")
         yield World(
@@ -370,3 +371,56 @@ def test_shieldwall_down_follows_the_failure_mode(tmp_path: Path, mode: str, pas
             assert "Try again soon" in answer.message
     finally:
         synapse.stop()
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_media_fetched_over_federation_are_screened(world: World, tmp_path: Path) -> None:
+    """Two homeservers federating over TLS on loopback: the origin has no module; the
+    home server screens what it fetches from the origin for its users."""
+    origin = SynapseServer(tmp_path / "origin", None, federating=True)
+    home = SynapseServer(
+        tmp_path / "home",
+        {"shieldwall_url": world.shieldwall.url, "api_key": world.screener["X-API-Key"]},
+        federating=True,
+    )
+    origin.start()
+    try:
+        home.start()
+        carol, alice = origin.register("carol"), home.register("alice")
+        banked, suspected, benign = scene(507), scene(508), scene(509)
+        world.bank_file("known-ncii", jpeg_bytes(banked))
+        world.bank_file("suspected", jpeg_bytes(suspected))
+
+        def posted_on_origin(image: Image.Image) -> str:
+            answer = origin.http(
+                "POST",
+                "/_matrix/media/v3/upload",
+                content=jpeg_bytes(image),
+                headers={**carol.headers, "Content-Type": "image/jpeg"},
+            )
+            assert answer.status_code == 200, answer.text
+            media_id: str = answer.json()["content_uri"].rsplit("/", 1)[1]
+            return media_id
+
+        def fetched_at_home(media_id: str) -> httpx.Response:
+            return home.http(
+                "GET",
+                f"/_matrix/client/v1/media/download/{origin.server_name}/{media_id}",
+                headers=alice.headers,
+                timeout=30,
+            )
+
+        fine = fetched_at_home(posted_on_origin(benign))
+        assert fine.status_code == 200, fine.text
+        assert fine.content == jpeg_bytes(benign)
+        refused_id = posted_on_origin(banked)
+        assert fetched_at_home(refused_id).status_code == 404
+        assert f"refused mxc://{origin.server_name}/{refused_id}" in home.output()
+        review_id = posted_on_origin(suspected)
+        assert fetched_at_home(review_id).status_code == 200
+        queue = world.api("GET", "/api/v1/review/queue", world.reviewer).json()
+        refs = [item.get("content_ref") for item in queue]
+        assert f"mxc://{origin.server_name}/{review_id}" in refs
+    finally:
+        home.stop()
+        origin.stop()
