@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from shieldwall import telegram_settings as tg
 from shieldwall.access.models import Role
 from shieldwall.access.networks import TrustedNetwork, parse_trusted_networks
 from shieldwall.access.rate_limit import (
@@ -118,6 +119,8 @@ class Settings:
     screened_record: bool = True
     screened_retention_days: int = 180
     sweep_threshold: int = 31
+    # The Telegram group guard (`shieldwall telegram-guard`): `[shieldwall.telegram]`.
+    telegram: tg.TelegramSettings = field(default_factory=tg.TelegramSettings)
 
     @property
     def deadline_policy(self) -> DeadlinePolicy:
@@ -177,6 +180,7 @@ _ENV_KEYS = {
     "protect_read_limit",
     *_INT_MEDIA_KEYS,
     *_RATE_KEYS,
+    *(f"telegram_{key}" for key in tg.TELEGRAM_KEYS),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -343,6 +347,7 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
 def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
     media = settings.media
     rates = settings.rate_limits
+    telegram = settings.telegram
     changes: dict[str, Any] = {}
     for key, value in values.items():
         name = key.lower()
@@ -357,9 +362,11 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
         elif name == "media" and isinstance(value, Mapping):
             nested = _apply(replace(settings, media=media), value, origin)
             media = nested.media
+        elif tg.is_telegram_setting(name, value):
+            telegram = tg.apply_telegram(telegram, name, value, origin)
         else:
             raise InvalidInputError(f"unknown setting {key!r} in {origin}")
-    return replace(settings, media=media, rate_limits=rates, **changes)
+    return replace(settings, media=media, rate_limits=rates, telegram=telegram, **changes)
 
 
 def load_settings(

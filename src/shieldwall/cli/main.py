@@ -26,6 +26,7 @@ from shieldwall.cli.report_cmd import report_group
 from shieldwall.cli.scan_cmd import scan_command
 from shieldwall.cli.serve_cmd import serve
 from shieldwall.cli.sweeps_cmd import sweeps_group
+from shieldwall.cli.telegram_cmd import telegram_guard_command
 from shieldwall.cli.user_cmd import user_group
 from shieldwall.cli.webhooks_cmd import webhooks_group
 from shieldwall.errors import ShieldwallError
@@ -83,6 +84,7 @@ cli.add_command(platforms_group)
 cli.add_command(report_group)
 cli.add_command(webhooks_group)
 cli.add_command(sweeps_group)
+cli.add_command(telegram_guard_command)
 
 
 def main() -> None:

@@ -1,0 +1,150 @@
+"""Running the guard: its HTTP clients from the settings, and the loop of long polls and
+decision rounds, with exponential backoff and jitter while Telegram or Shieldwall is away.
+The token and the key are secrets: `SecretRedactor` keeps them out of every log record."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from shieldwall.errors import InvalidInputError
+from shieldwall.integrations.telegram.botapi import BotApi, BotApiUnavailable
+from shieldwall.integrations.telegram.guard import TelegramGuard
+from shieldwall.integrations.telegram.screener import ShieldwallClient, ShieldwallUnavailable
+from shieldwall.integrations.telegram.state import StateFile
+from shieldwall.telegram_settings import TelegramSettings
+
+log = logging.getLogger("shieldwall.telegram")
+
+FIRST_DELAY: Final = 1.0
+MOST_DELAY: Final = 60.0
+Unavailable: Final = (BotApiUnavailable, ShieldwallUnavailable)
+
+
+class Backoff:
+    """Pauses that double from `first` (1 s) to `most` (a minute), each scaled by a random
+    0.8-1.2 so that guards cut off together do not all come back at the same moment."""
+
+    def __init__(
+        self,
+        first: float = FIRST_DELAY,
+        most: float = MOST_DELAY,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._first, self._most, self._rng = first, most, rng
+        self._next = first
+
+    def delay(self) -> float:
+        """The next pause."""
+        pause = self._next * (0.8 + 0.4 * self._rng())
+        self._next = min(self._next * 2, self._most)
+        return round(pause, 3)
+
+    def reset(self) -> None:
+        """Start again from the shortest pause (after a success)."""
+        self._next = self._first
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces the secrets in a record's message and extra fields (httpx logs request URLs
+    at INFO, and the Bot API's carry the token)."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Scrub the record in place; it is always kept."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: the handler reports it, unrendered
+            message = str(record.msg)
+        if any(secret in message for secret in self._secrets):
+            for secret in self._secrets:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, ()
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and any(secret in value for secret in self._secrets):
+                setattr(record, name, "<redacted>")
+        return True
+
+
+def state_path(settings: TelegramSettings, home: Path) -> Path:
+    """The state file: the setting, or telegram-guard.json in the data directory."""
+    return Path(settings.state_file) if settings.state_file else home / "telegram-guard.json"
+
+
+def _check(settings: TelegramSettings) -> None:
+    missing = [
+        f"telegram_{name} (SHIELDWALL_TELEGRAM_{name.upper()})"
+        for name in ("token", "shieldwall_url", "shieldwall_key")
+        if not getattr(settings, name)
+    ]
+    if missing:
+        raise InvalidInputError(f"the Telegram guard needs {', '.join(missing)}")
+
+
+@contextmanager
+def open_guard(
+    settings: TelegramSettings, state: Path, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[TelegramGuard]:
+    """The guard over its two HTTP clients (closed on exit); InvalidInputError if a needed
+    setting is missing."""
+    _check(settings)
+    with (
+        httpx.Client(follow_redirects=False) as telegram,
+        httpx.Client(follow_redirects=False) as shieldwall,
+    ):
+        yield TelegramGuard(
+            BotApi(settings.token, settings.bot_api_url, telegram, sleep=sleep),
+            ShieldwallClient(
+                settings.shieldwall_url, settings.shieldwall_key, shieldwall, sleep=sleep
+            ),
+            StateFile(state),
+            settings,
+        )
+
+
+def run_once(guard: TelegramGuard) -> None:
+    """Handle the updates waiting now and one round of decisions (for cron, or a check)."""
+    guard.poll(0)
+    guard.sync()
+
+
+def run_forever(
+    guard: TelegramGuard,
+    settings: TelegramSettings,
+    stop: threading.Event,
+    clock: Callable[[], float] = time.monotonic,
+    backoff: Backoff | None = None,
+) -> None:
+    """Poll and follow decisions until `stop` is set, pausing while a side is unavailable.
+
+    Errors that waiting cannot fix (a refused token or key) end the loop by raising."""
+    pauses = backoff or Backoff()
+    next_sync = clock()
+    while not stop.is_set():
+        try:
+            handled = guard.poll(settings.poll_timeout)
+        except Unavailable as exc:
+            pause = pauses.delay()
+            log.warning("paused: unavailable", extra={"reason": str(exc), "seconds": pause})
+            stop.wait(pause)
+            continue
+        pauses.reset()
+        if settings.poll_timeout == 0 and not handled:
+            stop.wait(1.0)  # short polling: not a busy loop
+        if clock() >= next_sync:
+            try:
+                guard.sync()
+            except Unavailable as exc:
+                log.warning("decisions not fetched this round", extra={"reason": str(exc)})
+            next_sync = clock() + settings.sync_interval
