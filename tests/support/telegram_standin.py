@@ -60,7 +60,6 @@ class _File:
     unique_id: str
     path: str
     content: bytes
-    size: int
 
 
 @dataclass
@@ -132,7 +131,7 @@ class TelegramStandIn:
             "file_unique_id": found.unique_id,
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": found.size,
+            "file_size": len(found.content),
         }
         return self._post(chat_id, "supergroup", {"document": document})
 
@@ -197,7 +196,6 @@ class TelegramStandIn:
             f"AgADuniq{number:06d}",
             f"{folder}/file_{number}.{extension}",
             content,
-            len(content),
         )
         self._world.files[made.file_id] = made
         return made
@@ -220,27 +218,29 @@ class TelegramStandIn:
                     "file_unique_id": made.unique_id,
                     "width": w,
                     "height": h,
-                    "file_size": made.size,
+                    "file_size": len(made.content),
                 }
             )
         return sizes
 
+    def _message(
+        self, chat_id: int, chat_type: str, sender: dict[str, Any], content: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new Message in the chat (call with the lock held)."""
+        message_id = self._world.next_message.get(chat_id, 1)
+        self._world.next_message[chat_id] = message_id + 1
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": "Sam"} if chat_type == "private" else {"title": "Class 3B"})
+        message = {"message_id": message_id, "from": sender, "chat": chat, "date": int(time.time())}
+        message.update(content)
+        self._world.messages[(chat_id, message_id)] = message
+        return message
+
     def _post(self, chat_id: int, chat_type: str, content: dict[str, Any]) -> int:
         with self._lock:
-            message_id = self._world.next_message.get(chat_id, 1)
-            self._world.next_message[chat_id] = message_id + 1
-            chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
-            chat.update({"first_name": "Sam"} if chat_type == "private" else {"title": "Class 3B"})
-            message = {
-                "message_id": message_id,
-                "from": MEMBER,
-                "chat": chat,
-                "date": int(time.time()),
-                **content,
-            }
-            self._world.messages[(chat_id, message_id)] = message
+            message = self._message(chat_id, chat_type, MEMBER, content)
             self._queue("message", message)
-            return message_id
+            return int(message["message_id"])
 
     def _queue(self, kind: str, message: dict[str, Any]) -> None:
         """Store an update (unless allowed_updates leaves its type out) and wake long polls."""
@@ -261,27 +261,26 @@ class TelegramStandIn:
             return
         token, _, method = path.removeprefix("/bot").partition("/")
         if not path.startswith("/bot") or not method:
-            _answer(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            _answer(request, 404, _failed(404, "Not Found"))
             return
         if token != self.token:
-            _answer(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            _answer(request, 401, _failed(401, "Unauthorized"))
             return
         params = _params(request, parts.query, body)
         with self._lock:
             self.calls.append(Call(method.lower(), params, time.monotonic()))
             planned = self._planned(method.lower())
         if planned is not None:
-            _answer(request, planned.status, _error(planned))
+            failed = _failed(planned.status, planned.description, planned.retry_after)
+            _answer(request, planned.status, failed)
             return
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
-            _answer(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            _answer(request, 404, _failed(404, "Not Found"))
             return
         status, result = handler(params)
-        if status == 200:
-            _answer(request, 200, {"ok": True, "result": result})
-        else:
-            _answer(request, status, {"ok": False, "error_code": status, "description": result})
+        ok = {"ok": True, "result": result}
+        _answer(request, status, ok if status == 200 else _failed(status, result))
 
     def _planned(self, method: str) -> _Planned | None:
         queue = self._world.planned.get(method, [])
@@ -300,7 +299,7 @@ class TelegramStandIn:
             if token == self.token and found is not None:
                 self.downloads.append(found.file_id)
         if token != self.token or found is None:
-            _answer(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            _answer(request, 404, _failed(404, "Not Found"))
             return
         request.send_response(200)
         request.send_header("content-type", "application/octet-stream")
@@ -341,12 +340,12 @@ class TelegramStandIn:
             found = self._world.files.get(str(params.get("file_id", "")))
         if found is None:
             return 400, "Bad Request: invalid file_id"
-        if found.size > DOWNLOAD_LIMIT:
+        if len(found.content) > DOWNLOAD_LIMIT:
             return 400, "Bad Request: file is too big"
         return 200, {
             "file_id": found.file_id,
             "file_unique_id": found.unique_id,
-            "file_size": found.size,
+            "file_size": len(found.content),
             "file_path": found.path,
         }
 
@@ -363,17 +362,10 @@ class TelegramStandIn:
 
     def _m_sendmessage(self, params: dict[str, Any]) -> tuple[int, Any]:
         chat_id = _number(params, "chat_id") or 0
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "Shieldwall guard"}
         with self._lock:
-            message_id = self._world.next_message.get(chat_id, 1)
-            self._world.next_message[chat_id] = message_id + 1
-            message = {
-                "message_id": message_id,
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shieldwall guard"},
-                "chat": {"id": chat_id, "type": "supergroup", "title": "Class 3B"},
-                "date": int(time.time()),
-                "text": str(params.get("text", "")),
-            }
-            self._world.messages[(chat_id, message_id)] = message
+            text = {"text": str(params.get("text", ""))}
+            message = self._message(chat_id, "supergroup", bot, text)
             self.sent.append(
                 {**message, "disable_notification": params.get("disable_notification")}
             )
@@ -390,14 +382,11 @@ def _params(request: BaseHTTPRequestHandler, query: str, body: bytes) -> dict[st
     return params
 
 
-def _error(planned: _Planned) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "ok": False,
-        "error_code": planned.status,
-        "description": planned.description,
-    }
-    if planned.retry_after is not None:
-        body["parameters"] = {"retry_after": planned.retry_after}
+def _failed(code: int, description: str, retry_after: int | None = None) -> dict[str, Any]:
+    """An error answer; with `retry_after`, the ResponseParameters of flood control."""
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
     return body
 
 
