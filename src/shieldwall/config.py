@@ -23,6 +23,7 @@ from shieldwall.access.rate_limit import (
 from shieldwall.deadlines import DeadlinePolicy, clock_hours, country_hours
 from shieldwall.errors import InvalidInputError
 from shieldwall.media.limits import MediaLimits
+from shieldwall.setting_values import coerce_bounded
 
 __all__ = ["MediaLimits", "Settings", "load_settings"]
 
@@ -232,16 +233,6 @@ def _coerce_int(name: str, value: Any) -> int:
     return number
 
 
-def _coerce_bounded(name: str, value: Any, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
-    if not low <= number <= high:
-        raise InvalidInputError(f"setting {name} must be {low} to {high}, got {number}")
-    return number
-
-
 def _trusted_networks(name: str, value: Any) -> tuple[TrustedNetwork, ...]:
     """`NETWORK=ROLE` entries (text or a TOML list), or an error naming the setting."""
     if not isinstance(value, str | list | tuple):
@@ -338,8 +329,8 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     "deadline_hours_by_country": lambda name, value: country_hours(value, name),
     "lead_emails": _coerce_emails,
     "tdb_url": _coerce_http_url,
-    "sweep_threshold": lambda name, value: _coerce_bounded(name, value, 0, 63),
-    "complaint_deadline_hours": lambda name, value: _coerce_bounded(name, value, 0, 24 * 366),
+    "sweep_threshold": lambda name, value: coerce_bounded(name, value, 0, 63),
+    "complaint_deadline_hours": lambda name, value: coerce_bounded(name, value, 0, 24 * 366),
 }
 """How each plain setting is read from TOML, the environment or a flag."""
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
+from shieldwall.setting_values import bounded
 
 BOT_API_DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024
 """The largest file the public Bot API lets a bot download (getFile): 20 MB."""
@@ -75,19 +76,6 @@ def _secret(_name: str, value: Any) -> str:
     return str(value).strip()
 
 
-def _bounded(low: int, high: int) -> Callable[[str, Any], int]:
-    def coerce(name: str, value: Any) -> int:
-        try:
-            number = int(value)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise InvalidInputError(f"setting {name} must be an integer, got {value!r}") from exc
-        if not low <= number <= high:
-            raise InvalidInputError(f"setting {name} must be {low} to {high}, got {number}")
-        return number
-
-    return coerce
-
-
 def _fail_mode(name: str, value: Any) -> FailMode:
     try:
         return FailMode(str(value).strip().lower())
@@ -107,11 +95,11 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     "bot_api_url": _url,
     "shieldwall_url": _url,
     "shieldwall_key": _secret,
-    "poll_timeout": _bounded(0, 50),
-    "sync_interval": _bounded(1, 86_400),
+    "poll_timeout": bounded(0, 50),
+    "sync_interval": bounded(1, 86_400),
     "fail_mode": _fail_mode,
     # A local Bot API server (telegram-bot-api --local) lets bots download up to 2000 MB.
-    "max_bytes": _bounded(1, 2000 * 1024 * 1024),
+    "max_bytes": bounded(1, 2000 * 1024 * 1024),
     "language": _language,
     "state_file": lambda _name, value: str(value).strip(),
 }

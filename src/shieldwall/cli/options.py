@@ -20,6 +20,16 @@ def json_option(func: F) -> F:
     )
 
 
+def log_level_option(func: F) -> F:
+    """--log-level: how much a long-running command logs."""
+    return click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="info",
+        show_default=True,
+    )(func)
+
+
 def jobs_option(func: F) -> F:
     """--jobs N: hashing processes."""
     return click.option(

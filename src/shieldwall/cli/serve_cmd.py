@@ -12,6 +12,7 @@ import click
 
 from shieldwall.allocator import limit_arenas
 from shieldwall.cli.context import CliContext, pass_context
+from shieldwall.cli.options import log_level_option
 from shieldwall.storage.shared_buckets import create_table
 
 ADMIN_KEY_FILE: Final = "admin-key.txt"
@@ -42,12 +43,7 @@ def _export_settings(context: CliContext) -> None:
     show_default=True,
     help="Worker processes; they share the database and follow its change log.",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 @pass_context
 def serve(context: CliContext, host: str, port: int, workers: int, log_level: str) -> None:
     """Run the HTTP service until interrupted; in-flight requests finish on shutdown."""

@@ -16,6 +16,7 @@ from types import FrameType
 import click
 
 from shieldwall.cli.context import CliContext, pass_context
+from shieldwall.cli.options import log_level_option
 from shieldwall.errors import UnavailableError
 from shieldwall.integrations.telegram.runner import (
     SecretRedactor,
@@ -64,12 +65,7 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     is_flag=True,
     help="Handle the updates waiting now and one round of decisions, then exit.",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 @pass_context
 def telegram_guard_command(context: CliContext, once: bool, log_level: str) -> None:
     """Guard Telegram groups: screen every photo and image posted, delete blocked ones with
