@@ -31,6 +31,8 @@ from tests.support.polling import eventually
 from tests.support.server import ServerProcess, free_port
 from tests.support.synapse import SynapseServer, User
 
+SCREENED = "shieldwall_synapse_screened_total"
+TAKEDOWNS = "shieldwall_synapse_takedown_actions_total"
 CONFIRM = {
     "kind": "confirm",
     "action": "remove",
@@ -227,8 +229,10 @@ def seen_by_bob(world: World, room_id: str, event_id: str, mxc: str) -> tuple[di
 def test_a_benign_upload_passes_and_downloads(world: World) -> None:
     photo = jpeg_bytes(scene(501, 1200, 900))
     before = world.lookups()
+    allowed = world.synapse.metric(SCREENED, source="upload", outcome="allow")
     answer = upload(world, photo)
     assert isinstance(answer, UploadResponse), answer
+    assert world.synapse.metric(SCREENED, source="upload", outcome="allow") == allowed + 1
     # Synapse made its thumbnails of the upload before answering: they were not screened.
     thumbnails = list((world.synapse.home / "media" / "local_thumbnails").rglob("*-*"))
     assert thumbnails, "Synapse made no thumbnails"
@@ -249,6 +253,7 @@ def test_a_benign_upload_passes_and_downloads(world: World) -> None:
 def test_a_banked_image_and_its_cropped_captioned_copy_are_refused(world: World) -> None:
     original = scene(502, 640, 480)
     world.bank_file("known-ncii", jpeg_bytes(original))
+    blocked = world.synapse.metric(SCREENED, source="upload", outcome="block")
     for content in (
         jpeg_bytes(original, quality=80),
         jpeg_bytes(captioned(cut_sides(original, 0.02, 0.0, 0.02, 0.0), 50)),
@@ -258,6 +263,7 @@ def test_a_banked_image_and_its_cropped_captioned_copy_are_refused(world: World)
         assert answer.status_code == "M_FORBIDDEN", (answer.status_code, answer.message)
         assert "shared without consent" in answer.message
     assert "refused mxc://" in world.synapse.output()
+    assert world.synapse.metric(SCREENED, source="upload", outcome="block") == blocked + 2
 
 
 def test_a_withdrawn_entry_stops_blocking_within_two_seconds(world: World) -> None:
@@ -303,6 +309,9 @@ def test_a_review_verdict_queues_an_item_and_confirming_it_takes_the_post_down(
         return content == {} and not downloads
 
     eventually(taken_down, timeout=20, interval=0.5, message="the post was not taken down")
+    assert world.synapse.metric(TAKEDOWNS, action="redacted") >= 1
+    assert world.synapse.metric(TAKEDOWNS, action="quarantined") >= 1
+    assert world.synapse.metric(TAKEDOWNS, action="quarantine_failed") == 0
 
 
 def test_a_later_confirmation_sweeps_an_image_posted_before(world: World) -> None:
@@ -367,6 +376,8 @@ def test_shieldwall_down_follows_the_failure_mode(tmp_path: Path, mode: str, pas
 
         answer = asyncio.run(run())
         assert isinstance(answer, UploadResponse) is passes, answer
+        outcome = "unavailable_allowed" if passes else "unavailable_refused"
+        assert synapse.metric(SCREENED, source="upload", outcome=outcome) == 1
         if not passes:
             assert "Try again soon" in answer.message
     finally:
@@ -416,6 +427,7 @@ def test_media_fetched_over_federation_are_screened(world: World, tmp_path: Path
         refused_id = posted_on_origin(banked)
         assert fetched_at_home(refused_id).status_code == 404
         assert f"refused mxc://{origin.server_name}/{refused_id}" in home.output()
+        assert home.metric(SCREENED, source="remote", outcome="block") == 1
         review_id = posted_on_origin(suspected)
         assert fetched_at_home(review_id).status_code == 200
         queue = world.api("GET", "/api/v1/review/queue", world.reviewer).json()

@@ -81,6 +81,7 @@ def _federation(home: Path) -> dict[str, Any]:
 def _homeserver_config(
     home: Path,
     port: int,
+    metrics_port: int,
     module: dict[str, Any] | None,
     postgres_database: str | None,
     federating: bool,
@@ -99,8 +100,10 @@ def _homeserver_config(
                 "tls": federating,
                 "x_forwarded": False,
                 "resources": [{"names": resources, "compress": False}],
-            }
+            },
+            {"port": metrics_port, "bind_addresses": ["127.0.0.1"], "type": "metrics"},
         ],
+        "enable_metrics": True,
         **(_federation(home) if federating else {"federation_domain_whitelist": []}),
         "database": _database(home, postgres_database),
         "log_config": str(home / "log.yaml"),
@@ -191,6 +194,7 @@ class SynapseServer:
         self.home = home
         self.port = port or free_port()
         self.federating = federating
+        self.metrics_port = free_port()
         self.server_name = f"127.0.0.1:{self.port}" if federating else SERVER_NAME
         self.url = f"{'https' if federating else 'http'}://127.0.0.1:{self.port}"
         self.module = module
@@ -211,7 +215,12 @@ class SynapseServer:
                 "LC_CTYPE 'C' TEMPLATE template0"
             )
         config = _homeserver_config(
-            self.home, self.port, self.module, self.postgres_database, self.federating
+            self.home,
+            self.port,
+            self.metrics_port,
+            self.module,
+            self.postgres_database,
+            self.federating,
         )
         # JSON is YAML: Synapse reads it as its config file.
         self.config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
@@ -255,6 +264,18 @@ class SynapseServer:
         """A request to this server (its self-signed certificate is not checked)."""
         kwargs.setdefault("timeout", 10)
         return httpx.request(method, f"{self.url}{path}", verify=False, **kwargs)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of a Prometheus series' samples whose labels include `labels`."""
+        text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics", timeout=10).text
+        total = 0.0
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            if not series.startswith(name + "{"):
+                continue
+            if all(f'{key}="{wanted}"' in series for key, wanted in labels.items()):
+                total += float(value)
+        return total
 
     def register(self, localpart: str, *, admin: bool = False) -> User:
         """A user registered through the shared-secret admin API."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +19,7 @@ from synapse.module_api import NOT_SPAM
 
 from shieldwall_synapse.config import ModuleConfig, parse
 from shieldwall_synapse.media_index import MediaIndex, Posting
+from shieldwall_synapse.metrics import SCREENED, SCREENING_SECONDS
 from shieldwall_synapse.refs import Media, content_ref, media_in_event, remote_media_of
 from shieldwall_synapse.shieldwall_api import ShieldwallApi, Verdict
 from shieldwall_synapse.takedown import Takedown
@@ -66,6 +68,7 @@ class ShieldwallModule:
         if info.thumbnail is not None:
             return NOT_SPAM  # derived from a file that was screened when it was stored
         local = info.server_name is None
+        source = "preview" if info.url_cache else "upload" if local else "remote"
         if info.url_cache and not self._config.screen_url_previews:
             return NOT_SPAM
         if not local and not self._config.screen_remote_media:
@@ -75,26 +78,36 @@ class ShieldwallModule:
             logger.info(
                 "Shieldwall: %s not screened (%d bytes, over max_bytes)", info.file_id, size
             )
+            self._count(source, "too_large")
             return NOT_SPAM
         buffer = BytesIO()
         await file.write_chunks_to(buffer.write)
         ref = self._reference(info)
+        started = time.monotonic()
         screened = await self._shieldwall.screen(buffer.getvalue(), ref)
-        uploaded = local and not info.url_cache
+        SCREENING_SECONDS.labels(self._api.server_name).observe(time.monotonic() - started)
+        uploaded = source == "upload"
         if screened.verdict is Verdict.BLOCK:
             logger.info("Shieldwall: refused %s (verdict block)", ref)
+            self._count(source, "block")
             return self._refuse(uploaded, 403, BLOCKED_MESSAGE, "block")
         if screened.verdict is Verdict.UNAVAILABLE:
             if self._config.fail_open:
                 logger.warning("Shieldwall unavailable (%s): %s let through", screened.detail, ref)
+                self._count(source, "unavailable_allowed")
                 return NOT_SPAM
             logger.warning("Shieldwall unavailable (%s): %s refused", screened.detail, ref)
+            self._count(source, "unavailable_refused")
             return self._refuse(uploaded, 503, UNAVAILABLE_MESSAGE, "unavailable")
         if screened.verdict is Verdict.REVIEW:
             logger.info(
                 "Shieldwall: %s let through for review (item %s)", ref, screened.review_item
             )
+        self._count(source, screened.verdict.value)
         return NOT_SPAM
+
+    def _count(self, source: str, outcome: str) -> None:
+        SCREENED.labels(self._api.server_name, source, outcome).inc()
 
     @staticmethod
     def _refuse(uploaded: bool, status: int, message: str, why: str) -> SpamAnswer:

@@ -14,6 +14,7 @@ from twisted.web.client import readBody
 from twisted.web.http_headers import Headers
 
 from shieldwall_synapse.media_index import MediaIndex, Posting
+from shieldwall_synapse.metrics import TAKEDOWNS
 from shieldwall_synapse.refs import Media
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class Takedown:
             await self._redact(posting, outcome)
         if self._config.quarantine:
             outcome.quarantined = await self._quarantine(media)
+            self._count("quarantined" if outcome.quarantined else "quarantine_failed")
+        self._count("redacted", len(outcome.redacted))
+        self._count("redaction_failed", len(outcome.failed))
         logger.info(
             "Shieldwall: took %s down (%d event(s) redacted, %d failed, quarantined: %s)",
             media.mxc,
@@ -58,6 +62,10 @@ class Takedown:
             outcome.quarantined,
         )
         return outcome
+
+    def _count(self, action: str, amount: int = 1) -> None:
+        if amount:
+            TAKEDOWNS.labels(self._api.server_name, action).inc(amount)
 
     def _redactor(self, posting: Posting) -> str | None:
         """Who sends the redaction: the configured moderator, or (as Synapse's own admin
