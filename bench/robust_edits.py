@@ -225,6 +225,20 @@ def _zoom(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return cut_sides(image, left, top, 1 - keep_x - left, 1 - keep_y - top)
 
 
+def _captioned_crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A crop (each side 0-10%) with a caption bar of 12-20% of its height, above or below."""
+    cropped = cut_sides(image, *rng.uniform(0.0, 0.10, 4))
+    height = int(cropped.height * rng.uniform(0.12, 0.20))
+    return captioned(cropped, height, top=bool(rng.integers(2)))
+
+
+def _bordered_crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A crop (each side 0-10%) inside a border of one grey, 3-8% of the width per side."""
+    cropped = cut_sides(image, *rng.uniform(0.0, 0.10, 4))
+    widths = (rng.uniform(0.03, 0.08, 4) * cropped.width).astype(int)
+    return bordered(cropped, *(int(w) for w in widths), _shade(rng))
+
+
 SECOND_STAGE_EDITS: dict[str, Edit] = {
     "sides_cut_0_10": lambda im, rng: cut_sides(im, *rng.uniform(0.0, 0.10, 4)),
     "sides_cut_0_12": lambda im, rng: cut_sides(im, *rng.uniform(0.0, 0.12, 4)),
@@ -236,6 +250,8 @@ SECOND_STAGE_EDITS: dict[str, Edit] = {
         im, scene(int(rng.integers(10_000))), across=False, first=False, gutter=0
     ),
     "zoom_55_90": _zoom,
+    "sides_cut_0_10_then_caption": _captioned_crop,
+    "sides_cut_0_10_then_border": _bordered_crop,
 }
 
 

@@ -256,7 +256,7 @@ def test_a_banked_image_and_its_cropped_captioned_copy_are_refused(world: World)
     blocked = world.synapse.metric(SCREENED, source="upload", outcome="block")
     for content in (
         jpeg_bytes(original, quality=80),
-        jpeg_bytes(captioned(cut_sides(original, 0.02, 0.0, 0.02, 0.0), 50)),
+        jpeg_bytes(captioned(cut_sides(original, 0.06, 0.04, 0.02, 0.0), 70)),
     ):
         answer = upload(world, content)
         assert not isinstance(answer, UploadResponse), answer

@@ -17,7 +17,7 @@ from shieldwall.matching.models import Match, Stage
 from shieldwall.matching.pdq_index import BUFFER_ROWS, PdqIndex
 from shieldwall.matching.service import BankMatcher
 from shieldwall.signals.pairs import is_pair_name
-from tests.support.edits import beside, cut_sides, jpeg_bytes
+from tests.support.edits import beside, bordered, captioned, cut_sides, jpeg_bytes
 from tests.support.images import scene
 
 SIZE = (640, 480)
@@ -111,6 +111,43 @@ def test_a_crop_stage_one_misses_is_found_by_the_aligned_search(
     assert len(match.variant.removeprefix("whole/aligned:").split("+")) >= 2
     assert 0 <= match.distance <= BankPolicy().pdq_threshold
     assert match.as_json()["stage"] == "second"
+
+
+@pytest.mark.parametrize(
+    ("seed", "insets", "framing", "seeded_by"),
+    [
+        (1, (0.05, 0.0, 0.05, 0.0), "caption below", "uncaptioned"),
+        (2, (0.06, 0.04, 0.02, 0.0), "caption above", "uncaptioned"),
+        (4, (0.09, 0.04, 0.06, 0.0), "white border", "trimmed"),
+    ],
+)
+def test_a_crop_later_captioned_or_framed_is_aligned_inside_its_frame(
+    matcher: BankMatcher,
+    ids: dict[int, dict[str, int]],
+    seed: int,
+    insets: Insets,
+    framing: str,
+    seeded_by: str,
+) -> None:
+    """The whole hash of such a copy (crop plus caption bar) is near no stored window: the
+    aligned search seeds from the view with the bar or border cut off instead."""
+    cropped = cut(seed, insets)
+    if framing == "white border":
+        query = lookup(bordered(cropped, 24, 24, 24, 24, (255, 255, 255)))
+    else:
+        query = lookup(captioned(cropped, 70, top=framing == "caption above"))
+    assert matcher.match_signals(query.lookup_signals()) == []
+    matches = both_stages(matcher, query)
+    assert found(matches) == {("on", ids[seed]["on"], Stage.SECOND)}
+    [match] = matches
+    assert match.variant.startswith(f"{seeded_by}/aligned:"), match.variant
+    assert 0 <= match.distance <= BankPolicy().pdq_threshold
+
+
+def test_unrelated_captioned_crops_never_match(matcher: BankMatcher) -> None:
+    for seed in (40, 41, 42):
+        query = captioned(cut(seed, (0.05, 0.0, 0.05, 0.0)), 70)
+        assert both_stages(matcher, lookup(query)) == []
 
 
 @pytest.mark.parametrize(("seed", "other", "side"), [(1, 30, "left"), (3, 31, "right")])

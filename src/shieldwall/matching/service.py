@@ -40,14 +40,15 @@ from shieldwall.matching.alignment import (
 from shieldwall.matching.models import Match, Stage, sort_matches, variant_label
 from shieldwall.matching.pairs import PairStore, find_pairs
 from shieldwall.matching.pdq_index import IndexColumns, PdqIndex
-from shieldwall.normalise.views import SECOND_STAGE_VIEWS
+from shieldwall.normalise.views import CLEANED_FRAMES, SECOND_STAGE_VIEWS
 from shieldwall.signals.models import DIHEDRAL_VARIANTS, ORIGINAL, Signal
 from shieldwall.signals.pairs import Pair, is_pair_name, query_pairs_of
 from shieldwall.signals.pdq_quality import degenerate_rows, matchable, pdq_refusals
-from shieldwall.signals.regions import FULL, RegionHasher
+from shieldwall.signals.regions import FULL, Box, RegionHasher
 
 SEED_VIEW: Final = "whole"
-"""How an aligned match names the query's view that seeded it (the whole picture)."""
+"""How an aligned match names the query's view that seeded it (the whole picture; a
+cleaned view is named as its own variant, e.g. `uncaptioned`)."""
 
 
 class _VariantNames:
@@ -396,7 +397,7 @@ class BankMatcher:
     ) -> list[Match]:
         best: dict[tuple[str, int, str], Match] = {}
         first_stage = [s for s in signals if not _second_stage(s)]
-        whole = next((s for s in signals if s.type == "pdq" and s.variant == ORIGINAL), None)
+        seeds = _aligned_seeds(signals, pixels)
         seen_pairs: list[tuple[Pair, bytes]] | None = None  # the query's, made when needed
         for index in self._banks.values():
             threshold = index.bank.policy.pdq_threshold
@@ -421,9 +422,12 @@ class BankMatcher:
                 for match in self._paired(index, seen_pairs, pixels, threshold):
                     found = True
                     best[(match.bank, match.entry_id, match.signal_type)] = match
-            if not found and whole is not None:
-                for match in self._aligned(index, whole, pixels, threshold):
+            for seed, frame in seeds if not found else ():
+                for match in self._aligned(index, seed, frame, pixels, threshold):
+                    found = True
                     best[(match.bank, match.entry_id, match.signal_type)] = match
+                if found:
+                    break
         return sort_matches(self._apply_allow_lists(list(best.values())))
 
     @staticmethod
@@ -446,12 +450,18 @@ class BankMatcher:
         ]
 
     def _aligned(
-        self, index: _BankIndex, whole: Signal, pixels: RegionHasher, threshold: int
+        self,
+        index: _BankIndex,
+        seed: Signal,
+        frame: Box,
+        pixels: RegionHasher,
+        threshold: int,
     ) -> list[Match]:
         """The second stage's aligned search (matching/alignment.py) in one bank, from the
-        nearest few entries one of whose stored windows the query's whole hash comes near."""
+        nearest few entries one of whose stored windows the seed's hash comes near; the seed
+        is the query's whole hash (`frame` FULL) or a cleaned view's (`frame` its box)."""
         seeds: dict[int, str] = {}  # entry: the stored window seeding it, nearest first
-        for hit in index.pdq.search(bytes.fromhex(whole.value), SEED_THRESHOLD):
+        for hit in index.pdq.search(bytes.fromhex(seed.value), SEED_THRESHOLD):
             name = self._variants.name(hit.label)
             if name in WINDOW_BOXES:
                 seeds.setdefault(hit.key, name)
@@ -460,7 +470,7 @@ class BankMatcher:
         matches = []
         for key, name in seeds.items():
             stored = {self._variants.name(label): value for label, value in index.pdq.rows_of(key)}
-            placement = Placement.matching(WINDOW_BOXES[name], FULL)
+            placement = Placement.matching(WINDOW_BOXES[name], frame)
             aligned = align(pixels, stored_windows(stored), placement, threshold)
             if aligned is not None:
                 bank = index.bank
@@ -470,7 +480,7 @@ class BankMatcher:
                         key,
                         "pdq",
                         aligned.distance,
-                        f"{SEED_VIEW}/{aligned.variant}",
+                        f"{_seed_name(seed)}/{aligned.variant}",
                         bank.policy.action,
                         Stage.SECOND,
                     )
@@ -553,3 +563,22 @@ def _better(candidate: Match, held: Match) -> bool:
 
 
 __all__ = ["BankMatcher", "Match", "MatchAction"]
+
+
+def _aligned_seeds(
+    signals: Sequence[Signal], pixels: RegionHasher | None
+) -> list[tuple[Signal, Box]]:
+    """What the aligned search seeds from, in order: the query's whole hash, then each
+    cleaned view's (a crop later captioned or framed), each with the box it covers."""
+    if pixels is None:
+        return []
+    pdq = {s.variant: s for s in signals if s.type == "pdq"}
+    seeds = [(pdq[ORIGINAL], FULL)] if ORIGINAL in pdq else []
+    frames = pixels.derived.get(CLEANED_FRAMES, ())
+    assert isinstance(frames, tuple)
+    seeds += [(pdq[name], box) for name, box in frames if name in pdq]
+    return seeds
+
+
+def _seed_name(seed: Signal) -> str:
+    return SEED_VIEW if seed.variant == ORIGINAL else seed.variant

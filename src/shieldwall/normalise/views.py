@@ -62,6 +62,11 @@ MIRROR: Final = "mirror"
 SECOND_STAGE_VIEWS: Final = ("panel-", "rectified", "inset")
 """Names (prefixes) of the views that belong to the second stage, which a bank may turn off."""
 
+CLEANED_FRAMES: Final = "cleaned-frames"
+"""Where a lookup's views leave the boxes of its cleaned views (caption bars, borders cut)
+in its RegionHasher's `derived`: the second stage's aligned search seeds from them too, so
+a copy that was cropped and then captioned or framed is searched as the crop it holds."""
+
 SAME_BOX: Final = 0.01
 """Views whose boxes differ by at most this share of the image on every side are one view."""
 
@@ -249,10 +254,13 @@ def query_views(
     signals: list[Signal] = []
     picture = FULL
     seen = [FULL]
+    frames: list[tuple[str, Box]] = []
     for name, box in _cleaned(image):
         signals += _dihedral_signals(hasher, name, box)
         seen.append(box)
+        frames.append((name, box))
         picture = box
+    reduced.derived[CLEANED_FRAMES] = tuple(frames)
     signals += _screenshot(hasher, pixels, image, seen)
     signals += _panels(hasher, image, seen)
     signals += _insets(hasher, image, seen)
