@@ -20,6 +20,8 @@ BOT_API_DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024
 NOTICE_LANGUAGES: Final = ("en", "es", "ko")
 # `<bot id>:<secret>` as BotFather issues it; nothing that could change the URL it goes in.
 _TOKEN: Final = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,100}")
+# What setWebhook accepts as `secret_token`.
+_WEBHOOK_SECRET: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class FailMode(StrEnum):
@@ -47,6 +49,23 @@ class TelegramSettings:
     # Where the update offset and the open review items are kept; "" for
     # <home>/telegram-guard.json.
     state_file: str = ""
+    # Webhook mode instead of long polling: the public URL Telegram posts updates to (the
+    # guard's own listener, behind the TLS-terminating proxy), the secret Telegram sends
+    # with each (X-Telegram-Bot-Api-Secret-Token) and the address the guard listens on.
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_listen: str = "127.0.0.1:8443"
+
+    @property
+    def uses_webhook(self) -> bool:
+        """Whether updates come by webhook (a webhook URL is set) rather than long polling."""
+        return bool(self.webhook_url)
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """`webhook_listen` as (host, port)."""
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
 
 TELEGRAM_KEYS: Final = frozenset(f.name for f in fields(TelegramSettings))
@@ -76,6 +95,21 @@ def _secret(_name: str, value: Any) -> str:
     return str(value).strip()
 
 
+def _webhook_secret(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if text and not _WEBHOOK_SECRET.fullmatch(text):  # never repeated in the message
+        raise InvalidInputError(f"setting {name} must be 1-256 of A-Z, a-z, 0-9, _ and -")
+    return text
+
+
+def _listen(name: str, value: Any) -> str:
+    text = str(value).strip()
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise InvalidInputError(f"setting {name} must be host:port, got {value!r}")
+    return text
+
+
 def _fail_mode(name: str, value: Any) -> FailMode:
     try:
         return FailMode(str(value).strip().lower())
@@ -102,6 +136,9 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     "max_bytes": bounded(1, 2000 * 1024 * 1024),
     "language": _language,
     "state_file": lambda _name, value: str(value).strip(),
+    "webhook_url": _url,
+    "webhook_secret": _webhook_secret,
+    "webhook_listen": _listen,
 }
 
 

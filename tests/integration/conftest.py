@@ -26,6 +26,8 @@ from shieldwall.storage.migrate import upgrade_database
 from shieldwall.storage.repositories import SqlBankRepository
 from shieldwall.storage.sealing import Sealer
 from tests.support.console import Console, running_console
+from tests.support.telegram_standin import TelegramStandIn
+from tests.support.telegram_world import ShieldwallService
 
 POSTGRES_URL = os.environ.get(
     "SHIELDWALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -133,3 +135,19 @@ def case_storage(request: pytest.FixtureRequest) -> Iterator[tuple[CaseRepositor
 def console(tmp_path: Path) -> Iterator[Console]:
     """The whole app with console accounts (tests/support/console.py)."""
     yield from running_console(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shieldwall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShieldwallService]:
+    """A real `shieldwall serve` for the Telegram guard's tests, one per test module."""
+    service = ShieldwallService(tmp_path_factory.mktemp("telegram") / "home")
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def stand_in() -> Iterator[TelegramStandIn]:
+    """The local Bot API stand-in (tests/support/telegram_standin.py)."""
+    made = TelegramStandIn()
+    yield made
+    made.close()

@@ -33,13 +33,6 @@ GROUP = -1001234567890
 
 
 @pytest.fixture
-def stand_in() -> Iterator[TelegramStandIn]:
-    made = TelegramStandIn()
-    yield made
-    made.close()
-
-
-@pytest.fixture
 def http() -> Iterator[httpx.Client]:
     with httpx.Client() as client:
         yield client

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,6 @@ GROUP = -1001234567890
 OTHER_GROUP = -1009876543210
 BLOCKED = notice_text(Notice.BLOCKED, "en")
 HUGE = b"\x89PNG" + bytes(20 * 1024 * 1024)
-
-
-@pytest.fixture(scope="module")
-def shieldwall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShieldwallService]:
-    service = ShieldwallService(tmp_path_factory.mktemp("telegram") / "home")
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def stand_in() -> Iterator[TelegramStandIn]:
-    made = TelegramStandIn()
-    yield made
-    made.close()
 
 
 def png(seed: int) -> bytes:

@@ -13,7 +13,12 @@ be reached from the test machines. It is small and follows the documented wire f
   created afterwards are not stored); `getFile` (`file_id`, `file_unique_id`, `file_size`,
   `file_path`; "file is too big" past 20 MB); downloads at `/file/bot<token>/<file_path>`;
   `deleteMessage` ("message to delete not found", "message can't be deleted");
-  `sendMessage`, answering the sent Message.
+  `sendMessage`, answering the sent Message;
+- `setWebhook` (`url`, `secret_token`, `allowed_updates`), `deleteWebhook`,
+  `getWebhookInfo` (`url`, `pending_update_count`); while a webhook is set, `getUpdates`
+  answers 409 and each update is POSTed as JSON to the URL, one at a time, with the secret
+  in `X-Telegram-Bot-Api-Secret-Token`, and posted again (after `redelivery` seconds) until
+  the answer is a 2xx.
 
 The test plays the group members with `post_photo`, `post_document`, `edit_photo`, ...
 """
@@ -30,6 +35,8 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from PIL import Image
+
+from tests.support.telegram_standin_webhook import WebhookMethods
 
 BOT_ID: Final = 7_000_001
 TOKEN: Final = f"{BOT_ID}:AAHstandInTokenForTests-only_0123456789ab"
@@ -64,6 +71,7 @@ class _File:
 
 @dataclass
 class _World:
+    webhook: dict[str, str] = field(default_factory=dict)  # url and secret_token, if set
     updates: list[dict[str, Any]] = field(default_factory=list)
     next_update: int = 100
     allowed: list[str] = field(default_factory=list)
@@ -79,7 +87,7 @@ def _number(params: dict[str, Any], name: str, default: int | None = None) -> in
     return None if value is None else int(value)
 
 
-class TelegramStandIn:
+class TelegramStandIn(WebhookMethods):
     """A Bot API server on 127.0.0.1 for one bot, with a few groups in it."""
 
     def __init__(self, token: str = TOKEN, *, reads_all_group_messages: bool = True) -> None:
@@ -92,6 +100,8 @@ class TelegramStandIn:
         self.thumbnails: set[str] = set()  # file_ids of the small sizes of photos
         self._world = _World()
         self._lock = threading.Condition()
+        self.redelivery = 0.2  # seconds before an update the webhook refused is posted again
+        self.webhook_answers: list[int] = []  # statuses of the webhook deliveries
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -319,6 +329,11 @@ class TelegramStandIn:
         }
 
     def _m_getupdates(self, params: dict[str, Any]) -> tuple[int, Any]:
+        if self._world.webhook:
+            return 409, (
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first"
+            )
         offset = _number(params, "offset")
         limit = min(max(_number(params, "limit", 100) or 100, 1), 100)
         deadline = time.monotonic() + (_number(params, "timeout", 0) or 0)

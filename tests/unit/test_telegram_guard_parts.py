@@ -114,10 +114,30 @@ def test_the_toml_table_and_its_mistakes(tmp_path: Path) -> None:
         "SHIELDWALL_TELEGRAM_POLL_TIMEOUT": "51",
         "SHIELDWALL_TELEGRAM_BOT_API_URL": "ftp://api.telegram.org",
         "SHIELDWALL_TELEGRAM_LANGUAGE": "fr",
+        "SHIELDWALL_TELEGRAM_WEBHOOK_URL": "guard.example.org/hook",
+        "SHIELDWALL_TELEGRAM_WEBHOOK_LISTEN": "8443",
+        "SHIELDWALL_TELEGRAM_WEBHOOK_SECRET": "x" * 257,
     }
     for name, value in wrong.items():
         with pytest.raises(InvalidInputError, match=name.removeprefix("SHIELDWALL_").lower()):
             load_settings(environ={name: value})
+
+
+def test_webhook_mode_is_chosen_by_its_url() -> None:
+    polling = load_settings(environ={}).telegram
+    assert not polling.uses_webhook
+    assert polling.listen_address == ("127.0.0.1", 8443)
+    settings = load_settings(
+        environ={
+            "SHIELDWALL_TELEGRAM_WEBHOOK_URL": "https://guard.example.org/telegram/",
+            "SHIELDWALL_TELEGRAM_WEBHOOK_SECRET": "s3cret_-value",
+            "SHIELDWALL_TELEGRAM_WEBHOOK_LISTEN": "[::1]:9000",
+        }
+    ).telegram
+    assert settings.uses_webhook
+    assert settings.webhook_url == "https://guard.example.org/telegram"
+    assert settings.listen_address == ("::1", 9000)
+    assert "s3cret_-value" not in repr(settings)
 
 
 def test_a_malformed_token_is_refused_without_repeating_it() -> None:

@@ -17,13 +17,14 @@ import click
 
 from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.options import log_level_option
-from shieldwall.errors import UnavailableError
+from shieldwall.errors import InvalidInputError, UnavailableError
 from shieldwall.integrations.telegram.runner import (
     SecretRedactor,
     Unavailable,
     open_guard,
     run_forever,
     run_once,
+    run_webhook,
     state_path,
 )
 from shieldwall.telegram_settings import TelegramSettings
@@ -79,16 +80,22 @@ def telegram_guard_command(context: CliContext, once: bool, log_level: str) -> N
     path = state_path(settings, context.settings.home)
     with _json_logs(log_level, settings), open_guard(settings, path) as guard:
         me = guard.start()
+        if once and settings.uses_webhook:
+            raise InvalidInputError("--once reads updates by long polling: unset webhook_url")
         if once:
             try:
                 run_once(guard)
             except Unavailable as exc:
                 raise UnavailableError(f"{exc}; the rest waits for the next run") from None
             return
-        click.echo(f"Guarding the groups of @{me.username} (state in {path})", err=True)
+        how = f"webhook {settings.webhook_url}" if settings.uses_webhook else "long polling"
+        click.echo(f"Guarding the groups of @{me.username} by {how} (state in {path})", err=True)
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
-            run_forever(guard, settings, threading.Event())
+            if settings.uses_webhook:
+                run_webhook(guard, settings, threading.Event())
+            else:
+                run_forever(guard, settings, threading.Event())
         except KeyboardInterrupt:
             log.info("telegram guard stopped")
         finally:

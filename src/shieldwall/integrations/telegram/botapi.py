@@ -125,6 +125,27 @@ class BotApi:
             raise BotApiUnavailable("Telegram getUpdates: the result is not a list")
         return [update for update in result if isinstance(update, Mapping)]
 
+    def set_webhook(self, url: str, secret: str, allowed: Sequence[str]) -> None:
+        """Have Telegram post updates to `url`, each with `secret` in the
+        X-Telegram-Bot-Api-Secret-Token header, one at a time (in order)."""
+        params = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": list(allowed),
+            "max_connections": 1,
+        }
+        self._call("setWebhook", params)
+
+    def delete_webhook(self) -> None:
+        """Back to getUpdates; the updates not delivered yet are kept."""
+        self._call("deleteWebhook", {"drop_pending_updates": False})
+
+    def webhook_url(self) -> str:
+        """The URL a webhook is set to ("" when the bot polls)."""
+        info = self._call("getWebhookInfo", {})
+        url = info.get("url") if isinstance(info, dict) else None
+        return url if isinstance(url, str) else ""
+
     def get_file(self, file_id: str) -> TelegramFile:
         """Where to download a file; FileTooLargeError past the Bot API's 20 MB."""
         try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.telegram.botapi import (
     BotApi,
     BotApiError,
@@ -112,6 +113,24 @@ class TelegramGuard:
         )
         return me
 
+    def receive_by_webhook(self) -> None:
+        """Have Telegram post the updates to the configured webhook (setWebhook)."""
+        settings = self._settings
+        try:
+            self._bot.set_webhook(settings.webhook_url, settings.webhook_secret, WATCHED_UPDATES)
+        except BotApiError as exc:  # e.g. not HTTPS, or a port Telegram does not post to
+            raise InvalidInputError(
+                f"Telegram refused the webhook URL {settings.webhook_url}: {exc.description}"
+            ) from None
+        log.info("webhook set", extra={"url": settings.webhook_url})
+
+    def receive_by_polling(self) -> None:
+        """Long polling: a webhook left from webhook mode is deleted first (Telegram refuses
+        getUpdates while one is set); its undelivered updates are kept for the polls."""
+        if self._bot.webhook_url():
+            log.warning("a webhook was set: deleted, to receive updates by long polling")
+            self._bot.delete_webhook()
+
     @property
     def _fail(self) -> str:
         return self._settings.fail_mode.value
@@ -121,17 +140,23 @@ class TelegramGuard:
 
         Raises ShieldwallUnavailable (fail-open) or BotApiUnavailable at the first update
         that could not be handled; the ones before it stay handled."""
+        updates = self._bot.get_updates(self.state.offset, timeout, WATCHED_UPDATES)
+        return sum(self.handle_update(update) for update in updates)
+
+    def handle_update(self, update: Mapping[str, Any]) -> bool:
+        """Handle one update (by long poll or webhook) unless it was handled before; the
+        offset saved after it. False for an update handled already (a redelivery).
+
+        Raises ShieldwallUnavailable (fail-open) or BotApiUnavailable, leaving the update
+        unhandled, to be tried again."""
         state = self.state
-        handled = 0
-        for update in self._bot.get_updates(state.offset, timeout, WATCHED_UPDATES):
-            number = update_id(update)
-            if number is None or (state.offset is not None and number < state.offset):
-                continue
-            self._handle(update)
-            state.offset = number + 1
-            self._file.save(state)
-            handled += 1
-        return handled
+        number = update_id(update)
+        if number is None or (state.offset is not None and number < state.offset):
+            return False
+        self._handle(update)
+        state.offset = number + 1
+        self._file.save(state)
+        return True
 
     def _handle(self, update: Mapping[str, Any]) -> None:
         image = posted_image(update)

@@ -20,6 +20,7 @@ from shieldwall.integrations.telegram.botapi import BotApi, BotApiUnavailable
 from shieldwall.integrations.telegram.guard import TelegramGuard
 from shieldwall.integrations.telegram.screener import ShieldwallClient, ShieldwallUnavailable
 from shieldwall.integrations.telegram.state import StateFile
+from shieldwall.integrations.telegram.webhook import WebhookListener
 from shieldwall.telegram_settings import TelegramSettings
 
 log = logging.getLogger("shieldwall.telegram")
@@ -83,9 +84,12 @@ def state_path(settings: TelegramSettings, home: Path) -> Path:
 
 
 def _check(settings: TelegramSettings) -> None:
+    needed = ["token", "shieldwall_url", "shieldwall_key"]
+    if settings.uses_webhook:
+        needed.append("webhook_secret")
     missing = [
         f"telegram_{name} (SHIELDWALL_TELEGRAM_{name.upper()})"
-        for name in ("token", "shieldwall_url", "shieldwall_key")
+        for name in needed
         if not getattr(settings, name)
     ]
     if missing:
@@ -115,8 +119,49 @@ def open_guard(
 
 def run_once(guard: TelegramGuard) -> None:
     """Handle the updates waiting now and one round of decisions (for cron, or a check)."""
+    guard.receive_by_polling()
     guard.poll(0)
     guard.sync()
+
+
+def run_webhook(
+    guard: TelegramGuard,
+    settings: TelegramSettings,
+    stop: threading.Event,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Webhook mode: set the webhook, hand the updates Telegram posts to the guard, and
+    follow decisions every `sync_interval` until `stop` is set. The webhook stays set when
+    the guard stops: Telegram keeps the updates (a day at most) until it is back."""
+    lock = threading.Lock()
+    listener = WebhookListener(
+        settings.listen_address,
+        settings.webhook_url,
+        settings.webhook_secret,
+        guard.handle_update,
+        lock,
+    )
+    listener.start()
+    try:
+        pauses = Backoff()
+        while not stop.is_set():
+            try:
+                guard.receive_by_webhook()
+                break
+            except Unavailable as exc:
+                pause = pauses.delay()
+                log.warning("paused: unavailable", extra={"reason": str(exc), "seconds": pause})
+                stop.wait(pause)
+        log.info("listening for Telegram's updates", extra={"port": listener.port})
+        while not stop.is_set():
+            with lock:
+                try:
+                    guard.sync()
+                except Unavailable as exc:
+                    log.warning("decisions not fetched this round", extra={"reason": str(exc)})
+            stop.wait(settings.sync_interval)
+    finally:
+        listener.stop()
 
 
 def run_forever(
@@ -131,8 +176,12 @@ def run_forever(
     Errors that waiting cannot fix (a refused token or key) end the loop by raising."""
     pauses = backoff or Backoff()
     next_sync = clock()
+    polling = False
     while not stop.is_set():
         try:
+            if not polling:
+                guard.receive_by_polling()
+                polling = True
             handled = guard.poll(settings.poll_timeout)
         except Unavailable as exc:
             pause = pauses.delay()
