@@ -11,10 +11,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from synapse.module_api import make_deferred_yieldable, run_in_background
-from twisted.internet import defer, reactor
-from twisted.web.client import readBody
-from twisted.web.http_headers import Headers
+from twisted.internet import defer
+
+from shieldwall_synapse.outbound import bounded_request
 
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from shieldwall_synapse.config import ModuleConfig
 
 logger = logging.getLogger(__name__)
-
-MAX_ANSWER = 1024 * 1024
 
 
 class Verdict(StrEnum):
@@ -47,7 +44,7 @@ class ShieldwallApi:
     """Calls Shieldwall with the module's screener key."""
 
     def __init__(self, api: ModuleApi, config: ModuleConfig) -> None:
-        self._http = api.http_client
+        self._api = api
         self._config = config
 
     async def screen(self, content: bytes, content_ref: str) -> Screened:
@@ -87,33 +84,25 @@ class ShieldwallApi:
     async def _bounded(
         self, method: str, path: str, body: bytes, content_type: str
     ) -> tuple[int, dict[str, Any]]:
-        """One request and its JSON answer, cancelled when the time budget runs out."""
-        running = run_in_background(self._request, method, path, body, content_type)
-        running.addTimeout(self._config.timeout, reactor)
-        status, answer = await make_deferred_yieldable(running)
-        return status, answer
-
-    async def _request(
-        self, method: str, path: str, body: bytes, content_type: str
-    ) -> tuple[int, dict[str, Any]]:
-        headers = Headers(
-            {
-                "X-API-Key": [self._config.api_key.read()],
-                "Content-Type": [content_type],
-                "User-Agent": ["shieldwall-synapse/0.1"],
-            }
+        """One request to Shieldwall and its JSON answer, within the time budget."""
+        headers = {
+            "X-API-Key": self._config.api_key.read(),
+            "Content-Type": content_type,
+            "User-Agent": "shieldwall-synapse/0.1",
+        }
+        status, raw = await bounded_request(
+            self._api,
+            method,
+            self._config.shieldwall_url + path,
+            body,
+            headers,
+            self._config.timeout,
         )
-        response = await self._http.request(
-            method, self._config.shieldwall_url + path, data=body, headers=headers
-        )
-        raw = await make_deferred_yieldable(readBody(response))
-        if len(raw) > MAX_ANSWER:
-            raise ValueError("answer too large")
         try:
             answer = json.loads(raw) if raw else {}
         except ValueError:
             answer = {}
-        return response.code, answer if isinstance(answer, dict) else {}
+        return status, answer if isinstance(answer, dict) else {}
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,13 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from synapse.module_api import make_deferred_yieldable, run_in_background
-from twisted.internet import reactor
-from twisted.web.client import readBody
-from twisted.web.http_headers import Headers
-
 from shieldwall_synapse.media_index import MediaIndex, Posting
 from shieldwall_synapse.metrics import TAKEDOWNS
+from shieldwall_synapse.outbound import bounded_request
 from shieldwall_synapse.refs import Media
 
 if TYPE_CHECKING:
@@ -108,25 +104,17 @@ class Takedown:
             f"{base.rstrip('/')}/_synapse/admin/v1/media/quarantine/"
             f"{quote(media.server, safe='')}/{quote(media.media_id, safe='')}"
         )
+        headers = {
+            "Authorization": f"Bearer {self._config.admin_token.read()}",
+            "Content-Type": "application/json",
+        }
         try:
-            running = run_in_background(self._post_admin, url)
-            running.addTimeout(max(self._config.timeout, 10.0), reactor)
-            status = await make_deferred_yieldable(running)
+            status, _ = await bounded_request(
+                self._api, "POST", url, b"{}", headers, max(self._config.timeout, 10.0)
+            )
         except Exception as exc:
             logger.warning("Shieldwall: could not quarantine %s: %s", media.mxc, exc)
             return False
         if status != 200:
             logger.warning("Shieldwall: quarantining %s answered HTTP %s", media.mxc, status)
         return status == 200
-
-    async def _post_admin(self, url: str) -> int:
-        assert self._config.admin_token is not None
-        headers = Headers(
-            {
-                "Authorization": [f"Bearer {self._config.admin_token.read()}"],
-                "Content-Type": ["application/json"],
-            }
-        )
-        response = await self._api.http_client.request("POST", url, data=b"{}", headers=headers)
-        await make_deferred_yieldable(readBody(response))
-        return int(response.code)

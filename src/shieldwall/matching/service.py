@@ -423,10 +423,9 @@ class BankMatcher:
                     found = True
                     best[(match.bank, match.entry_id, match.signal_type)] = match
             for seed, frame in seeds if not found else ():
-                for match in self._aligned(index, seed, frame, pixels, threshold):
-                    found = True
-                    best[(match.bank, match.entry_id, match.signal_type)] = match
-                if found:
+                aligned = self._aligned(index, seed, frame, pixels, threshold)
+                best.update({(m.bank, m.entry_id, m.signal_type): m for m in aligned})
+                if aligned:
                     break
         return sort_matches(self._apply_allow_lists(list(best.values())))
 
