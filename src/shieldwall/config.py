@@ -23,7 +23,7 @@ from shieldwall.access.rate_limit import (
 from shieldwall.deadlines import DeadlinePolicy, clock_hours, country_hours
 from shieldwall.errors import InvalidInputError
 from shieldwall.media.limits import MediaLimits
-from shieldwall.setting_values import coerce_bounded
+from shieldwall.setting_values import bounded, http_url
 
 __all__ = ["MediaLimits", "Settings", "load_settings"]
 
@@ -265,18 +265,6 @@ def _text_setting(_name: str, value: Any) -> str:
     return str(value)
 
 
-def _coerce_http_url(name: str, value: Any) -> str:
-    """An http(s) base URL without its trailing slash, or "" (off)."""
-    text = str(value).strip().rstrip("/")
-    if not text:
-        return ""
-    scheme, _, rest = text.partition("://")
-    host = rest.split("/", 1)[0]
-    if scheme.lower() not in {"http", "https"} or not host or any(c.isspace() for c in text):
-        raise InvalidInputError(f"setting {name} must be an http(s) URL, got {value!r}")
-    return text
-
-
 def _coerce_hosts_setting(_name: str, value: Any) -> tuple[str, ...]:
     return _coerce_hosts(value)
 
@@ -328,9 +316,9 @@ _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     ),
     "deadline_hours_by_country": lambda name, value: country_hours(value, name),
     "lead_emails": _coerce_emails,
-    "tdb_url": _coerce_http_url,
-    "sweep_threshold": lambda name, value: coerce_bounded(name, value, 0, 63),
-    "complaint_deadline_hours": lambda name, value: coerce_bounded(name, value, 0, 24 * 366),
+    "tdb_url": http_url,
+    "sweep_threshold": bounded(0, 63),
+    "complaint_deadline_hours": bounded(0, 24 * 366),
 }
 """How each plain setting is read from TOML, the environment or a flag."""
 

@@ -23,3 +23,22 @@ def coerce_bounded(name: str, value: Any, low: int, high: int) -> int:
 def bounded(low: int, high: int) -> Callable[[str, Any], int]:
     """A coercer of integers from `low` to `high`."""
     return lambda name, value: coerce_bounded(name, value, low, high)
+
+
+def http_url(name: str, value: Any) -> str:
+    """An http(s) base URL without its trailing slash (paths are appended to it, so no
+    query or fragment), or "" (unset)."""
+    text = str(value).strip().rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if text and (
+        scheme.lower() not in {"http", "https"}
+        or not rest.split("/", 1)[0]
+        or any(c.isspace() or c in "?#" for c in text)
+    ):
+        raise InvalidInputError(f"setting {name} must be an http(s) URL, got {value!r}")
+    return text
+
+
+def text(_name: str, value: Any) -> str:
+    """A free text setting, trimmed."""
+    return str(value).strip()

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from shieldwall.errors import InvalidInputError
-from shieldwall.setting_values import bounded
+from shieldwall.setting_values import bounded, http_url, text
 
 BOT_API_DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024
 """The largest file the public Bot API lets a bot download (getFile): 20 MB."""
@@ -79,22 +79,6 @@ def _token(name: str, value: Any) -> str:
     return text
 
 
-def _url(name: str, value: Any) -> str:
-    text = str(value).strip().rstrip("/")
-    scheme, _, rest = text.partition("://")
-    if text and (
-        scheme.lower() not in {"http", "https"}
-        or not rest.split("/", 1)[0]
-        or any(c.isspace() or c in "?#" for c in text)
-    ):
-        raise InvalidInputError(f"setting {name} must be an http(s) URL, got {value!r}")
-    return text
-
-
-def _secret(_name: str, value: Any) -> str:
-    return str(value).strip()
-
-
 def _webhook_secret(name: str, value: Any) -> str:
     text = str(value).strip()
     if text and not _WEBHOOK_SECRET.fullmatch(text):  # never repeated in the message
@@ -126,17 +110,17 @@ def _language(name: str, value: Any) -> str:
 
 _COERCE: Final[dict[str, Callable[[str, Any], Any]]] = {
     "token": _token,
-    "bot_api_url": _url,
-    "shieldwall_url": _url,
-    "shieldwall_key": _secret,
+    "bot_api_url": http_url,
+    "shieldwall_url": http_url,
+    "shieldwall_key": text,
     "poll_timeout": bounded(0, 50),
     "sync_interval": bounded(1, 86_400),
     "fail_mode": _fail_mode,
     # A local Bot API server (telegram-bot-api --local) lets bots download up to 2000 MB.
     "max_bytes": bounded(1, 2000 * 1024 * 1024),
     "language": _language,
-    "state_file": lambda _name, value: str(value).strip(),
-    "webhook_url": _url,
+    "state_file": text,
+    "webhook_url": http_url,
     "webhook_secret": _webhook_secret,
     "webhook_listen": _listen,
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ from shieldwall.config import load_settings
 from shieldwall.errors import InvalidInputError
 from shieldwall.integrations.telegram.messages import MessageRef, posted_image
 from shieldwall.integrations.telegram.notices import Notice, notice_text
-from shieldwall.integrations.telegram.runner import Backoff, SecretRedactor, state_path
+from shieldwall.integrations.telegram.runner import Backoff, state_path
 from shieldwall.integrations.telegram.state import MAX_REMEMBERED, GuardState, StateFile
 from shieldwall.telegram_settings import BOT_API_DOWNLOAD_LIMIT, FailMode, TelegramSettings
+from shieldwall.web.logs import JsonFormatter
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 CHAT = {"id": -1001, "type": "supergroup", "title": "Class 3B"}
@@ -202,7 +204,7 @@ def test_backoff_doubles_with_jitter_up_to_its_ceiling() -> None:
 
 
 def test_the_log_scrubber_removes_the_token_and_the_key() -> None:
-    scrubber = SecretRedactor(TOKEN, "sw_secret", "")
+    formatter = JsonFormatter(secrets=(TOKEN, "sw_secret", ""))
     record = logging.makeLogRecord(
         {
             "msg": 'HTTP Request: POST %s "HTTP/1.1 200 OK"',
@@ -211,9 +213,16 @@ def test_the_log_scrubber_removes_the_token_and_the_key() -> None:
             "chat": -1001,
         }
     )
-    assert scrubber.filter(record)
-    assert record.getMessage() == (
+    line = json.loads(formatter.format(record))
+    assert line["message"] == (
         'HTTP Request: POST https://api.telegram.org/bot<redacted>/getUpdates "HTTP/1.1 200 OK"'
     )
-    assert vars(record)["key"] == "<redacted>"
-    assert vars(record)["chat"] == -1001
+    assert line["key"] == "<redacted>"
+    assert line["chat"] == -1001
+    try:
+        raise RuntimeError(f"connect to https://api.telegram.org/bot{TOKEN}/getMe failed")
+    except RuntimeError:
+        failed = logging.makeLogRecord({"msg": "failed", "exc_info": sys.exc_info()})
+    rendered = formatter.format(failed)
+    assert "bot<redacted>/getMe" in rendered
+    assert TOKEN not in rendered

@@ -19,7 +19,6 @@ from shieldwall.cli.context import CliContext, pass_context
 from shieldwall.cli.options import log_level_option
 from shieldwall.errors import InvalidInputError, UnavailableError
 from shieldwall.integrations.telegram.runner import (
-    SecretRedactor,
     Unavailable,
     open_guard,
     run_forever,
@@ -39,8 +38,7 @@ def _json_logs(level: str, settings: TelegramSettings) -> Iterator[None]:
     """JSON lines on stderr with the token and the key scrubbed; the previous logging set-up
     is put back on exit. httpx's request lines (URLs with the token) only at debug."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(SecretRedactor(settings.token, settings.shieldwall_key))
+    handler.setFormatter(JsonFormatter(secrets=(settings.token, settings.shieldwall_key)))
     saved = []
     for name in _LOGGERS:
         logger = logging.getLogger(name)

@@ -204,9 +204,9 @@ class UrlFetcher:
         address checked, the connection pinned to it; the lookups' host allow-list does
         not apply); redirects are not followed. The status; FetchError if no answer came."""
         target = _parse_target(url, (), self._allowance)
-        addresses = await self._vetted_addresses(target)
         try:
-            with anyio.fail_after(self._timeouts.total):
+            with anyio.fail_after(self._timeouts.total):  # the resolution counts too
+                addresses = await self._vetted_addresses(target)
                 limits = httpx.Limits(max_keepalive_connections=0)
                 async with httpx.AsyncHTTPTransport(limits=limits, trust_env=False) as owned:
                     transport = self._transport or owned

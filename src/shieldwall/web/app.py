@@ -57,9 +57,9 @@ EXPIRY_INTERVAL: Final = 3600.0
 """Seconds between a worker's runs of enrolment expiry (an enrolment ends within an hour
 of its term; `shieldwall enrolments expire` from cron does the same)."""
 DEADLINE_INTERVAL: Final = 60.0
+"""Seconds between checks of the takedown clocks (escalations go out within a minute)."""
 WEBHOOK_INTERVAL: Final = 2.0
 """Seconds between webhook delivery rounds (each worker; claims keep them apart)."""
-"""Seconds between checks of the takedown clocks (escalations go out within a minute)."""
 
 DESCRIPTION = """Hash banks and edit-robust matching against non-consensual intimate imagery.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -21,7 +22,14 @@ def scrub(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any extra fields."""
+    """One JSON object per line: time, level, logger, message and any extra fields.
+
+    `secrets` (a bot token, an API key a command holds) are replaced by `<redacted>`
+    wherever they appear in the line, tracebacks included."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [secret for secret in secrets if secret]
 
     def format(self, record: logging.LogRecord) -> str:
         """Render a record as JSON."""
@@ -35,7 +43,10 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         # The whole line, so a key is also scrubbed from extra fields and tracebacks.
-        return scrub(json.dumps(entry, default=str))
+        line = scrub(json.dumps(entry, default=str))
+        for secret in self._secrets:
+            line = line.replace(secret, "<redacted>")
+        return line
 
 
 def log_config(level: str = "info") -> dict[str, Any]:

@@ -103,14 +103,12 @@ class WebhookService:
         hearing = [e for e in self._endpoints.all() if e.hears(event, audience)]
         if not hearing:
             return 0
-        queued = []
-        for endpoint in hearing:
-            body = json.dumps(
-                {"event": event, "created_at": now.isoformat(), "data": dict(data)},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode("utf-8")
-            queued.append(NewDelivery(endpoint.id, event, body, now))
+        body = json.dumps(
+            {"event": event, "created_at": now.isoformat(), "data": dict(data)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        queued = [NewDelivery(endpoint.id, event, body, now) for endpoint in hearing]
         return len(self._deliveries.add_many(queued, now))
 
     # Delivering --------------------------------------------------------------------------
@@ -118,9 +116,12 @@ class WebhookService:
     def deliver_due(self, limit: int = BATCH) -> Round:
         """Send every delivery due now (up to `limit`), recording each attempt."""
         now = self._clock()
+        claimed = self._deliveries.claim_due(now, now + CLAIM, limit)
+        if not claimed:
+            return Round()  # most rounds: the endpoints are not even read
         endpoints = {e.id: e for e in self._endpoints.all()}
         delivered = retrying = dead = 0
-        for delivery in self._deliveries.claim_due(now, now + CLAIM, limit):
+        for delivery in claimed:
             endpoint = endpoints.get(delivery.endpoint_id)
             if endpoint is None:
                 continue

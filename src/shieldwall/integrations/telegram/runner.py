@@ -1,6 +1,6 @@
 """Running the guard: its HTTP clients from the settings, and the loop of long polls and
 decision rounds, with exponential backoff and jitter while Telegram or Shieldwall is away.
-The token and the key are secrets: `SecretRedactor` keeps them out of every log record."""
+The token and the key are secrets: the command's log formatter scrubs them from every line."""
 
 from __future__ import annotations
 
@@ -54,30 +54,6 @@ class Backoff:
         self._next = self._first
 
 
-class SecretRedactor(logging.Filter):
-    """Replaces the secrets in a record's message and extra fields (httpx logs request URLs
-    at INFO, and the Bot API's carry the token)."""
-
-    def __init__(self, *secrets: str) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Scrub the record in place; it is always kept."""
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a malformed call: the handler reports it, unrendered
-            message = str(record.msg)
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "<redacted>")
-            record.msg, record.args = message, ()
-        for name, value in list(vars(record).items()):
-            if isinstance(value, str) and any(secret in value for secret in self._secrets):
-                setattr(record, name, "<redacted>")
-        return True
-
-
 def state_path(settings: TelegramSettings, home: Path) -> Path:
     """The state file: the setting, or telegram-guard.json in the data directory."""
     return Path(settings.state_file) if settings.state_file else home / "telegram-guard.json"
@@ -124,12 +100,22 @@ def run_once(guard: TelegramGuard) -> None:
     guard.sync()
 
 
-def run_webhook(
-    guard: TelegramGuard,
-    settings: TelegramSettings,
-    stop: threading.Event,
-    clock: Callable[[], float] = time.monotonic,
-) -> None:
+def _pause(pauses: Backoff, stop: threading.Event, exc: Exception) -> None:
+    """Wait the next backoff pause (or until stopped) while a side is unavailable."""
+    pause = pauses.delay()
+    log.warning("paused: unavailable", extra={"reason": str(exc), "seconds": pause})
+    stop.wait(pause)
+
+
+def _sync_round(guard: TelegramGuard) -> None:
+    """One round of following decisions; a side being away only skips the round."""
+    try:
+        guard.sync()
+    except Unavailable as exc:
+        log.warning("decisions not fetched this round", extra={"reason": str(exc)})
+
+
+def run_webhook(guard: TelegramGuard, settings: TelegramSettings, stop: threading.Event) -> None:
     """Webhook mode: set the webhook, hand the updates Telegram posts to the guard, and
     follow decisions every `sync_interval` until `stop` is set. The webhook stays set when
     the guard stops: Telegram keeps the updates (a day at most) until it is back."""
@@ -149,16 +135,11 @@ def run_webhook(
                 guard.receive_by_webhook()
                 break
             except Unavailable as exc:
-                pause = pauses.delay()
-                log.warning("paused: unavailable", extra={"reason": str(exc), "seconds": pause})
-                stop.wait(pause)
+                _pause(pauses, stop, exc)
         log.info("listening for Telegram's updates", extra={"port": listener.port})
         while not stop.is_set():
             with lock:
-                try:
-                    guard.sync()
-                except Unavailable as exc:
-                    log.warning("decisions not fetched this round", extra={"reason": str(exc)})
+                _sync_round(guard)
             stop.wait(settings.sync_interval)
     finally:
         listener.stop()
@@ -184,16 +165,11 @@ def run_forever(
                 polling = True
             handled = guard.poll(settings.poll_timeout)
         except Unavailable as exc:
-            pause = pauses.delay()
-            log.warning("paused: unavailable", extra={"reason": str(exc), "seconds": pause})
-            stop.wait(pause)
+            _pause(pauses, stop, exc)
             continue
         pauses.reset()
         if settings.poll_timeout == 0 and not handled:
             stop.wait(1.0)  # short polling: not a busy loop
         if clock() >= next_sync:
-            try:
-                guard.sync()
-            except Unavailable as exc:
-                log.warning("decisions not fetched this round", extra={"reason": str(exc)})
+            _sync_round(guard)
             next_sync = clock() + settings.sync_interval
