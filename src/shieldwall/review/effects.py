@@ -30,6 +30,12 @@ ALLOWED_BANK: Final = "reviewed-allowed"
 """Content a reviewer rejected (benign, a collision): the review banks' allow-list."""
 
 
+def made_by(item: ReviewItem) -> str:
+    """What the provenance note of every entry a decision on `item` made contains (the
+    reversal of the decision finds its entries by it)."""
+    return f"(review item {item.id})"
+
+
 class DecisionEffects:
     """Applies confirm, reject, accept and refuse decisions to the banks and cases."""
 
@@ -47,8 +53,7 @@ class DecisionEffects:
     @staticmethod
     def _provenance(item: ReviewItem, decision: Decision, what: str) -> Provenance:
         note = (
-            f"{what} by reviewer {decision.reviewer} at {decision.at.isoformat()} "
-            f"(review item {item.id})"
+            f"{what} by reviewer {decision.reviewer} at {decision.at.isoformat()} {made_by(item)}"
         )
         source = EntrySource.CASE if item.case_number else EntrySource.MANUAL
         return Provenance(source, f"reviewer:{decision.reviewer}", item.case_number, note[:2000])

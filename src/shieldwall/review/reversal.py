@@ -23,13 +23,8 @@ from shieldwall.banks.models import Entry, EntryState
 from shieldwall.banks.service import BankService
 from shieldwall.cases.service import CaseService
 from shieldwall.errors import NotFoundError
-from shieldwall.review.effects import ALLOWED_BANK, CONFIRMED_BANK, DecisionEffects
+from shieldwall.review.effects import ALLOWED_BANK, CONFIRMED_BANK, DecisionEffects, made_by
 from shieldwall.review.models import Decision, DecisionKind, ReviewItem, ReviewPolicy
-
-
-def made_by(item: ReviewItem) -> str:
-    """What the provenance note of every entry a decision on `item` made contains."""
-    return f"(review item {item.id})"
 
 
 class Reversal:

@@ -296,7 +296,7 @@ class ReviewService:
         if item.source is ItemSource.COMPLAINT and given.kind in FINAL_KINDS:
             self._desk().close(item, decision, actor_of(viewer))
         if given.kind in (DecisionKind.CONFIRM, DecisionKind.ACCEPT) and self._confirmed:
-            self._tell_confirmed(item)
+            self._tell_confirmed(decided)
         if given.kind in FINAL_KINDS:
             for told in self._decided:
                 try:
@@ -329,6 +329,7 @@ class ReviewService:
         zooms) while it is held, else the lookup's;
         the signals of the entries it matched; and a case's reported hashes."""
         found: list[Signal] = list(item.signals)
+        banked = item.decision.added_entries if item.decision is not None else None
         if item.content_address:
             try:
                 data = self._quarantine.get(item.content_address)
@@ -337,14 +338,14 @@ class ReviewService:
             else:
                 hashed = hash_content(data, self._limits, purpose=Purpose.LOOKUP)
                 found.extend(hashed.lookup_signals())
-                # and its crops and zooms, as a bank entry holds them: a cropped copy's
-                # hash is near one of them
-                found.extend(hash_content(data, self._limits, purpose=Purpose.BANK).views)
+                if not banked:
+                    # its crops and zooms, as a bank entry holds them: a cropped copy's
+                    # hash is near one of them (what the decision banked holds them too)
+                    found.extend(hash_content(data, self._limits, purpose=Purpose.BANK).views)
         found.extend(self._effects.matched_signals(item))
-        decision = item.decision
-        if decision is not None and decision.added_entries:
+        if banked:
             # what the decision banked: the content's region variants, after it is deleted
-            found.extend(self._effects.entry_signals(decision.added_entries))
+            found.extend(self._effects.entry_signals(banked))
         if item.case_number and item.source is ItemSource.CASE:
             for hashes in self._cases.get(item.case_number).report.hashes:
                 found.extend(hashes)

@@ -90,18 +90,11 @@ def _notices(received: Sequence[ReviewItem]) -> dict[str, Any]:
     return {
         "total": len(items),
         "by_source": dict(Counter(i.source.value for i in items)),
-        "by_source_type": dict(Counter(_source_type(i) for i in items)),
+        "by_source_type": dict(Counter(source_type_of(i) for i in items)),
         "by_category": dict(categories),
         "by_keyword": dict(keywords),
         "involving_minors": sum(i.minor for i in items),
     }
-
-
-def _source_type(item: ReviewItem) -> str:
-    """A case is a person's notice (or a trusted flagger's); an upload a platform's own."""
-    if item.source is ItemSource.CASE and not item.trusted_flagger:
-        return "SOURCE_ARTICLE_16"
-    return source_type_of(item)
 
 
 def _final(item: ReviewItem) -> Decision:

@@ -11,12 +11,12 @@ from sqlalchemy import Row, delete, insert, select, update
 from shieldwall.errors import NotFoundError
 from shieldwall.review.sweeps import HitOutcome, NewHit, NewSweep, Sweep, SweepHit
 from shieldwall.screening.record import ScreenedLookup, ScreenedRow
+from shieldwall.storage.bank_rows import chunks
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import ScreenedLookupRow, SweepHitRow, SweepRow
 
 CHUNK: Final = 50_000
 """Rows read per round trip when loading the record's PDQ hashes for a sweep."""
-_IN_LIMIT: Final = 400
 """Values per IN list (under SQLite's oldest bound-parameter limit with room to spare)."""
 
 
@@ -95,11 +95,11 @@ class SqlScreenedRepository(SqlAdapter):
         """Lookups since `since` whose MD5 or SHA-256 is one of these."""
         found: dict[int, ScreenedRow] = {}
         for column, values in ((ScreenedLookupRow.md5, md5s), (ScreenedLookupRow.sha256, sha256s)):
-            for start in range(0, len(values), _IN_LIMIT):
+            for chunk in chunks(values):
                 with self._read() as connection:
                     rows = connection.execute(
                         select(ScreenedLookupRow).where(
-                            column.in_(values[start : start + _IN_LIMIT]),
+                            column.in_(chunk),
                             ScreenedLookupRow.screened_at >= since,
                         )
                     ).all()
@@ -109,11 +109,11 @@ class SqlScreenedRepository(SqlAdapter):
     def get_many(self, ids: Sequence[int]) -> list[ScreenedRow]:
         """Lookups by id, by id."""
         found: list[ScreenedRow] = []
-        for start in range(0, len(ids), _IN_LIMIT):
+        for chunk in chunks(ids):
             with self._read() as connection:
                 rows = connection.execute(
                     select(ScreenedLookupRow)
-                    .where(ScreenedLookupRow.id.in_(ids[start : start + _IN_LIMIT]))
+                    .where(ScreenedLookupRow.id.in_(chunk))
                     .order_by(ScreenedLookupRow.id)
                 ).all()
             found.extend(_screened(row) for row in rows)
@@ -204,11 +204,9 @@ class SqlSweepRepository(SqlAdapter):
             return []
         ids = [row.id for row in sweeps]
         hits: dict[int, list[SweepHit]] = {sweep_id: [] for sweep_id in ids}
-        for start in range(0, len(ids), _IN_LIMIT):
+        for chunk in chunks(ids):
             rows = connection.execute(
-                select(SweepHitRow)
-                .where(SweepHitRow.sweep_id.in_(ids[start : start + _IN_LIMIT]))
-                .order_by(SweepHitRow.id)
+                select(SweepHitRow).where(SweepHitRow.sweep_id.in_(chunk)).order_by(SweepHitRow.id)
             ).all()
             for row in rows:
                 hits[row.sweep_id].append(_hit(row))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
@@ -11,10 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shieldwall.errors import NotFoundError
 from shieldwall.review.tdb_submissions import Attempt, Submission, SubmissionState
+from shieldwall.storage.bank_rows import chunks
 from shieldwall.storage.sql_adapter import SqlAdapter
 from shieldwall.storage.tables import TdbSubmissionRow
-
-_IN_CHUNK: Final = 500  # puids per IN list, well under any back end's parameter limit
 
 
 def _submission(row: Row[Any]) -> Submission:
@@ -37,8 +36,7 @@ class SqlSubmissionRepository(SqlAdapter):
         wanted = list(dict.fromkeys(puids))
         stored: set[str] = set()
         with self._read() as connection:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                chunk = wanted[start : start + _IN_CHUNK]
+            for chunk in chunks(wanted):
                 stored.update(
                     connection.scalars(
                         select(TdbSubmissionRow.puid).where(

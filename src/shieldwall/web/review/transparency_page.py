@@ -6,6 +6,7 @@ only; the default period is the last 30 days up to today."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,8 @@ from shieldwall.web.review.views import console_page, require_lead
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 30
+REPORT_REUSE = 10.0
+"""Seconds a computed report serves the charts of the page that asked for it."""
 
 
 def period_of(given_from: str | None, given_to: str | None, today: date) -> tuple[date, date]:
@@ -40,10 +43,22 @@ def period_of(given_from: str | None, given_to: str | None, today: date) -> tupl
 
 
 def _report(request: Request) -> tuple[dict[str, Any], date, date]:
+    """The period's report; the page and its four charts, asked for within seconds of each
+    other, share one computation (REPORT_REUSE, per app)."""
     services = request.app.state.runtime.services
     today = services.reviews.now().date()
     first, last = period_of(request.query_params.get("from"), request.query_params.get("to"), today)
-    return services.transparency.report(*bounds(first, last)), first, last
+    recent: dict[tuple[date, date], tuple[float, dict[str, Any]]] = getattr(
+        request.app.state, "transparency_reports", {}
+    )
+    now = time.monotonic()
+    held = recent.get((first, last))
+    if held is not None and now - held[0] < REPORT_REUSE:
+        return held[1], first, last
+    report = services.transparency.report(*bounds(first, last))
+    fresh = {k: v for k, v in recent.items() if now - v[0] < REPORT_REUSE}
+    request.app.state.transparency_reports = {**fresh, (first, last): (now, report)}
+    return report, first, last
 
 
 @router.get("/review/transparency")
