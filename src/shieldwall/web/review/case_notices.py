@@ -62,10 +62,10 @@ def notices_path(number: str) -> str:
     return f"/review/cases/{quote(number)}/notices"
 
 
-def _rows(request: Request, case: Case, synthetic: bool) -> list[LocatorRow]:
+def _rows(request: Request, case: Case) -> list[LocatorRow]:
     notices = notices_of(request)
     platforms = request.app.state.runtime.services.platforms
-    prepared = {n.locator: n for n in notices.prepared(case.number, synthetic=synthetic)}
+    prepared = {n.locator: n for n in notices.prepared(case.number, synthetic=False)}
     sent = {n.locator: n for n in notices.notices(case.number)}
     now, margin = notices.now(), at_risk_margin(request)
     rows = []
@@ -99,7 +99,7 @@ def _page(
         case = request.app.state.runtime.services.cases.get(normalise_case_number(number))
     except (NotFoundError, InvalidInputError):
         return render_page(request, "console_message.html", status_code=404, message="no-case")
-    rows = _rows(request, case, synthetic=False)
+    rows = _rows(request, case)
     services = request.app.state.runtime.services
     sweeps = services.sweeps.of_case(case.number)
     blocked, last_blocked = services.cases.blocked_since_decision(case)
